@@ -1,0 +1,14 @@
+package kelviqgo
+
+// Regenerate package api from openapi.json: `go generate ./...` (or make generate).
+//
+// 1. oapi-codegen (pinned as a tool in go.mod) writes api/api.gen.go: models
+//    and ClientWithResponses, configured by api/oapi-codegen.yaml and the
+//    defect-fixing overlay api/overlay.yaml.
+// 2. Our generator internal/cmd/genoperations reads openapi.json with
+//    kin-openapi and writes api/operations.gen.go: the operation table
+//    (method, path, security, servers per environment, pagination) that
+//    package kelviq routes and authenticates by.
+
+//go:generate go tool oapi-codegen -config api/oapi-codegen.yaml openapi.json
+//go:generate go run ./internal/cmd/genoperations -spec openapi.json -out api/operations.gen.go

@@ -1,0 +1,26 @@
+// Package kelviq is the Go client for the kelviq monetization API: customers,
+// checkout, entitlements, usage reporting, subscriptions, catalog, refunds,
+// charges, and the partner API that provisions whole organizations.
+//
+// Every operation of the API is a method of [Client], generated from kelviq's
+// OpenAPI spec into package [github.com/kelviq/kelviq-go/api] and embedded
+// here, so ListCustomersWithResponse, ReportUsageWithResponse and the other
+// 62 are called directly on the client. This package adds what the generated
+// code does not know: which credential each operation takes (the spec's
+// security), which host it lives on (production or sandbox, core or edge), a
+// user agent, and checked configuration.
+//
+//	client, err := kelviq.NewClient(kelviq.WithServerKey(os.Getenv("KELVIQ_SERVER_API_KEY")))
+//	if err != nil { … }
+//	res, err := client.ListCustomersWithResponse(ctx, &api.ListCustomersParams{})
+//
+// Two credentials exist. The server key ([WithServerKey]) is sent as
+// "Authorization: Bearer …" to the operations whose security is bearerAuth;
+// the partner key ([WithPartnerKey], "kvqp_…") is sent in the
+// X-Kelviq-Partner-Key header to the partner operations
+// (/partner/organizations…). A credential is never sent to an operation that
+// does not name it, and a call that needs a key the client was not given
+// fails before anything is sent.
+//
+// API reference: https://docs.kelviq.com/api-reference/introduction
+package kelviq

@@ -1,0 +1,109 @@
+package kelviq
+
+import (
+	"errors"
+	"net/http"
+)
+
+// Option configures a Client. Options are applied in order; a later option
+// of the same kind replaces an earlier one. Options given explicitly always
+// win over what FromEnv reads, wherever FromEnv stands in the list.
+type Option func(*config)
+
+// ErrInvalidConfig is wrapped by every error NewClient returns for bad
+// configuration. The error text names the option or environment variable
+// at fault and never contains a key.
+var ErrInvalidConfig = errors.New("kelviq: invalid configuration")
+
+// setting is an option value that records whether it was given.
+type setting[T any] struct {
+	value T
+	set   bool
+}
+
+func (s *setting[T]) put(v T) { s.value, s.set = v, true }
+
+// config is what the options build; NewClient checks and resolves it.
+type config struct {
+	serverKey   setting[string]
+	partnerKey  setting[string]
+	environment setting[Environment]
+	baseURL     setting[string]
+	edgeURL     setting[string]
+	httpClient  setting[*http.Client]
+	userAgent   setting[string]
+	fromEnv     bool
+	getenv      func(string) string
+}
+
+// WithServerKey sets the server API key, sent as "Authorization: Bearer …"
+// to every operation whose security is bearerAuth (all but the partner API
+// and the plan-file download). Keys belong to one environment: use a sandbox
+// key with WithEnvironment(Sandbox).
+func WithServerKey(key string) Option {
+	return func(c *config) { c.serverKey.put(key) }
+}
+
+// WithPartnerKey sets the partner key ("kvqp_…"), sent in the
+// X-Kelviq-Partner-Key header to the partner operations
+// (/partner/organizations…) and to nothing else.
+func WithPartnerKey(key string) Option {
+	return func(c *config) { c.partnerKey.put(key) }
+}
+
+// WithEnvironment selects Production (the default) or Sandbox. Every
+// operation then goes to its own host in that environment, as the spec's
+// servers say: the core API or, for entitlements and promotions, the edge API.
+func WithEnvironment(env Environment) Option {
+	return func(c *config) { c.environment.put(env) }
+}
+
+// WithBaseURL sends every operation, edge ones included, to baseURL instead
+// of kelviq's hosts: for proxies, recorders and fake servers such as
+// kelviqtest. The operation's path is appended to it (baseURL
+// "http://127.0.0.1:8080" → "http://127.0.0.1:8080/customers/"). It must be
+// https, or http on a loopback host.
+func WithBaseURL(baseURL string) Option {
+	return func(c *config) { c.baseURL.put(baseURL) }
+}
+
+// WithEdgeURL sends the edge operations (entitlements, promotions) to edgeURL
+// instead of WithBaseURL's URL or kelviq's edge host. It is what
+// KELVIQ_EDGE_URL sets through FromEnv.
+func WithEdgeURL(edgeURL string) Option {
+	return func(c *config) { c.edgeURL.put(edgeURL) }
+}
+
+// WithHTTPClient makes the client send its requests through hc. hc itself is
+// never modified: the client copies it and wraps its Transport (or
+// http.DefaultTransport when nil), so the caller's transport, timeout, jar
+// and redirect policy stay in the chain.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *config) { c.httpClient.put(hc) }
+}
+
+// WithUserAgent appends ua to the User-Agent the client sends
+// ("kelviq-go/<version> go<version> <ua>"), to identify your integration.
+func WithUserAgent(ua string) Option {
+	return func(c *config) { c.userAgent.put(ua) }
+}
+
+// FromEnv reads the configuration from the environment, with the variable
+// names kelviq's own CLI uses, when NewClient runs. Nothing is read unless
+// this option is given. Unset or empty variables are ignored, and options
+// given explicitly win over variables.
+//
+//	KELVIQ_ENV                     production or sandbox
+//	KELVIQ_SERVER_API_KEY          server key for production
+//	KELVIQ_SANDBOX_SERVER_API_KEY  server key for the sandbox
+//	KELVIQ_PARTNER_KEY             partner key (kvqp_…)
+//	KELVIQ_BASE_URL                as WithBaseURL
+//	KELVIQ_EDGE_URL                as WithEdgeURL
+//
+// Without KELVIQ_ENV the environment is production when
+// KELVIQ_SERVER_API_KEY is set, else sandbox when only
+// KELVIQ_SANDBOX_SERVER_API_KEY is. The server key is the one of the chosen
+// environment: a production key is never sent to the sandbox or back.
+func FromEnv() Option {
+	return func(c *config) { c.fromEnv = true }
+}

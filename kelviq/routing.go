@@ -1,0 +1,215 @@
+package kelviq
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/kelviq/kelviq-go/api"
+)
+
+// ErrMissingCredential is wrapped by the error of a call whose operation
+// needs a key the client was not given. Nothing was sent.
+var ErrMissingCredential = errors.New("kelviq: missing credential")
+
+// ErrUnknownOperation is wrapped by the error of a request that matches no
+// operation of the spec the client was generated from. Nothing was sent.
+var ErrUnknownOperation = errors.New("kelviq: no operation of the spec matches the request")
+
+// ErrNoSandboxServer is wrapped by the error of a call, in the sandbox, to
+// an operation for which the spec declares no sandbox host. Nothing was sent.
+var ErrNoSandboxServer = errors.New("kelviq: the spec declares no sandbox server for the operation")
+
+// target is where one operation's requests go.
+type target struct {
+	scheme, host, path string // path: the server URL's path, no trailing '/'
+	missing                   bool // no server for the environment
+}
+
+// router authenticates and routes every request the generated client
+// builds: it finds the request's operation in api.Operations, sets exactly
+// the credential that operation's security names, and moves the request to
+// the operation's host. It runs as the generated client's request editor.
+type router struct {
+	base    target     // the URL the generated client builds requests on
+	targets []target   // per api.Operations index
+	creds   []credential // per api.Operations index; nil: none needed
+	missing []error      // per api.Operations index: the error when a key is missing
+	ua      []string     // the User-Agent header value
+}
+
+// credential is one header to set.
+type credential struct {
+	header string   // canonical header name
+	value  []string // shared, never modified
+}
+
+func newRouter(s *settings) (*router, error) {
+	r := &router{ua: []string{userAgent(s.userAgent)}}
+
+	// The generated client builds every request on one URL: the core server
+	// of the environment, or the base URL.
+	core := api.CoreServers.Production
+	if s.env == Sandbox {
+		core = api.CoreServers.Sandbox
+	}
+	if s.baseURL != nil {
+		core = s.baseURL.String()
+	}
+	base, err := parseTarget(core)
+	if err != nil {
+		return nil, err
+	}
+	r.base = base
+
+	bearer := credential{header: "Authorization", value: []string{"Bearer " + s.serverKey}}
+	schemes := map[api.SecurityScheme]*credential{}
+	for _, info := range api.SecuritySchemes {
+		switch {
+		case info.Type == "http" && info.Scheme == "bearer":
+			if s.serverKey != "" {
+				schemes[info.Name] = &bearer
+			}
+		case info.Type == "apiKey" && info.Header != "":
+			if s.partnerKey != "" {
+				schemes[info.Name] = &credential{header: http.CanonicalHeaderKey(info.Header), value: []string{s.partnerKey}}
+			}
+		}
+	}
+
+	for i := range api.Operations {
+		op := &api.Operations[i]
+		t, err := r.targetFor(s, op)
+		if err != nil {
+			return nil, err
+		}
+		r.targets = append(r.targets, t)
+
+		var cred *credential
+		for _, name := range op.Security {
+			if c := schemes[name]; c != nil {
+				cred = c
+				break
+			}
+		}
+		var missing error
+		if cred == nil && len(op.Security) > 0 {
+			missing = fmt.Errorf("%w: %s (%s %s) needs %s", ErrMissingCredential, op.ID, op.Method, op.Path, optionsFor(op.Security))
+		}
+		if cred != nil {
+			r.creds = append(r.creds, *cred)
+		} else {
+			r.creds = append(r.creds, credential{})
+		}
+		r.missing = append(r.missing, missing)
+	}
+	return r, nil
+}
+
+// optionsFor names the options that provide the given schemes.
+func optionsFor(names []api.SecurityScheme) string {
+	var opts []string
+	for _, name := range names {
+		for _, info := range api.SecuritySchemes {
+			if info.Name != name {
+				continue
+			}
+			switch info.Type {
+			case "http":
+				opts = append(opts, "a server key: pass kelviq.WithServerKey")
+			case "apiKey":
+				opts = append(opts, "a partner key: pass kelviq.WithPartnerKey")
+			}
+		}
+	}
+	return strings.Join(opts, ", or ")
+}
+
+// targetFor is the host an operation's requests go to.
+func (r *router) targetFor(s *settings, op *api.Operation) (target, error) {
+	switch {
+	case op.Edge && s.edgeURL != nil:
+		return parseTarget(s.edgeURL.String())
+	case s.baseURL != nil:
+		return r.base, nil
+	case s.env == Sandbox:
+		if op.Servers.Sandbox == "" {
+			return target{missing: true}, nil
+		}
+		return parseTarget(op.Servers.Sandbox)
+	default:
+		return parseTarget(op.Servers.Production)
+	}
+}
+
+func parseTarget(raw string) (target, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return target{}, fmt.Errorf("kelviq: bad server URL: %w", err)
+	}
+	return target{scheme: u.Scheme, host: u.Host, path: strings.TrimSuffix(u.EscapedPath(), "/")}, nil
+}
+
+// edit is the generated client's request editor: it runs on every request
+// before it is sent, and an error stops the call with nothing sent.
+func (r *router) edit(_ context.Context, req *http.Request) error {
+	path := req.URL.EscapedPath()
+	rel, ok := strings.CutPrefix(path, r.base.path)
+	if !ok || req.URL.Host != r.base.host {
+		return fmt.Errorf("%w: %s %s is not below the client's base URL", ErrUnknownOperation, req.Method, path)
+	}
+	op, i := operations.lookup(req.Method, rel)
+	if op == nil {
+		return fmt.Errorf("%w: %s %s", ErrUnknownOperation, req.Method, rel)
+	}
+	if err := r.missing[i]; err != nil {
+		return err
+	}
+	t := &r.targets[i]
+	if t.missing {
+		return fmt.Errorf("%w: %s (%s %s)", ErrNoSandboxServer, op.ID, op.Method, op.Path)
+	}
+
+	// Exactly the operation's credential: remove both kinds first, so
+	// nothing set earlier on the request leaks to an operation that does
+	// not name it.
+	h := req.Header
+	h.Del("Authorization")
+	for _, info := range api.SecuritySchemes {
+		if info.Header != "" {
+			h.Del(info.Header)
+		}
+	}
+	if c := r.creds[i]; c.header != "" {
+		h[c.header] = c.value
+	}
+	h["User-Agent"] = r.ua
+
+	if t.host != r.base.host || t.scheme != r.base.scheme || t.path != r.base.path {
+		req.URL.Scheme = t.scheme
+		req.URL.Host = t.host
+		req.Host = t.host
+		if t.path != r.base.path {
+			unescaped := strings.TrimPrefix(req.URL.Path, strings.TrimSuffix(r.base.pathUnescaped(), "/"))
+			req.URL.Path = t.pathUnescaped() + unescaped
+			if req.URL.RawPath != "" {
+				req.URL.RawPath = t.path + rel
+			}
+		}
+	}
+	return nil
+}
+
+func (t target) pathUnescaped() string {
+	p, err := url.PathUnescape(t.path)
+	if err != nil {
+		return t.path
+	}
+	return p
+}
+
+// String is the target as a URL.
+func (t target) String() string { return t.scheme + "://" + t.host + t.path }
