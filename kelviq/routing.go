@@ -26,7 +26,7 @@ var ErrNoSandboxServer = errors.New("kelviq: the spec declares no sandbox server
 // target is where one operation's requests go.
 type target struct {
 	scheme, host, path string // path: the server URL's path, no trailing '/'
-	missing                   bool // no server for the environment
+	missing            bool   // no server for the environment
 }
 
 // router authenticates and routes every request the generated client
@@ -34,8 +34,8 @@ type target struct {
 // the credential that operation's security names, and moves the request to
 // the operation's host. It runs as the generated client's request editor.
 type router struct {
-	base    target     // the URL the generated client builds requests on
-	targets []target   // per api.Operations index
+	base    target       // the URL the generated client builds requests on
+	targets []target     // per api.Operations index
 	creds   []credential // per api.Operations index; nil: none needed
 	missing []error      // per api.Operations index: the error when a key is missing
 	ua      []string     // the User-Agent header value

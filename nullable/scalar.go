@@ -29,18 +29,27 @@ func decodeScalar(data []byte, v any) (bool, error) {
 			return true, nil
 		}
 	case *int:
+		if !isJSONInt(data) {
+			return false, nil
+		}
 		i, err := strconv.ParseInt(string(data), 10, strconv.IntSize)
 		if err == nil {
 			*p = int(i)
 			return true, nil
 		}
 	case *int32:
+		if !isJSONInt(data) {
+			return false, nil
+		}
 		i, err := strconv.ParseInt(string(data), 10, 32)
 		if err == nil {
 			*p = int32(i)
 			return true, nil
 		}
 	case *int64:
+		if !isJSONInt(data) {
+			return false, nil
+		}
 		i, err := strconv.ParseInt(string(data), 10, 64)
 		if err == nil {
 			*p = i
@@ -56,6 +65,24 @@ func decodeScalar(data []byte, v any) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// isJSONInt reports whether data is a JSON integer: an optional '-', then
+// "0" or digits without a leading zero (strconv alone also accepts "+1"
+// and "01").
+func isJSONInt(data []byte) bool {
+	if len(data) > 0 && data[0] == '-' {
+		data = data[1:]
+	}
+	if len(data) == 0 || (data[0] == '0' && len(data) > 1) {
+		return false
+	}
+	for _, c := range data {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // plainString returns the contents of a JSON string literal that has no

@@ -1,0 +1,53 @@
+package kelviqgo_test
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+
+	kelviqgo "github.com/kelviq/kelviq-go"
+)
+
+// OPENAPI_VERSION records the sha256 of openapi.json: a spec updated without
+// its record (or edited by hand) fails here.
+func TestOpenAPIVersionMatchesSpec(t *testing.T) {
+	m := regexp.MustCompile(`(?m)^sha256: ([0-9a-f]{64})$`).FindStringSubmatch(kelviqgo.OpenAPIVersion)
+	if m == nil {
+		t.Fatal("OPENAPI_VERSION has no sha256 line")
+	}
+	sum := sha256.Sum256(kelviqgo.OpenAPISpec)
+	if got := hex.EncodeToString(sum[:]); got != m[1] {
+		t.Errorf("openapi.json has sha256 %s, OPENAPI_VERSION records %s", got, m[1])
+	}
+	for _, field := range []string{"repository", "path", "commit", "date"} {
+		if !regexp.MustCompile(`(?m)^` + field + `: \S`).MatchString(kelviqgo.OpenAPIVersion) {
+			t.Errorf("OPENAPI_VERSION has no %s", field)
+		}
+	}
+}
+
+// A program that imports only the client compiles only the client: neither
+// kin-openapi nor oasdiff (nor the generator) is a dependency of api or kelviq.
+func TestClientDependencies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list")
+	}
+	out, err := exec.Command("go", "list", "-deps", "./api", "./kelviq").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	deps := strings.Fields(string(out))
+	if len(deps) < 20 {
+		t.Fatalf("go list printed %d packages; it did not list the dependencies", len(deps))
+	}
+	for _, dep := range deps {
+		for _, banned := range []string{"github.com/getkin/kin-openapi", "github.com/oasdiff/", "github.com/oapi-codegen/oapi-codegen"} {
+			if strings.HasPrefix(dep, banned) {
+				t.Errorf("api or kelviq depends on %s", dep)
+			}
+		}
+	}
+}
