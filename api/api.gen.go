@@ -2046,7 +2046,7 @@ type CreatePortalSessionResponse struct {
 	// Email The email address of the customer.
 	//
 	// Example: geo@example.com
-	Email *openapi_types.Email `json:"email,omitempty"`
+	Email *string `json:"email,omitempty"`
 
 	// Token The session token for authenticating the customer portal session.
 	//
@@ -2200,7 +2200,7 @@ type CustomerCreateRequest struct {
 	// Email The customer's email address. Email addresses do not have to be unique. More than one customer record can use the same email if each record has a different customerId.
 	//
 	// Example: another.new.customer@example.com
-	Email nullable.Nullable[openapi_types.Email] `json:"email,omitempty,omitzero"`
+	Email nullable.Nullable[string] `json:"email,omitempty,omitzero"`
 
 	// Metadata A dictionary of custom key-value pairs.
 	//
@@ -2244,7 +2244,7 @@ type CustomerResponse struct {
 	// Email The customer's email.
 	//
 	// Example: new.customer@example.com
-	Email nullable.Nullable[openapi_types.Email] `json:"email,omitempty,omitzero"`
+	Email nullable.Nullable[string] `json:"email,omitempty,omitzero"`
 
 	// ID Server-generated unique UUID for the customer record.
 	//
@@ -2275,7 +2275,7 @@ type CustomerUpdateRequest struct {
 	// Email The email address of the customer.
 	//
 	// Example: jane.roe.updated@example.com
-	Email nullable.Nullable[openapi_types.Email] `json:"email,omitempty,omitzero"`
+	Email nullable.Nullable[string] `json:"email,omitempty,omitzero"`
 
 	// Metadata A dictionary of custom key-value pairs. If provided, it typically replaces the existing metadata. Refer to API behavior for merge strategy.
 	//
@@ -2446,9 +2446,9 @@ type LicenseDetails struct {
 	ActivationLimit *int                         `json:"activationLimit,omitempty"`
 	ActivationUsage *int                         `json:"activationUsage,omitempty"`
 	Customer        *struct {
-		CustomerID *string              `json:"customerId,omitempty"`
-		Email      *openapi_types.Email `json:"email,omitempty"`
-		Name       *string              `json:"name,omitempty"`
+		CustomerID *string `json:"customerId,omitempty"`
+		Email      *string `json:"email,omitempty"`
+		Name       *string `json:"name,omitempty"`
 	} `json:"customer,omitempty"`
 	Enabled    *bool                        `json:"enabled,omitempty"`
 	ExpiresOn  nullable.Nullable[time.Time] `json:"expiresOn,omitempty,omitzero"`
@@ -2534,7 +2534,7 @@ type OrderCustomer struct {
 	CustomerID *string `json:"customerId,omitempty"`
 
 	// Email Example: jane@example.com
-	Email nullable.Nullable[openapi_types.Email] `json:"email,omitempty,omitzero"`
+	Email nullable.Nullable[string] `json:"email,omitempty,omitzero"`
 
 	// Name Example: Jane Smith
 	Name nullable.Nullable[string] `json:"name,omitempty,omitzero"`
@@ -2824,7 +2824,7 @@ type PartnerOrganizationProvisionRequest struct {
 	// Email Email address of the organization owner. Must not match any existing kelviq user.
 	//
 	// Example: owner@acme.example.com
-	Email openapi_types.Email `json:"email"`
+	Email string `json:"email"`
 
 	// ExternalID Partner-side identifier for this organization. Must be unique within the partner. Used later by `GET /partner/organizations/by-external-id/{externalId}/`.
 	//
@@ -2843,7 +2843,7 @@ type PaymentMethodCustomer struct {
 	CustomerID *string `json:"customerId,omitempty"`
 
 	// Email Example: geojacob@example.com
-	Email nullable.Nullable[openapi_types.Email] `json:"email,omitempty,omitzero"`
+	Email nullable.Nullable[string] `json:"email,omitempty,omitzero"`
 
 	// Name Example: Geo Jacob
 	Name nullable.Nullable[string] `json:"name,omitempty,omitzero"`
@@ -4357,7 +4357,7 @@ type ListPaymentMethodsParams struct {
 	CustomerID *string `form:"customer_id,omitempty" json:"customer_id,omitempty"`
 
 	// CustomerEmail Filter to payment methods belonging to the customer with this email address.
-	CustomerEmail *openapi_types.Email `form:"customer_email,omitempty" json:"customer_email,omitempty"`
+	CustomerEmail *string `form:"customer_email,omitempty" json:"customer_email,omitempty"`
 
 	// PageSize Number of results per page. Defaults to 10, maximum 100.
 	PageSize *int `form:"page_size,omitempty" json:"page_size,omitempty"`
@@ -15749,7 +15749,7 @@ func (c *ClientWithResponses) ListWebhookEventLogsWithResponse(ctx context.Conte
 
 // ParseListCatalogFeaturesResult parses an HTTP response from a ListCatalogFeaturesWithResponse call
 func ParseListCatalogFeaturesResult(rsp *http.Response) (*ListCatalogFeaturesResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -15778,7 +15778,7 @@ func ParseListCatalogFeaturesResult(rsp *http.Response) (*ListCatalogFeaturesRes
 
 // ParseCreateCatalogFeatureResult parses an HTTP response from a CreateCatalogFeatureWithResponse call
 func ParseCreateCatalogFeatureResult(rsp *http.Response) (*CreateCatalogFeatureResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -15807,7 +15807,7 @@ func ParseCreateCatalogFeatureResult(rsp *http.Response) (*CreateCatalogFeatureR
 
 // ParseDeleteCatalogFeatureResult parses an HTTP response from a DeleteCatalogFeatureWithResponse call
 func ParseDeleteCatalogFeatureResult(rsp *http.Response) (*DeleteCatalogFeatureResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -15823,7 +15823,7 @@ func ParseDeleteCatalogFeatureResult(rsp *http.Response) (*DeleteCatalogFeatureR
 
 // ParseRetrieveCatalogFeatureResult parses an HTTP response from a RetrieveCatalogFeatureWithResponse call
 func ParseRetrieveCatalogFeatureResult(rsp *http.Response) (*RetrieveCatalogFeatureResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -15855,7 +15855,7 @@ func ParseRetrieveCatalogFeatureResult(rsp *http.Response) (*RetrieveCatalogFeat
 
 // ParseListCatalogPlansResult parses an HTTP response from a ListCatalogPlansWithResponse call
 func ParseListCatalogPlansResult(rsp *http.Response) (*ListCatalogPlansResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -15884,7 +15884,7 @@ func ParseListCatalogPlansResult(rsp *http.Response) (*ListCatalogPlansResult, e
 
 // ParseCreateCatalogPlanResult parses an HTTP response from a CreateCatalogPlanWithResponse call
 func ParseCreateCatalogPlanResult(rsp *http.Response) (*CreateCatalogPlanResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -15913,7 +15913,7 @@ func ParseCreateCatalogPlanResult(rsp *http.Response) (*CreateCatalogPlanResult,
 
 // ParseDeleteCatalogPlanResult parses an HTTP response from a DeleteCatalogPlanWithResponse call
 func ParseDeleteCatalogPlanResult(rsp *http.Response) (*DeleteCatalogPlanResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -15929,7 +15929,7 @@ func ParseDeleteCatalogPlanResult(rsp *http.Response) (*DeleteCatalogPlanResult,
 
 // ParseRetrieveCatalogPlanResult parses an HTTP response from a RetrieveCatalogPlanWithResponse call
 func ParseRetrieveCatalogPlanResult(rsp *http.Response) (*RetrieveCatalogPlanResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -15961,7 +15961,7 @@ func ParseRetrieveCatalogPlanResult(rsp *http.Response) (*RetrieveCatalogPlanRes
 
 // ParseUpdateCatalogPlanResult parses an HTTP response from a UpdateCatalogPlanWithResponse call
 func ParseUpdateCatalogPlanResult(rsp *http.Response) (*UpdateCatalogPlanResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -15990,7 +15990,7 @@ func ParseUpdateCatalogPlanResult(rsp *http.Response) (*UpdateCatalogPlanResult,
 
 // ParseDiscardCatalogPlanDraftResult parses an HTTP response from a DiscardCatalogPlanDraftWithResponse call
 func ParseDiscardCatalogPlanDraftResult(rsp *http.Response) (*DiscardCatalogPlanDraftResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -16006,7 +16006,7 @@ func ParseDiscardCatalogPlanDraftResult(rsp *http.Response) (*DiscardCatalogPlan
 
 // ParseListCatalogPlanFeaturesResult parses an HTTP response from a ListCatalogPlanFeaturesWithResponse call
 func ParseListCatalogPlanFeaturesResult(rsp *http.Response) (*ListCatalogPlanFeaturesResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -16035,7 +16035,7 @@ func ParseListCatalogPlanFeaturesResult(rsp *http.Response) (*ListCatalogPlanFea
 
 // ParseAddCatalogPlanFeaturesResult parses an HTTP response from a AddCatalogPlanFeaturesWithResponse call
 func ParseAddCatalogPlanFeaturesResult(rsp *http.Response) (*AddCatalogPlanFeaturesResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -16064,7 +16064,7 @@ func ParseAddCatalogPlanFeaturesResult(rsp *http.Response) (*AddCatalogPlanFeatu
 
 // ParseDeleteCatalogPlanFeatureResult parses an HTTP response from a DeleteCatalogPlanFeatureWithResponse call
 func ParseDeleteCatalogPlanFeatureResult(rsp *http.Response) (*DeleteCatalogPlanFeatureResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -16080,7 +16080,7 @@ func ParseDeleteCatalogPlanFeatureResult(rsp *http.Response) (*DeleteCatalogPlan
 
 // ParseUpdateCatalogPlanFeatureResult parses an HTTP response from a UpdateCatalogPlanFeatureWithResponse call
 func ParseUpdateCatalogPlanFeatureResult(rsp *http.Response) (*UpdateCatalogPlanFeatureResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -16096,7 +16096,7 @@ func ParseUpdateCatalogPlanFeatureResult(rsp *http.Response) (*UpdateCatalogPlan
 
 // ParseDeleteCatalogPlanFileResult parses an HTTP response from a DeleteCatalogPlanFileWithResponse call
 func ParseDeleteCatalogPlanFileResult(rsp *http.Response) (*DeleteCatalogPlanFileResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -16112,7 +16112,7 @@ func ParseDeleteCatalogPlanFileResult(rsp *http.Response) (*DeleteCatalogPlanFil
 
 // ParseUpdateCatalogPlanFileResult parses an HTTP response from a UpdateCatalogPlanFileWithResponse call
 func ParseUpdateCatalogPlanFileResult(rsp *http.Response) (*UpdateCatalogPlanFileResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -16144,7 +16144,7 @@ func ParseUpdateCatalogPlanFileResult(rsp *http.Response) (*UpdateCatalogPlanFil
 
 // ParseDownloadCatalogPlanFileResult parses an HTTP response from a DownloadCatalogPlanFileWithResponse call
 func ParseDownloadCatalogPlanFileResult(rsp *http.Response) (*DownloadCatalogPlanFileResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -16173,7 +16173,7 @@ func ParseDownloadCatalogPlanFileResult(rsp *http.Response) (*DownloadCatalogPla
 
 // ParseListCatalogPlanPricesResult parses an HTTP response from a ListCatalogPlanPricesWithResponse call
 func ParseListCatalogPlanPricesResult(rsp *http.Response) (*ListCatalogPlanPricesResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -16202,7 +16202,7 @@ func ParseListCatalogPlanPricesResult(rsp *http.Response) (*ListCatalogPlanPrice
 
 // ParseBulkSetCatalogPlanPricesResult parses an HTTP response from a BulkSetCatalogPlanPricesWithResponse call
 func ParseBulkSetCatalogPlanPricesResult(rsp *http.Response) (*BulkSetCatalogPlanPricesResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -16234,7 +16234,7 @@ func ParseBulkSetCatalogPlanPricesResult(rsp *http.Response) (*BulkSetCatalogPla
 
 // ParsePublishCatalogPlanResult parses an HTTP response from a PublishCatalogPlanWithResponse call
 func ParsePublishCatalogPlanResult(rsp *http.Response) (*PublishCatalogPlanResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -16269,7 +16269,7 @@ func ParsePublishCatalogPlanResult(rsp *http.Response) (*PublishCatalogPlanResul
 
 // ParseListCatalogProductsResult parses an HTTP response from a ListCatalogProductsWithResponse call
 func ParseListCatalogProductsResult(rsp *http.Response) (*ListCatalogProductsResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -16298,7 +16298,7 @@ func ParseListCatalogProductsResult(rsp *http.Response) (*ListCatalogProductsRes
 
 // ParseCreateCatalogProductResult parses an HTTP response from a CreateCatalogProductWithResponse call
 func ParseCreateCatalogProductResult(rsp *http.Response) (*CreateCatalogProductResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -16327,7 +16327,7 @@ func ParseCreateCatalogProductResult(rsp *http.Response) (*CreateCatalogProductR
 
 // ParseDeleteCatalogProductResult parses an HTTP response from a DeleteCatalogProductWithResponse call
 func ParseDeleteCatalogProductResult(rsp *http.Response) (*DeleteCatalogProductResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -16343,7 +16343,7 @@ func ParseDeleteCatalogProductResult(rsp *http.Response) (*DeleteCatalogProductR
 
 // ParseRetrieveCatalogProductResult parses an HTTP response from a RetrieveCatalogProductWithResponse call
 func ParseRetrieveCatalogProductResult(rsp *http.Response) (*RetrieveCatalogProductResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -16375,7 +16375,7 @@ func ParseRetrieveCatalogProductResult(rsp *http.Response) (*RetrieveCatalogProd
 
 // ParseUpdateCatalogProductResult parses an HTTP response from a UpdateCatalogProductWithResponse call
 func ParseUpdateCatalogProductResult(rsp *http.Response) (*UpdateCatalogProductResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -16404,7 +16404,7 @@ func ParseUpdateCatalogProductResult(rsp *http.Response) (*UpdateCatalogProductR
 
 // ParseGetCatalogProductSettingsResult parses an HTTP response from a GetCatalogProductSettingsWithResponse call
 func ParseGetCatalogProductSettingsResult(rsp *http.Response) (*GetCatalogProductSettingsResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -16433,7 +16433,7 @@ func ParseGetCatalogProductSettingsResult(rsp *http.Response) (*GetCatalogProduc
 
 // ParseUpdateCatalogProductSettingsResult parses an HTTP response from a UpdateCatalogProductSettingsWithResponse call
 func ParseUpdateCatalogProductSettingsResult(rsp *http.Response) (*UpdateCatalogProductSettingsResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -16462,7 +16462,7 @@ func ParseUpdateCatalogProductSettingsResult(rsp *http.Response) (*UpdateCatalog
 
 // ParseDeleteCatalogProductImageResult parses an HTTP response from a DeleteCatalogProductImageWithResponse call
 func ParseDeleteCatalogProductImageResult(rsp *http.Response) (*DeleteCatalogProductImageResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -16478,7 +16478,7 @@ func ParseDeleteCatalogProductImageResult(rsp *http.Response) (*DeleteCatalogPro
 
 // ParseUpdateCatalogProductImageResult parses an HTTP response from a UpdateCatalogProductImageWithResponse call
 func ParseUpdateCatalogProductImageResult(rsp *http.Response) (*UpdateCatalogProductImageResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -16507,7 +16507,7 @@ func ParseUpdateCatalogProductImageResult(rsp *http.Response) (*UpdateCatalogPro
 
 // ParseCreateChargeResult parses an HTTP response from a CreateChargeWithResponse call
 func ParseCreateChargeResult(rsp *http.Response) (*CreateChargeResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -16540,7 +16540,7 @@ func ParseCreateChargeResult(rsp *http.Response) (*CreateChargeResult, error) {
 
 // ParseCreateCheckoutSessionResult parses an HTTP response from a CreateCheckoutSessionWithResponse call
 func ParseCreateCheckoutSessionResult(rsp *http.Response) (*CreateCheckoutSessionResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -16566,7 +16566,7 @@ func ParseCreateCheckoutSessionResult(rsp *http.Response) (*CreateCheckoutSessio
 
 // ParseListCheckoutSessionsResult parses an HTTP response from a ListCheckoutSessionsWithResponse call
 func ParseListCheckoutSessionsResult(rsp *http.Response) (*ListCheckoutSessionsResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -16595,7 +16595,7 @@ func ParseListCheckoutSessionsResult(rsp *http.Response) (*ListCheckoutSessionsR
 
 // ParseRetrieveCheckoutSessionResult parses an HTTP response from a RetrieveCheckoutSessionWithResponse call
 func ParseRetrieveCheckoutSessionResult(rsp *http.Response) (*RetrieveCheckoutSessionResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -16627,7 +16627,7 @@ func ParseRetrieveCheckoutSessionResult(rsp *http.Response) (*RetrieveCheckoutSe
 
 // ParseListCheckoutSessionEventsResult parses an HTTP response from a ListCheckoutSessionEventsWithResponse call
 func ParseListCheckoutSessionEventsResult(rsp *http.Response) (*ListCheckoutSessionEventsResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -16659,7 +16659,7 @@ func ParseListCheckoutSessionEventsResult(rsp *http.Response) (*ListCheckoutSess
 
 // ParseListCustomersResult parses an HTTP response from a ListCustomersWithResponse call
 func ParseListCustomersResult(rsp *http.Response) (*ListCustomersResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -16685,7 +16685,7 @@ func ParseListCustomersResult(rsp *http.Response) (*ListCustomersResult, error) 
 
 // ParseCreateCustomerResult parses an HTTP response from a CreateCustomerWithResponse call
 func ParseCreateCustomerResult(rsp *http.Response) (*CreateCustomerResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -16711,7 +16711,7 @@ func ParseCreateCustomerResult(rsp *http.Response) (*CreateCustomerResult, error
 
 // ParseUpdateCustomerResult parses an HTTP response from a UpdateCustomerWithResponse call
 func ParseUpdateCustomerResult(rsp *http.Response) (*UpdateCustomerResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -16737,7 +16737,7 @@ func ParseUpdateCustomerResult(rsp *http.Response) (*UpdateCustomerResult, error
 
 // ParseGetCustomerEntitlementsResult parses an HTTP response from a GetCustomerEntitlementsWithResponse call
 func ParseGetCustomerEntitlementsResult(rsp *http.Response) (*GetCustomerEntitlementsResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -16763,7 +16763,7 @@ func ParseGetCustomerEntitlementsResult(rsp *http.Response) (*GetCustomerEntitle
 
 // ParseLicenseActivateResult parses an HTTP response from a LicenseActivateWithResponse call
 func ParseLicenseActivateResult(rsp *http.Response) (*LicenseActivateResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -16789,7 +16789,7 @@ func ParseLicenseActivateResult(rsp *http.Response) (*LicenseActivateResult, err
 
 // ParseLicenseDeactivateResult parses an HTTP response from a LicenseDeactivateWithResponse call
 func ParseLicenseDeactivateResult(rsp *http.Response) (*LicenseDeactivateResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -16815,7 +16815,7 @@ func ParseLicenseDeactivateResult(rsp *http.Response) (*LicenseDeactivateResult,
 
 // ParseLicenseValidateResult parses an HTTP response from a LicenseValidateWithResponse call
 func ParseLicenseValidateResult(rsp *http.Response) (*LicenseValidateResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -16841,7 +16841,7 @@ func ParseLicenseValidateResult(rsp *http.Response) (*LicenseValidateResult, err
 
 // ParseCreatePresignedUploadURLResult parses an HTTP response from a CreatePresignedUploadURLWithResponse call
 func ParseCreatePresignedUploadURLResult(rsp *http.Response) (*CreatePresignedUploadURLResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -16876,7 +16876,7 @@ func ParseCreatePresignedUploadURLResult(rsp *http.Response) (*CreatePresignedUp
 
 // ParseGetProductOfferingResult parses an HTTP response from a GetProductOfferingWithResponse call
 func ParseGetProductOfferingResult(rsp *http.Response) (*GetProductOfferingResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -16909,7 +16909,7 @@ func ParseGetProductOfferingResult(rsp *http.Response) (*GetProductOfferingResul
 
 // ParseListOrdersResult parses an HTTP response from a ListOrdersWithResponse call
 func ParseListOrdersResult(rsp *http.Response) (*ListOrdersResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -16938,7 +16938,7 @@ func ParseListOrdersResult(rsp *http.Response) (*ListOrdersResult, error) {
 
 // ParseRetrieveOrderResult parses an HTTP response from a RetrieveOrderWithResponse call
 func ParseRetrieveOrderResult(rsp *http.Response) (*RetrieveOrderResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -16970,7 +16970,7 @@ func ParseRetrieveOrderResult(rsp *http.Response) (*RetrieveOrderResult, error) 
 
 // ParseListOrderEventsResult parses an HTTP response from a ListOrderEventsWithResponse call
 func ParseListOrderEventsResult(rsp *http.Response) (*ListOrderEventsResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -17002,7 +17002,7 @@ func ParseListOrderEventsResult(rsp *http.Response) (*ListOrderEventsResult, err
 
 // ParseListPartnerOrganizationsResult parses an HTTP response from a ListPartnerOrganizationsWithResponse call
 func ParseListPartnerOrganizationsResult(rsp *http.Response) (*ListPartnerOrganizationsResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -17031,7 +17031,7 @@ func ParseListPartnerOrganizationsResult(rsp *http.Response) (*ListPartnerOrgani
 
 // ParseProvisionPartnerOrganizationResult parses an HTTP response from a ProvisionPartnerOrganizationWithResponse call
 func ParseProvisionPartnerOrganizationResult(rsp *http.Response) (*ProvisionPartnerOrganizationResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -17066,7 +17066,7 @@ func ParseProvisionPartnerOrganizationResult(rsp *http.Response) (*ProvisionPart
 
 // ParseRetrievePartnerOrganizationByExternalIDResult parses an HTTP response from a RetrievePartnerOrganizationByExternalIDWithResponse call
 func ParseRetrievePartnerOrganizationByExternalIDResult(rsp *http.Response) (*RetrievePartnerOrganizationByExternalIDResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -17098,7 +17098,7 @@ func ParseRetrievePartnerOrganizationByExternalIDResult(rsp *http.Response) (*Re
 
 // ParseRetrievePartnerOrganizationResult parses an HTTP response from a RetrievePartnerOrganizationWithResponse call
 func ParseRetrievePartnerOrganizationResult(rsp *http.Response) (*RetrievePartnerOrganizationResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -17130,7 +17130,7 @@ func ParseRetrievePartnerOrganizationResult(rsp *http.Response) (*RetrievePartne
 
 // ParseListPaymentMethodsResult parses an HTTP response from a ListPaymentMethodsWithResponse call
 func ParseListPaymentMethodsResult(rsp *http.Response) (*ListPaymentMethodsResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -17159,7 +17159,7 @@ func ParseListPaymentMethodsResult(rsp *http.Response) (*ListPaymentMethodsResul
 
 // ParseCreatePortalSessionResult parses an HTTP response from a CreatePortalSessionWithResponse call
 func ParseCreatePortalSessionResult(rsp *http.Response) (*CreatePortalSessionResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -17197,7 +17197,7 @@ func ParseCreatePortalSessionResult(rsp *http.Response) (*CreatePortalSessionRes
 
 // ParseGetPromotionResult parses an HTTP response from a GetPromotionWithResponse call
 func ParseGetPromotionResult(rsp *http.Response) (*GetPromotionResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -17229,7 +17229,7 @@ func ParseGetPromotionResult(rsp *http.Response) (*GetPromotionResult, error) {
 
 // ParseListRefundsResult parses an HTTP response from a ListRefundsWithResponse call
 func ParseListRefundsResult(rsp *http.Response) (*ListRefundsResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -17258,7 +17258,7 @@ func ParseListRefundsResult(rsp *http.Response) (*ListRefundsResult, error) {
 
 // ParseCreateRefundResult parses an HTTP response from a CreateRefundWithResponse call
 func ParseCreateRefundResult(rsp *http.Response) (*CreateRefundResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -17297,7 +17297,7 @@ func ParseCreateRefundResult(rsp *http.Response) (*CreateRefundResult, error) {
 
 // ParseRetrieveRefundResult parses an HTTP response from a RetrieveRefundWithResponse call
 func ParseRetrieveRefundResult(rsp *http.Response) (*RetrieveRefundResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -17329,7 +17329,7 @@ func ParseRetrieveRefundResult(rsp *http.Response) (*RetrieveRefundResult, error
 
 // ParseReportUsageResult parses an HTTP response from a ReportUsageWithResponse call
 func ParseReportUsageResult(rsp *http.Response) (*ReportUsageResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -17355,7 +17355,7 @@ func ParseReportUsageResult(rsp *http.Response) (*ReportUsageResult, error) {
 
 // ParseListSubscriptionsResult parses an HTTP response from a ListSubscriptionsWithResponse call
 func ParseListSubscriptionsResult(rsp *http.Response) (*ListSubscriptionsResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -17381,7 +17381,7 @@ func ParseListSubscriptionsResult(rsp *http.Response) (*ListSubscriptionsResult,
 
 // ParseCreateSubscriptionResult parses an HTTP response from a CreateSubscriptionWithResponse call
 func ParseCreateSubscriptionResult(rsp *http.Response) (*CreateSubscriptionResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -17414,7 +17414,7 @@ func ParseCreateSubscriptionResult(rsp *http.Response) (*CreateSubscriptionResul
 
 // ParseRetrieveSubscriptionResult parses an HTTP response from a RetrieveSubscriptionWithResponse call
 func ParseRetrieveSubscriptionResult(rsp *http.Response) (*RetrieveSubscriptionResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -17447,7 +17447,7 @@ func ParseRetrieveSubscriptionResult(rsp *http.Response) (*RetrieveSubscriptionR
 
 // ParseCancelSubscriptionResult parses an HTTP response from a CancelSubscriptionWithResponse call
 func ParseCancelSubscriptionResult(rsp *http.Response) (*CancelSubscriptionResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -17473,7 +17473,7 @@ func ParseCancelSubscriptionResult(rsp *http.Response) (*CancelSubscriptionResul
 
 // ParseUpdateSubscriptionResult parses an HTTP response from a UpdateSubscriptionWithResponse call
 func ParseUpdateSubscriptionResult(rsp *http.Response) (*UpdateSubscriptionResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -17499,7 +17499,7 @@ func ParseUpdateSubscriptionResult(rsp *http.Response) (*UpdateSubscriptionResul
 
 // ParseListTransactionsResult parses an HTTP response from a ListTransactionsWithResponse call
 func ParseListTransactionsResult(rsp *http.Response) (*ListTransactionsResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -17528,7 +17528,7 @@ func ParseListTransactionsResult(rsp *http.Response) (*ListTransactionsResult, e
 
 // ParseListWebhookEventLogsResult parses an HTTP response from a ListWebhookEventLogsWithResponse call
 func ParseListWebhookEventLogsResult(rsp *http.Response) (*ListWebhookEventLogsResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
+	bodyBytes, err := readResponseBody(rsp)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
@@ -17553,4 +17553,16 @@ func ParseListWebhookEventLogsResult(rsp *http.Response) (*ListWebhookEventLogsR
 	}
 
 	return response, nil
+}
+
+// readResponseBody reads a response body. When the server announced the
+// length it reads into one buffer of that size, where io.ReadAll would grow
+// its buffer step by step and allocate about twice the body on a large page.
+func readResponseBody(rsp *http.Response) ([]byte, error) {
+	if n := rsp.ContentLength; n > 0 && n < 64<<20 {
+		buf := bytes.NewBuffer(make([]byte, 0, n+bytes.MinRead))
+		_, err := buf.ReadFrom(rsp.Body)
+		return buf.Bytes(), err
+	}
+	return io.ReadAll(rsp.Body)
 }

@@ -10,7 +10,8 @@ import (
 // the path templates of api.Operations. It is built once and allocates
 // nothing per lookup.
 type opMatcher struct {
-	byMethod map[string][]compiledOp
+	// byMethod[method][n] are the templates of that method with n '/'.
+	byMethod map[string][][]compiledOp
 }
 
 type compiledOp struct {
@@ -24,7 +25,7 @@ type compiledOp struct {
 var operations = newOpMatcher(api.Operations)
 
 func newOpMatcher(ops []api.Operation) *opMatcher {
-	m := &opMatcher{byMethod: map[string][]compiledOp{}}
+	m := &opMatcher{byMethod: map[string][][]compiledOp{}}
 	for i := range ops {
 		op := &ops[i]
 		c := compiledOp{op: op, index: i}
@@ -38,7 +39,13 @@ func newOpMatcher(ops []api.Operation) *opMatcher {
 			c.segments = append(c.segments, seg)
 			c.params = append(c.params, param)
 		}
-		m.byMethod[op.Method] = append(m.byMethod[op.Method], c)
+		n := strings.Count(op.Path, "/")
+		bySlashes := m.byMethod[op.Method]
+		for len(bySlashes) <= n {
+			bySlashes = append(bySlashes, nil)
+		}
+		bySlashes[n] = append(bySlashes[n], c)
+		m.byMethod[op.Method] = bySlashes
 	}
 	return m
 }
@@ -50,7 +57,12 @@ func newOpMatcher(ops []api.Operation) *opMatcher {
 // and -1 when none does.
 func (m *opMatcher) lookup(method, path string) (*api.Operation, int) {
 	var best *compiledOp
-	cands := m.byMethod[method]
+	bySlashes := m.byMethod[method]
+	n := strings.Count(path, "/")
+	if n >= len(bySlashes) {
+		return nil, -1
+	}
+	cands := bySlashes[n]
 	for i := range cands {
 		c := &cands[i]
 		if c.match(path) && (best == nil || c.literals > best.literals) {

@@ -128,12 +128,23 @@ func (n *Nullable[T]) UnmarshalJSON(data []byte) error {
 		return nil
 	}
 	var v T
-	if ok, err := decodeScalar(data, &v); ok {
-		if err != nil {
+	switch u := any(&v).(type) {
+	case json.Unmarshaler:
+		// encoding/json has validated data already: hand it straight to
+		// T's own decoder instead of validating it again (time.Time,
+		// openapi_types.UUID and Date, and the generated types with
+		// additional properties are Unmarshalers).
+		if err := u.UnmarshalJSON(data); err != nil {
 			return err
 		}
-	} else if err := json.Unmarshal(data, &v); err != nil {
-		return err
+	default:
+		if ok, err := decodeScalar(data, &v); ok {
+			if err != nil {
+				return err
+			}
+		} else if err := json.Unmarshal(data, &v); err != nil {
+			return err
+		}
 	}
 	*n = Nullable[T]{value: v, state: present}
 	return nil
