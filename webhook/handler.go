@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -26,7 +27,14 @@ type handlerConfig struct {
 type handler struct {
 	cfg handlerConfig
 	fn  HandlerFunc
+	// misconfigured, when set, is why every delivery is refused with 500.
+	misconfigured error
 }
+
+// ErrMisconfigured is logged, and named in the 500 answer, by a handler
+// built without a non-empty secret or without a callback: it refuses every
+// delivery, because without a secret it would accept forged ones.
+var ErrMisconfigured = errors.New("webhook: handler misconfigured")
 
 // NewHandler returns an [http.Handler] for a kelviq webhook endpoint. For each request
 // it:
@@ -47,14 +55,15 @@ type handler struct {
 //
 // The secret is one string, as for [Verify], because an endpoint has one secret nearly
 // always; the extra secrets of a rotation are given with [WithSecrets], the same option
-// Verify takes, so one option list serves both. NewHandler panics if fn is nil or no
-// secret is non-empty: a receiver without a secret would accept forged deliveries, and
-// failing at start-up (for example when an environment variable is unset) is better.
+// Verify takes, so one option list serves both. If fn is nil or no secret is non-empty
+// (an unset environment variable, say), NewHandler does not panic: the handler it
+// returns answers every delivery 500 naming [ErrMisconfigured] and logs it, so kelviq
+// keeps retrying while the configuration is fixed and no forged delivery is accepted.
 func NewHandler(secret string, fn HandlerFunc, opts ...HandlerOption) http.Handler {
-	if fn == nil {
-		panic("webhook: NewHandler with a nil HandlerFunc")
-	}
 	h := &handler{fn: fn}
+	if fn == nil {
+		h.misconfigured = fmt.Errorf("%w: NewHandler was given a nil HandlerFunc", ErrMisconfigured)
+	}
 	for _, o := range opts {
 		if o != nil {
 			o.applyHandler(&h.cfg)
@@ -66,7 +75,7 @@ func NewHandler(secret string, fn HandlerFunc, opts ...HandlerOption) http.Handl
 		hasSecret = hasSecret || s != ""
 	}
 	if !hasSecret {
-		panic("webhook: NewHandler without a non-empty secret")
+		h.misconfigured = fmt.Errorf("%w: NewHandler was given no non-empty secret", ErrMisconfigured)
 	}
 	if h.cfg.maxBody <= 0 {
 		h.cfg.maxBody = DefaultMaxBodyBytes
@@ -89,6 +98,13 @@ var (
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	if h.misconfigured != nil {
+		if h.cfg.logger != nil {
+			h.cfg.logger.ErrorContext(ctx, "kelviq webhook refused", "error", h.misconfigured)
+		}
+		http.Error(w, h.misconfigured.Error(), http.StatusInternalServerError)
+		return
+	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		h.reject(ctx, w, r, http.StatusMethodNotAllowed, errMethod)

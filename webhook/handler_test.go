@@ -418,28 +418,40 @@ func TestHandlerLogs(t *testing.T) {
 	assertNoSecret(t, "log", out)
 }
 
-func TestNewHandlerPanics(t *testing.T) {
-	fn := func(context.Context, *webhook.Event) error { return nil }
-	for name, build := range map[string]func(){
-		"nil callback":       func() { webhook.NewHandler(testSecret, nil) },
-		"empty secret":       func() { webhook.NewHandler("", fn) },
-		"only empty secrets": func() { webhook.NewHandler("", fn, webhook.WithSecrets("")) },
+// A handler without a callback or a usable secret never panics and never
+// accepts a delivery: it answers 500 naming ErrMisconfigured.
+func TestMisconfiguredHandlerRefusesEverything(t *testing.T) {
+	var calls atomic.Int32
+	fn := func(context.Context, *webhook.Event) error { calls.Add(1); return nil }
+	for name, h := range map[string]http.Handler{
+		"nil callback":       webhook.NewHandler(testSecret, nil),
+		"empty secret":       webhook.NewHandler("", fn),
+		"only empty secrets": webhook.NewHandler("", fn, webhook.WithSecrets("")),
 	} {
 		t.Run(name, func(t *testing.T) {
-			defer func() {
-				r := recover()
-				if r == nil {
-					t.Fatal("no panic")
-				}
-				if s, _ := r.(string); !strings.HasPrefix(s, "webhook: ") {
-					t.Errorf("panic value %v", r)
-				}
-			}()
-			build()
+			body := validBody
+			// Even a delivery signed with the empty key is refused.
+			req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
+			for k, v := range signedAt(body, validID, 0, "") {
+				req.Header[k] = v
+			}
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			if w.Code != http.StatusInternalServerError || !strings.Contains(w.Body.String(), "misconfigured") {
+				t.Errorf("status %d %q, want 500 naming the misconfiguration", w.Code, w.Body.String())
+			}
 		})
 	}
+	if calls.Load() != 0 {
+		t.Errorf("the callback ran %d times", calls.Load())
+	}
 	// A rotated secret alone is enough.
-	webhook.NewHandler("", fn, webhook.WithSecrets(oldSecret))
+	h := webhook.NewHandler("", fn, webhook.WithSecrets(oldSecret))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
+	if w.Code != http.StatusMethodNotAllowed {
+		t.Errorf("with a rotated secret only: status %d, want 405 (configured)", w.Code)
+	}
 }
 
 func TestHandlerNilBody(t *testing.T) {

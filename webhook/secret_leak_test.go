@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/kelviq/kelviq-go/webhook"
@@ -67,7 +68,7 @@ func TestNoSecretInErrors(t *testing.T) {
 		t.Error("the handler logged nothing")
 	}
 
-	// Decoding failures and construction panics.
+	// Decoding failures and a misconfigured handler.
 	e, err := webhook.Verify(validBody, signedAt(validBody, validID, 0, testSecret), testSecret, fixedClock())
 	if err != nil {
 		t.Fatal(err)
@@ -75,10 +76,11 @@ func TestNoSecretInErrors(t *testing.T) {
 	if _, err := e.Subscription(); err != nil {
 		add("decode", err.Error())
 	}
-	func() {
-		defer func() { add("panic", fmt.Sprint(recover())) }()
-		webhook.NewHandler("", nil)
-	}()
+	{
+		w := httptest.NewRecorder()
+		webhook.NewHandler("", nil).ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/", nil))
+		add("misconfigured", w.Body.String())
+	}
 
 	for _, s := range texts {
 		assertNoSecret(t, "error text", s)
