@@ -126,3 +126,31 @@ func ExampleFromEnv() {
 	}
 	fmt.Println(client.Environment())
 }
+
+// A PATCH sends only what was set: an absent nullable field is left out, and
+// SetNull sends an explicit null that clears the field.
+func ExampleClient_UpdateCustomerWithResponse() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		fmt.Println(r.Method, r.URL.Path, string(body))
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"customerId":"cus_42","name":"Ada Lovelace","email":null}`)
+	}))
+	defer srv.Close()
+	client, err := kelviq.NewClient(kelviq.WithServerKey("sk_live_your_key"), kelviq.WithBaseURL(srv.URL))
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	var body api.UpdateCustomerJSONRequestBody
+	body.Name.Set("Ada Lovelace")
+	body.Email.SetNull()
+	res, err := client.UpdateCustomerWithResponse(context.Background(), "cus_42", body)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(res.JSON200.Name.GetOrEmpty(), res.JSON200.Email.IsNull())
+	// Output:
+	// PATCH /customers/cus_42/ {"email":null,"name":"Ada Lovelace"}
+	// Ada Lovelace true
+}
