@@ -7,8 +7,10 @@ package kelviqgo
 //    defect-fixing overlay api/overlay.yaml.
 // 2. Our generator internal/cmd/genoperations reads openapi.json with
 //    kin-openapi and writes api/operations.gen.go: the operation table
-//    (method, path, security, servers per environment, pagination) that
-//    package kelviq routes and authenticates by.
+//    (method, path, security, servers per environment, pagination, declared
+//    success statuses) that package kelviq routes, authenticates and judges
+//    responses by, and kelviq/pagination.gen.go: one page iterator per
+//    page-numbered list operation (ListCustomersIter …).
 
 //go:generate go tool oapi-codegen -config api/oapi-codegen.yaml openapi.json
-//go:generate go run ./internal/cmd/genoperations -spec openapi.json -out api/operations.gen.go
+//go:generate go run ./internal/cmd/genoperations -spec openapi.json -out api/operations.gen.go -iterators kelviq/pagination.gen.go

@@ -45,7 +45,7 @@ func NewClient(opts ...Option) (*Client, error) {
 	}
 	hc := newHTTPClient(s)
 	gen, err := api.NewClientWithResponses(r.base.String(),
-		api.WithHTTPClient(hc),
+		api.WithHTTPClient(newResponseChecker(s, hc, callTimeout(s))),
 		api.WithRequestEditorFn(r.edit),
 	)
 	if err != nil {
@@ -57,19 +57,46 @@ func NewClient(opts ...Option) (*Client, error) {
 // Environment returns the environment the client calls.
 func (c *Client) Environment() Environment { return c.env }
 
+// callTimeout bounds a whole call: the caller's http.Client Timeout, or
+// DefaultTimeout for the client's own.
+func callTimeout(s *settings) time.Duration {
+	if s.httpClient != nil {
+		return s.httpClient.Timeout
+	}
+	return DefaultTimeout
+}
+
 // newHTTPClient copies the caller's http.Client (or makes one) and wraps its
-// transport; the caller's client is never modified.
+// transport and redirect policy; the caller's client is never modified.
+//
+// The chain of one call: the generated method → request editors (routing,
+// credential) → responseChecker (errors.go: the call's timeout, then judges
+// the final response) → this http.Client (redirectPolicy) → retryTransport
+// (retry.go) → the caller's transport → the wire. The copy's Timeout is
+// zero: responseChecker applies callTimeout(s) to the whole call instead,
+// as a context deadline, which net/http's Timeout would do at the cost of a
+// goroutine per request with a transport that is not an *http.Transport.
 func newHTTPClient(s *settings) *http.Client {
 	var hc http.Client
 	if s.httpClient != nil {
 		hc = *s.httpClient
-	} else {
-		hc.Timeout = DefaultTimeout
 	}
+	hc.Timeout = 0
 	next := hc.Transport
 	if next == nil {
 		next = http.DefaultTransport
 	}
+	ops := newOpFinder(s)
+	if s.retry.MaxAttempts > 1 {
+		rt := &retryTransport{next: next, policy: s.retry, logger: s.logger, ops: ops, clock: s.clock}
+		for _, k := range []string{s.serverKey, s.partnerKey} {
+			if k != "" {
+				rt.secrets = append(rt.secrets, k)
+			}
+		}
+		next = rt
+	}
 	hc.Transport = next
+	hc.CheckRedirect = redirectPolicy(hc.CheckRedirect, ops)
 	return &hc
 }

@@ -2,6 +2,7 @@ package kelviq
 
 import (
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -32,6 +33,10 @@ type settings struct {
 	edgeURL    *url.URL // nil: baseURL, or kelviq's edge hosts
 	httpClient *http.Client
 	userAgent  string
+	retry      RetryPolicy  // complete; MaxAttempts 1: no retries
+	logger     *slog.Logger // nil: no logging
+	maxBody    int64        // the largest response body read
+	clock      clock        // of the retry transport
 }
 
 func configError(what, format string, args ...any) error {
@@ -137,6 +142,48 @@ func (c *config) resolve() (*settings, error) {
 			return nil, configError("WithUserAgent", "the user agent contains a control character")
 		}
 		s.userAgent = strings.TrimSpace(c.userAgent.value)
+	}
+
+	s.retry = DefaultRetryPolicy()
+	if c.retryPolicy.set {
+		p := c.retryPolicy.value
+		if p.MaxAttempts < 0 || p.BaseDelay < 0 || p.MaxDelay < 0 || p.MaxRetryAfter < 0 {
+			return nil, configError("WithRetryPolicy", "a field is negative; zero means the default, MaxAttempts 1 means no retries")
+		}
+		if p.MaxAttempts > maxRetries+1 {
+			return nil, configError("WithRetryPolicy", "MaxAttempts %d is more than %d", p.MaxAttempts, maxRetries+1)
+		}
+		s.retry = p.withDefaults()
+	}
+	if c.retries.set {
+		switch n := c.retries.value; {
+		case n < 0:
+			return nil, configError("WithRetries", "%d retries: want 0 (no retries) or more", n)
+		case n > maxRetries:
+			return nil, configError("WithRetries", "%d retries is more than %d", n, maxRetries)
+		default:
+			s.retry.MaxAttempts = n + 1
+		}
+	}
+	s.logger = c.logger.value
+
+	s.maxBody = DefaultMaxResponseBytes
+	if c.maxBody.set {
+		if c.maxBody.value <= 0 {
+			return nil, configError("WithMaxResponseBytes", "the limit must be positive, not %d", c.maxBody.value)
+		}
+		s.maxBody = c.maxBody.value
+	}
+
+	s.clock = realClock()
+	if c.now != nil {
+		s.clock.now = c.now
+	}
+	if c.sleep != nil {
+		s.clock.sleep = c.sleep
+	}
+	if c.jitter != nil {
+		s.clock.jitter = c.jitter
 	}
 	return s, nil
 }

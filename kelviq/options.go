@@ -1,8 +1,11 @@
 package kelviq
 
 import (
+	"context"
 	"errors"
+	"log/slog"
 	"net/http"
+	"time"
 )
 
 // Option configures a Client. Options are applied in order; a later option
@@ -34,6 +37,16 @@ type config struct {
 	userAgent   setting[string]
 	fromEnv     bool
 	getenv      func(string) string
+
+	retries     setting[int]
+	retryPolicy setting[RetryPolicy]
+	logger      setting[*slog.Logger]
+	maxBody     setting[int64]
+
+	// The retry transport's clock, replaced by tests; nil: the real one.
+	now    func() time.Time
+	sleep  func(ctx context.Context, d time.Duration) error
+	jitter func(ceiling time.Duration) time.Duration
 }
 
 // WithServerKey sets the server API key, sent as "Authorization: Bearer …"
@@ -106,4 +119,36 @@ func WithUserAgent(ua string) Option {
 // environment: a production key is never sent to the sandbox or back.
 func FromEnv() Option {
 	return func(c *config) { c.fromEnv = true }
+}
+
+// WithRetries sets how many times a failed request may be retried (the
+// number of attempts is n+1); 0 turns retries off. The other settings of the
+// retry policy stay as they are (DefaultRetryPolicy, or WithRetryPolicy's,
+// whichever order the options come in). The default is 2. See RetryPolicy
+// for what is retried: idempotent requests only, unless a call is marked
+// with Idempotent.
+func WithRetries(n int) Option {
+	return func(c *config) { c.retries.put(n) }
+}
+
+// WithRetryPolicy sets the retry policy; zero fields take their values from
+// DefaultRetryPolicy. MaxAttempts 1 turns retries off. WithRetries, given
+// too, sets MaxAttempts.
+func WithRetryPolicy(p RetryPolicy) Option {
+	return func(c *config) { c.retryPolicy.put(p) }
+}
+
+// WithLogger makes the client log each retry to l at slog.LevelWarn: the
+// operation, method, path template, attempt, wait, and the status or the
+// network error. Logs never hold a header, a body or a key. nil (the
+// default) logs nothing.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) { c.logger.put(l) }
+}
+
+// WithMaxResponseBytes caps the size of a response body the client reads
+// (default DefaultMaxResponseBytes, 16 MiB). A larger body fails the call
+// with an error wrapping ErrResponseTooLarge instead of filling memory.
+func WithMaxResponseBytes(n int64) Option {
+	return func(c *config) { c.maxBody.put(n) }
 }

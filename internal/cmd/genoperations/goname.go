@@ -1,6 +1,7 @@
 package main
 
 import (
+	"go/token"
 	"regexp"
 	"strings"
 	"unicode"
@@ -60,3 +61,37 @@ var initialisms = func() map[string]string {
 	}
 	return m
 }()
+
+// typeName returns the Go type name oapi-codegen gives a schema of
+// components.schemas with the same name normalizer (SchemaNameToTypeName:
+// the normalized name, prefixed with "N" when it starts with a digit). The
+// generated iterators name the type, so a mismatch fails to compile.
+func typeName(schema string) string {
+	n := goName(schema)
+	if n != "" && unicode.IsDigit(rune(n[0])) {
+		n = "N" + n
+	}
+	return n
+}
+
+// argName is a Go argument name for a parameter: goName with its first word
+// in lower case (session_id → sessionID, id → id), and not a keyword.
+func argName(param string) string {
+	parts := wordParts.FindAllString(camelWithDigits(param), -1)
+	if len(parts) == 0 {
+		return "arg"
+	}
+	for i, p := range parts {
+		switch v, ok := initialisms[strings.ToLower(p)]; {
+		case i == 0:
+			parts[i] = strings.ToLower(p)
+		case ok:
+			parts[i] = v
+		}
+	}
+	name := strings.Join(parts, "")
+	if token.IsKeyword(name) || unicode.IsDigit(rune(name[0])) {
+		name = "arg" + goName(param)
+	}
+	return name
+}

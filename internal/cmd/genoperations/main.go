@@ -5,13 +5,16 @@
 // operation: its operationId, the Go method name oapi-codegen gives it,
 // method, path template, the security schemes its `security` names (the
 // operation's own, else the top-level one) and its servers per environment
-// (operation level, else path level, else top level), and whether it is a
-// page-numbered list. Nothing per operation is written by hand anywhere in
+// (operation level, else path level, else top level), whether it is a
+// page-numbered list, and the statuses it declares as success. With
+// -iterators it also writes kelviq/pagination.gen.go: one iterator method on
+// kelviq.Client per page-numbered list, yielding the Go type of the list's
+// items. Nothing per operation is written by hand anywhere in
 // the project: when the spec changes, `go generate ./...` rewrites the table.
 //
 // Usage:
 //
-//	go run ./internal/cmd/genoperations -spec openapi.json -out api/operations.gen.go
+//	go run ./internal/cmd/genoperations -spec openapi.json -out api/operations.gen.go -iterators kelviq/pagination.gen.go
 package main
 
 import (
@@ -24,15 +27,18 @@ func main() {
 	specPath := flag.String("spec", "openapi.json", "the OpenAPI spec to read")
 	out := flag.String("out", "api/operations.gen.go", "the Go file to write")
 	pkg := flag.String("package", "api", "the package name of the written file")
+	iters := flag.String("iterators", "", "also write the page iterators of package kelviq to this Go file")
+	itersPkg := flag.String("iterators-package", "kelviq", "the package name of the iterators file")
+	apiImport := flag.String("api-import", "github.com/kelviq/kelviq-go/api", "the import path of the package the table is written to")
 	flag.Parse()
 
-	if err := run(*specPath, *out, *pkg); err != nil {
+	if err := run(*specPath, *out, *pkg, *iters, *itersPkg, *apiImport); err != nil {
 		fmt.Fprintln(os.Stderr, "genoperations:", err)
 		os.Exit(1)
 	}
 }
 
-func run(specPath, out, pkg string) error {
+func run(specPath, out, pkg, iters, itersPkg, apiImport string) error {
 	data, err := os.ReadFile(specPath)
 	if err != nil {
 		return err
@@ -44,6 +50,15 @@ func run(specPath, out, pkg string) error {
 	src, err := Render(table, pkg)
 	if err != nil {
 		return err
+	}
+	if iters != "" {
+		isrc, err := RenderIterators(table, itersPkg, apiImport)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(iters, isrc, 0o644); err != nil {
+			return err
+		}
 	}
 	return os.WriteFile(out, src, 0o644)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -43,6 +44,30 @@ type Operation struct {
 	Edge      bool // its servers are not the top-level (core) ones
 	Paginated bool
 	HasBody   bool
+	// Success lists the statuses the spec declares for a successful answer
+	// (2xx and 3xx), ascending.
+	Success []int
+	// JSONSuccess lists those of Success whose declared body is JSON.
+	JSONSuccess []int
+	// Page says how to walk the list, for Paginated operations.
+	Page *Page
+}
+
+// Page is what the iterator of a paginated operation needs besides the
+// operation's name.
+type Page struct {
+	// ItemType is the Go type (in package api) of the items of results,
+	// named as oapi-codegen names the schema the items refer to.
+	ItemType string
+	// PathParams are the operation's path parameters, in the order of the
+	// generated client method's arguments (their order in the path).
+	PathParams []PathParam
+}
+
+// PathParam is one path parameter of an iterator.
+type PathParam struct {
+	Name   string // Go identifier of the argument
+	GoType string // Go type, as oapi-codegen declares the argument
 }
 
 // Build reads a spec and returns its operation table.
@@ -146,8 +171,154 @@ func buildOperation(doc *openapi3.T, core Servers, path string, item *openapi3.P
 	row.Servers = s
 	row.Edge = s != core
 
+	if row.Success, row.JSONSuccess, err = successStatuses(op); err != nil {
+		return row, err
+	}
+
 	row.Paginated = isPaginated(item, op)
+	if row.Paginated {
+		if row.Page, err = pageInfo(path, item, op); err != nil {
+			return row, fmt.Errorf("pagination: %w", err)
+		}
+	}
 	return row, nil
+}
+
+// successStatuses returns the 2xx and 3xx statuses op declares, ascending,
+// and those of them whose body is JSON. A range ("2XX") is refused: the
+// error conversion in package kelviq needs exact statuses.
+func successStatuses(op *openapi3.Operation) (success, jsonBody []int, err error) {
+	if op.Responses == nil {
+		return nil, nil, fmt.Errorf("no responses")
+	}
+	for key, ref := range op.Responses.Map() {
+		if key == "default" {
+			continue
+		}
+		code, convErr := strconv.Atoi(key)
+		if convErr != nil || code < 100 || code > 599 {
+			return nil, nil, fmt.Errorf("response %q: only exact status codes are supported (not ranges such as 2XX)", key)
+		}
+		if code < 200 || code > 399 {
+			continue
+		}
+		success = append(success, code)
+		if ref != nil && ref.Value != nil {
+			for ct := range ref.Value.Content {
+				if strings.Contains(strings.ToLower(ct), "json") {
+					jsonBody = append(jsonBody, code)
+					break
+				}
+			}
+		}
+	}
+	if len(success) == 0 {
+		return nil, nil, fmt.Errorf("no 2xx or 3xx response is declared")
+	}
+	slices.Sort(success)
+	slices.Sort(jsonBody)
+	return success, jsonBody, nil
+}
+
+// pageInfo returns the item type and path parameters of a paginated
+// operation's iterator. The items of results must be a $ref to a named
+// schema: an inline item schema has no Go name to return.
+func pageInfo(path string, item *openapi3.PathItem, op *openapi3.Operation) (*Page, error) {
+	mt := op.Responses.Status(200).Value.Content.Get("application/json")
+	results := mt.Schema.Value.Properties["results"].Value
+	if results.Items == nil {
+		return nil, fmt.Errorf("results has no items schema")
+	}
+	ref := results.Items.Ref
+	name, ok := strings.CutPrefix(ref, "#/components/schemas/")
+	if !ok || name == "" || strings.Contains(name, "/") {
+		if ref == "" {
+			return nil, fmt.Errorf("the items of results are an inline schema: give them a named schema under components.schemas so the iterator has a Go type to yield")
+		}
+		return nil, fmt.Errorf("the items of results refer to %q, not to a schema of components.schemas", ref)
+	}
+	pg := &Page{ItemType: typeName(name)}
+
+	// path parameters: operation level overrides path level (by name).
+	byName := map[string]*openapi3.Parameter{}
+	for _, params := range []openapi3.Parameters{item.Parameters, op.Parameters} {
+		for _, p := range params {
+			if p.Value != nil && p.Value.In == "path" {
+				byName[p.Value.Name] = p.Value
+			}
+		}
+	}
+	used := map[string]bool{"c": true, "ctx": true, "params": true, "reqEditors": true, "p": true, "q": true, "page": true, "size": true, "res": true, "err": true}
+	for _, name := range pathParamNames(path) {
+		p := byName[name]
+		if p == nil {
+			return nil, fmt.Errorf("path parameter %q is not declared", name)
+		}
+		goType, err := paramGoType(p)
+		if err != nil {
+			return nil, fmt.Errorf("path parameter %q: %w", name, err)
+		}
+		ident := argName(name)
+		for used[ident] {
+			ident += "Param"
+		}
+		used[ident] = true
+		pg.PathParams = append(pg.PathParams, PathParam{Name: ident, GoType: goType})
+	}
+	if len(pg.PathParams) != len(byName) {
+		return nil, fmt.Errorf("%d path parameters are declared but the path %s has %d", len(byName), path, len(pg.PathParams))
+	}
+	return pg, nil
+}
+
+// pathParamNames returns the {names} of a path template in order, once each.
+func pathParamNames(path string) []string {
+	var names []string
+	for _, seg := range strings.Split(path, "/") {
+		if name, ok := strings.CutPrefix(seg, "{"); ok {
+			if name, ok = strings.CutSuffix(name, "}"); ok && !slices.Contains(names, name) {
+				names = append(names, name)
+			}
+		}
+	}
+	return names
+}
+
+// paramGoType is the Go type oapi-codegen v2.8.2 gives a path parameter's
+// schema (pkg/codegen/schema.go, oapiSchemaToGoType) for the types a path
+// parameter can have; anything else fails generation rather than guess.
+func paramGoType(p *openapi3.Parameter) (string, error) {
+	if p.Schema == nil || p.Schema.Value == nil {
+		return "", fmt.Errorf("no schema (content-typed parameters are not supported)")
+	}
+	s := p.Schema.Value
+	switch {
+	case s.Type.Is("string"):
+		switch s.Format {
+		case "uuid":
+			return "openapi_types.UUID", nil
+		case "date":
+			return "openapi_types.Date", nil
+		case "date-time":
+			return "time.Time", nil
+		case "email":
+			return "openapi_types.Email", nil
+		case "byte", "binary":
+			return "", fmt.Errorf("string format %q is not supported", s.Format)
+		}
+		return "string", nil
+	case s.Type.Is("integer"):
+		switch s.Format {
+		case "int64":
+			return "int64", nil
+		case "int32":
+			return "int32", nil
+		}
+		return "int", nil
+	case s.Type.Is("boolean"):
+		return "bool", nil
+	}
+	return "", fmt.Errorf("schema type %v is not supported", s.Type)
 }
 
 // classifyServers sorts a servers list into production and sandbox by host:

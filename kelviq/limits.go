@@ -1,0 +1,110 @@
+package kelviq
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/kelviq/kelviq-go/api"
+)
+
+// DefaultMaxResponseBytes caps the body of a response the client reads:
+// 16 MiB, far above any page of the API (a page of 100 customers is about
+// 100 KB). Change it with WithMaxResponseBytes.
+const DefaultMaxResponseBytes = 16 << 20
+
+// ErrResponseTooLarge is wrapped by the error of a call whose response body
+// is larger than the limit (DefaultMaxResponseBytes, or WithMaxResponseBytes).
+// The client stops reading at the limit instead of buffering the rest.
+var ErrResponseTooLarge = errors.New("kelviq: response body too large")
+
+// ErrUnexpectedResponse is wrapped by the error of a call whose response is
+// a success status but not what the spec declares for it: e.g. a 200 that
+// should be JSON coming as an HTML page (a proxy or captive portal in the
+// way), or a list answering without a page.
+var ErrUnexpectedResponse = errors.New("kelviq: unexpected response")
+
+// checkSuccess checks a success response before the generated parser reads
+// it: its declared size and content type, and caps the body it will read.
+// cancel, when not nil, ends the call's timeout once the body is closed.
+func (c *responseChecker) checkSuccess(op *api.Operation, req *http.Request, resp *http.Response, cancel context.CancelFunc) error {
+	if resp.ContentLength > c.maxBody {
+		return fmt.Errorf("%w: %s: the server announced %d bytes, the limit is %d (kelviq.WithMaxResponseBytes)", ErrResponseTooLarge, opName(op, req), resp.ContentLength, c.maxBody)
+	}
+	if op != nil && resp.ContentLength != 0 && slices.Contains(op.JSONSuccess, resp.StatusCode) {
+		// The generated parser decodes only when the type says JSON (and
+		// silently returns no value otherwise): say why instead.
+		if ct := resp.Header.Get("Content-Type"); !strings.Contains(ct, "json") {
+			return fmt.Errorf("%w: %s: status %d with Content-Type %q, the spec declares JSON", ErrUnexpectedResponse, opName(op, req), resp.StatusCode, ct)
+		}
+	}
+	// Unknown length (chunked): count. A known length needs no limit: the
+	// transport never reads past Content-Length.
+	limit := int64(0)
+	if resp.ContentLength < 0 {
+		limit = c.maxBody
+	}
+	if limit > 0 || cancel != nil {
+		resp.Body = &callBody{rc: resp.Body, remaining: limit, limit: limit, cancel: cancel, op: op, req: req}
+	}
+	return nil
+}
+
+// opName names a call in an error: its operationId, else method and path.
+func opName(op *api.Operation, req *http.Request) string {
+	if op != nil {
+		return op.ID
+	}
+	return req.Method + " " + req.URL.EscapedPath()
+}
+
+// callBody is a success response's body as the caller reads it. With a
+// limit, it fails with ErrResponseTooLarge once more than limit bytes
+// arrive, rather than truncating silently. Closing it ends the call's
+// timeout (cancel).
+type callBody struct {
+	rc        io.ReadCloser
+	remaining int64
+	limit     int64 // 0: none
+	cancel    context.CancelFunc
+	op        *api.Operation // for the error
+	req       *http.Request
+	err       error
+	one       [1]byte
+}
+
+func (b *callBody) Read(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
+	if b.limit == 0 {
+		return b.rc.Read(p)
+	}
+	if b.remaining <= 0 {
+		// At the limit: the body must end here.
+		n, err := b.rc.Read(b.one[:])
+		if n > 0 {
+			b.err = fmt.Errorf("%w: %s: more than %d bytes (kelviq.WithMaxResponseBytes)", ErrResponseTooLarge, opName(b.op, b.req), b.limit)
+			return 0, b.err
+		}
+		return 0, err
+	}
+	if int64(len(p)) > b.remaining {
+		p = p[:b.remaining]
+	}
+	n, err := b.rc.Read(p)
+	b.remaining -= int64(n)
+	return n, err
+}
+
+func (b *callBody) Close() error {
+	err := b.rc.Close()
+	if b.cancel != nil {
+		b.cancel()
+	}
+	return err
+}
