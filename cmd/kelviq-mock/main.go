@@ -1,0 +1,196 @@
+// Command kelviq-mock serves a fake kelviq API, driven by the OpenAPI spec
+// the Go client is generated from: the same fake as package kelviqtest,
+// as a standalone process, for tests in other languages or processes and
+// for trying the client without an account.
+//
+//	go run ./cmd/kelviq-mock                  # http://127.0.0.1:12111
+//	go run ./cmd/kelviq-mock -addr 127.0.0.1:0 # any free port
+//
+// Every operation of the spec is served under the spec's paths (an
+// /api/v1 prefix is accepted too). The fake checks the credential each
+// operation's security names, validates every request against the spec,
+// and answers the spec's example for the success response (or a value
+// synthesised from its schema). Point the client at it with
+// KELVIQ_BASE_URL=http://127.0.0.1:12111 or kelviq.WithBaseURL.
+//
+// Server keys are sent as "Authorization: Bearer <key>" and may be any
+// non-empty string not starting with kvqp_; partner keys are sent in
+// X-Kelviq-Partner-Key and start with kvqp_. -server-key and -partner-key
+// restrict the accepted keys to one each.
+//
+// It logs one line per request to stderr (method, path, operation,
+// status, duration, which credentials came, and why a request was
+// refused), never a credential's value, and stops cleanly on SIGINT or
+// SIGTERM.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	kelviqgo "github.com/kelviq/kelviq-go"
+	"github.com/kelviq/kelviq-go/kelviqtest"
+)
+
+// defaultAddr is where kelviq-mock listens unless -addr says otherwise.
+const defaultAddr = "127.0.0.1:12111"
+
+// shutdownTimeout bounds how long a stop waits for requests in flight.
+const shutdownTimeout = 5 * time.Second
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, nil)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		os.Exit(0)
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "kelviq-mock:", err)
+		os.Exit(1)
+	}
+}
+
+// run serves until ctx ends, then shuts down. It prints the base URL as
+// the first line on stdout and logs requests to stderr. ready, when not
+// nil, is called with the listening address once requests are accepted.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready func(addr string)) error {
+	fs := flag.NewFlagSet("kelviq-mock", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", defaultAddr, "`host:port` to listen on (port 0: any free port)")
+	serverKey := fs.String("server-key", "", "accept only this server `key` (default: any non-empty key not starting with kvqp_)")
+	partnerKey := fs.String("partner-key", "", "accept only this partner `key` (default: any key starting with kvqp_)")
+	quiet := fs.Bool("quiet", false, "do not log requests")
+	defects := fs.Bool("defects", false, "list the defects of the spec the fake works around, and exit")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: kelviq-mock [flags]\n\nServes a fake kelviq API driven by the client's OpenAPI spec.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+
+	opts := []kelviqtest.Option{kelviqtest.WithoutRecording()}
+	if *serverKey != "" {
+		opts = append(opts, kelviqtest.WithServerKeys(*serverKey))
+	}
+	if *partnerKey != "" {
+		opts = append(opts, kelviqtest.WithPartnerKeys(*partnerKey))
+	}
+	if !*quiet {
+		logger := log.New(stderr, "", log.LstdFlags|log.Lmicroseconds)
+		opts = append(opts, kelviqtest.WithObserver(func(r kelviqtest.Request) { logger.Print(logLine(r)) }))
+	}
+	h, err := kelviqtest.NewHandler(opts...)
+	if err != nil {
+		return err
+	}
+	if *defects {
+		for _, d := range h.SpecDefects() {
+			fmt.Fprintln(stdout, d)
+		}
+		return nil
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          log.New(stderr, "kelviq-mock: ", log.LstdFlags),
+	}
+	fmt.Fprintf(stdout, "kelviq-mock: serving the kelviq API (%s) at http://%s\n", specVersion(), ln.Addr())
+	fmt.Fprintf(stdout, "kelviq-mock: point the client at it with KELVIQ_BASE_URL=http://%s; stop with Ctrl-C\n", ln.Addr())
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+		return fmt.Errorf("stopping: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	fmt.Fprintln(stdout, "kelviq-mock: stopped")
+	return nil
+}
+
+// logLine is the log line of one request. It names the credentials a
+// request carried by scheme, never by value.
+func logLine(r kelviqtest.Request) string {
+	var b strings.Builder
+	path := r.Path
+	if len(r.Query) > 0 {
+		path += "?" + r.Query.Encode()
+	}
+	op := r.OperationID
+	if op == "" {
+		op = "-"
+	}
+	creds := "none"
+	if len(r.Credentials) > 0 {
+		creds = strings.Join(r.Credentials, "+")
+	}
+	status := fmt.Sprint(r.Status)
+	if r.Status == 0 {
+		status = "---"
+	}
+	fmt.Fprintf(&b, "%s %s %s %s %s auth=%s", r.Method, path, op, status, r.Duration.Round(time.Microsecond), creds)
+	if r.Problem != "" {
+		fmt.Fprintf(&b, ": %s", r.Problem)
+	}
+	return b.String()
+}
+
+// specVersion names the vendored spec: repository, commit and date from
+// OPENAPI_VERSION.
+func specVersion() string {
+	fields := map[string]string{}
+	sc := bufio.NewScanner(strings.NewReader(kelviqgo.OpenAPIVersion))
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		if k, v, ok := strings.Cut(line, ":"); ok {
+			fields[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	commit := fields["commit"]
+	if len(commit) > 7 {
+		commit = commit[:7]
+	}
+	if commit == "" {
+		return "vendored spec"
+	}
+	return fmt.Sprintf("spec %s@%s, %s", fields["repository"], commit, fields["date"])
+}

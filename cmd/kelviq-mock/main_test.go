@@ -1,0 +1,223 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/kelviq/kelviq-go/kelviqtest"
+)
+
+// The partner key the tests send; it must never appear in a log.
+const secretPartnerKey = "kvqp_secret_do_not_log_4711"
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// get sends GET path to base, with the partner key when key is not "".
+func get(t *testing.T, base, path, key string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest("GET", base+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if key != "" {
+		req.Header.Set("X-Kelviq-Partner-Key", key)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(body)
+}
+
+// checkPartnerRequests does what the README's curl lines do: a partner
+// operation answers with the header and refuses without it.
+func checkPartnerRequests(t *testing.T, base string) {
+	t.Helper()
+	status, body := get(t, base, "/partner/organizations/", secretPartnerKey)
+	if status != 200 || !strings.Contains(body, `"organizationSlug":"acme-corp"`) {
+		t.Errorf("with the partner key: %d %s", status, body)
+	}
+	status, body = get(t, base, "/partner/organizations/", "")
+	if status != 401 || !strings.Contains(body, `"detail":"Authentication credentials were not provided`) {
+		t.Errorf("without the partner key: %d %s", status, body)
+	}
+}
+
+// checkLog checks one line per request, naming operation and status, and
+// no key.
+func checkLog(t *testing.T, log string) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(log), "\n")
+	var requests []string
+	for _, l := range lines {
+		if strings.Contains(l, " GET /partner/organizations/ ") {
+			requests = append(requests, l)
+		}
+	}
+	if len(requests) != 2 ||
+		!strings.Contains(requests[0], "listPartnerOrganizations 200 ") || !strings.Contains(requests[0], "auth=partnerKeyAuth") ||
+		!strings.Contains(requests[1], "listPartnerOrganizations 401 ") || !strings.Contains(requests[1], "auth=none: Authentication credentials were not provided") {
+		t.Errorf("log lines:\n%s", log)
+	}
+	if strings.Contains(log, secretPartnerKey) || strings.Contains(log, "secret_do_not_log") {
+		t.Errorf("the log contains the key:\n%s", log)
+	}
+}
+
+// start runs the command's logic in-process; stop ends it as SIGINT or
+// SIGTERM do (through signal.NotifyContext) and returns run's error.
+func start(t *testing.T, args []string, stdout, stderr io.Writer) (base string, stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, args, stdout, stderr, func(addr string) { addrc <- addr })
+	}()
+	stop = func() error {
+		cancel()
+		return <-done
+	}
+	select {
+	case addr := <-addrc:
+		return "http://" + addr, stop
+	case err := <-done:
+		cancel()
+		t.Fatalf("run returned before serving: %v", err)
+		return "", nil
+	}
+}
+
+// TestRun runs the command's logic in-process on a free loopback port.
+func TestRun(t *testing.T) {
+	var stdout, stderr syncBuffer
+	base, stop := start(t, []string{"-addr", "127.0.0.1:0"}, &stdout, &stderr)
+	if first, _, _ := strings.Cut(stdout.String(), "\n"); !strings.HasSuffix(first, " at "+base) {
+		t.Errorf("first line %q does not end with the URL %s", first, base)
+	}
+	checkPartnerRequests(t, base)
+	if err := stop(); err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if !strings.HasSuffix(stdout.String(), "kelviq-mock: stopped\n") {
+		t.Errorf("stdout:\n%s", stdout.String())
+	}
+	checkLog(t, stderr.String())
+}
+
+func TestFlags(t *testing.T) {
+	var stdout, stderr syncBuffer
+	if err := run(context.Background(), []string{"-defects"}, &stdout, &stderr, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout.String(), `getCustomerEntitlements 200: example "allFeaturesExample" does not validate`) {
+		t.Errorf("-defects:\n%s", stdout.String())
+	}
+	for _, args := range [][]string{
+		{"-server-key", "kvqp_not_a_server_key"},
+		{"-addr", "256.0.0.1:1"},
+		{"extra"},
+	} {
+		if err := run(context.Background(), args, io.Discard, io.Discard, nil); err == nil {
+			t.Errorf("%v: no error", args)
+		}
+	}
+}
+
+// TestExactKeys: -partner-key restricts the partner keys accepted.
+func TestExactKeys(t *testing.T) {
+	base, stop := start(t, []string{"-addr", "127.0.0.1:0", "-quiet", "-partner-key", secretPartnerKey}, io.Discard, io.Discard)
+	if status, body := get(t, base, "/partner/organizations/", kelviqtest.PartnerKey); status != 401 {
+		t.Errorf("another partner key: %d %s", status, body)
+	}
+	if status, body := get(t, base, "/partner/organizations/", secretPartnerKey); status != 200 {
+		t.Errorf("the partner key: %d %s", status, body)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBinary builds kelviq-mock, starts it on a free loopback port, does
+// the two requests, and stops it with SIGTERM: it must exit 0.
+func TestBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command")
+	}
+	bin := filepath.Join(t.TempDir(), "kelviq-mock")
+	build := exec.Command(gobin, "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+
+	cmd := exec.Command(bin, "-addr", "127.0.0.1:0")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill() // if the test fails before SIGTERM
+	out := bufio.NewReader(stdout)
+	first, err := out.ReadString('\n')
+	if err != nil {
+		t.Fatalf("reading the first line: %v\n%s", err, stderr.String())
+	}
+	i := strings.Index(first, " at http://")
+	if i < 0 {
+		t.Fatalf("first line %q has no URL", first)
+	}
+	base := strings.TrimSpace(first[i+len(" at "):])
+	checkPartnerRequests(t, base)
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	rest, _ := io.ReadAll(out)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("after SIGTERM: %v\nstderr:\n%s", err, stderr.String())
+	}
+	if !strings.HasSuffix(string(rest), "kelviq-mock: stopped\n") {
+		t.Errorf("stdout after the first line:\n%s", rest)
+	}
+	checkLog(t, stderr.String())
+	if cmd.ProcessState.ExitCode() != 0 {
+		t.Errorf("exit code %d", cmd.ProcessState.ExitCode())
+	}
+	_ = os.Remove(bin)
+}

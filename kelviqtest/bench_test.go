@@ -1,0 +1,164 @@
+package kelviqtest
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	kelviqgo "github.com/kelviq/kelviq-go"
+)
+
+// benchRequests are a mix of validated requests: a list with query
+// parameters, a create with a JSON body, an edge operation and a partner
+// operation.
+var benchRequests = []struct {
+	method, path, body string
+	header             http.Header
+}{
+	{"GET", "/customers/?page=2&page_size=50", "", bearer(ServerKey)},
+	{"POST", "/customers/", `{"customerId":"cust_1","email":"jane@example.com","name":"Jane","metadata":{"plan":"pro"}}`, bearer(ServerKey)},
+	{"GET", "/entitlements/?customer_id=cust_1&feature_id=seats", "", bearer(ServerKey)},
+	{"POST", "/report/usage/", `{"value":3,"customerId":"cust_1","featureId":"seats","behaviour":"DELTA"}`, bearer(ServerKey)},
+	{"POST", "/partner/organizations/", `{"externalId":"acme","email":"owner@acme.example.com"}`, partner(PartnerKey)},
+}
+
+// BenchmarkHandler measures the fake itself (routing, credentials,
+// validation, answer), without the network, on all cores.
+func BenchmarkHandler(b *testing.B) {
+	h, err := NewHandler(WithoutRecording())
+	if err != nil {
+		b.Fatal(err)
+	}
+	var n atomic.Int64
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			br := benchRequests[int(n.Add(1))%len(benchRequests)]
+			var body io.Reader
+			if br.body != "" {
+				body = strings.NewReader(br.body)
+			}
+			req := httptest.NewRequest(br.method, br.path, body)
+			for k, v := range br.header {
+				req.Header[k] = v
+			}
+			if br.body != "" {
+				req.Header.Set("Content-Type", "application/json")
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code >= 300 {
+				b.Fatalf("%s %s: %d %s", br.method, br.path, rec.Code, rec.Body)
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+}
+
+// BenchmarkServer measures validated requests per second over loopback
+// HTTP, client and server on the same cores.
+func BenchmarkServer(b *testing.B) {
+	srv := NewServer(b, WithoutRecording())
+	tr := &http.Transport{MaxIdleConnsPerHost: 64}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	var n atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(4)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			br := benchRequests[int(n.Add(1))%len(benchRequests)]
+			var body io.Reader
+			if br.body != "" {
+				body = strings.NewReader(br.body)
+			}
+			req, _ := http.NewRequest(br.method, srv.URL+br.path, body)
+			for k, v := range br.header {
+				req.Header[k] = v
+			}
+			if br.body != "" {
+				req.Header.Set("Content-Type", "application/json")
+			}
+			res, err := client.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			if res.StatusCode >= 300 {
+				b.Fatalf("%s %s: %d", br.method, br.path, res.StatusCode)
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+}
+
+// BenchmarkNewHandler is the cost of a Handler once the spec is loaded.
+func BenchmarkNewHandler(b *testing.B) {
+	if _, err := loadSpec(); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := NewHandler(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLoadSpec is the one-time cost of loading the spec and
+// precomputing every response.
+func BenchmarkLoadSpec(b *testing.B) {
+	for b.Loop() {
+		if _, err := buildSpec(kelviqgo.OpenAPISpec); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// Concurrent requests are served correctly (run with -race).
+func TestConcurrentRequests(t *testing.T) {
+	srv := NewServer(t)
+	const workers, each = 8, 25
+	errs := make(chan string, workers*each)
+	done := make(chan struct{})
+	for w := range workers {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := range each {
+				br := benchRequests[(w+i)%len(benchRequests)]
+				var body io.Reader
+				if br.body != "" {
+					body = strings.NewReader(br.body)
+				}
+				req, _ := http.NewRequest(br.method, srv.URL+br.path, body)
+				for k, v := range br.header {
+					req.Header[k] = v
+				}
+				req.Header.Set("Content-Type", "application/json")
+				res, err := http.DefaultClient.Do(req)
+				if err != nil {
+					errs <- err.Error()
+					continue
+				}
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if res.StatusCode >= 300 {
+					errs <- br.method + " " + br.path + ": " + res.Status
+				}
+			}
+		}()
+	}
+	for range workers {
+		<-done
+	}
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	if n := len(srv.Requests()); n != workers*each {
+		t.Errorf("%d requests recorded, want %d", n, workers*each)
+	}
+}

@@ -1,0 +1,78 @@
+package kelviqtest_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+
+	"github.com/kelviq/kelviq-go/api"
+	"github.com/kelviq/kelviq-go/kelviq"
+	"github.com/kelviq/kelviq-go/kelviqtest"
+)
+
+// The fake answers every operation with the spec's example. In a test,
+// kelviqtest.NewServer(t) starts it and closes it when the test ends; this
+// example has no testing.T, so it serves NewHandler itself.
+func Example() {
+	h, err := kelviqtest.NewHandler()
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+
+	c, err := kelviq.NewClient(
+		kelviq.WithBaseURL(srv.URL),
+		kelviq.WithServerKey(kelviqtest.ServerKey),
+	)
+	if err != nil {
+		log.Fatal(err)
+	}
+	res, err := c.ListCustomersWithResponse(context.Background(), &api.ListCustomersParams{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, cust := range res.JSON200.Results {
+		fmt.Println(*cust.CustomerID, cust.Email.GetOrEmpty())
+	}
+	for _, r := range h.Requests() {
+		fmt.Println(r.Method, r.Path, r.OperationID, r.Status, r.Credentials)
+	}
+	// Output:
+	// unique-customer-id-123 new.customer@example.com
+	// GET /customers/ listCustomers 200 [bearerAuth]
+}
+
+// Faults and overrides simulate kelviq's failures: here the first request
+// to listOrders fails with a 503, and retrieveSubscription answers the
+// spec's documented 404.
+func Example_faults() {
+	h, err := kelviqtest.NewHandler(
+		kelviqtest.WithFault("listOrders", kelviqtest.Fault{Status: 503, Times: 1}),
+		kelviqtest.WithResponse("retrieveSubscription", 404, nil),
+	)
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+
+	for _, path := range []string{"/orders/", "/orders/", "/subscriptions/dffaf07e-4517-47db-ba3a-59a05aa2d465/"} {
+		req, _ := http.NewRequest("GET", srv.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+kelviqtest.ServerKey)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			log.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		fmt.Printf("%d %s %.39s\n", res.StatusCode, h.Requests()[len(h.Requests())-1].OperationID, body)
+	}
+	// Output:
+	// 503 listOrders {"detail":"Service Unavailable"}
+	// 200 listOrders {"count":1,"next":null,"previous":null,
+	// 404 retrieveSubscription {"detail":"Subscription not found."}
+}

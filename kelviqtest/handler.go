@@ -1,0 +1,613 @@
+package kelviqtest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+)
+
+// Handler is the fake kelviq API as an http.Handler. Make one with
+// NewHandler; it is safe for concurrent use.
+//
+// For each request it finds the operation of the vendored spec (the spec
+// path appended to the server's URL, as kelviq.WithBaseURL sends it; an
+// "/api/v1" prefix is accepted too), checks the credential the way the
+// operation's security says, validates the request against the spec
+// (path, query, headers, body), and answers the operation's documented
+// success response: the spec's example or, where it has none, a value
+// synthesised from the schema. Every answer validates against the spec.
+//
+// Refusals use kelviq's error shapes: 404 {"detail": …} for a path of no
+// operation, 405 for a method the path does not have, 401 {"detail": …}
+// for a missing, malformed or wrong-kind credential, and 400 naming the
+// invalid field, as {"error": …, "<field>": ["…"]} (or in the shape of the
+// operation's documented 400 response).
+type Handler struct {
+	spec      *spec
+	validate  *openapi3filter.Options
+	serverKey map[string]bool // nil: any well-formed key
+	partner   map[string]bool // nil: any well-formed key
+	responses map[*operation]func(*http.Request) Response
+	faults    map[*operation]*faultState
+	anyFault  *faultState
+	observers []func(Request)
+	record    bool
+
+	mu       sync.Mutex
+	requests []Request
+}
+
+// Request is a request the fake received, as recorded by the Handler and
+// given to observers.
+type Request struct {
+	// OperationID is the spec's operationId of the request's operation, ""
+	// when the request matched none.
+	OperationID string
+	// Method and Path are the request's, Path escaped and without the query.
+	Method string
+	Path   string
+	// Query is the parsed query string.
+	Query url.Values
+	// Header is a copy of the request's headers, credentials included:
+	// never log it.
+	Header http.Header
+	// Body is the request body as received.
+	Body []byte
+	// Credentials names the security schemes of the spec the request
+	// carried a credential for ("bearerAuth", "partnerKeyAuth"), whether or
+	// not it was accepted. It never holds a key.
+	Credentials []string
+	// Status is the status code the fake answered; 0 when it answered
+	// nothing (the client gave up during an injected delay).
+	Status int
+	// Problem says why the fake refused the request (the message of its
+	// 400, 401, 404, 405 or 413), "" when it did not.
+	Problem string
+	// Duration is how long the fake took to answer, injected delays included.
+	Duration time.Duration
+}
+
+// faultState is a Fault and how often it has applied.
+type faultState struct {
+	Fault
+	mu   sync.Mutex
+	used int
+}
+
+// take reports whether the fault applies to one more request.
+func (f *faultState) take() bool {
+	if f.Times == 0 {
+		return true
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.used >= f.Times {
+		return false
+	}
+	f.used++
+	return true
+}
+
+// maxBody bounds the request bodies the fake reads.
+const maxBody = 10 << 20
+
+// filesPath is where the fake serves the files its redirects point to
+// (downloadCatalogPlanFile answers 302 to a signed URL on storage).
+const filesPath = "/_kelviqtest/files"
+
+// NewHandler returns the fake kelviq API as an http.Handler, for servers
+// that have no testing.TB (cmd/kelviq-mock, examples, other processes):
+// serve it with httptest.NewServer or an http.Server. In tests, NewServer
+// is shorter. The spec is loaded and every response precomputed once per
+// process; a Handler only adds its options.
+func NewHandler(opts ...Option) (*Handler, error) {
+	s, err := loadSpec()
+	if err != nil {
+		return nil, err
+	}
+	var cfg config
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	h := &Handler{
+		spec: s,
+		validate: &openapi3filter.Options{
+			// The request is checked, never changed: no defaults written
+			// into it.
+			SkipSettingDefaults:     true,
+			SchemaValidationOptions: s.formats,
+		},
+		serverKey: cfg.serverKeys,
+		partner:   cfg.partnerKeys,
+		responses: map[*operation]func(*http.Request) Response{},
+		faults:    map[*operation]*faultState{},
+		observers: cfg.observers,
+		record:    !cfg.noRecording,
+	}
+	for id, f := range cfg.responses {
+		op, err := s.operation(id, "WithResponse")
+		if err != nil {
+			return nil, err
+		}
+		h.responses[op] = f
+	}
+	for id, f := range cfg.faults {
+		if id == AnyOperation {
+			h.anyFault = &faultState{Fault: f}
+			continue
+		}
+		op, err := s.operation(id, "WithFault")
+		if err != nil {
+			return nil, err
+		}
+		h.faults[op] = &faultState{Fault: f}
+	}
+	return h, nil
+}
+
+// operation returns the operation with the given operationId, or an error
+// naming the option that asked for an unknown one.
+func (s *spec) operation(id, option string) (*operation, error) {
+	if op := s.byID[id]; op != nil {
+		return op, nil
+	}
+	return nil, fmt.Errorf("kelviqtest: %s: the spec has no operation %q (operation IDs are the spec's operationId, e.g. %q)", option, id, s.ops[0].id)
+}
+
+// Requests returns the requests received so far, oldest first.
+func (h *Handler) Requests() []Request {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.requests)
+}
+
+// SpecDefects lists the defects the fake found in the vendored spec, one
+// line each: documented examples that do not validate against their schema
+// (the fake serves another example or a synthesised value instead), or
+// that carry properties their schema does not declare; bodies declared on
+// responses that cannot have one (the fake sends none); JSON bodies
+// declared without a schema.
+func (h *Handler) SpecDefects() []string {
+	return slices.Clone(h.spec.defects)
+}
+
+// ServeHTTP answers one request.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := Request{Method: r.Method, Path: r.URL.EscapedPath()}
+	rw := &statusWriter{ResponseWriter: w}
+
+	var body []byte
+	if r.Body != nil && r.Body != http.NoBody {
+		b, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+		r.Body.Close()
+		body = b
+		if err != nil {
+			rec.Problem = "reading the request body: " + err.Error()
+			writeJSON(rw, http.StatusBadRequest, nil, map[string]any{"detail": rec.Problem})
+			h.finish(&rec, r, body, rw, start)
+			return
+		}
+		if len(b) > maxBody {
+			rec.Problem = fmt.Sprintf("the request body is larger than %d bytes", maxBody)
+			writeJSON(rw, http.StatusRequestEntityTooLarge, nil, map[string]any{"detail": rec.Problem})
+			h.finish(&rec, r, body, rw, start)
+			return
+		}
+	}
+	h.serve(rw, r, body, &rec)
+	h.finish(&rec, r, body, rw, start)
+}
+
+// finish records the request and tells the observers.
+func (h *Handler) finish(rec *Request, r *http.Request, body []byte, rw *statusWriter, start time.Time) {
+	if !h.record && len(h.observers) == 0 {
+		return
+	}
+	rec.Status = rw.status
+	if rec.Status == 0 && rec.Problem == "" {
+		rec.Status = http.StatusOK // net/http's answer when the handler wrote nothing
+	}
+	rec.Duration = time.Since(start)
+	rec.Query = r.URL.Query()
+	rec.Header = r.Header.Clone()
+	rec.Body = body
+	rec.Credentials = h.carried(r)
+	if h.record {
+		h.mu.Lock()
+		h.requests = append(h.requests, *rec)
+		h.mu.Unlock()
+	}
+	for _, f := range h.observers {
+		f(*rec)
+	}
+}
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, body []byte, rec *Request) {
+	path := r.URL.EscapedPath()
+	if rest, ok := strings.CutPrefix(path, "/api/v1"); ok && strings.HasPrefix(rest, "/") {
+		path = rest
+	}
+	if rest, ok := strings.CutPrefix(path, filesPath+"/"); ok && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		serveFile(w, rest)
+		return
+	}
+
+	op, params, known := h.spec.router.find(r.Method, path)
+	if op == nil {
+		if known {
+			rec.Problem = fmt.Sprintf("method %s is not allowed on %s", r.Method, path)
+			w.Header().Set("Allow", strings.Join(h.spec.router.methods(path), ", "))
+			writeJSON(w, http.StatusMethodNotAllowed, nil, map[string]any{"detail": fmt.Sprintf("Method %q not allowed.", r.Method)})
+			return
+		}
+		rec.Problem = "no operation of the spec has the path " + path
+		writeJSON(w, http.StatusNotFound, nil, map[string]any{"detail": "Not found."})
+		return
+	}
+	rec.OperationID = op.id
+
+	if problem, bearer := h.checkCredentials(op, r); problem != "" {
+		rec.Problem = problem
+		hdr := http.Header{}
+		if bearer {
+			hdr.Set("WWW-Authenticate", `Bearer realm="kelviq"`)
+		}
+		writeJSON(w, http.StatusUnauthorized, hdr, map[string]any{"detail": problem})
+		return
+	}
+
+	// Validation reads the body again; so may a WithResponseFunc.
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	r.ContentLength = int64(len(body))
+	input := &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: &op.route, Options: h.validate}
+	if err := openapi3filter.ValidateRequest(r.Context(), input); err != nil {
+		field, reason := requestErrorField(err)
+		rec.Problem = field + ": " + reason
+		writeJSON(w, http.StatusBadRequest, nil, badRequestBody(op.badRequest, field, reason))
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+
+	fault := h.faults[op]
+	if fault == nil {
+		fault = h.anyFault
+	}
+	if fault != nil && fault.take() {
+		if fault.Delay > 0 {
+			t := time.NewTimer(fault.Delay)
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+				t.Stop()
+				rec.Problem = "the client gave up during an injected delay"
+				return
+			}
+		}
+		if fault.Status != 0 {
+			h.writeResponse(w, r, op, Response{Status: fault.Status, Header: fault.Header, Body: fault.Body})
+			return
+		}
+	}
+
+	if f := h.responses[op]; f != nil {
+		h.writeResponse(w, r, op, f(r))
+		return
+	}
+	writeCanned(w, r, op.success, nil)
+}
+
+// carried names the security schemes the request carries a credential for.
+func (h *Handler) carried(r *http.Request) []string {
+	var out []string
+	for _, sc := range h.spec.schemes() {
+		if has(r, sc) {
+			out = append(out, sc.name)
+		}
+	}
+	return out
+}
+
+// schemes lists the spec's security schemes, by name.
+func (s *spec) schemes() []scheme {
+	return s.allSchemes
+}
+
+// has reports whether the request carries a credential of the scheme.
+func has(r *http.Request, sc scheme) bool {
+	if sc.bearer {
+		return len(r.Header.Values("Authorization")) > 0
+	}
+	return len(r.Header.Values(sc.header)) > 0
+}
+
+// describe names a scheme's credential for messages.
+func (sc scheme) describe() string {
+	if sc.bearer {
+		return "a server key (Authorization: Bearer <key>)"
+	}
+	return "a partner key (" + sc.header + " header)"
+}
+
+// checkCredentials checks the request's credentials against the
+// operation's security. It returns why they are refused ("" when they are
+// not) and whether the operation takes a bearer token. Messages never
+// contain a key.
+func (h *Handler) checkCredentials(op *operation, r *http.Request) (problem string, bearer bool) {
+	for _, sc := range op.security {
+		bearer = bearer || sc.bearer
+	}
+	// A credential the operation does not name is refused: a client must
+	// not send a key where it is not needed.
+	for _, sc := range h.spec.schemes() {
+		if has(r, sc) && !slices.ContainsFunc(op.security, func(x scheme) bool { return x.name == sc.name }) {
+			if len(op.security) == 0 {
+				return fmt.Sprintf("This operation takes no credential, and the request carried %s.", sc.describe()), bearer
+			}
+			return fmt.Sprintf("This operation takes %s, not %s.", describeAll(op.security), sc.describe()), bearer
+		}
+	}
+	if len(op.security) == 0 {
+		return "", bearer
+	}
+	var bad string
+	for _, sc := range op.security {
+		if !has(r, sc) {
+			continue
+		}
+		if p := h.checkKey(r, sc); p != "" {
+			bad = p
+			continue
+		}
+		return "", bearer
+	}
+	if bad != "" {
+		return bad, bearer
+	}
+	return fmt.Sprintf("Authentication credentials were not provided: this operation takes %s.", describeAll(op.security)), bearer
+}
+
+// checkKey checks the credential of one scheme the request carries.
+func (h *Handler) checkKey(r *http.Request, sc scheme) string {
+	if sc.bearer {
+		values := r.Header.Values("Authorization")
+		if len(values) != 1 {
+			return "The request has more than one Authorization header."
+		}
+		kind, key, ok := strings.Cut(values[0], " ")
+		if !ok || !strings.EqualFold(kind, "Bearer") {
+			return "The Authorization header is not of the form \"Bearer <key>\"."
+		}
+		switch {
+		case key == "" || strings.ContainsAny(key, " \t"):
+			return "The Authorization header is not of the form \"Bearer <key>\"."
+		case strings.HasPrefix(key, partnerKeyPrefix):
+			return "The Authorization header carries a partner key (" + partnerKeyPrefix + "…); this operation takes a server key."
+		case h.serverKey != nil && !h.serverKey[key]:
+			return "Invalid server key."
+		}
+		return ""
+	}
+	values := r.Header.Values(sc.header)
+	if len(values) != 1 {
+		return "The request has more than one " + sc.header + " header."
+	}
+	key := values[0]
+	switch {
+	case !strings.HasPrefix(key, partnerKeyPrefix) || len(key) == len(partnerKeyPrefix):
+		return "The " + sc.header + " header does not carry a partner key (they start with " + partnerKeyPrefix + ")."
+	case h.partner != nil && !h.partner[key]:
+		return "Invalid partner key."
+	}
+	return ""
+}
+
+func describeAll(schemes []scheme) string {
+	parts := make([]string, len(schemes))
+	for i, sc := range schemes {
+		parts[i] = sc.describe()
+	}
+	return strings.Join(parts, " or ")
+}
+
+// requestErrorField names the invalid part of a request (a parameter name,
+// a dotted path into the body, "body" or "Content-Type") and why.
+func requestErrorField(err error) (field, reason string) {
+	var re *openapi3filter.RequestError
+	if !errors.As(err, &re) {
+		return "request", oneLine(err.Error())
+	}
+	reason = oneLine(re.Error())
+	var se *openapi3.SchemaError
+	var pe *openapi3filter.ParseError
+	switch {
+	case errors.As(re.Err, &se):
+		field, reason = schemaErrorField(se)
+	case errors.As(re.Err, &pe) && pe.Reason != "":
+		reason = pe.Reason
+	case errors.Is(re.Err, openapi3filter.ErrInvalidRequired):
+		reason = "This field is required."
+	case re.Err != nil && re.Reason == "":
+		reason = oneLine(re.Err.Error())
+	case re.Reason != "":
+		reason = oneLine(re.Reason)
+	}
+	switch {
+	case re.Parameter != nil:
+		return re.Parameter.Name, reason
+	case re.RequestBody != nil && strings.HasPrefix(re.Reason, "header Content-Type"):
+		return "Content-Type", reason
+	case re.RequestBody != nil && errors.Is(re.Err, openapi3filter.ErrInvalidRequired):
+		return "body", "A request body is required."
+	case re.RequestBody != nil:
+		if field == "" {
+			field = "body"
+		}
+		return field, reason
+	}
+	return "request", reason
+}
+
+// schemaErrorField is the dotted JSON path of a schema error ("" for the
+// root) and its reason, which kin-openapi keeps free of the invalid value.
+func schemaErrorField(err error) (field, reason string) {
+	var se *openapi3.SchemaError
+	if !errors.As(err, &se) {
+		return "", oneLine(err.Error())
+	}
+	reason = oneLine(se.Reason)
+	if reason == "" {
+		reason = oneLine(se.Error())
+	}
+	return strings.Join(se.JSONPointer(), "."), reason
+}
+
+// badRequestBody is a 400 body naming the invalid field, in the shape of
+// the operation's documented 400 response.
+func badRequestBody(shape errorShape, field, reason string) map[string]any {
+	msg := "Invalid request: " + field + ": " + reason
+	switch shape {
+	case shapeDetail:
+		return map[string]any{"detail": msg}
+	case shapeStatusMessage:
+		return map[string]any{"status": "Bad request", "message": msg}
+	}
+	out := map[string]any{"error": msg}
+	if field != "error" {
+		out[field] = []string{reason}
+	}
+	return out
+}
+
+// writeResponse writes a response chosen by the test (WithResponse,
+// WithResponseFunc or a Fault).
+func (h *Handler) writeResponse(w http.ResponseWriter, r *http.Request, op *operation, resp Response) {
+	status := resp.Status
+	if status == 0 {
+		status = op.success.status
+	}
+	var body []byte
+	switch b := resp.Body.(type) {
+	case nil:
+		if c := op.byCode[status]; c != nil {
+			writeCanned(w, r, c, resp.Header)
+			return
+		}
+		if status >= 400 {
+			body, _ = marshal(map[string]any{"detail": http.StatusText(status)})
+		}
+	case []byte:
+		body = b
+	case json.RawMessage:
+		body = b
+	case string:
+		body = []byte(b)
+	default:
+		var err error
+		if body, err = marshal(b); err != nil {
+			writeJSON(w, http.StatusInternalServerError, nil, map[string]any{"detail": "kelviqtest: encoding the response body of " + op.id + ": " + err.Error()})
+			return
+		}
+	}
+	writeBody(w, status, resp.Header, body)
+}
+
+// writeCanned writes a precomputed response, with extra headers.
+func writeCanned(w http.ResponseWriter, r *http.Request, c *cannedResponse, extra http.Header) {
+	if c.location {
+		scheme := "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+		loc := scheme + "://" + r.Host + filesPath + r.URL.EscapedPath() + "?signature=kelviqtest"
+		w.Header().Set("Location", loc)
+	}
+	writeBody(w, c.status, extra, c.body)
+}
+
+// writeBody writes status, headers and body; JSON unless the headers say
+// otherwise, and never a body where the status forbids one.
+func writeBody(w http.ResponseWriter, status int, extra http.Header, body []byte) {
+	hdr := w.Header()
+	for k, v := range extra {
+		hdr[k] = slices.Clone(v)
+	}
+	noBody := status == http.StatusNoContent || status == http.StatusNotModified || status < 200
+	if len(body) > 0 && !noBody && hdr.Get("Content-Type") == "" {
+		hdr.Set("Content-Type", "application/json")
+	}
+	w.WriteHeader(status)
+	if len(body) > 0 && !noBody {
+		w.Write(body)
+	}
+}
+
+// writeJSON writes a JSON value.
+func writeJSON(w http.ResponseWriter, status int, extra http.Header, v any) {
+	body, err := marshal(v)
+	if err != nil {
+		body = []byte(`{"detail":"kelviqtest: encoding failed"}`)
+	}
+	writeBody(w, status, extra, body)
+}
+
+// serveFile serves the stand-in for a file on storage that a redirect of
+// the fake points to.
+func serveFile(w http.ResponseWriter, name string) {
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", `attachment; filename="kelviqtest-file"`)
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprintf(w, "kelviqtest file %s\n", name)
+}
+
+// statusWriter remembers the status code written.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// marshal is json.Marshal without HTML escaping: bodies keep "<" and "&"
+// as the spec writes them.
+func marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}

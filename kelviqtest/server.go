@@ -1,0 +1,33 @@
+package kelviqtest
+
+import (
+	"net/http/httptest"
+	"testing"
+)
+
+// Server is a fake kelviq API on a loopback port, for tests.
+type Server struct {
+	// URL is the server's base URL, for kelviq.WithBaseURL, e.g.
+	// "http://127.0.0.1:34567".
+	URL string
+	// Handler is the fake itself: Requests, SpecDefects.
+	*Handler
+}
+
+// NewServer starts the fake kelviq API on a loopback port and closes it
+// when the test ends (tb.Cleanup). It fails the test if an option is
+// invalid. Point a client at it with
+//
+//	c, err := kelviq.NewClient(kelviq.WithBaseURL(srv.URL),
+//		kelviq.WithServerKey(kelviqtest.ServerKey),
+//		kelviq.WithPartnerKey(kelviqtest.PartnerKey))
+func NewServer(tb testing.TB, opts ...Option) *Server {
+	tb.Helper()
+	h, err := NewHandler(opts...)
+	if err != nil {
+		tb.Fatalf("kelviqtest.NewServer: %v", err)
+	}
+	ts := httptest.NewServer(h)
+	tb.Cleanup(ts.Close)
+	return &Server{URL: ts.URL, Handler: h}
+}
