@@ -3,7 +3,7 @@ GO          ?= go
 ACTIONLINT  ?= github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 BENCHTIME   ?= 1s
 
-.PHONY: all generate check-generated check-history test test-short lint vet fmt-check actionlint bench demo drift fuzz
+.PHONY: all generate check-generated check-history test test-short lint vet fmt-check actionlint bench demo drift drift-live-test fuzz
 
 all: lint test
 
@@ -54,9 +54,18 @@ bench:
 demo:
 	$(GO) run ./examples/quickstart
 
-## drift: compare the vendored spec with the live docs (needs the network)
+## drift: compare the vendored spec with the live docs (network). Exit 0 no drift,
+## 1 drift, 2 could not check. DRIFT_FLAGS adds flags, e.g.
+## DRIFT_FLAGS='--format markdown --include-docs' or DRIFT_FLAGS='--against new.json'
+## (--against replaces --docs: use DRIFT_DOCS= with it).
+DRIFT_DOCS  ?= https://docs.kelviq.com
+DRIFT_FLAGS ?=
 drift:
-	$(GO) run ./cmd/kelviq-specdrift --spec openapi.json --docs https://docs.kelviq.com --format text
+	$(GO) run ./cmd/kelviq-specdrift --spec openapi.json $(if $(DRIFT_DOCS),--docs $(DRIFT_DOCS)) $(DRIFT_FLAGS)
+
+## drift-live-test: the opt-in live test of the drift checker against the real docs
+drift-live-test:
+	KELVIQ_LIVE_DOCS=1 $(GO) test -run TestLiveDocs -count=1 -v ./internal/specdrift/
 
 ## fuzz: run every fuzz target for FUZZTIME each
 FUZZTIME ?= 30s
