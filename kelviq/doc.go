@@ -22,5 +22,16 @@
 // does not name it, and a call that needs a key the client was not given
 // fails before anything is sent.
 //
+// A status the spec does not declare as the operation's success comes back as
+// a [*Error] (errors.Is with [ErrNotFound], [ErrRateLimited] and the other
+// sentinels). Idempotent requests are retried on 408, 429, 5xx and transient
+// network errors with backoff and Retry-After ([WithRetries],
+// [WithRetryPolicy]); POST and PATCH are never sent twice unless a call opts
+// in with [Idempotent]. A redirect to another host never carries a key.
+// Every page-numbered list has an iterator, e.g. [Client.ListCustomersIter].
+//
+// Tests can run against package kelviqtest, a fake kelviq built from the
+// same spec.
+//
 // API reference: https://docs.kelviq.com/api-reference/introduction
 package kelviq
