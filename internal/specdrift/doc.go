@@ -1,0 +1,25 @@
+// Package specdrift compares the vendored kelviq OpenAPI spec with the live
+// one and says, per operation, what changed and whether the change breaks
+// code written against the generated Go client.
+//
+// The live side comes from one of two places:
+//
+//   - the live docs (FetchDocs): the index llms.txt says which API pages
+//     exist, each page's markdown twin embeds a self-contained OpenAPI
+//     fragment for its operation, and the published full spec is used when
+//     it answers (and then cross-checked with the pages);
+//   - a full spec file or URL (LoadSource), for reviewing an upstream spec
+//     before vendoring it.
+//
+// Both become a View: the operations of a spec, each with a self-contained
+// copy for the schema diff (done by oasdiff) and its effective servers and
+// security (compared here, because oasdiff does not). Compare turns two views
+// into a Comparison; Check runs a whole check and returns a Report that
+// renders as text, JSON or markdown and maps to the CLI's exit status.
+//
+// The package is organised one job a file: index.go (llms.txt), slug.go
+// (page paths), fetch.go (HTTP), fragment.go (page twins), docs.go (the docs
+// mode), load.go and view.go (specs and operations), diff.go (comparison),
+// schema.go (oasdiff), servers.go, security.go, classify.go (what breaks a
+// generated Go client), report.go and render.go (output), check.go (one run).
+package specdrift

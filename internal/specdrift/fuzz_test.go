@@ -1,0 +1,41 @@
+package specdrift_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/kelviq/kelviq-go/internal/specdrift"
+)
+
+// Whatever a docs site serves, parsing never panics, and success means a
+// usable result.
+func FuzzParsePage(f *testing.F) {
+	if data, err := os.ReadFile(filepath.Join("testdata", "list-partner-organizations.md")); err == nil {
+		f.Add(data)
+	}
+	f.Add([]byte("````yaml /s.json get /a/\nopenapi: 3.0.0\ninfo: {title: t, version: v}\npaths:\n  /a/:\n    get:\n      responses: {'200': {description: ok}}\n````\n"))
+	f.Add([]byte("# no fragment"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := specdrift.ParsePage(data, "https://d/p.md")
+		if err == nil && (p.Op == nil || p.View.Ops[p.Key] != p.Op) {
+			t.Fatalf("parsed without an operation: %+v", p)
+		}
+	})
+}
+
+func FuzzParseIndex(f *testing.F) {
+	f.Add([]byte("# Kelviq Documentation\n\n## Docs\n\n- [Authentication](https://docs.kelviq.com/api-reference/authentication.md)\n- [List features](https://docs.kelviq.com/api-reference/features/list-features.md): Returns a list.\n  continued\n"))
+	f.Add([]byte("- [](x)"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		entries, err := specdrift.ParseIndex(data)
+		if err == nil && len(entries) == 0 {
+			t.Fatal("no error and no entries")
+		}
+		for _, e := range entries {
+			if e.Path == "" {
+				t.Fatalf("entry without a path: %+v", e)
+			}
+		}
+	})
+}

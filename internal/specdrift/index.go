@@ -1,0 +1,172 @@
+package specdrift
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// IndexEntry is one page listed by the docs index (llms.txt).
+type IndexEntry struct {
+	// Title is the link text.
+	Title string
+	// Link is the link as written (it names the canonical docs domain).
+	Link string
+	// Path is the page path relative to the docs root, without a leading "/"
+	// and without ".md" (e.g. "api-reference/partner/list-partner-organizations").
+	Path string
+	// Description is the text after the link, continuation lines included.
+	Description string
+	// Line is the entry's line number in the index (1-based).
+	Line int
+}
+
+// PageKind says what an index entry is to the drift check.
+type PageKind int
+
+// Kinds of index entries.
+const (
+	// PageOther is outside api-reference/ (guides, SDK pages, changelog): not fetched.
+	PageOther PageKind = iota
+	// PageHandWritten is a known hand-written page under api-reference/
+	// (authentication, introduction, or one named by the caller): not fetched.
+	PageHandWritten
+	// PageOperation is api-reference/<tag>/<slug>: generated from one
+	// operation; it must carry an OpenAPI fragment.
+	PageOperation
+	// PageAPIOther is any other page under api-reference/: fetched, and used
+	// if it carries a fragment; without one it is listed, not a failure.
+	PageAPIOther
+)
+
+// DefaultHandWrittenPages are the hand-written pages the docs index lists
+// under api-reference/. They carry no OpenAPI fragment.
+var DefaultHandWrittenPages = []string{"api-reference/authentication", "api-reference/introduction"}
+
+// Kind classifies the entry; handWritten lists page paths known to be
+// hand-written (see DefaultHandWrittenPages).
+func (e IndexEntry) Kind(handWritten []string) PageKind {
+	if !strings.HasPrefix(e.Path, APIReferencePrefix) {
+		return PageOther
+	}
+	for _, h := range handWritten {
+		if strings.Trim(strings.TrimSuffix(h, ".md"), "/") == e.Path {
+			return PageHandWritten
+		}
+	}
+	rest := strings.TrimPrefix(e.Path, APIReferencePrefix)
+	if parts := strings.Split(rest, "/"); len(parts) == 2 && parts[0] != "" && parts[1] != "" {
+		return PageOperation
+	}
+	return PageAPIOther
+}
+
+// TwinURL returns the URL of the entry's markdown twin under the docs base
+// (the base's scheme, host and path prefix; the link's own host is ignored,
+// so a mirror or a loopback site works).
+func (e IndexEntry) TwinURL(base *url.URL) string {
+	return joinURL(base, e.Path+".md")
+}
+
+// ParseIndex parses a docs index (llms.txt). It is lenient: headings of any
+// depth and blank lines are skipped, an entry is a list item "- [Title](link)"
+// optionally followed by ": description", and a line that is neither continues
+// the description of the entry right above it. Link paths are taken relative to the docs
+// root whatever host they name. It fails when the text lists no page at all
+// (an HTML error page or a changed format must not look like an empty site).
+func ParseIndex(data []byte) ([]IndexEntry, error) {
+	var entries []IndexEntry
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
+	line := 0
+	continues := false // the previous line was an entry or its continuation
+	for sc.Scan() {
+		line++
+		text := strings.TrimSpace(sc.Text())
+		if text == "" || strings.HasPrefix(text, "#") {
+			continues = false
+			continue
+		}
+		if e, ok := parseIndexLine(text); ok {
+			e.Line = line
+			entries = append(entries, e)
+			continues = true
+			continue
+		}
+		if strings.HasPrefix(text, "- ") || strings.HasPrefix(text, "* ") {
+			continues = false // another list item, without a link
+			continue
+		}
+		if n := len(entries); continues && n > 0 {
+			entries[n-1].Description = strings.TrimSpace(entries[n-1].Description + " " + text)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("reading the index: %w", err)
+	}
+	if len(entries) == 0 {
+		return nil, fmt.Errorf("the index lists no pages (no \"- [Title](link)\" lines in %d lines)", line)
+	}
+	return entries, nil
+}
+
+// parseIndexLine parses "- [Title](https://docs.kelviq.com/x.md): description".
+func parseIndexLine(text string) (IndexEntry, bool) {
+	rest, ok := strings.CutPrefix(text, "- ")
+	if !ok {
+		rest, ok = strings.CutPrefix(text, "* ")
+	}
+	if !ok {
+		return IndexEntry{}, false
+	}
+	rest = strings.TrimSpace(rest)
+	if !strings.HasPrefix(rest, "[") {
+		return IndexEntry{}, false
+	}
+	closeTitle := strings.Index(rest, "](")
+	if closeTitle < 0 {
+		return IndexEntry{}, false
+	}
+	title := rest[1:closeTitle]
+	after := rest[closeTitle+2:]
+	closeLink := strings.IndexByte(after, ')')
+	if closeLink < 0 {
+		return IndexEntry{}, false
+	}
+	link := strings.TrimSpace(after[:closeLink])
+	desc := strings.TrimSpace(after[closeLink+1:])
+	desc = strings.TrimSpace(strings.TrimPrefix(desc, ":"))
+	path, ok := linkPath(link)
+	if !ok {
+		return IndexEntry{}, false
+	}
+	return IndexEntry{Title: strings.TrimSpace(title), Link: link, Path: path, Description: desc}, true
+}
+
+// linkPath returns a link's page path relative to the docs root, without
+// ".md". Only the path counts: the index names docs.kelviq.com also when it
+// is served from elsewhere.
+func linkPath(link string) (string, bool) {
+	u, err := url.Parse(link)
+	if err != nil || (u.Scheme != "" && u.Scheme != "http" && u.Scheme != "https") {
+		return "", false
+	}
+	p := strings.Trim(u.Path, "/")
+	p = strings.TrimSuffix(p, ".md")
+	if p == "" {
+		return "", false
+	}
+	return p, true
+}
+
+// joinURL appends a relative path to a base URL's path.
+func joinURL(base *url.URL, rel string) string {
+	u := *base
+	u.Path = strings.TrimSuffix(u.Path, "/") + "/" + strings.TrimPrefix(rel, "/")
+	u.RawPath = ""
+	u.RawQuery = ""
+	u.Fragment = ""
+	return u.String()
+}
