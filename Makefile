@@ -2,6 +2,7 @@
 GO          ?= go
 ACTIONLINT  ?= github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 BENCHTIME   ?= 1s
+COUNT       ?= 5
 
 .PHONY: all generate check-generated check-history test test-short lint vet fmt-check actionlint bench demo drift drift-live-test fuzz
 
@@ -47,7 +48,7 @@ actionlint:
 
 ## bench: the benchmarks, with ratios against baselines measured in the same run
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime=$(BENCHTIME) ./... | tee bench.out
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime=$(BENCHTIME) -count=$(COUNT) ./... | tee bench.out
 	@$(GO) run ./internal/cmd/benchtable < bench.out
 
 ## demo: the quickstart against the in-process fake (no network, no keys)

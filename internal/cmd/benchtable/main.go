@@ -1,8 +1,9 @@
 // Command benchtable reads `go test -bench -benchmem` output on stdin and
 // prints a short table: each benchmark's ns/op, B/op and allocs/op (and
-// custom metrics), and for every family with a reference sub-benchmark
-// ("baseline", "stock" or "sequential") the ratio of each other member to
-// it, measured in the same run. `make bench` pipes into it.
+// custom metrics), the median over its runs when -count repeated it, and for
+// every family with a reference sub-benchmark ("baseline", "stock" or
+// "sequential") the ratio of each other member to it, measured in the same
+// run. `make bench` pipes into it.
 package main
 
 import (
@@ -11,6 +12,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -20,16 +22,18 @@ type result struct {
 	name    string // without the Benchmark prefix and -GOMAXPROCS suffix
 	metrics map[string]float64
 	units   []string // in the order printed
+	n       int      // runs merged into it
 }
 
 var references = []string{"baseline", "stock", "sequential"}
 
 func main() {
-	results, err := parse(os.Stdin)
+	runs, err := parse(os.Stdin)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchtable:", err)
 		os.Exit(1)
 	}
+	results := medians(runs)
 	if len(results) == 0 {
 		fmt.Fprintln(os.Stderr, "benchtable: no benchmark lines on stdin")
 		os.Exit(1)
@@ -62,8 +66,41 @@ func parse(r io.Reader) ([]result, error) {
 	return out, sc.Err()
 }
 
+// medians merges the runs of each benchmark (go test -count N) into one
+// result holding the median of each metric, in the order first seen; n is
+// the number of runs.
+func medians(runs []result) []result {
+	var order []string
+	byName := map[string][]result{}
+	for _, r := range runs {
+		if _, seen := byName[r.name]; !seen {
+			order = append(order, r.name)
+		}
+		byName[r.name] = append(byName[r.name], r)
+	}
+	out := make([]result, 0, len(order))
+	for _, name := range order {
+		rs := byName[name]
+		m := result{name: name, metrics: map[string]float64{}, units: rs[0].units, n: len(rs)}
+		for _, u := range rs[0].units {
+			var vs []float64
+			for _, r := range rs {
+				vs = append(vs, r.metrics[u])
+			}
+			slices.Sort(vs)
+			if len(vs)%2 == 1 {
+				m.metrics[u] = vs[len(vs)/2]
+			} else {
+				m.metrics[u] = (vs[len(vs)/2-1] + vs[len(vs)/2]) / 2
+			}
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
 func write(w io.Writer, results []result) {
-	fmt.Fprintf(w, "%-48s %14s %12s %10s  %s\n", "benchmark", "ns/op", "B/op", "allocs/op", "other")
+	fmt.Fprintf(w, "%-48s %14s %12s %10s  %s\n", "benchmark (median of runs)", "ns/op", "B/op", "allocs/op", "other")
 	for _, r := range results {
 		var other []string
 		for _, u := range r.units {
@@ -71,7 +108,11 @@ func write(w io.Writer, results []result) {
 				other = append(other, fmt.Sprintf("%g %s", r.metrics[u], u))
 			}
 		}
-		fmt.Fprintf(w, "%-48s %14.0f %12.0f %10.0f  %s\n", r.name, r.metrics["ns/op"], r.metrics["B/op"], r.metrics["allocs/op"], strings.Join(other, ", "))
+		name := r.name
+		if r.n > 1 {
+			name = fmt.Sprintf("%s (%d)", r.name, r.n)
+		}
+		fmt.Fprintf(w, "%-48s %14.0f %12.0f %10.0f  %s\n", name, r.metrics["ns/op"], r.metrics["B/op"], r.metrics["allocs/op"], strings.Join(other, ", "))
 	}
 
 	byName := map[string]result{}

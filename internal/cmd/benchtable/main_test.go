@@ -12,9 +12,13 @@ BenchmarkListCustomers100/baseline-2  	 489	  2000000 ns/op	  400000 B/op	    42
 BenchmarkParallel/kelviq-2            	 409	  2907361 ns/op	         2.000 conns	  322529 B/op	    5027 allocs/op
 BenchmarkRoute/core-2                 	807405	      1414 ns/op	       0 B/op	       0 allocs/op
 PASS`
-	results, err := parse(strings.NewReader(in))
+	runs, err := parse(strings.NewReader(in + "\nBenchmarkRoute/core-2  1  3000 ns/op  0 B/op  0 allocs/op\nBenchmarkRoute/core-2  1  1000 ns/op  0 B/op  0 allocs/op\n"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	results := medians(runs)
+	if r := results[3]; r.n != 3 || r.metrics["ns/op"] != 1414 {
+		t.Errorf("median of Route/core: %+v", r)
 	}
 	if len(results) != 4 || results[2].metrics["conns"] != 2 || results[0].name != "ListCustomers100/kelviq" {
 		t.Fatalf("parsed %+v", results)
