@@ -121,7 +121,8 @@ func write(w io.Writer, results []result) {
 	}
 	printed := false
 	for _, r := range results {
-		family, member, ok := strings.Cut(r.name, "/")
+		i := strings.LastIndex(r.name, "/")
+		family, member, ok := r.name[:max(i, 0)], r.name[i+1:], i >= 0
 		if !ok || isReference(member) {
 			continue
 		}
