@@ -1,48 +1,31 @@
 package kelviqtest
 
 import (
-	"net/url"
 	"slices"
-	"strings"
+
+	"github.com/kelviq/kelviq-go/internal/pathtemplate"
 )
 
-// router finds the operation of a request from the spec's path templates.
-// It is built once per spec; a lookup compares path segments and allocates
-// only the path parameters it returns.
+// router finds the operation of a request from the spec's path templates
+// (shared matching with the client: internal/pathtemplate). It is built
+// once per spec; a lookup allocates only the path parameters it returns.
 type router struct {
-	paths []*pathRoute
-}
-
-// pathRoute is one path template of the spec and its operations.
-type pathRoute struct {
-	template string
-	segments []string // split at '/'; for a parameter, its name
-	param    []bool
-	literals int
-	methods  map[string]*operation
+	templates []pathtemplate.Template
+	byMethod  []map[string]*operation // per template: its operations by method
 }
 
 func newRouter(ops []*operation) *router {
 	r := &router{}
-	byPath := map[string]*pathRoute{}
+	byPath := map[string]int{}
 	for _, op := range ops {
-		pr := byPath[op.path]
-		if pr == nil {
-			pr = &pathRoute{template: op.path, methods: map[string]*operation{}}
-			for _, seg := range strings.Split(op.path, "/") {
-				isParam := strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}")
-				if isParam {
-					seg = seg[1 : len(seg)-1]
-				} else {
-					pr.literals++
-				}
-				pr.segments = append(pr.segments, seg)
-				pr.param = append(pr.param, isParam)
-			}
-			byPath[op.path] = pr
-			r.paths = append(r.paths, pr)
+		i, ok := byPath[op.path]
+		if !ok {
+			i = len(r.templates)
+			byPath[op.path] = i
+			r.templates = append(r.templates, pathtemplate.Parse(op.path))
+			r.byMethod = append(r.byMethod, map[string]*operation{})
 		}
-		pr.methods[op.method] = op
+		r.byMethod[i][op.method] = op
 	}
 	return r
 }
@@ -54,79 +37,25 @@ func newRouter(ops []*operation) *router {
 // segments wins (/partner/organizations/by-external-id/{externalId}/ over
 // a parameter in the same place).
 func (r *router) find(method, path string) (op *operation, params map[string]string, known bool) {
-	var best *pathRoute
-	for _, pr := range r.paths {
-		if pr.match(path) && (best == nil || pr.literals > best.literals) {
-			best = pr
-		}
-	}
-	if best == nil {
+	best := pathtemplate.Best(r.templates, path)
+	if best < 0 {
 		return nil, nil, false
 	}
-	op = best.methods[method]
+	op = r.byMethod[best][method]
 	if op == nil {
 		return nil, nil, true
 	}
-	params = make(map[string]string, len(best.segments)-best.literals)
-	rest := path
-	for i, seg := range best.segments {
-		if i > 0 {
-			rest = rest[1:] // the '/' match checked
-		}
-		part := rest
-		if j := strings.IndexByte(rest, '/'); j >= 0 {
-			part = rest[:j]
-		}
-		if best.param[i] {
-			v, err := url.PathUnescape(part)
-			if err != nil {
-				v = part
-			}
-			params[seg] = v
-		}
-		rest = rest[len(part):]
-	}
-	return op, params, true
-}
-
-func (pr *pathRoute) match(path string) bool {
-	rest := path
-	for i, seg := range pr.segments {
-		if i > 0 {
-			if rest == "" || rest[0] != '/' {
-				return false
-			}
-			rest = rest[1:]
-		}
-		part := rest
-		if j := strings.IndexByte(rest, '/'); j >= 0 {
-			part = rest[:j]
-		}
-		if pr.param[i] {
-			if part == "" {
-				return false
-			}
-		} else if part != seg {
-			return false
-		}
-		rest = rest[len(part):]
-	}
-	return rest == ""
+	return op, r.templates[best].Params(path), true
 }
 
 // methods lists the methods of the template the path matches, sorted.
 func (r *router) methods(path string) []string {
-	var best *pathRoute
-	for _, pr := range r.paths {
-		if pr.match(path) && (best == nil || pr.literals > best.literals) {
-			best = pr
-		}
-	}
-	if best == nil {
+	best := pathtemplate.Best(r.templates, path)
+	if best < 0 {
 		return nil
 	}
-	out := make([]string, 0, len(best.methods))
-	for m := range best.methods {
+	out := make([]string, 0, len(r.byMethod[best]))
+	for m := range r.byMethod[best] {
 		out = append(out, m)
 	}
 	slices.Sort(out)
