@@ -18,7 +18,7 @@ import (
 
 const (
 	currentPath = "../../openapi.json"
-	oldPath     = "../../internal/specdrift/testdata/2026-07-27-418f24d.json"
+	oldPath     = "../../testdata/spec/2026-07-27-418f24d.json"
 )
 
 func site(t *testing.T, specPath string, opt docsite.Options) (*docsite.Site, string) {

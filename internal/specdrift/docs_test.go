@@ -118,7 +118,7 @@ func TestHistoryReverse(t *testing.T) {
 	old, cur := testdata(t, history0727), currentSpec(t)
 	_, url := newSite(t, old, docsite.Options{NoSpec: true})
 	for name, cfg := range map[string]specdrift.Config{
-		"against": {Vendored: cur, Against: "testdata/" + history0727},
+		"against": {Vendored: cur, Against: testdataPath(history0727)},
 		"pages":   {Vendored: cur, DocsURL: url},
 	} {
 		r := runCheck(t, cfg).Report

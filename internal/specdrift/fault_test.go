@@ -232,7 +232,7 @@ func TestBadInputs(t *testing.T) {
 		{"vendored empty", specdrift.Config{Vendored: nil, VendoredSource: "x.json"}, "x.json: empty document"},
 		{"vendored garbage", specdrift.Config{Vendored: []byte("\x00\x01"), VendoredSource: "x.json"}, "x.json: not a loadable OpenAPI document"},
 		{"against missing", specdrift.Config{Vendored: spec, Against: "testdata/nope.json"}, "testdata/nope.json: no such file"},
-		{"against not a spec", specdrift.Config{Vendored: spec, Against: "testdata/list-partner-organizations.md"}, "testdata/list-partner-organizations.md: not a loadable OpenAPI document"},
+		{"against not a spec", specdrift.Config{Vendored: spec, Against: testdataPath("list-partner-organizations.md")}, testdataPath("list-partner-organizations.md") + ": not a loadable OpenAPI document"},
 		{"docs not a URL", specdrift.Config{Vendored: spec, DocsURL: "docs.kelviq.com"}, `docs URL "docs.kelviq.com": want an http(s) URL`},
 		{"against unreachable", specdrift.Config{Vendored: spec, Against: "http://127.0.0.1:1/openapi.json", Docs: specdrift.DocsOptions{Fetch: specdrift.FetchOptions{Retries: -1}}}, "GET http://127.0.0.1:1/openapi.json: "},
 	} {

@@ -2,7 +2,6 @@ package specdrift_test
 
 import (
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/kelviq/kelviq-go/internal/specdrift"
@@ -11,7 +10,7 @@ import (
 // Whatever a docs site serves, parsing never panics, and success means a
 // usable result.
 func FuzzParsePage(f *testing.F) {
-	if data, err := os.ReadFile(filepath.Join("testdata", "list-partner-organizations.md")); err == nil {
+	if data, err := os.ReadFile(testdataPath("list-partner-organizations.md")); err == nil {
 		f.Add(data)
 	}
 	f.Add([]byte("````yaml /s.json get /a/\nopenapi: 3.0.0\ninfo: {title: t, version: v}\npaths:\n  /a/:\n    get:\n      responses: {'200': {description: ok}}\n````\n"))

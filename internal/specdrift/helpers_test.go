@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -45,13 +46,25 @@ func currentSpec(t testing.TB) []byte {
 	return data
 }
 
+// testdata reads a file of the repository's testdata/ (one copy for every
+// package): the earlier upstream specs in testdata/spec, the recorded docs
+// page in testdata/docs.
 func testdata(t testing.TB, name string) []byte {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", name))
+	data, err := os.ReadFile(testdataPath(name))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return data
+}
+
+// testdataPath is the path of a testdata file from this package's folder.
+func testdataPath(name string) string {
+	dir := "spec"
+	if strings.HasSuffix(name, ".md") {
+		dir = "docs"
+	}
+	return filepath.Join("..", "..", "testdata", dir, name)
 }
 
 var (
