@@ -45,8 +45,9 @@ func NewClient(opts ...Option) (*Client, error) {
 	}
 	hc := newHTTPClient(s)
 	gen, err := api.NewClientWithResponses(r.base.String(),
-		api.WithHTTPClient(newResponseChecker(s, hc, callTimeout(s))),
-		api.WithRequestEditorFn(r.edit),
+		// The response check routes each request (credential and host)
+		// before sending it, after every request editor has run.
+		api.WithHTTPClient(newResponseChecker(s, r, hc, callTimeout(s))),
 	)
 	if err != nil {
 		return nil, err

@@ -238,13 +238,14 @@ func (f *opFinder) find(method string, u *url.URL) *api.Operation {
 type responseChecker struct {
 	hc      *http.Client
 	timeout time.Duration // of a whole call; see newHTTPClient
+	router  *router       // routes each request first; nil in some tests
 	ops     *opFinder
 	maxBody int64
 	secrets [][]byte // keys to redact from what the server says
 }
 
-func newResponseChecker(s *settings, hc *http.Client, timeout time.Duration) *responseChecker {
-	c := &responseChecker{hc: hc, timeout: timeout, ops: newOpFinder(s), maxBody: s.maxBody}
+func newResponseChecker(s *settings, r *router, hc *http.Client, timeout time.Duration) *responseChecker {
+	c := &responseChecker{hc: hc, timeout: timeout, router: r, ops: newOpFinder(s), maxBody: s.maxBody}
 	for _, k := range []string{s.serverKey, s.partnerKey} {
 		if k != "" {
 			c.secrets = append(c.secrets, []byte(k))
@@ -260,7 +261,15 @@ func newResponseChecker(s *settings, hc *http.Client, timeout time.Duration) *re
 // Timeout costs a timer goroutine and a dozen allocations per request when
 // the transport is not an *http.Transport, and ours is a retryTransport.
 func (c *responseChecker) Do(req *http.Request) (*http.Response, error) {
-	op := c.ops.find(req.Method, req.URL)
+	var op *api.Operation
+	if c.router != nil {
+		var err error
+		if op, err = c.router.route(req); err != nil {
+			return nil, err // nothing was sent
+		}
+	} else {
+		op = c.ops.find(req.Method, req.URL)
+	}
 	var cancel context.CancelFunc
 	if c.timeout > 0 {
 		ctx := req.Context()

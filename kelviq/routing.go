@@ -32,7 +32,8 @@ type target struct {
 // router authenticates and routes every request the generated client
 // builds: it finds the request's operation in api.Operations, sets exactly
 // the credential that operation's security names, and moves the request to
-// the operation's host. It runs as the generated client's request editor.
+// the operation's host. The response check calls it first thing, so it sees
+// each request after all request editors.
 type router struct {
 	base    target       // the URL the generated client builds requests on
 	targets []target     // per api.Operations index
@@ -153,24 +154,34 @@ func parseTarget(raw string) (target, error) {
 	return target{scheme: u.Scheme, host: u.Host, path: strings.TrimSuffix(u.EscapedPath(), "/")}, nil
 }
 
-// edit is the generated client's request editor: it runs on every request
-// before it is sent, and an error stops the call with nothing sent.
+// edit is route as a request editor (its signature), for tests and the
+// routing benchmark.
 func (r *router) edit(_ context.Context, req *http.Request) error {
+	_, err := r.route(req)
+	return err
+}
+
+// route runs on every request the generated client builds, after every
+// request editor (the caller's per-call ones included) and before anything
+// is sent: it finds the request's operation, sets exactly its credential,
+// and moves it to its host. An error stops the call with nothing sent. It
+// returns the operation, which the response check uses.
+func (r *router) route(req *http.Request) (*api.Operation, error) {
 	path := req.URL.EscapedPath()
 	rel, ok := strings.CutPrefix(path, r.base.path)
 	if !ok || req.URL.Host != r.base.host {
-		return fmt.Errorf("%w: %s %s is not below the client's base URL", ErrUnknownOperation, req.Method, path)
+		return nil, fmt.Errorf("%w: %s %s is not below the client's base URL", ErrUnknownOperation, req.Method, path)
 	}
 	op, i := operations.lookup(req.Method, rel)
 	if op == nil {
-		return fmt.Errorf("%w: %s %s", ErrUnknownOperation, req.Method, rel)
+		return nil, fmt.Errorf("%w: %s %s", ErrUnknownOperation, req.Method, rel)
 	}
 	if err := r.missing[i]; err != nil {
-		return err
+		return nil, err
 	}
 	t := &r.targets[i]
 	if t.missing {
-		return fmt.Errorf("%w: %s (%s %s)", ErrNoSandboxServer, op.ID, op.Method, op.Path)
+		return nil, fmt.Errorf("%w: %s (%s %s)", ErrNoSandboxServer, op.ID, op.Method, op.Path)
 	}
 
 	// Exactly the operation's credential: remove both kinds first, so
@@ -200,7 +211,7 @@ func (r *router) edit(_ context.Context, req *http.Request) error {
 			}
 		}
 	}
-	return nil
+	return op, nil
 }
 
 func (t target) pathUnescaped() string {

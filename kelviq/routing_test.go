@@ -1,6 +1,7 @@
 package kelviq_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -267,21 +268,34 @@ func TestMissingCredentialFailsBeforeSending(t *testing.T) {
 	}
 }
 
-// A credential a caller's own request editor sets for one operation does
-// not go to an operation that does not name it; the router removes it.
+// A credential set by a caller's own request editor, per client or per
+// call, does not go to an operation that does not name it: routing runs
+// after every editor and sets exactly the operation's credential.
 func TestForeignCredentialHeadersAreRemoved(t *testing.T) {
 	rec := &recorder{}
 	c, err := kelviq.NewClient(kelviq.WithServerKey(testServerKey), kelviq.WithHTTPClient(&http.Client{Transport: rec}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The generated client applies client editors, then per-call editors;
-	// a per-call editor runs after ours and is the caller's own choice.
-	// What ours guarantees: nothing it did not set survives from the
-	// request as built.
-	_, _ = c.DownloadCatalogPlanFileWithResponse(t.Context(), "pro", [16]byte{})
-	if h := rec.take()[0].Header; h.Get("Authorization") != "" {
-		t.Error("the download carried the server key")
+	leak := func(_ context.Context, req *http.Request) error {
+		req.Header.Set("Authorization", "Bearer "+testServerKey)
+		req.Header.Set("X-Kelviq-Partner-Key", testPartnerKey)
+		req.Header.Set("X-Trace", "kept")
+		return nil
+	}
+	if _, err := c.DownloadCatalogPlanFileWithResponse(t.Context(), "pro", [16]byte{}, leak); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ListCustomersWithResponse(t.Context(), nil, leak); err != nil {
+		t.Fatal(err)
+	}
+	got := rec.take()
+	if h := got[0].Header; h.Get("Authorization") != "" || h.Get("X-Kelviq-Partner-Key") != "" || h.Get("X-Trace") != "kept" {
+		t.Errorf("download: Authorization %v, partner key %v, other headers kept %v",
+			h.Get("Authorization") != "", h.Get("X-Kelviq-Partner-Key") != "", h.Get("X-Trace") == "kept")
+	}
+	if h := got[1].Header; h.Get("X-Kelviq-Partner-Key") != "" || h.Get("Authorization") != "Bearer "+testServerKey {
+		t.Error("bearer operation: the partner key went along, or the server key is missing")
 	}
 }
 
