@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"net/url"
@@ -467,12 +468,7 @@ func collectFields(fields map[string][]string, key string, raw json.RawMessage, 
 		if json.Unmarshal(raw, &obj) != nil {
 			return
 		}
-		keys := make([]string, 0, len(obj))
-		for k := range obj {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(obj)) {
 			sub := k
 			if key != "" {
 				sub = key + "." + k

@@ -3,6 +3,7 @@ package specdrift
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"sort"
@@ -312,12 +313,7 @@ func diffSummary(d *diff.Diff) string {
 			leaves = append(leaves, strings.Join(prefix, "."))
 			return
 		}
-		keys := make([]string, 0, len(m))
-		for k := range m {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			p := prefix
 			if k != "modified" && k != "paths" && k != "operations" {
 				p = append(slices.Clone(prefix), k)
