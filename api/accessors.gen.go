@@ -1801,9 +1801,9 @@ func (m *LicenseActivationResponse) GetExpiresOn() time.Time {
 }
 
 // GetInstanceID returns InstanceID, or the zero value when it is absent or m is nil.
-func (m *LicenseActivationResponse) GetInstanceID() openapi_types.UUID {
+func (m *LicenseActivationResponse) GetInstanceID() string {
 	if m == nil || m.InstanceID == nil {
-		var zero openapi_types.UUID
+		var zero string
 		return zero
 	}
 	return *m.InstanceID
@@ -2018,9 +2018,9 @@ func (m *LicenseDetails) GetSubscription() *struct {
 }
 
 // GetInstanceID returns InstanceID, or the zero value when it is absent or m is nil.
-func (m *LicenseValidate) GetInstanceID() openapi_types.UUID {
+func (m *LicenseValidate) GetInstanceID() string {
 	if m == nil || m.InstanceID == nil {
-		var zero openapi_types.UUID
+		var zero string
 		return zero
 	}
 	return *m.InstanceID

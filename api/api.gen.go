@@ -2395,11 +2395,11 @@ type LicenseActivation struct {
 	Metadata     map[string]interface{} `json:"metadata,omitempty"`
 }
 
-// LicenseActivationResponse Example: {"activatedAt":"2026-01-27T10:33:00Z","expiresOn":"2027-01-27T10:33:00Z","instanceId":"8f3e2b1a-5c6d-4e9f-8a0b-1c2d3e4f5a6b","license":{"activatedOn":"2026-01-22T03:26:56Z","activationLimit":4,"activationUsage":1,"customer":{"customerId":"cfa95cf8c8d24e8b9d3d2d1ada98a94d","email":"geo@kelviq.com","name":"Geo"},"enabled":true,"expiresOn":"2026-01-23T03:26:56Z","id":"7be7a5b6-7a0e-4178-a085-8ef48f0649ab","licenseKey":"LIC-A8D5F89E-B46B-472C-9BED-66EE2545B85E","plan":{"identifier":"pro-yearly","name":"Pro Yearly","product":{"id":"d970ab2d-834f-4c52-8742-2e6ed7e8a31f","identifier":"kelviq-engine","name":"Kelviq Engine","taxCode":"software"}},"subscription":{"amount":"49.00","billingPeriodEndTime":"2026-02-22T03:26:56Z","billingPeriodStartTime":"2026-01-22T03:26:56Z","billingType":"SUBSCRIPTION","currency":"usd","endDate":null,"id":"09d706ca-58f3-4fb2-818f-5b8623d67e6e","recurrence":"1 month","recurrenceType":"MONTH","recurrenceUnit":1,"startDate":"2026-01-22","status":"active","trialDaysRemaining":0}}}
+// LicenseActivationResponse Example: {"activatedAt":"2026-01-27T10:33:00Z","expiresOn":"2027-01-27T10:33:00Z","instanceId":"8f3e2b1a-5c6d-4e9f-8a0b-1c2d3e4f5g6h","license":{"activatedOn":"2026-01-22T03:26:56Z","activationLimit":4,"activationUsage":1,"customer":{"customerId":"cfa95cf8c8d24e8b9d3d2d1ada98a94d","email":"geo@kelviq.com","name":"Geo"},"enabled":true,"expiresOn":"2026-01-23T03:26:56Z","id":"7be7a5b6-7a0e-4178-a085-8ef48f0649ab","licenseKey":"LIC-A8D5F89E-B46B-472C-9BED-66EE2545B85E","plan":{"identifier":"pro-yearly","name":"Pro Yearly","product":{"id":"d970ab2d-834f-4c52-8742-2e6ed7e8a31f","identifier":"kelviq-engine","name":"Kelviq Engine","taxCode":"software"}},"subscription":{"amount":"49.00","billingPeriodEndTime":"2026-02-22T03:26:56Z","billingPeriodStartTime":"2026-01-22T03:26:56Z","billingType":"SUBSCRIPTION","currency":"usd","endDate":null,"id":"09d706ca-58f3-4fb2-818f-5b8623d67e6e","recurrence":"1 month","recurrenceType":"MONTH","recurrenceUnit":1,"startDate":"2026-01-22","status":"active","trialDaysRemaining":0}}}
 type LicenseActivationResponse struct {
 	ActivatedAt *time.Time                   `json:"activatedAt,omitempty"`
 	ExpiresOn   nullable.Nullable[time.Time] `json:"expiresOn,omitempty,omitzero"`
-	InstanceID  *openapi_types.UUID          `json:"instanceId,omitempty"`
+	InstanceID  *string                      `json:"instanceId,omitempty"`
 	License     *LicenseDetails              `json:"license,omitempty"`
 }
 
@@ -2427,10 +2427,10 @@ type LicenseConfig struct {
 // LicenseConfigDurationUnit Example: YEAR
 type LicenseConfigDurationUnit string
 
-// LicenseDeactivation Example: {"instanceId":"8f3e2b1a-5c6d-4e9f-8a0b-1c2d3e4f5a6b","licenseKey":"KLVQ-PRO-1234-ABCD-9999"}
+// LicenseDeactivation Example: {"instanceId":"8f3e2b1a-5c6d-4e9f-8a0b-1c2d3e4f5g6h","licenseKey":"KLVQ-PRO-1234-ABCD-9999"}
 type LicenseDeactivation struct {
-	InstanceID openapi_types.UUID `json:"instanceId"`
-	LicenseKey string             `json:"licenseKey"`
+	InstanceID string `json:"instanceId"`
+	LicenseKey string `json:"licenseKey"`
 }
 
 // LicenseDeactivationResponse Example: {"deactivatedAt":"2026-01-27T10:35:00Z","message":"License instance deactivated successfully."}
@@ -2488,10 +2488,10 @@ type LicenseDetails struct {
 // LicenseDetailsSubscriptionBillingType defines model for LicenseDetails.Subscription.BillingType.
 type LicenseDetailsSubscriptionBillingType string
 
-// LicenseValidate Example: {"instanceId":"8f3e2b1a-5c6d-4e9f-8a0b-1c2d3e4f5a6b","licenseKey":"KLVQ-PRO-1234-ABCD-9999"}
+// LicenseValidate Example: {"instanceId":"8f3e2b1a-5c6d-4e9f-8a0b-1c2d3e4f5g6h","licenseKey":"KLVQ-PRO-1234-ABCD-9999"}
 type LicenseValidate struct {
-	InstanceID *openapi_types.UUID `json:"instanceId,omitempty"`
-	LicenseKey string              `json:"licenseKey"`
+	InstanceID *string `json:"instanceId,omitempty"`
+	LicenseKey string  `json:"licenseKey"`
 }
 
 // LicenseValidationResponse Example: {"code":"VALID","detail":"Instance ID valid for this license.","license":{"activatedOn":"2026-01-22T03:26:56Z","activationLimit":4,"activationUsage":1,"customer":{"customerId":"cfa95cf8c8d24e8b9d3d2d1ada98a94d","email":"geo@kelviq.com","name":"Geo"},"enabled":true,"expiresOn":"2026-01-23T03:26:56Z","id":"7be7a5b6-7a0e-4178-a085-8ef48f0649ab","licenseKey":"LIC-A8D5F89E-B46B-472C-9BED-66EE2545B85E","plan":{"identifier":"pro-yearly","name":"Pro Yearly","product":{"id":"d970ab2d-834f-4c52-8742-2e6ed7e8a31f","identifier":"kelviq-engine","name":"Kelviq Engine","taxCode":"software"}},"subscription":{"amount":"49.00","billingPeriodEndTime":"2026-02-22T03:26:56Z","billingPeriodStartTime":"2026-01-22T03:26:56Z","billingType":"SUBSCRIPTION","currency":"usd","endDate":null,"id":"09d706ca-58f3-4fb2-818f-5b8623d67e6e","recurrence":"1 month","recurrenceType":"MONTH","recurrenceUnit":1,"startDate":"2026-01-22","status":"active","trialDaysRemaining":0}},"metadata":{"arch":"arm64","os":"macOS"},"valid":true}
