@@ -131,6 +131,15 @@ func (m *CancelSubscriptionRequest) GetCancellationFeedback() CancelSubscription
 	return m.CancellationFeedback.GetOrEmpty()
 }
 
+// GetCancellationType returns CancellationType, or the zero value when m is nil.
+func (m *CancelSubscriptionRequest) GetCancellationType() CancelSubscriptionRequestCancellationType {
+	if m == nil {
+		var zero CancelSubscriptionRequestCancellationType
+		return zero
+	}
+	return m.CancellationType
+}
+
 // GetMessage returns Message, or the zero value when it is absent or m is nil.
 func (m *CancelSubscriptionResponse) GetMessage() string {
 	if m == nil || m.Message == nil {
@@ -147,6 +156,24 @@ func (m *CatalogFeature) GetDescription() string {
 		return zero
 	}
 	return *m.Description
+}
+
+// GetDetails returns Details, or the zero value when m is nil.
+func (m *CatalogFeature) GetDetails() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.Details
+}
+
+// GetFeatureDetails returns FeatureDetails, or the zero value when m is nil.
+func (m *CatalogFeature) GetFeatureDetails() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.FeatureDetails
 }
 
 // GetFeatureType returns FeatureType, or the zero value when it is absent or m is nil.
@@ -185,6 +212,24 @@ func (m *CatalogFeature) GetIsArchived() bool {
 	return *m.IsArchived
 }
 
+// GetMetadata returns Metadata, or the zero value when m is nil.
+func (m *CatalogFeature) GetMetadata() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.Metadata
+}
+
+// GetMeter returns Meter, or the zero value when m is nil.
+func (m *CatalogFeature) GetMeter() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.Meter
+}
+
 // GetModifiedOn returns ModifiedOn, or the zero value when it is absent or m is nil.
 func (m *CatalogFeature) GetModifiedOn() time.Time {
 	if m == nil || m.ModifiedOn == nil {
@@ -203,6 +248,15 @@ func (m *CatalogFeature) GetName() string {
 	return *m.Name
 }
 
+// GetCountries returns Countries, or the zero value when m is nil.
+func (m *CatalogPlan) GetCountries() []string {
+	if m == nil {
+		var zero []string
+		return zero
+	}
+	return m.Countries
+}
+
 // GetCreatedOn returns CreatedOn, or the zero value when it is absent or m is nil.
 func (m *CatalogPlan) GetCreatedOn() time.Time {
 	if m == nil || m.CreatedOn == nil {
@@ -219,6 +273,24 @@ func (m *CatalogPlan) GetDescription() string {
 		return zero
 	}
 	return *m.Description
+}
+
+// GetDetails returns Details, or the zero value when m is nil.
+func (m *CatalogPlan) GetDetails() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.Details
+}
+
+// GetFiles returns Files, or the zero value when m is nil.
+func (m *CatalogPlan) GetFiles() []PlanFile {
+	if m == nil {
+		var zero []PlanFile
+		return zero
+	}
+	return m.Files
 }
 
 // GetIdentifier returns Identifier, or the zero value when it is absent or m is nil.
@@ -264,6 +336,24 @@ func (m *CatalogPlan) GetLicense() *LicenseConfig {
 		return nil
 	}
 	return m.License
+}
+
+// GetLinks returns Links, or the zero value when m is nil.
+func (m *CatalogPlan) GetLinks() []PlanLink {
+	if m == nil {
+		var zero []PlanLink
+		return zero
+	}
+	return m.Links
+}
+
+// GetMetadata returns Metadata, or the zero value when m is nil.
+func (m *CatalogPlan) GetMetadata() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.Metadata
 }
 
 // GetModifiedOn returns ModifiedOn, or the zero value when it is absent or m is nil.
@@ -312,6 +402,15 @@ func (m *CatalogPlan) GetVersion() int {
 	return *m.Version
 }
 
+// GetAdvanced returns Advanced, or the zero value when m is nil.
+func (m *Charge) GetAdvanced() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.Advanced
+}
+
 // GetChargePeriod returns ChargePeriod, or the zero value when it is absent or m is nil.
 func (m *Charge) GetChargePeriod() string {
 	if m == nil || m.ChargePeriod == nil {
@@ -319,6 +418,15 @@ func (m *Charge) GetChargePeriod() string {
 		return zero
 	}
 	return *m.ChargePeriod
+}
+
+// GetDetails returns Details, or the zero value when m is nil.
+func (m *Charge) GetDetails() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.Details
 }
 
 // GetFeatureQuantityPrice returns FeatureQuantityPrice, or the zero value when it is absent or m is nil.
@@ -339,6 +447,24 @@ func (m *Charge) GetID() openapi_types.UUID {
 	return *m.ID
 }
 
+// GetPriceData returns PriceData, or the zero value when m is nil.
+func (m *Charge) GetPriceData() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.PriceData
+}
+
+// GetTiers returns Tiers, or the zero value when m is nil.
+func (m *Charge) GetTiers() []interface{} {
+	if m == nil {
+		var zero []interface{}
+		return zero
+	}
+	return m.Tiers
+}
+
 // GetCustomerID returns CustomerID, or the zero value when it is absent or m is nil.
 func (m *CheckEntitlementsResponse) GetCustomerID() string {
 	if m == nil || m.CustomerID == nil {
@@ -346,6 +472,15 @@ func (m *CheckEntitlementsResponse) GetCustomerID() string {
 		return zero
 	}
 	return *m.CustomerID
+}
+
+// GetEntitlements returns Entitlements, or the zero value when m is nil.
+func (m *CheckEntitlementsResponse) GetEntitlements() []EntitlementDetail {
+	if m == nil {
+		var zero []EntitlementDetail
+		return zero
+	}
+	return m.Entitlements
 }
 
 // GetBillingAddress returns a copy of the value of BillingAddress, or nil when it is
@@ -388,6 +523,15 @@ func (m *CheckoutSessionDetailResponse) GetCurrencySymbol() string {
 	return *m.CurrencySymbol
 }
 
+// GetCustomFieldsData returns CustomFieldsData, or the zero value when m is nil.
+func (m *CheckoutSessionDetailResponse) GetCustomFieldsData() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.CustomFieldsData
+}
+
 // GetCustomer returns Customer, or nil when it is absent or m is nil;
 // accessors of the result chain safely: m.GetCustomer().GetX().
 func (m *CheckoutSessionDetailResponse) GetCustomer() *OrderCustomer {
@@ -395,6 +539,24 @@ func (m *CheckoutSessionDetailResponse) GetCustomer() *OrderCustomer {
 		return nil
 	}
 	return m.Customer
+}
+
+// GetCustomization returns Customization, or the zero value when m is nil.
+func (m *CheckoutSessionDetailResponse) GetCustomization() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.Customization
+}
+
+// GetData returns Data, or the zero value when m is nil.
+func (m *CheckoutSessionDetailResponse) GetData() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.Data
 }
 
 // GetDiscountCode returns the value of DiscountCode, or the zero value when it
@@ -414,6 +576,24 @@ func (m *CheckoutSessionDetailResponse) GetID() string {
 		return zero
 	}
 	return *m.ID
+}
+
+// GetMetadata returns Metadata, or the zero value when m is nil.
+func (m *CheckoutSessionDetailResponse) GetMetadata() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.Metadata
+}
+
+// GetOfferingData returns OfferingData, or the zero value when m is nil.
+func (m *CheckoutSessionDetailResponse) GetOfferingData() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.OfferingData
 }
 
 // GetOrder returns Order, or nil when it is absent or m is nil;
@@ -444,6 +624,15 @@ func (m *CheckoutSessionDetailResponse) GetProduct() *Product {
 		return nil
 	}
 	return m.Product
+}
+
+// GetSelectedData returns SelectedData, or the zero value when m is nil.
+func (m *CheckoutSessionDetailResponse) GetSelectedData() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.SelectedData
 }
 
 // GetStatus returns Status, or the zero value when it is absent or m is nil.
@@ -512,6 +701,69 @@ func (m *CheckoutSessionEventListResponse) GetPrevious() string {
 	return m.Previous.GetOrEmpty()
 }
 
+// GetResults returns Results, or the zero value when m is nil.
+func (m *CheckoutSessionEventListResponse) GetResults() []CheckoutSessionEventResponse {
+	if m == nil {
+		var zero []CheckoutSessionEventResponse
+		return zero
+	}
+	return m.Results
+}
+
+// GetCode returns Code, or the zero value when m is nil.
+func (m *CheckoutSessionEventResponse) GetCode() string {
+	if m == nil {
+		var zero string
+		return zero
+	}
+	return m.Code
+}
+
+// GetID returns ID, or the zero value when m is nil.
+func (m *CheckoutSessionEventResponse) GetID() int {
+	if m == nil {
+		var zero int
+		return zero
+	}
+	return m.ID
+}
+
+// GetMetadata returns Metadata, or the zero value when m is nil.
+func (m *CheckoutSessionEventResponse) GetMetadata() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.Metadata
+}
+
+// GetStatus returns Status, or the zero value when m is nil.
+func (m *CheckoutSessionEventResponse) GetStatus() CheckoutSessionEventResponseStatus {
+	if m == nil {
+		var zero CheckoutSessionEventResponseStatus
+		return zero
+	}
+	return m.Status
+}
+
+// GetTimestamp returns Timestamp, or the zero value when m is nil.
+func (m *CheckoutSessionEventResponse) GetTimestamp() time.Time {
+	if m == nil {
+		var zero time.Time
+		return zero
+	}
+	return m.Timestamp
+}
+
+// GetTitle returns Title, or the zero value when m is nil.
+func (m *CheckoutSessionEventResponse) GetTitle() string {
+	if m == nil {
+		var zero string
+		return zero
+	}
+	return m.Title
+}
+
 // GetCount returns Count, or the zero value when it is absent or m is nil.
 func (m *CheckoutSessionListResponse) GetCount() int {
 	if m == nil || m.Count == nil {
@@ -539,6 +791,15 @@ func (m *CheckoutSessionListResponse) GetPrevious() string {
 		return zero
 	}
 	return m.Previous.GetOrEmpty()
+}
+
+// GetResults returns Results, or the zero value when m is nil.
+func (m *CheckoutSessionListResponse) GetResults() []CheckoutSessionResponse {
+	if m == nil {
+		var zero []CheckoutSessionResponse
+		return zero
+	}
+	return m.Results
 }
 
 // GetAmountDiscount returns AmountDiscount, or the zero value when it is absent or m is nil.
@@ -704,6 +965,15 @@ func (m *CheckoutSessionResponse) GetCurrencySymbol() string {
 	return *m.CurrencySymbol
 }
 
+// GetCustomFieldsData returns CustomFieldsData, or the zero value when m is nil.
+func (m *CheckoutSessionResponse) GetCustomFieldsData() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.CustomFieldsData
+}
+
 // GetCustomer returns Customer, or nil when it is absent or m is nil;
 // accessors of the result chain safely: m.GetCustomer().GetX().
 func (m *CheckoutSessionResponse) GetCustomer() *OrderCustomer {
@@ -711,6 +981,24 @@ func (m *CheckoutSessionResponse) GetCustomer() *OrderCustomer {
 		return nil
 	}
 	return m.Customer
+}
+
+// GetCustomization returns Customization, or the zero value when m is nil.
+func (m *CheckoutSessionResponse) GetCustomization() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.Customization
+}
+
+// GetData returns Data, or the zero value when m is nil.
+func (m *CheckoutSessionResponse) GetData() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.Data
 }
 
 // GetDiscountCode returns the value of DiscountCode, or the zero value when it
@@ -732,6 +1020,24 @@ func (m *CheckoutSessionResponse) GetID() string {
 	return *m.ID
 }
 
+// GetMetadata returns Metadata, or the zero value when m is nil.
+func (m *CheckoutSessionResponse) GetMetadata() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.Metadata
+}
+
+// GetOfferingData returns OfferingData, or the zero value when m is nil.
+func (m *CheckoutSessionResponse) GetOfferingData() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.OfferingData
+}
+
 // GetProduct returns Product, or nil when it is absent or m is nil;
 // accessors of the result chain safely: m.GetProduct().GetX().
 func (m *CheckoutSessionResponse) GetProduct() *Product {
@@ -739,6 +1045,15 @@ func (m *CheckoutSessionResponse) GetProduct() *Product {
 		return nil
 	}
 	return m.Product
+}
+
+// GetSelectedData returns SelectedData, or the zero value when m is nil.
+func (m *CheckoutSessionResponse) GetSelectedData() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.SelectedData
 }
 
 // GetStatus returns Status, or the zero value when it is absent or m is nil.
@@ -894,6 +1209,15 @@ func (m *CheckoutSessionSubscription) GetTrialDaysRemaining() int {
 	return *m.TrialDaysRemaining
 }
 
+// GetChargePeriod returns ChargePeriod, or the zero value when m is nil.
+func (m *CreateChargeRequest) GetChargePeriod() CreateChargeRequestChargePeriod {
+	if m == nil {
+		var zero CreateChargeRequestChargePeriod
+		return zero
+	}
+	return m.ChargePeriod
+}
+
 // GetCurrencyCode returns the value of CurrencyCode, or the zero value when it
 // is absent, null, or m is nil.
 func (m *CreateChargeRequest) GetCurrencyCode() string {
@@ -902,6 +1226,15 @@ func (m *CreateChargeRequest) GetCurrencyCode() string {
 		return zero
 	}
 	return m.CurrencyCode.GetOrEmpty()
+}
+
+// GetCustomerID returns CustomerID, or the zero value when m is nil.
+func (m *CreateChargeRequest) GetCustomerID() string {
+	if m == nil {
+		var zero string
+		return zero
+	}
+	return m.CustomerID
 }
 
 // GetFeatures returns the value of Features, or the zero value when it
@@ -922,6 +1255,15 @@ func (m *CreateChargeRequest) GetIPAddress() string {
 		return zero
 	}
 	return m.IPAddress.GetOrEmpty()
+}
+
+// GetPlanIdentifier returns PlanIdentifier, or the zero value when m is nil.
+func (m *CreateChargeRequest) GetPlanIdentifier() string {
+	if m == nil {
+		var zero string
+		return zero
+	}
+	return m.PlanIdentifier
 }
 
 // GetAmount returns Amount, or the zero value when it is absent or m is nil.
@@ -988,6 +1330,15 @@ func (m *CreateChargeResponse) GetEndDate() openapi_types.Date {
 		return zero
 	}
 	return m.EndDate.GetOrEmpty()
+}
+
+// GetFeatures returns Features, or the zero value when m is nil.
+func (m *CreateChargeResponse) GetFeatures() []interface{} {
+	if m == nil {
+		var zero []interface{}
+		return zero
+	}
+	return m.Features
 }
 
 // GetID returns ID, or the zero value when it is absent or m is nil.
@@ -1071,6 +1422,15 @@ func (m *CreateCheckoutSessionRequest) GetCancelURL() string {
 		return zero
 	}
 	return m.CancelURL.GetOrEmpty()
+}
+
+// GetChargePeriod returns ChargePeriod, or the zero value when m is nil.
+func (m *CreateCheckoutSessionRequest) GetChargePeriod() CreateCheckoutSessionRequestChargePeriod {
+	if m == nil {
+		var zero CreateCheckoutSessionRequestChargePeriod
+		return zero
+	}
+	return m.ChargePeriod
 }
 
 // GetCurrencyCode returns the value of CurrencyCode, or the zero value when it
@@ -1173,6 +1533,15 @@ func (m *CreateCheckoutSessionRequest) GetMetadata() map[string]interface{} {
 	return m.Metadata.GetOrEmpty()
 }
 
+// GetPlanIdentifier returns PlanIdentifier, or the zero value when m is nil.
+func (m *CreateCheckoutSessionRequest) GetPlanIdentifier() string {
+	if m == nil {
+		var zero string
+		return zero
+	}
+	return m.PlanIdentifier
+}
+
 // GetPlansEnabled returns the value of PlansEnabled, or the zero value when it
 // is absent, null, or m is nil.
 func (m *CreateCheckoutSessionRequest) GetPlansEnabled() string {
@@ -1181,6 +1550,15 @@ func (m *CreateCheckoutSessionRequest) GetPlansEnabled() string {
 		return zero
 	}
 	return m.PlansEnabled.GetOrEmpty()
+}
+
+// GetSuccessURL returns SuccessURL, or the zero value when m is nil.
+func (m *CreateCheckoutSessionRequest) GetSuccessURL() string {
+	if m == nil {
+		var zero string
+		return zero
+	}
+	return m.SuccessURL
 }
 
 // GetTaxBehavior returns the value of TaxBehavior, or the zero value when it
@@ -1211,6 +1589,15 @@ func (m *CreateCheckoutSessionResponse) GetCheckoutURL() string {
 	return *m.CheckoutURL
 }
 
+// GetCustomerID returns CustomerID, or the zero value when m is nil.
+func (m *CreatePortalSessionRequest) GetCustomerID() string {
+	if m == nil {
+		var zero string
+		return zero
+	}
+	return m.CustomerID
+}
+
 // GetCustomerPortalURL returns CustomerPortalURL, or the zero value when it is absent or m is nil.
 func (m *CreatePortalSessionResponse) GetCustomerPortalURL() string {
 	if m == nil || m.CustomerPortalURL == nil {
@@ -1236,6 +1623,15 @@ func (m *CreatePortalSessionResponse) GetToken() string {
 		return zero
 	}
 	return *m.Token
+}
+
+// GetChargePeriod returns ChargePeriod, or the zero value when m is nil.
+func (m *CreateSubscriptionRequest) GetChargePeriod() CreateSubscriptionRequestChargePeriod {
+	if m == nil {
+		var zero CreateSubscriptionRequestChargePeriod
+		return zero
+	}
+	return m.ChargePeriod
 }
 
 // GetCustomerID returns the value of CustomerID, or the zero value when it
@@ -1266,6 +1662,15 @@ func (m *CreateSubscriptionRequest) GetIPAddress() string {
 		return zero
 	}
 	return m.IPAddress.GetOrEmpty()
+}
+
+// GetPlanIdentifier returns PlanIdentifier, or the zero value when m is nil.
+func (m *CreateSubscriptionRequest) GetPlanIdentifier() string {
+	if m == nil {
+		var zero string
+		return zero
+	}
+	return m.PlanIdentifier
 }
 
 // GetSuccessURL returns the value of SuccessURL, or the zero value when it
@@ -1333,6 +1738,24 @@ func (m *CreateSubscriptionResponse) GetEndDate() openapi_types.Date {
 	return m.EndDate.GetOrEmpty()
 }
 
+// GetFeatures returns Features, or the zero value when m is nil.
+func (m *CreateSubscriptionResponse) GetFeatures() []interface{} {
+	if m == nil {
+		var zero []interface{}
+		return zero
+	}
+	return m.Features
+}
+
+// GetFiles returns Files, or the zero value when m is nil.
+func (m *CreateSubscriptionResponse) GetFiles() []PlanFile {
+	if m == nil {
+		var zero []PlanFile
+		return zero
+	}
+	return m.Files
+}
+
 // GetID returns ID, or the zero value when it is absent or m is nil.
 func (m *CreateSubscriptionResponse) GetID() openapi_types.UUID {
 	if m == nil || m.ID == nil {
@@ -1340,6 +1763,24 @@ func (m *CreateSubscriptionResponse) GetID() openapi_types.UUID {
 		return zero
 	}
 	return *m.ID
+}
+
+// GetLicense returns License, or the zero value when m is nil.
+func (m *CreateSubscriptionResponse) GetLicense() []SubscriptionLicense {
+	if m == nil {
+		var zero []SubscriptionLicense
+		return zero
+	}
+	return m.License
+}
+
+// GetLinks returns Links, or the zero value when m is nil.
+func (m *CreateSubscriptionResponse) GetLinks() []PlanLink {
+	if m == nil {
+		var zero []PlanLink
+		return zero
+	}
+	return m.Links
 }
 
 // GetPlan returns Plan, or nil when it is absent or m is nil;
@@ -1418,6 +1859,15 @@ func (m *CustomerCreateRequest) GetBillingAddress() *BillingAddress {
 	return nil
 }
 
+// GetCustomerID returns CustomerID, or the zero value when m is nil.
+func (m *CustomerCreateRequest) GetCustomerID() string {
+	if m == nil {
+		var zero string
+		return zero
+	}
+	return m.CustomerID
+}
+
 // GetEmail returns the value of Email, or the zero value when it
 // is absent, null, or m is nil.
 func (m *CustomerCreateRequest) GetEmail() string {
@@ -1477,6 +1927,15 @@ func (m *CustomerListResponse) GetPrevious() string {
 	return m.Previous.GetOrEmpty()
 }
 
+// GetResults returns Results, or the zero value when m is nil.
+func (m *CustomerListResponse) GetResults() []CustomerResponse {
+	if m == nil {
+		var zero []CustomerResponse
+		return zero
+	}
+	return m.Results
+}
+
 // GetBillingAddress returns a copy of the value of BillingAddress, or nil when it is
 // absent, null, or m is nil; accessors of the result chain safely.
 func (m *CustomerResponse) GetBillingAddress() *BillingAddress {
@@ -1505,6 +1964,15 @@ func (m *CustomerResponse) GetCustomerID() string {
 		return zero
 	}
 	return *m.CustomerID
+}
+
+// GetDetails returns Details, or the zero value when m is nil.
+func (m *CustomerResponse) GetDetails() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.Details
 }
 
 // GetEmail returns the value of Email, or the zero value when it
@@ -1709,6 +2177,24 @@ func (m *FeatureCreateRequest) GetDescription() string {
 	return *m.Description
 }
 
+// GetFeatureDetails returns FeatureDetails, or the zero value when m is nil.
+func (m *FeatureCreateRequest) GetFeatureDetails() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.FeatureDetails
+}
+
+// GetFeatureType returns FeatureType, or the zero value when m is nil.
+func (m *FeatureCreateRequest) GetFeatureType() FeatureCreateRequestFeatureType {
+	if m == nil {
+		var zero FeatureCreateRequestFeatureType
+		return zero
+	}
+	return m.FeatureType
+}
+
 // GetIdentifier returns Identifier, or the zero value when it is absent or m is nil.
 func (m *FeatureCreateRequest) GetIdentifier() string {
 	if m == nil || m.Identifier == nil {
@@ -1716,6 +2202,60 @@ func (m *FeatureCreateRequest) GetIdentifier() string {
 		return zero
 	}
 	return *m.Identifier
+}
+
+// GetMetadata returns Metadata, or the zero value when m is nil.
+func (m *FeatureCreateRequest) GetMetadata() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.Metadata
+}
+
+// GetMeter returns Meter, or the zero value when m is nil.
+func (m *FeatureCreateRequest) GetMeter() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.Meter
+}
+
+// GetName returns Name, or the zero value when m is nil.
+func (m *FeatureCreateRequest) GetName() string {
+	if m == nil {
+		var zero string
+		return zero
+	}
+	return m.Name
+}
+
+// GetIdentifier returns Identifier, or the zero value when m is nil.
+func (m *FeatureInput) GetIdentifier() string {
+	if m == nil {
+		var zero string
+		return zero
+	}
+	return m.Identifier
+}
+
+// GetQuantity returns Quantity, or the zero value when m is nil.
+func (m *FeatureInput) GetQuantity() int {
+	if m == nil {
+		var zero int
+		return zero
+	}
+	return m.Quantity
+}
+
+// GetCharges returns Charges, or the zero value when m is nil.
+func (m *FeaturePrice) GetCharges() []Charge {
+	if m == nil {
+		var zero []Charge
+		return zero
+	}
+	return m.Charges
 }
 
 // GetCurrency returns Currency, or the zero value when it is absent or m is nil.
@@ -1779,6 +2319,24 @@ func (m *LicenseActivation) GetInstanceName() string {
 		return zero
 	}
 	return *m.InstanceName
+}
+
+// GetLicenseKey returns LicenseKey, or the zero value when m is nil.
+func (m *LicenseActivation) GetLicenseKey() string {
+	if m == nil {
+		var zero string
+		return zero
+	}
+	return m.LicenseKey
+}
+
+// GetMetadata returns Metadata, or the zero value when m is nil.
+func (m *LicenseActivation) GetMetadata() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.Metadata
 }
 
 // GetActivatedAt returns ActivatedAt, or the zero value when it is absent or m is nil.
@@ -1870,6 +2428,24 @@ func (m *LicenseConfig) GetHasExpiry() bool {
 		return zero
 	}
 	return *m.HasExpiry
+}
+
+// GetInstanceID returns InstanceID, or the zero value when m is nil.
+func (m *LicenseDeactivation) GetInstanceID() string {
+	if m == nil {
+		var zero string
+		return zero
+	}
+	return m.InstanceID
+}
+
+// GetLicenseKey returns LicenseKey, or the zero value when m is nil.
+func (m *LicenseDeactivation) GetLicenseKey() string {
+	if m == nil {
+		var zero string
+		return zero
+	}
+	return m.LicenseKey
 }
 
 // GetDeactivatedAt returns DeactivatedAt, or the zero value when it is absent or m is nil.
@@ -2026,6 +2602,15 @@ func (m *LicenseValidate) GetInstanceID() string {
 	return *m.InstanceID
 }
 
+// GetLicenseKey returns LicenseKey, or the zero value when m is nil.
+func (m *LicenseValidate) GetLicenseKey() string {
+	if m == nil {
+		var zero string
+		return zero
+	}
+	return m.LicenseKey
+}
+
 // GetCode returns Code, or the zero value when it is absent or m is nil.
 func (m *LicenseValidationResponse) GetCode() string {
 	if m == nil || m.Code == nil {
@@ -2053,6 +2638,15 @@ func (m *LicenseValidationResponse) GetLicense() *LicenseDetails {
 	return m.License
 }
 
+// GetMetadata returns Metadata, or the zero value when m is nil.
+func (m *LicenseValidationResponse) GetMetadata() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.Metadata
+}
+
 // GetValid returns Valid, or the zero value when it is absent or m is nil.
 func (m *LicenseValidationResponse) GetValid() bool {
 	if m == nil || m.Valid == nil {
@@ -2060,6 +2654,24 @@ func (m *LicenseValidationResponse) GetValid() bool {
 		return zero
 	}
 	return *m.Valid
+}
+
+// GetCurrency returns Currency, or the zero value when m is nil.
+func (m *MorFeeBreakdownComponent) GetCurrency() string {
+	if m == nil {
+		var zero string
+		return zero
+	}
+	return m.Currency
+}
+
+// GetName returns Name, or the zero value when m is nil.
+func (m *MorFeeBreakdownComponent) GetName() MorFeeBreakdownComponentName {
+	if m == nil {
+		var zero MorFeeBreakdownComponentName
+		return zero
+	}
+	return m.Name
 }
 
 // GetPercentage returns the value of Percentage, or the zero value when it
@@ -2070,6 +2682,15 @@ func (m *MorFeeBreakdownComponent) GetPercentage() string {
 		return zero
 	}
 	return m.Percentage.GetOrEmpty()
+}
+
+// GetValueUnits returns ValueUnits, or the zero value when m is nil.
+func (m *MorFeeBreakdownComponent) GetValueUnits() int64 {
+	if m == nil {
+		var zero int64
+		return zero
+	}
+	return m.ValueUnits
 }
 
 // GetCustomerID returns CustomerID, or the zero value when it is absent or m is nil.
@@ -2130,6 +2751,78 @@ func (m *OrderEventListResponse) GetPrevious() string {
 	return m.Previous.GetOrEmpty()
 }
 
+// GetResults returns Results, or the zero value when m is nil.
+func (m *OrderEventListResponse) GetResults() []OrderEventResponse {
+	if m == nil {
+		var zero []OrderEventResponse
+		return zero
+	}
+	return m.Results
+}
+
+// GetCode returns Code, or the zero value when m is nil.
+func (m *OrderEventResponse) GetCode() string {
+	if m == nil {
+		var zero string
+		return zero
+	}
+	return m.Code
+}
+
+// GetID returns ID, or the zero value when m is nil.
+func (m *OrderEventResponse) GetID() int {
+	if m == nil {
+		var zero int
+		return zero
+	}
+	return m.ID
+}
+
+// GetMetadata returns Metadata, or the zero value when m is nil.
+func (m *OrderEventResponse) GetMetadata() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.Metadata
+}
+
+// GetOrder returns Order, or the zero value when m is nil.
+func (m *OrderEventResponse) GetOrder() string {
+	if m == nil {
+		var zero string
+		return zero
+	}
+	return m.Order
+}
+
+// GetStatus returns Status, or the zero value when m is nil.
+func (m *OrderEventResponse) GetStatus() OrderEventResponseStatus {
+	if m == nil {
+		var zero OrderEventResponseStatus
+		return zero
+	}
+	return m.Status
+}
+
+// GetTimestamp returns Timestamp, or the zero value when m is nil.
+func (m *OrderEventResponse) GetTimestamp() time.Time {
+	if m == nil {
+		var zero time.Time
+		return zero
+	}
+	return m.Timestamp
+}
+
+// GetTitle returns Title, or the zero value when m is nil.
+func (m *OrderEventResponse) GetTitle() string {
+	if m == nil {
+		var zero string
+		return zero
+	}
+	return m.Title
+}
+
 // GetCount returns Count, or the zero value when it is absent or m is nil.
 func (m *OrderListResponse) GetCount() int {
 	if m == nil || m.Count == nil {
@@ -2157,6 +2850,15 @@ func (m *OrderListResponse) GetPrevious() string {
 		return zero
 	}
 	return m.Previous.GetOrEmpty()
+}
+
+// GetResults returns Results, or the zero value when m is nil.
+func (m *OrderListResponse) GetResults() []OrderResponse {
+	if m == nil {
+		var zero []OrderResponse
+		return zero
+	}
+	return m.Results
 }
 
 // GetLast4 returns the value of Last4, or the zero value when it
@@ -2288,6 +2990,15 @@ func (m *OrderResponse) GetBillingType() OrderResponseBillingType {
 	return m.BillingType.GetOrEmpty()
 }
 
+// GetCustomFieldsData returns CustomFieldsData, or the zero value when m is nil.
+func (m *OrderResponse) GetCustomFieldsData() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.CustomFieldsData
+}
+
 // GetCustomer returns Customer, or nil when it is absent or m is nil;
 // accessors of the result chain safely: m.GetCustomer().GetX().
 func (m *OrderResponse) GetCustomer() *OrderCustomer {
@@ -2323,6 +3034,15 @@ func (m *OrderResponse) GetIsTrial() bool {
 		return zero
 	}
 	return *m.IsTrial
+}
+
+// GetLicense returns License, or the zero value when m is nil.
+func (m *OrderResponse) GetLicense() []SubscriptionLicense {
+	if m == nil {
+		var zero []SubscriptionLicense
+		return zero
+	}
+	return m.License
 }
 
 // GetPaidAt returns the value of PaidAt, or the zero value when it
@@ -2505,6 +3225,15 @@ func (m *PaginatedFeatures) GetPrevious() string {
 	return m.Previous.GetOrEmpty()
 }
 
+// GetResults returns Results, or the zero value when m is nil.
+func (m *PaginatedFeatures) GetResults() []CatalogFeature {
+	if m == nil {
+		var zero []CatalogFeature
+		return zero
+	}
+	return m.Results
+}
+
 // GetCount returns Count, or the zero value when it is absent or m is nil.
 func (m *PaginatedPlanFeatureEntitlements) GetCount() int {
 	if m == nil || m.Count == nil {
@@ -2532,6 +3261,15 @@ func (m *PaginatedPlanFeatureEntitlements) GetPrevious() string {
 		return zero
 	}
 	return m.Previous.GetOrEmpty()
+}
+
+// GetResults returns Results, or the zero value when m is nil.
+func (m *PaginatedPlanFeatureEntitlements) GetResults() []PlanFeatureEntitlement {
+	if m == nil {
+		var zero []PlanFeatureEntitlement
+		return zero
+	}
+	return m.Results
 }
 
 // GetCount returns Count, or the zero value when it is absent or m is nil.
@@ -2563,6 +3301,15 @@ func (m *PaginatedPlanPrices) GetPrevious() string {
 	return m.Previous.GetOrEmpty()
 }
 
+// GetResults returns Results, or the zero value when m is nil.
+func (m *PaginatedPlanPrices) GetResults() []PlanPrice {
+	if m == nil {
+		var zero []PlanPrice
+		return zero
+	}
+	return m.Results
+}
+
 // GetCount returns Count, or the zero value when it is absent or m is nil.
 func (m *PaginatedPlans) GetCount() int {
 	if m == nil || m.Count == nil {
@@ -2592,6 +3339,15 @@ func (m *PaginatedPlans) GetPrevious() string {
 	return m.Previous.GetOrEmpty()
 }
 
+// GetResults returns Results, or the zero value when m is nil.
+func (m *PaginatedPlans) GetResults() []CatalogPlan {
+	if m == nil {
+		var zero []CatalogPlan
+		return zero
+	}
+	return m.Results
+}
+
 // GetCount returns Count, or the zero value when it is absent or m is nil.
 func (m *PaginatedProducts) GetCount() int {
 	if m == nil || m.Count == nil {
@@ -2619,6 +3375,15 @@ func (m *PaginatedProducts) GetPrevious() string {
 		return zero
 	}
 	return m.Previous.GetOrEmpty()
+}
+
+// GetResults returns Results, or the zero value when m is nil.
+func (m *PaginatedProducts) GetResults() []Product {
+	if m == nil {
+		var zero []Product
+		return zero
+	}
+	return m.Results
 }
 
 // GetClientKey returns the value of ClientKey, or the zero value when it
@@ -2689,6 +3454,15 @@ func (m *PartnerOrganizationList) GetCount() int {
 	return *m.Count
 }
 
+// GetResults returns Results, or the zero value when m is nil.
+func (m *PartnerOrganizationList) GetResults() []PartnerOrganization {
+	if m == nil {
+		var zero []PartnerOrganization
+		return zero
+	}
+	return m.Results
+}
+
 // GetBusinessName returns BusinessName, or the zero value when it is absent or m is nil.
 func (m *PartnerOrganizationProvisionRequest) GetBusinessName() string {
 	if m == nil || m.BusinessName == nil {
@@ -2696,6 +3470,24 @@ func (m *PartnerOrganizationProvisionRequest) GetBusinessName() string {
 		return zero
 	}
 	return *m.BusinessName
+}
+
+// GetEmail returns Email, or the zero value when m is nil.
+func (m *PartnerOrganizationProvisionRequest) GetEmail() string {
+	if m == nil {
+		var zero string
+		return zero
+	}
+	return m.Email
+}
+
+// GetExternalID returns ExternalID, or the zero value when m is nil.
+func (m *PartnerOrganizationProvisionRequest) GetExternalID() string {
+	if m == nil {
+		var zero string
+		return zero
+	}
+	return m.ExternalID
 }
 
 // GetBillingAddress returns a copy of the value of BillingAddress, or nil when it is
@@ -2768,6 +3560,15 @@ func (m *PaymentMethodListResponse) GetPrevious() string {
 	return m.Previous.GetOrEmpty()
 }
 
+// GetResults returns Results, or the zero value when m is nil.
+func (m *PaymentMethodListResponse) GetResults() []PaymentMethodResponse {
+	if m == nil {
+		var zero []PaymentMethodResponse
+		return zero
+	}
+	return m.Results
+}
+
 // GetCreatedOn returns CreatedOn, or the zero value when it is absent or m is nil.
 func (m *PaymentMethodResponse) GetCreatedOn() string {
 	if m == nil || m.CreatedOn == nil {
@@ -2804,6 +3605,15 @@ func (m *PaymentMethodResponse) GetIsDefault() bool {
 	return *m.IsDefault
 }
 
+// GetMethodData returns MethodData, or the zero value when m is nil.
+func (m *PaymentMethodResponse) GetMethodData() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.MethodData
+}
+
 // GetMethodType returns MethodType, or the zero value when it is absent or m is nil.
 func (m *PaymentMethodResponse) GetMethodType() string {
 	if m == nil || m.MethodType == nil {
@@ -2831,6 +3641,15 @@ func (m *PaymentMethodResponse) GetStatus() PaymentMethodResponseStatus {
 	return *m.Status
 }
 
+// GetAdvanced returns Advanced, or the zero value when m is nil.
+func (m *PlanCharge) GetAdvanced() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.Advanced
+}
+
 // GetChargePeriod returns ChargePeriod, or the zero value when it is absent or m is nil.
 func (m *PlanCharge) GetChargePeriod() PlanChargeChargePeriod {
 	if m == nil || m.ChargePeriod == nil {
@@ -2838,6 +3657,45 @@ func (m *PlanCharge) GetChargePeriod() PlanChargeChargePeriod {
 		return zero
 	}
 	return *m.ChargePeriod
+}
+
+// GetPriceData returns PriceData, or the zero value when m is nil.
+func (m *PlanCharge) GetPriceData() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.PriceData
+}
+
+// GetTiers returns Tiers, or the zero value when m is nil.
+func (m *PlanCharge) GetTiers() []struct {
+	FlatAmount *float64 `json:"flatAmount,omitempty"`
+
+	UnitAmount *float64 `json:"unitAmount,omitempty"`
+
+	UpTo nullable.Nullable[PlanCharge_Tiers_UpTo] `json:"upTo,omitempty,omitzero"`
+} {
+	if m == nil {
+		var zero []struct {
+			FlatAmount *float64 `json:"flatAmount,omitempty"`
+
+			UnitAmount *float64 `json:"unitAmount,omitempty"`
+
+			UpTo nullable.Nullable[PlanCharge_Tiers_UpTo] `json:"upTo,omitempty,omitzero"`
+		}
+		return zero
+	}
+	return m.Tiers
+}
+
+// GetCharges returns Charges, or the zero value when m is nil.
+func (m *PlanChargeCatalogPrice) GetCharges() []PlanCharge {
+	if m == nil {
+		var zero []PlanCharge
+		return zero
+	}
+	return m.Charges
 }
 
 // GetFeature returns the value of Feature, or the zero value when it
@@ -2896,6 +3754,15 @@ func (m *PlanChargeCatalogPrice) GetResetTime() string {
 	return m.ResetTime.GetOrEmpty()
 }
 
+// GetRollover returns Rollover, or the zero value when m is nil.
+func (m *PlanChargeCatalogPrice) GetRollover() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.Rollover
+}
+
 // GetUsageAlerts returns UsageAlerts, or nil when it is absent or m is nil;
 // accessors of the result chain safely: m.GetUsageAlerts().GetX().
 func (m *PlanChargeCatalogPrice) GetUsageAlerts() *struct {
@@ -2918,6 +3785,15 @@ func (m *PlanCreateRequest) GetDescription() string {
 		return zero
 	}
 	return *m.Description
+}
+
+// GetFileKeys returns FileKeys, or the zero value when m is nil.
+func (m *PlanCreateRequest) GetFileKeys() []string {
+	if m == nil {
+		var zero []string
+		return zero
+	}
+	return m.FileKeys
 }
 
 // GetIdentifier returns Identifier, or the zero value when it is absent or m is nil.
@@ -2947,6 +3823,33 @@ func (m *PlanCreateRequest) GetLicense() *LicenseConfig {
 	return m.License
 }
 
+// GetLinks returns Links, or the zero value when m is nil.
+func (m *PlanCreateRequest) GetLinks() []PlanLink {
+	if m == nil {
+		var zero []PlanLink
+		return zero
+	}
+	return m.Links
+}
+
+// GetMetadata returns Metadata, or the zero value when m is nil.
+func (m *PlanCreateRequest) GetMetadata() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.Metadata
+}
+
+// GetName returns Name, or the zero value when m is nil.
+func (m *PlanCreateRequest) GetName() string {
+	if m == nil {
+		var zero string
+		return zero
+	}
+	return m.Name
+}
+
 // GetOrdering returns Ordering, or the zero value when it is absent or m is nil.
 func (m *PlanCreateRequest) GetOrdering() int {
 	if m == nil || m.Ordering == nil {
@@ -2954,6 +3857,15 @@ func (m *PlanCreateRequest) GetOrdering() int {
 		return zero
 	}
 	return *m.Ordering
+}
+
+// GetProduct returns Product, or the zero value when m is nil.
+func (m *PlanCreateRequest) GetProduct() openapi_types.UUID {
+	if m == nil {
+		var zero openapi_types.UUID
+		return zero
+	}
+	return m.Product
 }
 
 // GetHardLimit returns HardLimit, or the zero value when it is absent or m is nil.
@@ -3011,6 +3923,15 @@ func (m *PlanEntitlementDetails) GetResetTime() string {
 	return m.ResetTime.GetOrEmpty()
 }
 
+// GetRollover returns Rollover, or the zero value when m is nil.
+func (m *PlanEntitlementDetails) GetRollover() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.Rollover
+}
+
 // GetUsageAlerts returns UsageAlerts, or nil when it is absent or m is nil;
 // accessors of the result chain safely: m.GetUsageAlerts().GetX().
 func (m *PlanEntitlementDetails) GetUsageAlerts() *struct {
@@ -3024,6 +3945,15 @@ func (m *PlanEntitlementDetails) GetUsageAlerts() *struct {
 		return nil
 	}
 	return m.UsageAlerts
+}
+
+// GetValue returns Value, or the zero value when m is nil.
+func (m *PlanEntitlementDetails) GetValue() interface{} {
+	if m == nil {
+		var zero interface{}
+		return zero
+	}
+	return m.Value
 }
 
 // GetDetails returns Details, or nil when it is absent or m is nil;
@@ -3042,6 +3972,42 @@ func (m *PlanFeatureEntitlement) GetFeature() *CatalogFeature {
 		return nil
 	}
 	return m.Feature
+}
+
+// GetDetails returns a pointer to Details, or nil when m is nil;
+// accessors of the result chain safely: m.GetDetails().GetX().
+func (m *PlanFeatureEntitlementWrite) GetDetails() *PlanEntitlementDetails {
+	if m == nil {
+		return nil
+	}
+	return &m.Details
+}
+
+// GetFeature returns Feature, or the zero value when m is nil.
+func (m *PlanFeatureEntitlementWrite) GetFeature() openapi_types.UUID {
+	if m == nil {
+		var zero openapi_types.UUID
+		return zero
+	}
+	return m.Feature
+}
+
+// GetDetails returns a pointer to Details, or nil when m is nil;
+// accessors of the result chain safely: m.GetDetails().GetX().
+func (m *PlanFeaturePatchRequest) GetDetails() *PlanEntitlementDetails {
+	if m == nil {
+		return nil
+	}
+	return &m.Details
+}
+
+// GetPlanEntitlements returns PlanEntitlements, or the zero value when m is nil.
+func (m *PlanFeaturesCreateRequest) GetPlanEntitlements() []PlanFeatureEntitlementWrite {
+	if m == nil {
+		var zero []PlanFeatureEntitlementWrite
+		return zero
+	}
+	return m.PlanEntitlements
 }
 
 // GetDownloadURL returns DownloadURL, or the zero value when it is absent or m is nil.
@@ -3143,6 +4109,15 @@ func (m *PlanLink) GetURL() string {
 	return *m.URL
 }
 
+// GetChargeCatalogPrice returns ChargeCatalogPrice, or the zero value when m is nil.
+func (m *PlanPrice) GetChargeCatalogPrice() []PlanChargeCatalogPrice {
+	if m == nil {
+		var zero []PlanChargeCatalogPrice
+		return zero
+	}
+	return m.ChargeCatalogPrice
+}
+
 // GetCurrency returns Currency, or the zero value when it is absent or m is nil.
 func (m *PlanPrice) GetCurrency() string {
 	if m == nil || m.Currency == nil {
@@ -3206,6 +4181,33 @@ func (m *PlanPrice) GetTrialPeriod() int {
 	return *m.TrialPeriod
 }
 
+// GetPrices returns Prices, or the zero value when m is nil.
+func (m *PlanPriceBulkRequest) GetPrices() []PlanPriceCreateRequest {
+	if m == nil {
+		var zero []PlanPriceCreateRequest
+		return zero
+	}
+	return m.Prices
+}
+
+// GetPrices returns Prices, or the zero value when m is nil.
+func (m *PlanPriceBulkResponse) GetPrices() []PlanPrice {
+	if m == nil {
+		var zero []PlanPrice
+		return zero
+	}
+	return m.Prices
+}
+
+// GetChargeCatalogPrice returns ChargeCatalogPrice, or the zero value when m is nil.
+func (m *PlanPriceCreateRequest) GetChargeCatalogPrice() []PlanChargeCatalogPrice {
+	if m == nil {
+		var zero []PlanChargeCatalogPrice
+		return zero
+	}
+	return m.ChargeCatalogPrice
+}
+
 // GetCurrency returns Currency, or the zero value when it is absent or m is nil.
 func (m *PlanPriceCreateRequest) GetCurrency() string {
 	if m == nil || m.Currency == nil {
@@ -3231,6 +4233,15 @@ func (m *PlanPriceCreateRequest) GetFreeTrial() bool {
 		return zero
 	}
 	return *m.FreeTrial
+}
+
+// GetPriceType returns PriceType, or the zero value when m is nil.
+func (m *PlanPriceCreateRequest) GetPriceType() PlanPriceCreateRequestPriceType {
+	if m == nil {
+		var zero PlanPriceCreateRequestPriceType
+		return zero
+	}
+	return m.PriceType
 }
 
 // GetTaxBehavior returns TaxBehavior, or the zero value when it is absent or m is nil.
@@ -3287,6 +4298,15 @@ func (m *PlanUpdateRequest) GetDescription() string {
 	return *m.Description
 }
 
+// GetFileKeys returns FileKeys, or the zero value when m is nil.
+func (m *PlanUpdateRequest) GetFileKeys() []string {
+	if m == nil {
+		var zero []string
+		return zero
+	}
+	return m.FileKeys
+}
+
 // GetIsVisible returns IsVisible, or the zero value when it is absent or m is nil.
 func (m *PlanUpdateRequest) GetIsVisible() bool {
 	if m == nil || m.IsVisible == nil {
@@ -3305,6 +4325,24 @@ func (m *PlanUpdateRequest) GetLicense() *LicenseConfig {
 	return m.License
 }
 
+// GetLinks returns Links, or the zero value when m is nil.
+func (m *PlanUpdateRequest) GetLinks() []PlanLink {
+	if m == nil {
+		var zero []PlanLink
+		return zero
+	}
+	return m.Links
+}
+
+// GetMetadata returns Metadata, or the zero value when m is nil.
+func (m *PlanUpdateRequest) GetMetadata() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.Metadata
+}
+
 // GetName returns Name, or the zero value when it is absent or m is nil.
 func (m *PlanUpdateRequest) GetName() string {
 	if m == nil || m.Name == nil {
@@ -3312,6 +4350,33 @@ func (m *PlanUpdateRequest) GetName() string {
 		return zero
 	}
 	return *m.Name
+}
+
+// GetFileName returns FileName, or the zero value when m is nil.
+func (m *PresignedUploadRequest) GetFileName() string {
+	if m == nil {
+		var zero string
+		return zero
+	}
+	return m.FileName
+}
+
+// GetFileType returns FileType, or the zero value when m is nil.
+func (m *PresignedUploadRequest) GetFileType() string {
+	if m == nil {
+		var zero string
+		return zero
+	}
+	return m.FileType
+}
+
+// GetFields returns Fields, or the zero value when m is nil.
+func (m *PresignedUploadResponse) GetFields() map[string]string {
+	if m == nil {
+		var zero map[string]string
+		return zero
+	}
+	return m.Fields
 }
 
 // GetFileKey returns FileKey, or the zero value when it is absent or m is nil.
@@ -3368,6 +4433,15 @@ func (m *Product) GetIdentifier() string {
 	return *m.Identifier
 }
 
+// GetImages returns Images, or the zero value when m is nil.
+func (m *Product) GetImages() []ProductImage {
+	if m == nil {
+		var zero []ProductImage
+		return zero
+	}
+	return m.Images
+}
+
 // GetModifiedOn returns ModifiedOn, or the zero value when it is absent or m is nil.
 func (m *Product) GetModifiedOn() time.Time {
 	if m == nil || m.ModifiedOn == nil {
@@ -3411,6 +4485,33 @@ func (m *ProductCreateRequest) GetIdentifier() string {
 		return zero
 	}
 	return *m.Identifier
+}
+
+// GetImageKeys returns ImageKeys, or the zero value when m is nil.
+func (m *ProductCreateRequest) GetImageKeys() []string {
+	if m == nil {
+		var zero []string
+		return zero
+	}
+	return m.ImageKeys
+}
+
+// GetName returns Name, or the zero value when m is nil.
+func (m *ProductCreateRequest) GetName() string {
+	if m == nil {
+		var zero string
+		return zero
+	}
+	return m.Name
+}
+
+// GetTaxCode returns TaxCode, or the zero value when m is nil.
+func (m *ProductCreateRequest) GetTaxCode() ProductCreateRequestTaxCode {
+	if m == nil {
+		var zero ProductCreateRequestTaxCode
+		return zero
+	}
+	return m.TaxCode
 }
 
 // GetEnabled returns Enabled, or the zero value when it is absent or m is nil.
@@ -3522,6 +4623,15 @@ func (m *ProductOfferingResponse) GetBaseCurrencySymbol() string {
 	return *m.BaseCurrencySymbol
 }
 
+// GetBillingPeriods returns BillingPeriods, or the zero value when m is nil.
+func (m *ProductOfferingResponse) GetBillingPeriods() []BillingPeriod {
+	if m == nil {
+		var zero []BillingPeriod
+		return zero
+	}
+	return m.BillingPeriods
+}
+
 // GetCountryCode returns CountryCode, or the zero value when it is absent or m is nil.
 func (m *ProductOfferingResponse) GetCountryCode() string {
 	if m == nil || m.CountryCode == nil {
@@ -3576,6 +4686,15 @@ func (m *ProductOfferingResponse) GetOrganizationID() int {
 	return *m.OrganizationID
 }
 
+// GetPlans returns Plans, or the zero value when m is nil.
+func (m *ProductOfferingResponse) GetPlans() []ProductPlan {
+	if m == nil {
+		var zero []ProductPlan
+		return zero
+	}
+	return m.Plans
+}
+
 // GetPricingLocale returns PricingLocale, or the zero value when it is absent or m is nil.
 func (m *ProductOfferingResponse) GetPricingLocale() string {
 	if m == nil || m.PricingLocale == nil {
@@ -3618,6 +4737,15 @@ func (m *ProductPlan) GetDescription() string {
 	return *m.Description
 }
 
+// GetDetails returns Details, or the zero value when m is nil.
+func (m *ProductPlan) GetDetails() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.Details
+}
+
 // GetDisplayDescription returns DisplayDescription, or the zero value when it is absent or m is nil.
 func (m *ProductPlan) GetDisplayDescription() string {
 	if m == nil || m.DisplayDescription == nil {
@@ -3643,6 +4771,15 @@ func (m *ProductPlan) GetEnabled() bool {
 		return zero
 	}
 	return *m.Enabled
+}
+
+// GetFeatures returns Features, or the zero value when m is nil.
+func (m *ProductPlan) GetFeatures() []interface{} {
+	if m == nil {
+		var zero []interface{}
+		return zero
+	}
+	return m.Features
 }
 
 // GetIdentifier returns Identifier, or the zero value when it is absent or m is nil.
@@ -3672,6 +4809,15 @@ func (m *ProductPlan) GetIsVisible() bool {
 	return *m.IsVisible
 }
 
+// GetMetadata returns Metadata, or the zero value when m is nil.
+func (m *ProductPlan) GetMetadata() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.Metadata
+}
+
 // GetName returns Name, or the zero value when it is absent or m is nil.
 func (m *ProductPlan) GetName() string {
 	if m == nil || m.Name == nil {
@@ -3679,6 +4825,15 @@ func (m *ProductPlan) GetName() string {
 		return zero
 	}
 	return *m.Name
+}
+
+// GetOriginalPrice returns OriginalPrice, or the zero value when m is nil.
+func (m *ProductPlan) GetOriginalPrice() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.OriginalPrice
 }
 
 // GetPrice returns Price, or nil when it is absent or m is nil;
@@ -3735,6 +4890,15 @@ func (m *ProductRetrieve) GetIdentifier() string {
 	return *m.Identifier
 }
 
+// GetImages returns Images, or the zero value when m is nil.
+func (m *ProductRetrieve) GetImages() []ProductImage {
+	if m == nil {
+		var zero []ProductImage
+		return zero
+	}
+	return m.Images
+}
+
 // GetModifiedOn returns ModifiedOn, or the zero value when it is absent or m is nil.
 func (m *ProductRetrieve) GetModifiedOn() time.Time {
 	if m == nil || m.ModifiedOn == nil {
@@ -3751,6 +4915,15 @@ func (m *ProductRetrieve) GetName() string {
 		return zero
 	}
 	return *m.Name
+}
+
+// GetPlans returns Plans, or the zero value when m is nil.
+func (m *ProductRetrieve) GetPlans() []string {
+	if m == nil {
+		var zero []string
+		return zero
+	}
+	return m.Plans
 }
 
 // GetTaxCode returns TaxCode, or the zero value when it is absent or m is nil.
@@ -3862,6 +5035,24 @@ func (m *ProductUpdateRequest) GetDescription() string {
 	return *m.Description
 }
 
+// GetFileKeys returns FileKeys, or the zero value when m is nil.
+func (m *ProductUpdateRequest) GetFileKeys() []string {
+	if m == nil {
+		var zero []string
+		return zero
+	}
+	return m.FileKeys
+}
+
+// GetImageKeys returns ImageKeys, or the zero value when m is nil.
+func (m *ProductUpdateRequest) GetImageKeys() []string {
+	if m == nil {
+		var zero []string
+		return zero
+	}
+	return m.ImageKeys
+}
+
 // GetName returns Name, or the zero value when it is absent or m is nil.
 func (m *ProductUpdateRequest) GetName() string {
 	if m == nil || m.Name == nil {
@@ -3932,6 +5123,15 @@ func (m *PromotionResponse) GetSecurity() *PromotionSecurity {
 		return nil
 	}
 	return m.Security
+}
+
+// GetWidgets returns Widgets, or the zero value when m is nil.
+func (m *PromotionResponse) GetWidgets() []PromotionWidget {
+	if m == nil {
+		var zero []PromotionWidget
+		return zero
+	}
+	return m.Widgets
 }
 
 // GetCrawler returns Crawler, or the zero value when it is absent or m is nil.
@@ -4097,6 +5297,15 @@ func (m *RefundCreateRequest) GetInternalNote() string {
 	return m.InternalNote.GetOrEmpty()
 }
 
+// GetOrderID returns OrderID, or the zero value when m is nil.
+func (m *RefundCreateRequest) GetOrderID() string {
+	if m == nil {
+		var zero string
+		return zero
+	}
+	return m.OrderID
+}
+
 // GetReason returns Reason, or the zero value when it is absent or m is nil.
 func (m *RefundCreateRequest) GetReason() RefundCreateRequestReason {
 	if m == nil || m.Reason == nil {
@@ -4142,6 +5351,15 @@ func (m *RefundListResponse) GetPrevious() string {
 		return zero
 	}
 	return m.Previous.GetOrEmpty()
+}
+
+// GetResults returns Results, or the zero value when m is nil.
+func (m *RefundListResponse) GetResults() []RefundResponse {
+	if m == nil {
+		var zero []RefundResponse
+		return zero
+	}
+	return m.Results
 }
 
 // GetAmount returns Amount, or the zero value when it is absent or m is nil.
@@ -4191,6 +5409,15 @@ func (m *RefundResponse) GetInternalNote() string {
 	return m.InternalNote.GetOrEmpty()
 }
 
+// GetOrder returns Order, or the zero value when m is nil.
+func (m *RefundResponse) GetOrder() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.Order
+}
+
 // GetReason returns the value of Reason, or the zero value when it
 // is absent, null, or m is nil.
 func (m *RefundResponse) GetReason() RefundResponseReason {
@@ -4208,6 +5435,42 @@ func (m *RefundResponse) GetStatus() RefundResponseStatus {
 		return zero
 	}
 	return *m.Status
+}
+
+// GetBehaviour returns Behaviour, or the zero value when m is nil.
+func (m *ReportUsageRequest) GetBehaviour() ReportUsageRequestBehaviour {
+	if m == nil {
+		var zero ReportUsageRequestBehaviour
+		return zero
+	}
+	return m.Behaviour
+}
+
+// GetCustomerID returns CustomerID, or the zero value when m is nil.
+func (m *ReportUsageRequest) GetCustomerID() string {
+	if m == nil {
+		var zero string
+		return zero
+	}
+	return m.CustomerID
+}
+
+// GetFeatureID returns FeatureID, or the zero value when m is nil.
+func (m *ReportUsageRequest) GetFeatureID() string {
+	if m == nil {
+		var zero string
+		return zero
+	}
+	return m.FeatureID
+}
+
+// GetValue returns Value, or the zero value when m is nil.
+func (m *ReportUsageRequest) GetValue() int {
+	if m == nil {
+		var zero int
+		return zero
+	}
+	return m.Value
 }
 
 // GetBehaviour returns Behaviour, or the zero value when it is absent or m is nil.
@@ -4395,6 +5658,24 @@ func (m *Subscription) GetExternalSubscriptionID() string {
 	return *m.ExternalSubscriptionID
 }
 
+// GetFeatures returns Features, or the zero value when m is nil.
+func (m *Subscription) GetFeatures() []SubscriptionFeatureDetail {
+	if m == nil {
+		var zero []SubscriptionFeatureDetail
+		return zero
+	}
+	return m.Features
+}
+
+// GetFiles returns Files, or the zero value when m is nil.
+func (m *Subscription) GetFiles() []PlanFile {
+	if m == nil {
+		var zero []PlanFile
+		return zero
+	}
+	return m.Files
+}
+
 // GetID returns ID, or the zero value when it is absent or m is nil.
 func (m *Subscription) GetID() openapi_types.UUID {
 	if m == nil || m.ID == nil {
@@ -4402,6 +5683,24 @@ func (m *Subscription) GetID() openapi_types.UUID {
 		return zero
 	}
 	return *m.ID
+}
+
+// GetLicense returns License, or the zero value when m is nil.
+func (m *Subscription) GetLicense() []SubscriptionLicense {
+	if m == nil {
+		var zero []SubscriptionLicense
+		return zero
+	}
+	return m.License
+}
+
+// GetLinks returns Links, or the zero value when m is nil.
+func (m *Subscription) GetLinks() []PlanLink {
+	if m == nil {
+		var zero []PlanLink
+		return zero
+	}
+	return m.Links
 }
 
 // GetPlan returns Plan, or nil when it is absent or m is nil;
@@ -4487,6 +5786,15 @@ func (m *SubscriptionFeatureDetail) GetDescription() string {
 	return *m.Description
 }
 
+// GetDetails returns Details, or the zero value when m is nil.
+func (m *SubscriptionFeatureDetail) GetDetails() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.Details
+}
+
 // GetFeatureDetails returns FeatureDetails, or nil when it is absent or m is nil;
 // accessors of the result chain safely: m.GetFeatureDetails().GetX().
 func (m *SubscriptionFeatureDetail) GetFeatureDetails() *struct {
@@ -4544,6 +5852,24 @@ func (m *SubscriptionFeatureDetail) GetIsArchived() bool {
 		return zero
 	}
 	return *m.IsArchived
+}
+
+// GetMetadata returns Metadata, or the zero value when m is nil.
+func (m *SubscriptionFeatureDetail) GetMetadata() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.Metadata
+}
+
+// GetMeter returns Meter, or the zero value when m is nil.
+func (m *SubscriptionFeatureDetail) GetMeter() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.Meter
 }
 
 // GetModifiedOn returns ModifiedOn, or the zero value when it is absent or m is nil.
@@ -4692,6 +6018,15 @@ func (m *SubscriptionListResponse) GetPrevious() string {
 	return m.Previous.GetOrEmpty()
 }
 
+// GetResults returns Results, or the zero value when m is nil.
+func (m *SubscriptionListResponse) GetResults() []Subscription {
+	if m == nil {
+		var zero []Subscription
+		return zero
+	}
+	return m.Results
+}
+
 // GetIdentifier returns Identifier, or the zero value when it is absent or m is nil.
 func (m *SubscriptionPlan) GetIdentifier() string {
 	if m == nil || m.Identifier == nil {
@@ -4737,6 +6072,15 @@ func (m *TransactionListResponse) GetPrevious() string {
 		return zero
 	}
 	return m.Previous.GetOrEmpty()
+}
+
+// GetResults returns Results, or the zero value when m is nil.
+func (m *TransactionListResponse) GetResults() []TransactionResponse {
+	if m == nil {
+		var zero []TransactionResponse
+		return zero
+	}
+	return m.Results
 }
 
 // GetAmountTotal returns AmountTotal, or the zero value when it is absent or m is nil.
@@ -4831,6 +6175,15 @@ func (m *TransactionResponse) GetMorFee() json.Number {
 	return *m.MorFee
 }
 
+// GetMorFeeBreakdown returns MorFeeBreakdown, or the zero value when m is nil.
+func (m *TransactionResponse) GetMorFeeBreakdown() []MorFeeBreakdownComponent {
+	if m == nil {
+		var zero []MorFeeBreakdownComponent
+		return zero
+	}
+	return m.MorFeeBreakdown
+}
+
 // GetNetPayout returns NetPayout, or the zero value when it is absent or m is nil.
 func (m *TransactionResponse) GetNetPayout() json.Number {
 	if m == nil || m.NetPayout == nil {
@@ -4838,6 +6191,15 @@ func (m *TransactionResponse) GetNetPayout() json.Number {
 		return zero
 	}
 	return *m.NetPayout
+}
+
+// GetOrder returns Order, or the zero value when m is nil.
+func (m *TransactionResponse) GetOrder() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.Order
 }
 
 // GetPaymentMethodName returns the value of PaymentMethodName, or the zero value when it
@@ -4877,6 +6239,15 @@ func (m *TransactionResponse) GetTransactionType() TransactionResponseTransactio
 	return *m.TransactionType
 }
 
+// GetChargePeriod returns ChargePeriod, or the zero value when m is nil.
+func (m *UpdateSubscriptionRequest) GetChargePeriod() UpdateSubscriptionRequestChargePeriod {
+	if m == nil {
+		var zero UpdateSubscriptionRequestChargePeriod
+		return zero
+	}
+	return m.ChargePeriod
+}
+
 // GetFeatures returns the value of Features, or the zero value when it
 // is absent, null, or m is nil.
 func (m *UpdateSubscriptionRequest) GetFeatures() []FeatureInput {
@@ -4905,6 +6276,15 @@ func (m *UpdateSubscriptionRequest) GetPaymentBehavior() UpdateSubscriptionReque
 		return zero
 	}
 	return m.PaymentBehavior.GetOrEmpty()
+}
+
+// GetPlanIdentifier returns PlanIdentifier, or the zero value when m is nil.
+func (m *UpdateSubscriptionRequest) GetPlanIdentifier() string {
+	if m == nil {
+		var zero string
+		return zero
+	}
+	return m.PlanIdentifier
 }
 
 // GetTrialEnd returns the value of TrialEnd, or the zero value when it
@@ -4953,6 +6333,96 @@ func (m *WebhookEventLogListResponse) GetPrevious() string {
 		return zero
 	}
 	return m.Previous.GetOrEmpty()
+}
+
+// GetResults returns Results, or the zero value when m is nil.
+func (m *WebhookEventLogListResponse) GetResults() []WebhookEventLogResponse {
+	if m == nil {
+		var zero []WebhookEventLogResponse
+		return zero
+	}
+	return m.Results
+}
+
+// GetCreatedOn returns CreatedOn, or the zero value when m is nil.
+func (m *WebhookEventLogResponse) GetCreatedOn() time.Time {
+	if m == nil {
+		var zero time.Time
+		return zero
+	}
+	return m.CreatedOn
+}
+
+// GetEndpoint returns Endpoint, or the zero value when m is nil.
+func (m *WebhookEventLogResponse) GetEndpoint() openapi_types.UUID {
+	if m == nil {
+		var zero openapi_types.UUID
+		return zero
+	}
+	return m.Endpoint
+}
+
+// GetEventID returns EventID, or the zero value when m is nil.
+func (m *WebhookEventLogResponse) GetEventID() openapi_types.UUID {
+	if m == nil {
+		var zero openapi_types.UUID
+		return zero
+	}
+	return m.EventID
+}
+
+// GetEventType returns EventType, or the zero value when m is nil.
+func (m *WebhookEventLogResponse) GetEventType() string {
+	if m == nil {
+		var zero string
+		return zero
+	}
+	return m.EventType
+}
+
+// GetID returns ID, or the zero value when m is nil.
+func (m *WebhookEventLogResponse) GetID() openapi_types.UUID {
+	if m == nil {
+		var zero openapi_types.UUID
+		return zero
+	}
+	return m.ID
+}
+
+// GetIsSuccess returns IsSuccess, or the zero value when m is nil.
+func (m *WebhookEventLogResponse) GetIsSuccess() bool {
+	if m == nil {
+		var zero bool
+		return zero
+	}
+	return m.IsSuccess
+}
+
+// GetLastAttempt returns LastAttempt, or the zero value when m is nil.
+func (m *WebhookEventLogResponse) GetLastAttempt() time.Time {
+	if m == nil {
+		var zero time.Time
+		return zero
+	}
+	return m.LastAttempt
+}
+
+// GetPayload returns Payload, or the zero value when m is nil.
+func (m *WebhookEventLogResponse) GetPayload() map[string]interface{} {
+	if m == nil {
+		var zero map[string]interface{}
+		return zero
+	}
+	return m.Payload
+}
+
+// GetRetryCount returns RetryCount, or the zero value when m is nil.
+func (m *WebhookEventLogResponse) GetRetryCount() int {
+	if m == nil {
+		var zero int
+		return zero
+	}
+	return m.RetryCount
 }
 
 // GetStatusCode returns the value of StatusCode, or the zero value when it

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -9,20 +10,21 @@ import (
 	"github.com/kelviq/kelviq-go/api"
 )
 
-// Every pointer or Nullable field of every model type has its accessor
-// GetX, which returns the zero value on a nil receiver and on an absent
-// field, and the field's value when it is set. The types come from
-// modelTypes (generated); TestModelListIsComplete checks that list against
-// the source.
-func TestEveryOptionalFieldHasANilSafeAccessor(t *testing.T) {
-	checked := 0
+// Every field of every model type (in particular every pointer or Nullable
+// one) has its accessor GetX, which returns the zero value on a nil receiver
+// and on an absent field, and the field's value when it is set: a struct of
+// package api as a pointer (to the field itself, or to a copy of a
+// Nullable's value), so that calls chain. The types come from modelTypes
+// (generated); TestModelListIsComplete checks that list against the source.
+func TestEveryFieldHasANilSafeAccessor(t *testing.T) {
+	checked, optionalChecked := 0, 0
 	for _, m := range modelTypes {
 		ptr := reflect.TypeOf(m)
 		typ := ptr.Elem()
 		for i := range typ.NumField() {
 			f := typ.Field(i)
-			if !f.IsExported() || !optional(f.Type) {
-				continue
+			if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); !f.IsExported() || name == "" || name == "-" {
+				continue // AdditionalProperties has Get(name) instead
 			}
 			name := typ.Name() + ".Get" + f.Name
 			meth, ok := ptr.MethodByName("Get" + f.Name)
@@ -40,13 +42,16 @@ func TestEveryOptionalFieldHasANilSafeAccessor(t *testing.T) {
 			}
 			checkAccessor(t, name, ptr, f, meth)
 			checked++
+			if f.Type.Kind() == reflect.Pointer || isNullable(f.Type) {
+				optionalChecked++
+			}
 		}
 	}
-	// The spec has hundreds of optional fields; a handful means the walk broke.
-	if checked < 300 {
+	// The spec has hundreds of fields; a handful means the walk broke.
+	if checked < 600 || optionalChecked < 500 {
 		t.Errorf("checked only %d accessors", checked)
 	}
-	t.Logf("%d accessors on %d model types", checked, len(modelTypes))
+	t.Logf("%d accessors (%d of pointer or Nullable fields) on %d model types", checked, optionalChecked, len(modelTypes))
 }
 
 func checkAccessor(t *testing.T, name string, ptr reflect.Type, f reflect.StructField, meth reflect.Method) {
@@ -59,9 +64,15 @@ func checkAccessor(t *testing.T, name string, ptr reflect.Type, f reflect.Struct
 	// A nil receiver, then a zero value (the field absent).
 	for what, recv := range map[string]reflect.Value{"nil receiver": reflect.Zero(ptr), "absent field": reflect.New(ptr.Elem())} {
 		got, p := call(recv)
-		if p != nil {
+		switch {
+		case p != nil:
 			t.Errorf("%s on a %s panics: %v", name, what, p)
-		} else if !got.IsZero() {
+		case what == "absent field" && returnsPointer(f.Type):
+			// A required struct is never absent: a pointer to its zero value.
+			if got.IsNil() || !got.Elem().IsZero() {
+				t.Errorf("%s on a zero value = %v, want a pointer to the zero %s", name, got, f.Type)
+			}
+		case !got.IsZero():
 			t.Errorf("%s on a %s = %v, want the zero value", name, what, got)
 		}
 	}
@@ -70,18 +81,25 @@ func checkAccessor(t *testing.T, name string, ptr reflect.Type, f reflect.Struct
 	recv := reflect.New(ptr.Elem())
 	field := recv.Elem().FieldByIndex(f.Index)
 	var want reflect.Value
-	if f.Type.Kind() == reflect.Pointer {
+	switch {
+	case f.Type.Kind() == reflect.Pointer:
 		field.Set(reflect.New(f.Type.Elem()))
 		field.Elem().Set(nonZero(f.Type.Elem(), 3))
 		want = field
 		if !returnsPointer(f.Type.Elem()) {
 			want = field.Elem()
 		}
-	} else { // Nullable[T]: Set(v)
+	case isNullable(f.Type): // Set(v)
 		set := field.Addr().MethodByName("Set")
 		v := nonZero(set.Type().In(0), 3)
 		set.Call([]reflect.Value{v})
 		want = v
+	case returnsPointer(f.Type): // a struct: its address
+		field.Set(nonZero(f.Type, 3))
+		want = field.Addr()
+	default:
+		field.Set(nonZero(f.Type, 3))
+		want = field
 	}
 	got, p := call(recv)
 	switch {
@@ -103,12 +121,6 @@ func checkAccessor(t *testing.T, name string, ptr reflect.Type, f reflect.Struct
 
 var apiPkg = reflect.TypeFor[api.BillingAddress]().PkgPath()
 
-// optional reports whether a field type is one that gets an accessor: a
-// pointer or a nullable.Nullable[T].
-func optional(t reflect.Type) bool {
-	return t.Kind() == reflect.Pointer || isNullable(t)
-}
-
 func isNullable(t reflect.Type) bool {
 	return t.Kind() == reflect.Struct && strings.HasSuffix(t.PkgPath(), "/nullable") && strings.HasPrefix(t.Name(), "Nullable[")
 }
@@ -122,10 +134,11 @@ func returnsPointer(t reflect.Type) bool {
 
 // accessorResult is the result type an accessor of a field of type t must have.
 func accessorResult(t reflect.Type) reflect.Type {
-	var v reflect.Type
-	if t.Kind() == reflect.Pointer {
+	v := t
+	switch {
+	case t.Kind() == reflect.Pointer:
 		v = t.Elem()
-	} else {
+	case isNullable(t):
 		get, _ := t.MethodByName("GetOrEmpty")
 		v = get.Type.Out(0)
 	}
@@ -135,27 +148,32 @@ func accessorResult(t reflect.Type) reflect.Type {
 	return v
 }
 
+// serial makes every value nonZero returns different from the last.
+var serial int
+
 // nonZero returns a value of type t that is not its zero value (as far as
-// exported fields allow), depth bounding the recursion.
+// exported fields allow) and differs from earlier ones, depth bounding the
+// recursion.
 func nonZero(t reflect.Type, depth int) reflect.Value {
+	serial++
 	v := reflect.New(t).Elem()
 	if t == reflect.TypeFor[time.Time]() {
-		v.Set(reflect.ValueOf(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)))
+		v.Set(reflect.ValueOf(time.Date(2026, 1, 2, 3, 4, serial, 0, time.UTC)))
 		return v
 	}
 	switch t.Kind() {
 	case reflect.String:
-		v.SetString("x")
+		v.SetString("value-" + strconv.Itoa(serial))
 	case reflect.Bool:
 		v.SetBool(true)
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		v.SetInt(7)
+		v.SetInt(int64(serial))
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		v.SetUint(7)
+		v.SetUint(uint64(serial))
 	case reflect.Float32, reflect.Float64:
-		v.SetFloat(1.5)
+		v.SetFloat(float64(serial) + 0.5)
 	case reflect.Interface:
-		v.Set(reflect.ValueOf("x"))
+		v.Set(reflect.ValueOf("any-" + strconv.Itoa(serial)))
 	case reflect.Array:
 		if t.Len() > 0 {
 			v.Index(0).Set(nonZero(t.Elem(), depth))

@@ -10,9 +10,11 @@
 // Each XxxWithResponse method returns an XxxResult whose JSONnnn field is
 // the decoded body for status nnn. Almost every field of a response is a
 // pointer or a [github.com/kelviq/kelviq-go/nullable.Nullable] because the spec
-// marks almost nothing required: read them with the generated accessors,
-// GetX() on the pointer receiver, which return the zero value when the field
-// is absent or null or the receiver is nil, and chain through nested objects:
+// marks almost nothing required: read them with the generated accessors.
+// Every field X of a model type has GetX() on the pointer receiver, which
+// returns the zero value when the field is absent or null or the receiver is
+// nil, and a nested object as a pointer, so that calls chain without a nil
+// check:
 //
 //	res, err := client.CreateCustomerWithResponse(ctx, body)
 //	if err != nil { … }

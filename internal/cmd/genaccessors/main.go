@@ -2,15 +2,23 @@
 // the model types oapi-codegen generated in package api.
 //
 // Almost every response field is a pointer or a nullable.Nullable[T]
-// because the spec marks almost nothing required. For every such field X of
-// every model type it writes GetX() on the pointer receiver: the value, or
-// the zero value when the field is absent or null or the receiver is nil. A
-// field that holds a struct of package api returns a pointer to it, so calls
-// chain (res.JSON200.GetCustomer().GetEmail()) without a nil check. The
-// types are read from the generated source (go/ast), not from a list: when
-// the spec changes, `go generate ./...` rewrites the accessors. An accessor
-// whose name is already a method or field of its type fails generation,
-// naming both.
+// because the spec marks almost nothing required. For every field X of every
+// model type (a struct generated from a schema; not the <Op>Params and
+// <Op>Result wrappers) it writes GetX() on the pointer receiver, returning:
+//
+//   - for a *T or Nullable[T] field: the value, or T's zero value when the
+//     field is absent or null or the receiver is nil;
+//   - for a field holding a struct S of package api (*S, Nullable[S] or S):
+//     a *S, nil when absent, so calls chain without a nil check
+//     (res.JSON201.GetBillingAddress().GetCity());
+//   - for any other field (slice, map, interface, a required scalar): the
+//     field, or its zero value when the receiver is nil, so that a chain
+//     never has to stop at a nil pointer (res.JSON200.GetResults()).
+//
+// The types are read from the generated source (go/ast), not from a list:
+// when the spec changes, `go generate ./...` rewrites the accessors. An
+// accessor whose name is already a method or field of its type fails
+// generation, naming both.
 //
 // With -models-test it also writes a test file listing every model type, for
 // the tests of package api that walk them by reflection.

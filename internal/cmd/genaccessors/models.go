@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -22,7 +23,7 @@ type Model struct {
 	Accessors []Accessor
 }
 
-// Accessor is the GetX method of one pointer or Nullable field.
+// Accessor is the GetX method of one field.
 type Accessor struct {
 	Field string // the field's name
 	// Result is the accessor's result type as Go source.
@@ -32,6 +33,8 @@ type Accessor struct {
 	//   "pointer":      *S field (S a struct of package api), returns the pointer
 	//   "nullable":     Nullable[T] field, returns T
 	//   "nullablePtr":  Nullable[S] field, returns a pointer to a copy of S
+	//   "address":      S field, returns a pointer to it
+	//   "value":        any other field (slice, map, interface, scalar), returns it
 	Kind string
 }
 
@@ -153,13 +156,10 @@ func build(fset *token.FileSet, modelsAST *ast.File, files []*ast.File) (*Packag
 		}
 		for _, field := range st.Fields.List {
 			for _, n := range field.Names {
-				if !n.IsExported() {
-					continue
+				if !n.IsExported() || jsonName(field) == "" {
+					continue // AdditionalProperties (json:"-") has Get(name)
 				}
-				a, ok := accessor(fset, n.Name, field.Type, structs)
-				if !ok {
-					continue
-				}
+				a := accessor(fset, n.Name, field.Type, structs)
 				result, err := parser.ParseExpr(a.Result)
 				if err != nil {
 					return nil, fmt.Errorf("type %s, field %s: result type %s: %w", name, a.Field, a.Result, err)
@@ -194,8 +194,8 @@ func build(fset *token.FileSet, modelsAST *ast.File, files []*ast.File) (*Packag
 	return pkg, nil
 }
 
-// accessor returns the accessor of a field of type expr, if it needs one.
-func accessor(fset *token.FileSet, field string, expr ast.Expr, structs map[string]*ast.StructType) (Accessor, bool) {
+// accessor returns the accessor of a field of type expr.
+func accessor(fset *token.FileSet, field string, expr ast.Expr, structs map[string]*ast.StructType) Accessor {
 	a := Accessor{Field: field}
 	switch t := expr.(type) {
 	case *ast.StarExpr:
@@ -204,20 +204,23 @@ func accessor(fset *token.FileSet, field string, expr ast.Expr, structs map[stri
 		} else {
 			a.Kind, a.Result = "deref", source(fset, t.X)
 		}
-		return a, true
+		return a
 	case *ast.IndexExpr: // nullable.Nullable[T]
-		sel, ok := t.X.(*ast.SelectorExpr)
-		if !ok || sel.Sel.Name != "Nullable" {
-			return a, false
+		if sel, ok := t.X.(*ast.SelectorExpr); ok && sel.Sel.Name == "Nullable" {
+			if isStruct(t.Index, structs) {
+				a.Kind, a.Result = "nullablePtr", "*"+source(fset, t.Index)
+			} else {
+				a.Kind, a.Result = "nullable", source(fset, t.Index)
+			}
+			return a
 		}
-		if isStruct(t.Index, structs) {
-			a.Kind, a.Result = "nullablePtr", "*"+source(fset, t.Index)
-		} else {
-			a.Kind, a.Result = "nullable", source(fset, t.Index)
-		}
-		return a, true
 	}
-	return a, false
+	if isStruct(expr, structs) {
+		a.Kind, a.Result = "address", "*"+source(fset, expr)
+	} else {
+		a.Kind, a.Result = "value", source(fset, expr)
+	}
+	return a
 }
 
 // isStruct reports whether expr is a struct type of the package (named or
@@ -260,14 +263,24 @@ func thirdParty(spec string) int {
 }
 
 func hasJSONTags(st *ast.StructType) bool {
-	for _, f := range st.Fields.List {
-		if f.Tag != nil {
-			if _, ok := reflect.StructTag(strings.Trim(f.Tag.Value, "`")).Lookup("json"); ok {
-				return true
-			}
-		}
+	return slices.ContainsFunc(st.Fields.List, func(f *ast.Field) bool { return jsonName(f) != "" })
+}
+
+// jsonName is the JSON property name of a field, "" when it has none (no
+// json tag, or json:"-").
+func jsonName(f *ast.Field) string {
+	if f.Tag == nil {
+		return ""
 	}
-	return false
+	tag, err := strconv.Unquote(f.Tag.Value)
+	if err != nil {
+		return ""
+	}
+	name, _, _ := strings.Cut(reflect.StructTag(tag).Get("json"), ",")
+	if name == "-" {
+		return ""
+	}
+	return name
 }
 
 func recvName(expr ast.Expr) string {

@@ -26,6 +26,7 @@ type Customer struct {
 	Seen    *time.Time                ` + "`json:\"seen,omitempty\"`" + `
 	Tags    []string                  ` + "`json:\"tags,omitempty\"`" + `
 	ID      string                    ` + "`json:\"id\"`" + `
+	Extra   map[string]interface{} ` + "`json:\"-\"`" + `
 	Inline  *struct {
 		A *int ` + "`json:\"a,omitempty\"`" + `
 	} ` + "`json:\"inline,omitempty\"`" + `
@@ -92,10 +93,13 @@ func TestLoadClassifiesFields(t *testing.T) {
 	if !strings.HasPrefix(got["Inline"], "pointer *struct {") {
 		t.Errorf("Inline: %q, want a pointer to the anonymous struct", got["Inline"])
 	}
-	for _, f := range []string{"Tags", "ID"} {
-		if _, ok := got[f]; ok {
-			t.Errorf("%s (neither pointer nor nullable) got an accessor", f)
+	for f, w := range map[string]string{"Tags": "value []string", "ID": "value string"} {
+		if got[f] != w {
+			t.Errorf("%s: %q, want %q", f, got[f], w)
 		}
+	}
+	if _, ok := got["Extra"]; ok {
+		t.Errorf("Extra (json:\"-\") got an accessor")
 	}
 	if strings.Join(pkg.Imports, ",") != `"time"` {
 		t.Errorf("imports %q, want only time (nullable is not in any result type)", pkg.Imports)
@@ -152,7 +156,7 @@ func TestChain(t *testing.T) {
 	city := "Berlin"
 	c = &Customer{Address: &Address{City: &city}}
 	c.Name.Set("Ada")
-	if c.GetAddress().GetCity() != "Berlin" || c.GetName() != "Ada" {
+	if c.GetAddress().GetCity() != "Berlin" || c.GetName() != "Ada" || c.GetID() != "" {
 		t.Fatal("set values")
 	}
 }
