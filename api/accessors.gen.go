@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"time"
 
-	nullable "github.com/kelviq/kelviq-go/nullable"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
@@ -1352,11 +1351,7 @@ func (m *CreateChargeResponse) GetID() openapi_types.UUID {
 
 // GetPlan returns Plan, or nil when it is absent or m is nil;
 // accessors of the result chain safely: m.GetPlan().GetX().
-func (m *CreateChargeResponse) GetPlan() *struct {
-	Identifier *string `json:"identifier,omitempty"`
-
-	Name *string `json:"name,omitempty"`
-} {
+func (m *CreateChargeResponse) GetPlan() *CreateChargeResponse_Plan {
 	if m == nil {
 		return nil
 	}
@@ -1365,13 +1360,7 @@ func (m *CreateChargeResponse) GetPlan() *struct {
 
 // GetProduct returns Product, or nil when it is absent or m is nil;
 // accessors of the result chain safely: m.GetProduct().GetX().
-func (m *CreateChargeResponse) GetProduct() *struct {
-	ID *openapi_types.UUID `json:"id,omitempty"`
-
-	Identifier *string `json:"identifier,omitempty"`
-
-	Name *string `json:"name,omitempty"`
-} {
+func (m *CreateChargeResponse) GetProduct() *CreateChargeResponse_Product {
 	if m == nil {
 		return nil
 	}
@@ -1412,6 +1401,51 @@ func (m *CreateChargeResponse) GetTrialDaysRemaining() int {
 		return zero
 	}
 	return *m.TrialDaysRemaining
+}
+
+// GetIdentifier returns Identifier, or the zero value when it is absent or m is nil.
+func (m *CreateChargeResponse_Plan) GetIdentifier() string {
+	if m == nil || m.Identifier == nil {
+		var zero string
+		return zero
+	}
+	return *m.Identifier
+}
+
+// GetName returns Name, or the zero value when it is absent or m is nil.
+func (m *CreateChargeResponse_Plan) GetName() string {
+	if m == nil || m.Name == nil {
+		var zero string
+		return zero
+	}
+	return *m.Name
+}
+
+// GetID returns ID, or the zero value when it is absent or m is nil.
+func (m *CreateChargeResponse_Product) GetID() openapi_types.UUID {
+	if m == nil || m.ID == nil {
+		var zero openapi_types.UUID
+		return zero
+	}
+	return *m.ID
+}
+
+// GetIdentifier returns Identifier, or the zero value when it is absent or m is nil.
+func (m *CreateChargeResponse_Product) GetIdentifier() string {
+	if m == nil || m.Identifier == nil {
+		var zero string
+		return zero
+	}
+	return *m.Identifier
+}
+
+// GetName returns Name, or the zero value when it is absent or m is nil.
+func (m *CreateChargeResponse_Product) GetName() string {
+	if m == nil || m.Name == nil {
+		var zero string
+		return zero
+	}
+	return *m.Name
 }
 
 // GetCancelURL returns the value of CancelURL, or the zero value when it
@@ -1785,11 +1819,7 @@ func (m *CreateSubscriptionResponse) GetLinks() []PlanLink {
 
 // GetPlan returns Plan, or nil when it is absent or m is nil;
 // accessors of the result chain safely: m.GetPlan().GetX().
-func (m *CreateSubscriptionResponse) GetPlan() *struct {
-	Identifier *string `json:"identifier,omitempty"`
-
-	Name *string `json:"name,omitempty"`
-} {
+func (m *CreateSubscriptionResponse) GetPlan() *CreateSubscriptionResponse_Plan {
 	if m == nil {
 		return nil
 	}
@@ -1798,13 +1828,7 @@ func (m *CreateSubscriptionResponse) GetPlan() *struct {
 
 // GetProduct returns Product, or nil when it is absent or m is nil;
 // accessors of the result chain safely: m.GetProduct().GetX().
-func (m *CreateSubscriptionResponse) GetProduct() *struct {
-	ID *openapi_types.UUID `json:"id,omitempty"`
-
-	Identifier *string `json:"identifier,omitempty"`
-
-	Name *string `json:"name,omitempty"`
-} {
+func (m *CreateSubscriptionResponse) GetProduct() *CreateSubscriptionResponse_Product {
 	if m == nil {
 		return nil
 	}
@@ -1845,6 +1869,51 @@ func (m *CreateSubscriptionResponse) GetTrialDaysRemaining() int {
 		return zero
 	}
 	return *m.TrialDaysRemaining
+}
+
+// GetIdentifier returns Identifier, or the zero value when it is absent or m is nil.
+func (m *CreateSubscriptionResponse_Plan) GetIdentifier() string {
+	if m == nil || m.Identifier == nil {
+		var zero string
+		return zero
+	}
+	return *m.Identifier
+}
+
+// GetName returns Name, or the zero value when it is absent or m is nil.
+func (m *CreateSubscriptionResponse_Plan) GetName() string {
+	if m == nil || m.Name == nil {
+		var zero string
+		return zero
+	}
+	return *m.Name
+}
+
+// GetID returns ID, or the zero value when it is absent or m is nil.
+func (m *CreateSubscriptionResponse_Product) GetID() openapi_types.UUID {
+	if m == nil || m.ID == nil {
+		var zero openapi_types.UUID
+		return zero
+	}
+	return *m.ID
+}
+
+// GetIdentifier returns Identifier, or the zero value when it is absent or m is nil.
+func (m *CreateSubscriptionResponse_Product) GetIdentifier() string {
+	if m == nil || m.Identifier == nil {
+		var zero string
+		return zero
+	}
+	return *m.Identifier
+}
+
+// GetName returns Name, or the zero value when it is absent or m is nil.
+func (m *CreateSubscriptionResponse_Product) GetName() string {
+	if m == nil || m.Name == nil {
+		var zero string
+		return zero
+	}
+	return *m.Name
 }
 
 // GetBillingAddress returns a copy of the value of BillingAddress, or nil when it is
@@ -2496,11 +2565,7 @@ func (m *LicenseDetails) GetActivationUsage() int {
 
 // GetCustomer returns Customer, or nil when it is absent or m is nil;
 // accessors of the result chain safely: m.GetCustomer().GetX().
-func (m *LicenseDetails) GetCustomer() *struct {
-	CustomerID *string `json:"customerId,omitempty"`
-	Email      *string `json:"email,omitempty"`
-	Name       *string `json:"name,omitempty"`
-} {
+func (m *LicenseDetails) GetCustomer() *LicenseDetails_Customer {
 	if m == nil {
 		return nil
 	}
@@ -2546,21 +2611,7 @@ func (m *LicenseDetails) GetLicenseKey() string {
 
 // GetPlan returns Plan, or nil when it is absent or m is nil;
 // accessors of the result chain safely: m.GetPlan().GetX().
-func (m *LicenseDetails) GetPlan() *struct {
-	Description *string `json:"description,omitempty"`
-	Identifier  *string `json:"identifier,omitempty"`
-	IsLatest    *bool   `json:"isLatest,omitempty"`
-	Name        *string `json:"name,omitempty"`
-	Product     *struct {
-		CreatedOn  *time.Time          `json:"createdOn,omitempty"`
-		ID         *openapi_types.UUID `json:"id,omitempty"`
-		Identifier *string             `json:"identifier,omitempty"`
-		ModifiedOn *time.Time          `json:"modifiedOn,omitempty"`
-		Name       *string             `json:"name,omitempty"`
-		TaxCode    *string             `json:"taxCode,omitempty"`
-	} `json:"product,omitempty"`
-	Version *int `json:"version,omitempty"`
-} {
+func (m *LicenseDetails) GetPlan() *LicenseDetails_Plan {
 	if m == nil {
 		return nil
 	}
@@ -2569,21 +2620,7 @@ func (m *LicenseDetails) GetPlan() *struct {
 
 // GetSubscription returns a copy of the value of Subscription, or nil when it is
 // absent, null, or m is nil; accessors of the result chain safely.
-func (m *LicenseDetails) GetSubscription() *struct {
-	Amount                 nullable.Nullable[string]              `json:"amount,omitempty,omitzero"`
-	BillingPeriodEndTime   nullable.Nullable[time.Time]           `json:"billingPeriodEndTime,omitempty,omitzero"`
-	BillingPeriodStartTime nullable.Nullable[time.Time]           `json:"billingPeriodStartTime,omitempty,omitzero"`
-	BillingType            *LicenseDetailsSubscriptionBillingType `json:"billingType,omitempty"`
-	Currency               nullable.Nullable[string]              `json:"currency,omitempty,omitzero"`
-	EndDate                nullable.Nullable[openapi_types.Date]  `json:"endDate,omitempty,omitzero"`
-	ID                     *openapi_types.UUID                    `json:"id,omitempty"`
-	Recurrence             nullable.Nullable[string]              `json:"recurrence,omitempty,omitzero"`
-	RecurrenceType         nullable.Nullable[string]              `json:"recurrenceType,omitempty,omitzero"`
-	RecurrenceUnit         nullable.Nullable[int]                 `json:"recurrenceUnit,omitempty,omitzero"`
-	StartDate              *openapi_types.Date                    `json:"startDate,omitempty"`
-	Status                 nullable.Nullable[string]              `json:"status,omitempty,omitzero"`
-	TrialDaysRemaining     *int                                   `json:"trialDaysRemaining,omitempty"`
-} {
+func (m *LicenseDetails) GetSubscription() *LicenseDetails_Subscription {
 	if m == nil {
 		return nil
 	}
@@ -2591,6 +2628,267 @@ func (m *LicenseDetails) GetSubscription() *struct {
 		return &v
 	}
 	return nil
+}
+
+// GetCustomerID returns CustomerID, or the zero value when it is absent or m is nil.
+func (m *LicenseDetails_Customer) GetCustomerID() string {
+	if m == nil || m.CustomerID == nil {
+		var zero string
+		return zero
+	}
+	return *m.CustomerID
+}
+
+// GetEmail returns Email, or the zero value when it is absent or m is nil.
+func (m *LicenseDetails_Customer) GetEmail() string {
+	if m == nil || m.Email == nil {
+		var zero string
+		return zero
+	}
+	return *m.Email
+}
+
+// GetName returns Name, or the zero value when it is absent or m is nil.
+func (m *LicenseDetails_Customer) GetName() string {
+	if m == nil || m.Name == nil {
+		var zero string
+		return zero
+	}
+	return *m.Name
+}
+
+// GetCreatedOn returns CreatedOn, or the zero value when it is absent or m is nil.
+func (m *LicenseDetails_Plan_Product) GetCreatedOn() time.Time {
+	if m == nil || m.CreatedOn == nil {
+		var zero time.Time
+		return zero
+	}
+	return *m.CreatedOn
+}
+
+// GetID returns ID, or the zero value when it is absent or m is nil.
+func (m *LicenseDetails_Plan_Product) GetID() openapi_types.UUID {
+	if m == nil || m.ID == nil {
+		var zero openapi_types.UUID
+		return zero
+	}
+	return *m.ID
+}
+
+// GetIdentifier returns Identifier, or the zero value when it is absent or m is nil.
+func (m *LicenseDetails_Plan_Product) GetIdentifier() string {
+	if m == nil || m.Identifier == nil {
+		var zero string
+		return zero
+	}
+	return *m.Identifier
+}
+
+// GetModifiedOn returns ModifiedOn, or the zero value when it is absent or m is nil.
+func (m *LicenseDetails_Plan_Product) GetModifiedOn() time.Time {
+	if m == nil || m.ModifiedOn == nil {
+		var zero time.Time
+		return zero
+	}
+	return *m.ModifiedOn
+}
+
+// GetName returns Name, or the zero value when it is absent or m is nil.
+func (m *LicenseDetails_Plan_Product) GetName() string {
+	if m == nil || m.Name == nil {
+		var zero string
+		return zero
+	}
+	return *m.Name
+}
+
+// GetTaxCode returns TaxCode, or the zero value when it is absent or m is nil.
+func (m *LicenseDetails_Plan_Product) GetTaxCode() string {
+	if m == nil || m.TaxCode == nil {
+		var zero string
+		return zero
+	}
+	return *m.TaxCode
+}
+
+// GetDescription returns Description, or the zero value when it is absent or m is nil.
+func (m *LicenseDetails_Plan) GetDescription() string {
+	if m == nil || m.Description == nil {
+		var zero string
+		return zero
+	}
+	return *m.Description
+}
+
+// GetIdentifier returns Identifier, or the zero value when it is absent or m is nil.
+func (m *LicenseDetails_Plan) GetIdentifier() string {
+	if m == nil || m.Identifier == nil {
+		var zero string
+		return zero
+	}
+	return *m.Identifier
+}
+
+// GetIsLatest returns IsLatest, or the zero value when it is absent or m is nil.
+func (m *LicenseDetails_Plan) GetIsLatest() bool {
+	if m == nil || m.IsLatest == nil {
+		var zero bool
+		return zero
+	}
+	return *m.IsLatest
+}
+
+// GetName returns Name, or the zero value when it is absent or m is nil.
+func (m *LicenseDetails_Plan) GetName() string {
+	if m == nil || m.Name == nil {
+		var zero string
+		return zero
+	}
+	return *m.Name
+}
+
+// GetProduct returns Product, or nil when it is absent or m is nil;
+// accessors of the result chain safely: m.GetProduct().GetX().
+func (m *LicenseDetails_Plan) GetProduct() *LicenseDetails_Plan_Product {
+	if m == nil {
+		return nil
+	}
+	return m.Product
+}
+
+// GetVersion returns Version, or the zero value when it is absent or m is nil.
+func (m *LicenseDetails_Plan) GetVersion() int {
+	if m == nil || m.Version == nil {
+		var zero int
+		return zero
+	}
+	return *m.Version
+}
+
+// GetAmount returns the value of Amount, or the zero value when it
+// is absent, null, or m is nil.
+func (m *LicenseDetails_Subscription) GetAmount() string {
+	if m == nil {
+		var zero string
+		return zero
+	}
+	return m.Amount.GetOrEmpty()
+}
+
+// GetBillingPeriodEndTime returns the value of BillingPeriodEndTime, or the zero value when it
+// is absent, null, or m is nil.
+func (m *LicenseDetails_Subscription) GetBillingPeriodEndTime() time.Time {
+	if m == nil {
+		var zero time.Time
+		return zero
+	}
+	return m.BillingPeriodEndTime.GetOrEmpty()
+}
+
+// GetBillingPeriodStartTime returns the value of BillingPeriodStartTime, or the zero value when it
+// is absent, null, or m is nil.
+func (m *LicenseDetails_Subscription) GetBillingPeriodStartTime() time.Time {
+	if m == nil {
+		var zero time.Time
+		return zero
+	}
+	return m.BillingPeriodStartTime.GetOrEmpty()
+}
+
+// GetBillingType returns BillingType, or the zero value when it is absent or m is nil.
+func (m *LicenseDetails_Subscription) GetBillingType() LicenseDetailsSubscriptionBillingType {
+	if m == nil || m.BillingType == nil {
+		var zero LicenseDetailsSubscriptionBillingType
+		return zero
+	}
+	return *m.BillingType
+}
+
+// GetCurrency returns the value of Currency, or the zero value when it
+// is absent, null, or m is nil.
+func (m *LicenseDetails_Subscription) GetCurrency() string {
+	if m == nil {
+		var zero string
+		return zero
+	}
+	return m.Currency.GetOrEmpty()
+}
+
+// GetEndDate returns the value of EndDate, or the zero value when it
+// is absent, null, or m is nil.
+func (m *LicenseDetails_Subscription) GetEndDate() openapi_types.Date {
+	if m == nil {
+		var zero openapi_types.Date
+		return zero
+	}
+	return m.EndDate.GetOrEmpty()
+}
+
+// GetID returns ID, or the zero value when it is absent or m is nil.
+func (m *LicenseDetails_Subscription) GetID() openapi_types.UUID {
+	if m == nil || m.ID == nil {
+		var zero openapi_types.UUID
+		return zero
+	}
+	return *m.ID
+}
+
+// GetRecurrence returns the value of Recurrence, or the zero value when it
+// is absent, null, or m is nil.
+func (m *LicenseDetails_Subscription) GetRecurrence() string {
+	if m == nil {
+		var zero string
+		return zero
+	}
+	return m.Recurrence.GetOrEmpty()
+}
+
+// GetRecurrenceType returns the value of RecurrenceType, or the zero value when it
+// is absent, null, or m is nil.
+func (m *LicenseDetails_Subscription) GetRecurrenceType() string {
+	if m == nil {
+		var zero string
+		return zero
+	}
+	return m.RecurrenceType.GetOrEmpty()
+}
+
+// GetRecurrenceUnit returns the value of RecurrenceUnit, or the zero value when it
+// is absent, null, or m is nil.
+func (m *LicenseDetails_Subscription) GetRecurrenceUnit() int {
+	if m == nil {
+		var zero int
+		return zero
+	}
+	return m.RecurrenceUnit.GetOrEmpty()
+}
+
+// GetStartDate returns StartDate, or the zero value when it is absent or m is nil.
+func (m *LicenseDetails_Subscription) GetStartDate() openapi_types.Date {
+	if m == nil || m.StartDate == nil {
+		var zero openapi_types.Date
+		return zero
+	}
+	return *m.StartDate
+}
+
+// GetStatus returns the value of Status, or the zero value when it
+// is absent, null, or m is nil.
+func (m *LicenseDetails_Subscription) GetStatus() string {
+	if m == nil {
+		var zero string
+		return zero
+	}
+	return m.Status.GetOrEmpty()
+}
+
+// GetTrialDaysRemaining returns TrialDaysRemaining, or the zero value when it is absent or m is nil.
+func (m *LicenseDetails_Subscription) GetTrialDaysRemaining() int {
+	if m == nil || m.TrialDaysRemaining == nil {
+		var zero int
+		return zero
+	}
+	return *m.TrialDaysRemaining
 }
 
 // GetInstanceID returns InstanceID, or the zero value when it is absent or m is nil.
@@ -3669,24 +3967,42 @@ func (m *PlanCharge) GetPriceData() map[string]interface{} {
 }
 
 // GetTiers returns Tiers, or the zero value when m is nil.
-func (m *PlanCharge) GetTiers() []struct {
-	FlatAmount *float64 `json:"flatAmount,omitempty"`
-
-	UnitAmount *float64 `json:"unitAmount,omitempty"`
-
-	UpTo nullable.Nullable[PlanCharge_Tiers_UpTo] `json:"upTo,omitempty,omitzero"`
-} {
+func (m *PlanCharge) GetTiers() []PlanCharge_Tiers {
 	if m == nil {
-		var zero []struct {
-			FlatAmount *float64 `json:"flatAmount,omitempty"`
-
-			UnitAmount *float64 `json:"unitAmount,omitempty"`
-
-			UpTo nullable.Nullable[PlanCharge_Tiers_UpTo] `json:"upTo,omitempty,omitzero"`
-		}
+		var zero []PlanCharge_Tiers
 		return zero
 	}
 	return m.Tiers
+}
+
+// GetFlatAmount returns FlatAmount, or the zero value when it is absent or m is nil.
+func (m *PlanCharge_Tiers) GetFlatAmount() float64 {
+	if m == nil || m.FlatAmount == nil {
+		var zero float64
+		return zero
+	}
+	return *m.FlatAmount
+}
+
+// GetUnitAmount returns UnitAmount, or the zero value when it is absent or m is nil.
+func (m *PlanCharge_Tiers) GetUnitAmount() float64 {
+	if m == nil || m.UnitAmount == nil {
+		var zero float64
+		return zero
+	}
+	return *m.UnitAmount
+}
+
+// GetUpTo returns a copy of the value of UpTo, or nil when it is
+// absent, null, or m is nil; accessors of the result chain safely.
+func (m *PlanCharge_Tiers) GetUpTo() *PlanCharge_Tiers_UpTo {
+	if m == nil {
+		return nil
+	}
+	if v, err := m.UpTo.Get(); err == nil {
+		return &v
+	}
+	return nil
 }
 
 // GetCharges returns Charges, or the zero value when m is nil.
@@ -3765,17 +4081,38 @@ func (m *PlanChargeCatalogPrice) GetRollover() map[string]interface{} {
 
 // GetUsageAlerts returns UsageAlerts, or nil when it is absent or m is nil;
 // accessors of the result chain safely: m.GetUsageAlerts().GetX().
-func (m *PlanChargeCatalogPrice) GetUsageAlerts() *struct {
-	Enabled *bool `json:"enabled,omitempty"`
-
-	ThresholdType *PlanChargeCatalogPriceUsageAlertsThresholdType `json:"thresholdType,omitempty"`
-
-	Thresholds []float64 `json:"thresholds,omitempty"`
-} {
+func (m *PlanChargeCatalogPrice) GetUsageAlerts() *PlanChargeCatalogPrice_UsageAlerts {
 	if m == nil {
 		return nil
 	}
 	return m.UsageAlerts
+}
+
+// GetEnabled returns Enabled, or the zero value when it is absent or m is nil.
+func (m *PlanChargeCatalogPrice_UsageAlerts) GetEnabled() bool {
+	if m == nil || m.Enabled == nil {
+		var zero bool
+		return zero
+	}
+	return *m.Enabled
+}
+
+// GetThresholdType returns ThresholdType, or the zero value when it is absent or m is nil.
+func (m *PlanChargeCatalogPrice_UsageAlerts) GetThresholdType() PlanChargeCatalogPriceUsageAlertsThresholdType {
+	if m == nil || m.ThresholdType == nil {
+		var zero PlanChargeCatalogPriceUsageAlertsThresholdType
+		return zero
+	}
+	return *m.ThresholdType
+}
+
+// GetThresholds returns Thresholds, or the zero value when m is nil.
+func (m *PlanChargeCatalogPrice_UsageAlerts) GetThresholds() []float64 {
+	if m == nil {
+		var zero []float64
+		return zero
+	}
+	return m.Thresholds
 }
 
 // GetDescription returns Description, or the zero value when it is absent or m is nil.
@@ -3934,13 +4271,7 @@ func (m *PlanEntitlementDetails) GetRollover() map[string]interface{} {
 
 // GetUsageAlerts returns UsageAlerts, or nil when it is absent or m is nil;
 // accessors of the result chain safely: m.GetUsageAlerts().GetX().
-func (m *PlanEntitlementDetails) GetUsageAlerts() *struct {
-	Enabled *bool `json:"enabled,omitempty"`
-
-	ThresholdType *PlanEntitlementDetailsUsageAlertsThresholdType `json:"thresholdType,omitempty"`
-
-	Thresholds []float64 `json:"thresholds,omitempty"`
-} {
+func (m *PlanEntitlementDetails) GetUsageAlerts() *PlanEntitlementDetails_UsageAlerts {
 	if m == nil {
 		return nil
 	}
@@ -3954,6 +4285,33 @@ func (m *PlanEntitlementDetails) GetValue() interface{} {
 		return zero
 	}
 	return m.Value
+}
+
+// GetEnabled returns Enabled, or the zero value when it is absent or m is nil.
+func (m *PlanEntitlementDetails_UsageAlerts) GetEnabled() bool {
+	if m == nil || m.Enabled == nil {
+		var zero bool
+		return zero
+	}
+	return *m.Enabled
+}
+
+// GetThresholdType returns ThresholdType, or the zero value when it is absent or m is nil.
+func (m *PlanEntitlementDetails_UsageAlerts) GetThresholdType() PlanEntitlementDetailsUsageAlertsThresholdType {
+	if m == nil || m.ThresholdType == nil {
+		var zero PlanEntitlementDetailsUsageAlertsThresholdType
+		return zero
+	}
+	return *m.ThresholdType
+}
+
+// GetThresholds returns Thresholds, or the zero value when m is nil.
+func (m *PlanEntitlementDetails_UsageAlerts) GetThresholds() []float64 {
+	if m == nil {
+		var zero []float64
+		return zero
+	}
+	return m.Thresholds
 }
 
 // GetDetails returns Details, or nil when it is absent or m is nil;
@@ -4706,16 +5064,50 @@ func (m *ProductOfferingResponse) GetPricingLocale() string {
 
 // GetSubscription returns Subscription, or nil when it is absent or m is nil;
 // accessors of the result chain safely: m.GetSubscription().GetX().
-func (m *ProductOfferingResponse) GetSubscription() *struct {
-	ChargePeriod            nullable.Nullable[string]             `json:"chargePeriod,omitempty,omitzero"`
-	HasPreviousSubscription *bool                                 `json:"hasPreviousSubscription,omitempty"`
-	PlanIdentifier          nullable.Nullable[string]             `json:"planIdentifier,omitempty,omitzero"`
-	SubscriptionID          nullable.Nullable[openapi_types.UUID] `json:"subscriptionId,omitempty,omitzero"`
-} {
+func (m *ProductOfferingResponse) GetSubscription() *ProductOfferingResponse_Subscription {
 	if m == nil {
 		return nil
 	}
 	return m.Subscription
+}
+
+// GetChargePeriod returns the value of ChargePeriod, or the zero value when it
+// is absent, null, or m is nil.
+func (m *ProductOfferingResponse_Subscription) GetChargePeriod() string {
+	if m == nil {
+		var zero string
+		return zero
+	}
+	return m.ChargePeriod.GetOrEmpty()
+}
+
+// GetHasPreviousSubscription returns HasPreviousSubscription, or the zero value when it is absent or m is nil.
+func (m *ProductOfferingResponse_Subscription) GetHasPreviousSubscription() bool {
+	if m == nil || m.HasPreviousSubscription == nil {
+		var zero bool
+		return zero
+	}
+	return *m.HasPreviousSubscription
+}
+
+// GetPlanIdentifier returns the value of PlanIdentifier, or the zero value when it
+// is absent, null, or m is nil.
+func (m *ProductOfferingResponse_Subscription) GetPlanIdentifier() string {
+	if m == nil {
+		var zero string
+		return zero
+	}
+	return m.PlanIdentifier.GetOrEmpty()
+}
+
+// GetSubscriptionID returns the value of SubscriptionID, or the zero value when it
+// is absent, null, or m is nil.
+func (m *ProductOfferingResponse_Subscription) GetSubscriptionID() openapi_types.UUID {
+	if m == nil {
+		var zero openapi_types.UUID
+		return zero
+	}
+	return m.SubscriptionID.GetOrEmpty()
 }
 
 // GetBasePlan returns the value of BasePlan, or the zero value when it
@@ -5797,12 +6189,7 @@ func (m *SubscriptionFeatureDetail) GetDetails() map[string]interface{} {
 
 // GetFeatureDetails returns FeatureDetails, or nil when it is absent or m is nil;
 // accessors of the result chain safely: m.GetFeatureDetails().GetX().
-func (m *SubscriptionFeatureDetail) GetFeatureDetails() *struct {
-	Units *struct {
-		Plural   *string `json:"plural,omitempty"`
-		Singular *string `json:"singular,omitempty"`
-	} `json:"units,omitempty"`
-} {
+func (m *SubscriptionFeatureDetail) GetFeatureDetails() *SubscriptionFeatureDetail_FeatureDetails {
 	if m == nil {
 		return nil
 	}
@@ -5917,6 +6304,33 @@ func (m *SubscriptionFeatureDetail) GetValue() int {
 		return zero
 	}
 	return *m.Value
+}
+
+// GetPlural returns Plural, or the zero value when it is absent or m is nil.
+func (m *SubscriptionFeatureDetail_FeatureDetails_Units) GetPlural() string {
+	if m == nil || m.Plural == nil {
+		var zero string
+		return zero
+	}
+	return *m.Plural
+}
+
+// GetSingular returns Singular, or the zero value when it is absent or m is nil.
+func (m *SubscriptionFeatureDetail_FeatureDetails_Units) GetSingular() string {
+	if m == nil || m.Singular == nil {
+		var zero string
+		return zero
+	}
+	return *m.Singular
+}
+
+// GetUnits returns Units, or nil when it is absent or m is nil;
+// accessors of the result chain safely: m.GetUnits().GetX().
+func (m *SubscriptionFeatureDetail_FeatureDetails) GetUnits() *SubscriptionFeatureDetail_FeatureDetails_Units {
+	if m == nil {
+		return nil
+	}
+	return m.Units
 }
 
 // GetActivatedOn returns the value of ActivatedOn, or the zero value when it
@@ -6433,4 +6847,13 @@ func (m *WebhookEventLogResponse) GetStatusCode() int {
 		return zero
 	}
 	return m.StatusCode.GetOrEmpty()
+}
+
+// GetCustomerID returns CustomerID, or the zero value when m is nil.
+func (m *CreatePortalSession400JSONResponseBody) GetCustomerID() []string {
+	if m == nil {
+		var zero []string
+		return zero
+	}
+	return m.CustomerID
 }

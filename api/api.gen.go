@@ -1855,34 +1855,9 @@ type CreateChargeResponse struct {
 	// ID The unique identifier of the created charge record.
 	//
 	// Example: 7c2f3a91-2d4e-4a8b-9b1c-6f0a2e5d9c11
-	ID   *openapi_types.UUID `json:"id,omitempty"`
-	Plan *struct {
-		// Identifier The identifier of the plan.
-		//
-		// Example: lifetime-access
-		Identifier *string `json:"identifier,omitempty"`
-
-		// Name The name of the plan.
-		//
-		// Example: Lifetime Access
-		Name *string `json:"name,omitempty"`
-	} `json:"plan,omitempty"`
-	Product *struct {
-		// ID The unique identifier of the product.
-		//
-		// Example: 88e437b8-6017-405b-9328-e0f4e140bb79
-		ID *openapi_types.UUID `json:"id,omitempty"`
-
-		// Identifier The identifier of the product.
-		//
-		// Example: invoice-test
-		Identifier *string `json:"identifier,omitempty"`
-
-		// Name The name of the product.
-		//
-		// Example: Invoice Test
-		Name *string `json:"name,omitempty"`
-	} `json:"product,omitempty"`
+	ID      *openapi_types.UUID           `json:"id,omitempty"`
+	Plan    *CreateChargeResponse_Plan    `json:"plan,omitempty"`
+	Product *CreateChargeResponse_Product `json:"product,omitempty"`
 
 	// Recurrence Empty for one-time payments.
 	//
@@ -1903,6 +1878,37 @@ type CreateChargeResponse struct {
 	//
 	// Example: 0
 	TrialDaysRemaining *int `json:"trialDaysRemaining,omitempty"`
+}
+
+// CreateChargeResponse_Plan defines model for CreateChargeResponse.Plan.
+type CreateChargeResponse_Plan struct {
+	// Identifier The identifier of the plan.
+	//
+	// Example: lifetime-access
+	Identifier *string `json:"identifier,omitempty"`
+
+	// Name The name of the plan.
+	//
+	// Example: Lifetime Access
+	Name *string `json:"name,omitempty"`
+}
+
+// CreateChargeResponse_Product defines model for CreateChargeResponse.Product.
+type CreateChargeResponse_Product struct {
+	// ID The unique identifier of the product.
+	//
+	// Example: 88e437b8-6017-405b-9328-e0f4e140bb79
+	ID *openapi_types.UUID `json:"id,omitempty"`
+
+	// Identifier The identifier of the product.
+	//
+	// Example: invoice-test
+	Identifier *string `json:"identifier,omitempty"`
+
+	// Name The name of the product.
+	//
+	// Example: Invoice Test
+	Name *string `json:"name,omitempty"`
 }
 
 // CreateCheckoutSessionRequest defines model for CreateCheckoutSessionRequest.
@@ -2136,34 +2142,9 @@ type CreateSubscriptionResponse struct {
 	License []SubscriptionLicense `json:"license,omitempty"`
 
 	// Links External links attached to the subscription's plan.
-	Links []PlanLink `json:"links,omitempty"`
-	Plan  *struct {
-		// Identifier The identifier of the plan.
-		//
-		// Example: i-ultra
-		Identifier *string `json:"identifier,omitempty"`
-
-		// Name The name of the plan.
-		//
-		// Example: iUltra
-		Name *string `json:"name,omitempty"`
-	} `json:"plan,omitempty"`
-	Product *struct {
-		// ID The unique identifier of the product.
-		//
-		// Example: 88e437b8-6017-405b-9328-e0f4e140bb79
-		ID *openapi_types.UUID `json:"id,omitempty"`
-
-		// Identifier The identifier of the product.
-		//
-		// Example: invoice-test
-		Identifier *string `json:"identifier,omitempty"`
-
-		// Name The name of the product.
-		//
-		// Example: Invoice Test
-		Name *string `json:"name,omitempty"`
-	} `json:"product,omitempty"`
+	Links   []PlanLink                          `json:"links,omitempty"`
+	Plan    *CreateSubscriptionResponse_Plan    `json:"plan,omitempty"`
+	Product *CreateSubscriptionResponse_Product `json:"product,omitempty"`
 
 	// Recurrence The recurrence interval of the subscription.
 	//
@@ -2184,6 +2165,37 @@ type CreateSubscriptionResponse struct {
 	//
 	// Example: 1
 	TrialDaysRemaining *int `json:"trialDaysRemaining,omitempty"`
+}
+
+// CreateSubscriptionResponse_Plan defines model for CreateSubscriptionResponse.Plan.
+type CreateSubscriptionResponse_Plan struct {
+	// Identifier The identifier of the plan.
+	//
+	// Example: i-ultra
+	Identifier *string `json:"identifier,omitempty"`
+
+	// Name The name of the plan.
+	//
+	// Example: iUltra
+	Name *string `json:"name,omitempty"`
+}
+
+// CreateSubscriptionResponse_Product defines model for CreateSubscriptionResponse.Product.
+type CreateSubscriptionResponse_Product struct {
+	// ID The unique identifier of the product.
+	//
+	// Example: 88e437b8-6017-405b-9328-e0f4e140bb79
+	ID *openapi_types.UUID `json:"id,omitempty"`
+
+	// Identifier The identifier of the product.
+	//
+	// Example: invoice-test
+	Identifier *string `json:"identifier,omitempty"`
+
+	// Name The name of the product.
+	//
+	// Example: Invoice Test
+	Name *string `json:"name,omitempty"`
 }
 
 // CustomerCreateRequest defines model for CustomerCreateRequest.
@@ -2441,52 +2453,64 @@ type LicenseDeactivationResponse struct {
 
 // LicenseDetails defines model for LicenseDetails.
 type LicenseDetails struct {
-	ActivatedOn     nullable.Nullable[time.Time] `json:"activatedOn,omitempty,omitzero"`
-	ActivationLimit *int                         `json:"activationLimit,omitempty"`
-	ActivationUsage *int                         `json:"activationUsage,omitempty"`
-	Customer        *struct {
-		CustomerID *string `json:"customerId,omitempty"`
-		Email      *string `json:"email,omitempty"`
-		Name       *string `json:"name,omitempty"`
-	} `json:"customer,omitempty"`
-	Enabled    *bool                        `json:"enabled,omitempty"`
-	ExpiresOn  nullable.Nullable[time.Time] `json:"expiresOn,omitempty,omitzero"`
-	ID         *openapi_types.UUID          `json:"id,omitempty"`
-	LicenseKey *string                      `json:"licenseKey,omitempty"`
-	Plan       *struct {
-		Description *string `json:"description,omitempty"`
-		Identifier  *string `json:"identifier,omitempty"`
-		IsLatest    *bool   `json:"isLatest,omitempty"`
-		Name        *string `json:"name,omitempty"`
-		Product     *struct {
-			CreatedOn  *time.Time          `json:"createdOn,omitempty"`
-			ID         *openapi_types.UUID `json:"id,omitempty"`
-			Identifier *string             `json:"identifier,omitempty"`
-			ModifiedOn *time.Time          `json:"modifiedOn,omitempty"`
-			Name       *string             `json:"name,omitempty"`
-			TaxCode    *string             `json:"taxCode,omitempty"`
-		} `json:"product,omitempty"`
-		Version *int `json:"version,omitempty"`
-	} `json:"plan,omitempty"`
-	Subscription nullable.Nullable[struct {
-		Amount                 nullable.Nullable[string]              `json:"amount,omitempty,omitzero"`
-		BillingPeriodEndTime   nullable.Nullable[time.Time]           `json:"billingPeriodEndTime,omitempty,omitzero"`
-		BillingPeriodStartTime nullable.Nullable[time.Time]           `json:"billingPeriodStartTime,omitempty,omitzero"`
-		BillingType            *LicenseDetailsSubscriptionBillingType `json:"billingType,omitempty"`
-		Currency               nullable.Nullable[string]              `json:"currency,omitempty,omitzero"`
-		EndDate                nullable.Nullable[openapi_types.Date]  `json:"endDate,omitempty,omitzero"`
-		ID                     *openapi_types.UUID                    `json:"id,omitempty"`
-		Recurrence             nullable.Nullable[string]              `json:"recurrence,omitempty,omitzero"`
-		RecurrenceType         nullable.Nullable[string]              `json:"recurrenceType,omitempty,omitzero"`
-		RecurrenceUnit         nullable.Nullable[int]                 `json:"recurrenceUnit,omitempty,omitzero"`
-		StartDate              *openapi_types.Date                    `json:"startDate,omitempty"`
-		Status                 nullable.Nullable[string]              `json:"status,omitempty,omitzero"`
-		TrialDaysRemaining     *int                                   `json:"trialDaysRemaining,omitempty"`
-	}] `json:"subscription,omitempty,omitzero"`
+	ActivatedOn     nullable.Nullable[time.Time]                   `json:"activatedOn,omitempty,omitzero"`
+	ActivationLimit *int                                           `json:"activationLimit,omitempty"`
+	ActivationUsage *int                                           `json:"activationUsage,omitempty"`
+	Customer        *LicenseDetails_Customer                       `json:"customer,omitempty"`
+	Enabled         *bool                                          `json:"enabled,omitempty"`
+	ExpiresOn       nullable.Nullable[time.Time]                   `json:"expiresOn,omitempty,omitzero"`
+	ID              *openapi_types.UUID                            `json:"id,omitempty"`
+	LicenseKey      *string                                        `json:"licenseKey,omitempty"`
+	Plan            *LicenseDetails_Plan                           `json:"plan,omitempty"`
+	Subscription    nullable.Nullable[LicenseDetails_Subscription] `json:"subscription,omitempty,omitzero"`
+}
+
+// LicenseDetails_Customer defines model for LicenseDetails.Customer.
+type LicenseDetails_Customer struct {
+	CustomerID *string `json:"customerId,omitempty"`
+	Email      *string `json:"email,omitempty"`
+	Name       *string `json:"name,omitempty"`
+}
+
+// LicenseDetails_Plan_Product defines model for LicenseDetails.Plan.Product.
+type LicenseDetails_Plan_Product struct {
+	CreatedOn  *time.Time          `json:"createdOn,omitempty"`
+	ID         *openapi_types.UUID `json:"id,omitempty"`
+	Identifier *string             `json:"identifier,omitempty"`
+	ModifiedOn *time.Time          `json:"modifiedOn,omitempty"`
+	Name       *string             `json:"name,omitempty"`
+	TaxCode    *string             `json:"taxCode,omitempty"`
+}
+
+// LicenseDetails_Plan defines model for LicenseDetails.Plan.
+type LicenseDetails_Plan struct {
+	Description *string                      `json:"description,omitempty"`
+	Identifier  *string                      `json:"identifier,omitempty"`
+	IsLatest    *bool                        `json:"isLatest,omitempty"`
+	Name        *string                      `json:"name,omitempty"`
+	Product     *LicenseDetails_Plan_Product `json:"product,omitempty"`
+	Version     *int                         `json:"version,omitempty"`
 }
 
 // LicenseDetailsSubscriptionBillingType defines model for LicenseDetails.Subscription.BillingType.
 type LicenseDetailsSubscriptionBillingType string
+
+// LicenseDetails_Subscription defines model for LicenseDetails.Subscription.
+type LicenseDetails_Subscription struct {
+	Amount                 nullable.Nullable[string]              `json:"amount,omitempty,omitzero"`
+	BillingPeriodEndTime   nullable.Nullable[time.Time]           `json:"billingPeriodEndTime,omitempty,omitzero"`
+	BillingPeriodStartTime nullable.Nullable[time.Time]           `json:"billingPeriodStartTime,omitempty,omitzero"`
+	BillingType            *LicenseDetailsSubscriptionBillingType `json:"billingType,omitempty"`
+	Currency               nullable.Nullable[string]              `json:"currency,omitempty,omitzero"`
+	EndDate                nullable.Nullable[openapi_types.Date]  `json:"endDate,omitempty,omitzero"`
+	ID                     *openapi_types.UUID                    `json:"id,omitempty"`
+	Recurrence             nullable.Nullable[string]              `json:"recurrence,omitempty,omitzero"`
+	RecurrenceType         nullable.Nullable[string]              `json:"recurrenceType,omitempty,omitzero"`
+	RecurrenceUnit         nullable.Nullable[int]                 `json:"recurrenceUnit,omitempty,omitzero"`
+	StartDate              *openapi_types.Date                    `json:"startDate,omitempty"`
+	Status                 nullable.Nullable[string]              `json:"status,omitempty,omitzero"`
+	TrialDaysRemaining     *int                                   `json:"trialDaysRemaining,omitempty"`
+}
 
 // LicenseValidate Example: {"instanceId":"8f3e2b1a-5c6d-4e9f-8a0b-1c2d3e4f5g6h","licenseKey":"KLVQ-PRO-1234-ABCD-9999"}
 type LicenseValidate struct {
@@ -2919,18 +2943,7 @@ type PlanCharge struct {
 	PriceData map[string]interface{} `json:"priceData,omitempty"`
 
 	// Tiers Example: []
-	Tiers []struct {
-		// FlatAmount Example: 0
-		FlatAmount *float64 `json:"flatAmount,omitempty"`
-
-		// UnitAmount Example: 0.001
-		UnitAmount *float64 `json:"unitAmount,omitempty"`
-
-		// UpTo Upper bound of the tier. Integer, or the string "inf" for an unbounded final tier.
-		//
-		// Example: 1000
-		UpTo nullable.Nullable[PlanCharge_Tiers_UpTo] `json:"upTo,omitempty,omitzero"`
-	} `json:"tiers,omitempty"`
+	Tiers []PlanCharge_Tiers `json:"tiers,omitempty"`
 }
 
 // PlanChargeChargePeriod Example: MONTHLY
@@ -2947,6 +2960,20 @@ type PlanChargeTiersUpTo1 = string
 // Example: 1000
 type PlanCharge_Tiers_UpTo struct {
 	union json.RawMessage
+}
+
+// PlanCharge_Tiers defines model for PlanCharge.Tiers.
+type PlanCharge_Tiers struct {
+	// FlatAmount Example: 0
+	FlatAmount *float64 `json:"flatAmount,omitempty"`
+
+	// UnitAmount Example: 0.001
+	UnitAmount *float64 `json:"unitAmount,omitempty"`
+
+	// UpTo Upper bound of the tier. Integer, or the string "inf" for an unbounded final tier.
+	//
+	// Example: 1000
+	UpTo nullable.Nullable[PlanCharge_Tiers_UpTo] `json:"upTo,omitempty,omitzero"`
 }
 
 // PlanChargeCatalogPrice Pricing for one feature (or the plan itself if `feature` is null).
@@ -2981,16 +3008,7 @@ type PlanChargeCatalogPrice struct {
 	// UsageAlerts Optional usage-alert configuration. `thresholdType` is `PERCENTAGE` (thresholds are 1-100) or `BALANCE` (thresholds are absolute usage values).
 	//
 	// Example: {"enabled":true,"thresholdType":"PERCENTAGE","thresholds":[75,90]}
-	UsageAlerts *struct {
-		// Enabled Example: true
-		Enabled *bool `json:"enabled,omitempty"`
-
-		// ThresholdType Example: PERCENTAGE
-		ThresholdType *PlanChargeCatalogPriceUsageAlertsThresholdType `json:"thresholdType,omitempty"`
-
-		// Thresholds Example: [75,90]
-		Thresholds []float64 `json:"thresholds,omitempty"`
-	} `json:"usageAlerts,omitempty"`
+	UsageAlerts *PlanChargeCatalogPrice_UsageAlerts `json:"usageAlerts,omitempty"`
 }
 
 // PlanChargeCatalogPricePaymentType Example: ADVANCE_COMMITMENT
@@ -3004,6 +3022,20 @@ type PlanChargeCatalogPriceReset string
 
 // PlanChargeCatalogPriceUsageAlertsThresholdType Example: PERCENTAGE
 type PlanChargeCatalogPriceUsageAlertsThresholdType string
+
+// PlanChargeCatalogPrice_UsageAlerts Optional usage-alert configuration. `thresholdType` is `PERCENTAGE` (thresholds are 1-100) or `BALANCE` (thresholds are absolute usage values).
+//
+// Example: {"enabled":true,"thresholdType":"PERCENTAGE","thresholds":[75,90]}
+type PlanChargeCatalogPrice_UsageAlerts struct {
+	// Enabled Example: true
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// ThresholdType Example: PERCENTAGE
+	ThresholdType *PlanChargeCatalogPriceUsageAlertsThresholdType `json:"thresholdType,omitempty"`
+
+	// Thresholds Example: [75,90]
+	Thresholds []float64 `json:"thresholds,omitempty"`
+}
 
 // PlanCreateRequest Example: {"description":"Pro tier billed monthly.","fileKeys":["tmp/9b1c8af2-3d4e-4f9a-8b2c-1f3e5a7b9d12/plan-terms.pdf"],"identifier":"pro-monthly","isVisible":true,"name":"Pro Monthly","ordering":1,"product":"0d65f7c0-7e91-4f56-9b32-13a9a6a7c1de"}
 type PlanCreateRequest struct {
@@ -3066,16 +3098,7 @@ type PlanEntitlementDetails struct {
 	// UsageAlerts Optional usage-alert configuration for this entitlement. `thresholdType` is `PERCENTAGE` (thresholds are 1-100) or `BALANCE` (thresholds are absolute usage values).
 	//
 	// Example: {"enabled":true,"thresholdType":"PERCENTAGE","thresholds":[75,90]}
-	UsageAlerts *struct {
-		// Enabled Example: true
-		Enabled *bool `json:"enabled,omitempty"`
-
-		// ThresholdType Example: PERCENTAGE
-		ThresholdType *PlanEntitlementDetailsUsageAlertsThresholdType `json:"thresholdType,omitempty"`
-
-		// Thresholds Example: [75,90]
-		Thresholds []float64 `json:"thresholds,omitempty"`
-	} `json:"usageAlerts,omitempty"`
+	UsageAlerts *PlanEntitlementDetails_UsageAlerts `json:"usageAlerts,omitempty"`
 
 	// Value For BOOLEAN: a boolean. For CUSTOMIZABLE / METER: a number.
 	//
@@ -3089,6 +3112,20 @@ type PlanEntitlementDetailsReset string
 
 // PlanEntitlementDetailsUsageAlertsThresholdType Example: PERCENTAGE
 type PlanEntitlementDetailsUsageAlertsThresholdType string
+
+// PlanEntitlementDetails_UsageAlerts Optional usage-alert configuration for this entitlement. `thresholdType` is `PERCENTAGE` (thresholds are 1-100) or `BALANCE` (thresholds are absolute usage values).
+//
+// Example: {"enabled":true,"thresholdType":"PERCENTAGE","thresholds":[75,90]}
+type PlanEntitlementDetails_UsageAlerts struct {
+	// Enabled Example: true
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// ThresholdType Example: PERCENTAGE
+	ThresholdType *PlanEntitlementDetailsUsageAlertsThresholdType `json:"thresholdType,omitempty"`
+
+	// Thresholds Example: [75,90]
+	Thresholds []float64 `json:"thresholds,omitempty"`
+}
 
 // PlanFeatureEntitlement defines model for PlanFeatureEntitlement.
 type PlanFeatureEntitlement struct {
@@ -3457,13 +3494,16 @@ type ProductOfferingResponse struct {
 	Plans          []ProductPlan `json:"plans,omitempty"`
 
 	// PricingLocale BCP 47 locale tag used for price formatting (e.g. "en-US").
-	PricingLocale *string `json:"pricingLocale,omitempty"`
-	Subscription  *struct {
-		ChargePeriod            nullable.Nullable[string]             `json:"chargePeriod,omitempty,omitzero"`
-		HasPreviousSubscription *bool                                 `json:"hasPreviousSubscription,omitempty"`
-		PlanIdentifier          nullable.Nullable[string]             `json:"planIdentifier,omitempty,omitzero"`
-		SubscriptionID          nullable.Nullable[openapi_types.UUID] `json:"subscriptionId,omitempty,omitzero"`
-	} `json:"subscription,omitempty"`
+	PricingLocale *string                               `json:"pricingLocale,omitempty"`
+	Subscription  *ProductOfferingResponse_Subscription `json:"subscription,omitempty"`
+}
+
+// ProductOfferingResponse_Subscription defines model for ProductOfferingResponse.Subscription.
+type ProductOfferingResponse_Subscription struct {
+	ChargePeriod            nullable.Nullable[string]             `json:"chargePeriod,omitempty,omitzero"`
+	HasPreviousSubscription *bool                                 `json:"hasPreviousSubscription,omitempty"`
+	PlanIdentifier          nullable.Nullable[string]             `json:"planIdentifier,omitempty,omitzero"`
+	SubscriptionID          nullable.Nullable[openapi_types.UUID] `json:"subscriptionId,omitempty,omitzero"`
 }
 
 // ProductPlan defines model for ProductPlan.
@@ -3926,26 +3966,32 @@ type SubscriptionCancellationReason string
 
 // SubscriptionFeatureDetail defines model for SubscriptionFeatureDetail.
 type SubscriptionFeatureDetail struct {
-	Description    *string                `json:"description,omitempty"`
-	Details        map[string]interface{} `json:"details,omitempty"`
-	FeatureDetails *struct {
-		Units *struct {
-			Plural   *string `json:"plural,omitempty"`
-			Singular *string `json:"singular,omitempty"`
-		} `json:"units,omitempty"`
-	} `json:"featureDetails,omitempty"`
-	FeatureType *string                   `json:"featureType,omitempty"`
-	HardLimit   *bool                     `json:"hardLimit,omitempty"`
-	ID          *openapi_types.UUID       `json:"id,omitempty"`
-	Identifier  *string                   `json:"identifier,omitempty"`
-	IsArchived  *bool                     `json:"isArchived,omitempty"`
-	Metadata    map[string]interface{}    `json:"metadata,omitempty"`
-	Meter       map[string]interface{}    `json:"meter,omitempty"`
-	ModifiedOn  *time.Time                `json:"modifiedOn,omitempty"`
-	Name        *string                   `json:"name,omitempty"`
-	Reset       nullable.Nullable[string] `json:"reset,omitempty,omitzero"`
-	ResetTime   nullable.Nullable[string] `json:"resetTime,omitempty,omitzero"`
-	Value       *int                      `json:"value,omitempty"`
+	Description    *string                                   `json:"description,omitempty"`
+	Details        map[string]interface{}                    `json:"details,omitempty"`
+	FeatureDetails *SubscriptionFeatureDetail_FeatureDetails `json:"featureDetails,omitempty"`
+	FeatureType    *string                                   `json:"featureType,omitempty"`
+	HardLimit      *bool                                     `json:"hardLimit,omitempty"`
+	ID             *openapi_types.UUID                       `json:"id,omitempty"`
+	Identifier     *string                                   `json:"identifier,omitempty"`
+	IsArchived     *bool                                     `json:"isArchived,omitempty"`
+	Metadata       map[string]interface{}                    `json:"metadata,omitempty"`
+	Meter          map[string]interface{}                    `json:"meter,omitempty"`
+	ModifiedOn     *time.Time                                `json:"modifiedOn,omitempty"`
+	Name           *string                                   `json:"name,omitempty"`
+	Reset          nullable.Nullable[string]                 `json:"reset,omitempty,omitzero"`
+	ResetTime      nullable.Nullable[string]                 `json:"resetTime,omitempty,omitzero"`
+	Value          *int                                      `json:"value,omitempty"`
+}
+
+// SubscriptionFeatureDetail_FeatureDetails_Units defines model for SubscriptionFeatureDetail.FeatureDetails.Units.
+type SubscriptionFeatureDetail_FeatureDetails_Units struct {
+	Plural   *string `json:"plural,omitempty"`
+	Singular *string `json:"singular,omitempty"`
+}
+
+// SubscriptionFeatureDetail_FeatureDetails defines model for SubscriptionFeatureDetail.FeatureDetails.
+type SubscriptionFeatureDetail_FeatureDetails struct {
+	Units *SubscriptionFeatureDetail_FeatureDetails_Units `json:"units,omitempty"`
 }
 
 // SubscriptionLicense An issued license associated with a subscription.
@@ -4363,6 +4409,11 @@ type ListPaymentMethodsParams struct {
 
 	// Page Page number to return.
 	Page *int `form:"page,omitempty" json:"page,omitempty"`
+}
+
+// CreatePortalSession400JSONResponseBody defines parameters for CreatePortalSession.
+type CreatePortalSession400JSONResponseBody struct {
+	CustomerID []string `json:"customerId,omitempty"`
 }
 
 // GetPromotionParams defines parameters for GetPromotion.
@@ -13804,9 +13855,7 @@ type CreatePortalSessionResult struct {
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *CreatePortalSessionResponse
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *struct {
-		CustomerID []string `json:"customerId,omitempty"`
-	}
+	JSON400 *CreatePortalSession400JSONResponseBody
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13815,9 +13864,7 @@ func (r CreatePortalSessionResult) GetJSON200() *CreatePortalSessionResponse {
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r CreatePortalSessionResult) GetJSON400() *struct {
-	CustomerID []string `json:"customerId,omitempty"`
-} {
+func (r CreatePortalSessionResult) GetJSON400() *CreatePortalSession400JSONResponseBody {
 	return r.JSON400
 }
 
@@ -17180,9 +17227,7 @@ func ParseCreatePortalSessionResult(rsp *http.Response) (*CreatePortalSessionRes
 		response.JSON200 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest struct {
-			CustomerID []string `json:"customerId,omitempty"`
-		}
+		var dest CreatePortalSession400JSONResponseBody
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
