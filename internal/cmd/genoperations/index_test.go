@@ -56,7 +56,7 @@ func TestIndex(t *testing.T) {
 
 	// The renderings are valid Go (gofmt'ed by Render*) and Markdown rows.
 	for name, render := range map[string]func() ([]byte, error){
-		"doc.go": func() ([]byte, error) { return RenderDoc(groups, "api") },
+		"doc.go": func() ([]byte, error) { return RenderDoc(table, groups, "api") },
 		"ids.go": func() ([]byte, error) { return RenderIDs(table, "api") },
 	} {
 		src, err := render()
@@ -71,9 +71,12 @@ func TestIndex(t *testing.T) {
 			t.Errorf("doc.go has no package doc naming the operations")
 		}
 	}
-	md, err := RenderMarkdown(groups)
+	md, err := RenderMarkdown(table, groups)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(string(md), "core (api.kelviq.com) or edge (edge.api.kelviq.com)") {
+		t.Errorf("API.md does not name the hosts read from the table")
 	}
 	if n := strings.Count(string(md), "WithResponse` |"); n != len(table.Operations) {
 		t.Errorf("API.md has %d operation rows, want %d", n, len(table.Operations))

@@ -100,8 +100,8 @@ func writeIndex(table *Table, spec []byte, specPath, pkg string, idx indexFiles)
 		path   string
 		render func() ([]byte, error)
 	}{
-		{idx.Doc, func() ([]byte, error) { return RenderDoc(groups, pkg) }},
-		{idx.Markdown, func() ([]byte, error) { return RenderMarkdown(groups) }},
+		{idx.Doc, func() ([]byte, error) { return RenderDoc(table, groups, pkg) }},
+		{idx.Markdown, func() ([]byte, error) { return RenderMarkdown(table, groups) }},
 	} {
 		if out.path == "" {
 			continue
