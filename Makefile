@@ -14,10 +14,10 @@ generate:
 
 ## check-generated: fail when regenerating changes any committed file
 check-generated: generate
-	@status=$$(git status --porcelain --untracked-files=all -- api kelviq internal/bench/stockapi); \
+	@status=$$(git status --porcelain --untracked-files=all -- api kelviq internal/bench/stockapi API.md); \
 	if [ -n "$$status" ]; then \
 		echo "generated code is out of date; run 'make generate' and commit:"; \
-		echo "$$status"; git --no-pager diff --stat -- api kelviq internal/bench/stockapi; exit 1; \
+		echo "$$status"; git --no-pager diff --stat -- api kelviq internal/bench/stockapi API.md; exit 1; \
 	fi
 	@echo "generated code is up to date"
 

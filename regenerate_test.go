@@ -25,6 +25,8 @@ func TestEverySpecVersionGeneratesAndCompiles(t *testing.T) {
 	codegen := goOutput(t, root, "go", "tool", "-n", "oapi-codegen")
 	genops := filepath.Join(t.TempDir(), "genoperations")
 	goOutput(t, root, "go", "build", "-o", genops, "./internal/cmd/genoperations")
+	genacc := filepath.Join(t.TempDir(), "genaccessors")
+	goOutput(t, root, "go", "build", "-o", genacc, "./internal/cmd/genaccessors")
 
 	config, err := os.ReadFile(filepath.Join(root, "api", "oapi-codegen.yaml"))
 	if err != nil {
@@ -62,6 +64,7 @@ func TestEverySpecVersionGeneratesAndCompiles(t *testing.T) {
 			specPath := filepath.Join(root, spec)
 			goOutput(t, root, codegen, "-config", filepath.Join(dir, "oapi-codegen.yaml"), specPath)
 			goOutput(t, root, genops, "-spec", specPath, "-out", filepath.Join(dir, "api", "operations.gen.go"))
+			goOutput(t, root, genacc, "-dir", filepath.Join(dir, "api"))
 			cmd := exec.Command("go", "build", "./...")
 			cmd.Dir = dir
 			cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off")

@@ -33,5 +33,8 @@
 // Tests can run against package kelviqtest, a fake kelviq built from the
 // same spec.
 //
+// Every operation, with its credential, host, iterator and docs page, is
+// listed in API.md at the repository root and in the doc of package api.
+//
 // API reference: https://docs.kelviq.com/api-reference/introduction
 package kelviq

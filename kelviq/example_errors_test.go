@@ -105,7 +105,7 @@ func ExampleClient_ListCustomersIter() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		fmt.Println(*customer.CustomerID)
+		fmt.Println(customer.GetCustomerID())
 	}
 	// Output:
 	// server: page 1 of 2

@@ -50,8 +50,9 @@ func ExampleNewClient() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	for _, c := range res.JSON200.Results {
-		fmt.Println(*c.CustomerID, c.Email.GetOrEmpty())
+	// The accessors (GetX) are nil-safe: an absent field reads as "".
+	for _, c := range res.JSON200.GetResults() {
+		fmt.Println(c.GetCustomerID(), c.GetEmail())
 	}
 	// Output:
 	// server saw: bearer key
@@ -75,8 +76,9 @@ func ExampleWithPartnerKey() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	org := res.JSON200.Results[0]
-	fmt.Println(org.OrganizationSlug.GetOrEmpty(), org.PartnerExternalID.GetOrEmpty())
+	for _, org := range res.JSON200.GetResults() {
+		fmt.Println(org.GetOrganizationSlug(), org.GetPartnerExternalID())
+	}
 
 	// A server-key operation on this client fails before anything is sent.
 	_, err = client.ListCustomersWithResponse(context.Background(), nil)
@@ -149,8 +151,8 @@ func ExampleClient_UpdateCustomerWithResponse() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(res.JSON200.Name.GetOrEmpty(), res.JSON200.Email.IsNull())
+	fmt.Printf("name %q, email %q\n", res.JSON200.GetName(), res.JSON200.GetEmail())
 	// Output:
 	// PATCH /customers/cus_42/ {"email":null,"name":"Ada Lovelace"}
-	// Ada Lovelace true
+	// name "Ada Lovelace", email ""
 }

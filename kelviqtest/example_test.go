@@ -35,8 +35,8 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	for _, cust := range res.JSON200.Results {
-		fmt.Println(*cust.CustomerID, cust.Email.GetOrEmpty())
+	for _, cust := range res.JSON200.GetResults() {
+		fmt.Println(cust.GetCustomerID(), cust.GetEmail())
 	}
 	for _, r := range h.Requests() {
 		fmt.Println(r.Method, r.Path, r.OperationID, r.Status, r.Credentials)

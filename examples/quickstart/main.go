@@ -1,8 +1,9 @@
 // Quickstart walks through the main paths of kelviq-go and prints what
 // each call returns: provisioning a partner organization and looking it up
-// by its external id, listing customers with a page iterator, reading a
-// customer's entitlements, reporting usage, and creating a checkout
-// session.
+// by its external id, creating a customer and listing it back with a page
+// iterator, reading the customer's entitlements, reporting usage and
+// reading the entitlement back, and creating a checkout session. Responses
+// are read with the generated accessors (GetX), which are nil-safe.
 //
 //	go run ./examples/quickstart
 //
@@ -14,10 +15,12 @@
 // KELVIQ_EDGE_URL are honoured, so it can also call a running
 // cmd/kelviq-mock). It never calls production: the sandbox is chosen
 // explicitly, whatever KELVIQ_ENV says. Against the sandbox it creates
-// real sandbox objects (an organization, usage, a checkout session).
+// real sandbox objects (an organization, a customer, usage, a checkout
+// session).
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -30,7 +33,6 @@ import (
 	"github.com/kelviq/kelviq-go/api"
 	"github.com/kelviq/kelviq-go/kelviq"
 	"github.com/kelviq/kelviq-go/kelviqtest"
-	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
 func main() {
@@ -58,9 +60,10 @@ func run(ctx context.Context, out io.Writer) error {
 	}{
 		{"Provision a partner organization", q.provision},
 		{"Look it up by external id", q.lookup},
-		{"List customers with the page iterator", q.customers},
+		{"Create a customer", q.createCustomer},
+		{"List it back with the page iterator", q.listCustomers},
 		{"Read the customer's entitlements", q.entitlements},
-		{"Report usage", q.reportUsage},
+		{"Report usage and read the entitlement back", q.reportUsage},
 		{"Create a checkout session", q.checkout},
 	}
 	failed := 0
@@ -148,12 +151,6 @@ func (q *quickstart) say(format string, args ...any) {
 	fmt.Fprintf(q.out, "   "+format+"\n", args...)
 }
 
-// unexpected is the error for a call that succeeded with a status the
-// example does not handle.
-func unexpected(res interface{ StatusCode() int }) error {
-	return fmt.Errorf("unexpected status %d", res.StatusCode())
-}
-
 func (q *quickstart) provision(ctx context.Context) error {
 	if !q.partner {
 		q.say("skipped: set KELVIQ_PARTNER_KEY (kvqp_…) to provision organizations")
@@ -170,11 +167,8 @@ func (q *quickstart) provision(ctx context.Context) error {
 		return err
 	}
 	org := res.JSON201
-	if org == nil {
-		return unexpected(res)
-	}
-	q.say("organization %s (slug %s, external id %s)", uuidOrNone(org.OrganizationIdentifier), org.OrganizationSlug.GetOrEmpty(), org.PartnerExternalID.GetOrEmpty())
-	if org.ServerKey.GetOrEmpty() != "" {
+	q.say("organization %s (slug %s, external id %s)", org.GetOrganizationIdentifier(), org.GetOrganizationSlug(), org.GetPartnerExternalID())
+	if org.GetServerKey() != "" {
 		q.say("its server and client keys came back in the response (not printed)")
 	}
 	return nil
@@ -189,11 +183,22 @@ func (q *quickstart) lookup(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	org := res.JSON200
-	if org == nil {
-		return unexpected(res)
+	q.say("external id %s is organization %s (slug %s)", q.externalID, res.JSON200.GetOrganizationIdentifier(), res.JSON200.GetOrganizationSlug())
+	return nil
+}
+
+func (q *quickstart) createCustomer(ctx context.Context) error {
+	body := api.CreateCustomerJSONRequestBody{CustomerID: "quickstart-" + q.stamp}
+	body.Name.Set("Quickstart " + q.stamp)
+	body.Email.Set("customer+" + q.stamp + "@example.com")
+	res, err := q.c.CreateCustomerWithResponse(ctx, body)
+	if err != nil {
+		return err
 	}
-	q.say("external id %s is organization %s (slug %s)", q.externalID, uuidOrNone(org.OrganizationIdentifier), org.OrganizationSlug.GetOrEmpty())
+	c := res.JSON201
+	q.customerID = cmp.Or(c.GetCustomerID(), body.CustomerID)
+	q.say("sent   %-24s %-26s %s", body.CustomerID, body.Name.GetOrEmpty(), body.Email.GetOrEmpty())
+	q.say("stored %-24s %-26s %s", c.GetCustomerID(), c.GetName(), c.GetEmail())
 	return nil
 }
 
@@ -201,10 +206,10 @@ func (q *quickstart) lookup(ctx context.Context) error {
 // pages when the loop breaks.
 const maxShown = 5
 
-func (q *quickstart) customers(ctx context.Context) error {
-	size := 20
+func (q *quickstart) listCustomers(ctx context.Context) error {
+	search, size := q.customerID, 20
 	n := 0
-	for cust, err := range q.c.ListCustomersIter(ctx, &api.ListCustomersParams{PageSize: &size}) {
+	for cust, err := range q.c.ListCustomersIter(ctx, &api.ListCustomersParams{Search: &search, PageSize: &size}) {
 		if err != nil {
 			return err
 		}
@@ -213,28 +218,26 @@ func (q *quickstart) customers(ctx context.Context) error {
 			break
 		}
 		n++
-		id := deref(cust.CustomerID)
-		q.say("%-24s %-20s %s", id, cust.Name.GetOrEmpty(), cust.Email.GetOrEmpty())
-		if q.customerID == "" {
-			q.customerID = id
-		}
+		q.say("listed %-24s %-26s %s", cust.GetCustomerID(), cust.GetName(), cust.GetEmail())
 	}
-	if n > 0 {
-		return nil
+	if n == 0 {
+		q.say("no customer matches %q", search)
 	}
-
-	// An empty account: make a customer for the next steps.
-	id := "quickstart-" + q.stamp
-	res, err := q.c.CreateCustomerWithResponse(ctx, api.CreateCustomerJSONRequestBody{CustomerID: id})
-	if err != nil {
-		return err
-	}
-	if res.JSON201 == nil {
-		return unexpected(res)
-	}
-	q.customerID = deref(res.JSON201.CustomerID)
-	q.say("no customers yet: created customer %s", q.customerID)
 	return nil
+}
+
+// entitlement reads the customer's entitlements; with feature set, only
+// that feature's.
+func (q *quickstart) entitlement(ctx context.Context, feature string) (*api.CheckEntitlementsResponse, error) {
+	params := api.GetCustomerEntitlementsParams{CustomerID: q.customerID}
+	if feature != "" {
+		params.FeatureID = &feature
+	}
+	res, err := q.c.GetCustomerEntitlementsWithResponse(ctx, &params)
+	if err != nil {
+		return nil, err
+	}
+	return res.JSON200, nil
 }
 
 func (q *quickstart) entitlements(ctx context.Context) error {
@@ -242,28 +245,30 @@ func (q *quickstart) entitlements(ctx context.Context) error {
 		q.say("skipped: no customer")
 		return errSkipped
 	}
-	res, err := q.c.GetCustomerEntitlementsWithResponse(ctx, &api.GetCustomerEntitlementsParams{CustomerID: q.customerID})
+	ents, err := q.entitlement(ctx, "")
 	if err != nil {
 		return err
 	}
-	if res.JSON200 == nil {
-		return unexpected(res)
-	}
-	q.say("customer %s:", deref(res.JSON200.CustomerID))
-	if len(res.JSON200.Entitlements) == 0 {
+	q.say("customer %s:", ents.GetCustomerID())
+	if len(ents.GetEntitlements()) == 0 {
 		q.say("  no entitlements")
 	}
-	for _, e := range res.JSON200.Entitlements {
-		line := fmt.Sprintf("  %-22s %-6s access=%t", deref(e.FeatureID), deref(e.FeatureType), e.HasAccess != nil && *e.HasAccess)
-		if limit, err := e.UsageLimit.Get(); err == nil {
-			line += fmt.Sprintf(" usage %d of %d", e.CurrentUsage.GetOrEmpty(), limit)
-		}
-		q.say("%s", line)
-		if q.meterID == "" && deref(e.FeatureType) == "METER" {
-			q.meterID = deref(e.FeatureID)
+	for _, e := range ents.GetEntitlements() {
+		q.say("  %-22s %-6s access=%t%s", e.GetFeatureID(), e.GetFeatureType(), e.GetHasAccess(), usage(e))
+		if q.meterID == "" && e.GetFeatureType() == "METER" {
+			q.meterID = e.GetFeatureID()
 		}
 	}
 	return nil
+}
+
+// usage describes a metered entitlement's usage, "" without a limit.
+func usage(e api.EntitlementDetail) string {
+	limit, err := e.UsageLimit.Get()
+	if err != nil {
+		return "" // absent or null: no limit
+	}
+	return fmt.Sprintf(" usage %d of %d", e.GetCurrentUsage(), limit)
 }
 
 func (q *quickstart) reportUsage(ctx context.Context) error {
@@ -281,15 +286,16 @@ func (q *quickstart) reportUsage(ctx context.Context) error {
 		return err
 	}
 	u := res.JSON200
-	if u == nil {
-		return unexpected(res)
-	}
-	behaviour := ""
-	if u.Behaviour != nil {
-		behaviour = string(*u.Behaviour)
-	}
 	q.say("sent +1 %s for %s; recorded: %s %d %s for %s at %s", q.meterID, q.customerID,
-		behaviour, deref(u.Value), deref(u.FeatureID), deref(u.CustomerID), deref(u.Timestamp))
+		u.GetBehaviour(), u.GetValue(), u.GetFeatureID(), u.GetCustomerID(), u.GetTimestamp())
+
+	ents, err := q.entitlement(ctx, q.meterID)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents.GetEntitlements() {
+		q.say("read back: %s%s", e.GetFeatureID(), usage(e))
+	}
 	return nil
 }
 
@@ -299,7 +305,7 @@ func (q *quickstart) checkout(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		plan = deref(p.Identifier)
+		plan = p.GetIdentifier()
 		break
 	}
 	if plan == "" {
@@ -318,26 +324,7 @@ func (q *quickstart) checkout(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s := res.JSON201
-	if s == nil {
-		return unexpected(res)
-	}
-	q.say("plan %s, monthly, for %s: session %s", plan, q.customerID, deref(s.CheckoutSessionID))
-	q.say("pay at %s", deref(s.CheckoutURL))
+	q.say("plan %s, monthly, for %s: session %s", plan, q.customerID, res.JSON201.GetCheckoutSessionID())
+	q.say("pay at %s", res.JSON201.GetCheckoutURL())
 	return nil
-}
-
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
-}
-
-func uuidOrNone(u *openapi_types.UUID) string {
-	if u == nil {
-		return "(none)"
-	}
-	return u.String()
 }

@@ -34,21 +34,26 @@ var wantFakeOutput = []string{
 	`^2\. Look it up by external id$`,
 	`^   external id quickstart-\d{8}-\d{6} is organization 8e1d7b1a-6c4d-4e3a-9b2d-3f6e4c2b1ad0 \(slug acme-corp\)$`,
 	`^$`,
-	`^3\. List customers with the page iterator$`,
-	`^   unique-customer-id-123 +John Doe +new\.customer@example\.com$`,
+	`^3\. Create a customer$`,
+	`^   sent   quickstart-\d{8}-\d{6} +Quickstart \d{8}-\d{6} +customer\+\d{8}-\d{6}@example\.com$`,
+	`^   stored \S+ +.+ +\S+@\S+$`, // what the fake answers (not compared: it may not store)
 	`^$`,
-	`^4\. Read the customer's entitlements$`,
+	`^4\. List it back with the page iterator$`,
+	`^   (listed \S+ +.+ +\S+|no customer matches "\S+")$`,
+	`^$`,
+	`^5\. Read the customer's entitlements$`,
 	`^   customer cust_456:$`,
 	`^     advanced-analytics +METER +access=true usage 0 of 3$`,
 	`^$`,
-	`^5\. Report usage$`,
+	`^6\. Report usage and read the entitlement back$`,
 	`^   sent \+1 advanced-analytics for unique-customer-id-123; recorded: SET 150 seats for customer_001 at 2025-05-22 08:27:45\.430732$`,
+	`^   read back: advanced-analytics usage \d+ of \d+$`,
 	`^$`,
-	`^6\. Create a checkout session$`,
+	`^7\. Create a checkout session$`,
 	`^   plan pro-monthly, monthly, for unique-customer-id-123: session cs_eeCGdGayc5oTMdGNV5XocfRk6o87K0vlwwCuKeiE7BLU9$`,
 	`^   pay at https://kelviq\.com/checkout/cs_eeCGdGayc5oTMdGNV5XocfRk6o87K0vlwwCuKeiE7BLU9/$`,
 	`^$`,
-	`^Done: all 6 steps succeeded\.$`,
+	`^Done: all 7 steps succeeded\.$`,
 }
 
 func checkLines(t *testing.T, got string, want []string) {
@@ -109,7 +114,7 @@ func TestQuickstartFromEnv(t *testing.T) {
 		}
 		ops = append(ops, r.OperationID)
 	}
-	want := "provisionPartnerOrganization retrievePartnerOrganizationByExternalId listCustomers getCustomerEntitlements reportUsage listCatalogPlans createCheckoutSession"
+	want := "provisionPartnerOrganization retrievePartnerOrganizationByExternalId createCustomer listCustomers getCustomerEntitlements reportUsage getCustomerEntitlements listCatalogPlans createCheckoutSession"
 	if got := strings.Join(ops, " "); got != want {
 		t.Errorf("operations called:\n%s\nwant\n%s", got, want)
 	}
@@ -125,17 +130,17 @@ func TestQuickstartSkipsAndFailures(t *testing.T) {
 
 	var out bytes.Buffer
 	err := run(context.Background(), &out)
-	if err == nil || err.Error() != "1 of 6 steps failed" {
-		t.Fatalf("run: %v, want 1 of 6 steps failed", err)
+	if err == nil || err.Error() != "1 of 7 steps failed" {
+		t.Fatalf("run: %v, want 1 of 7 steps failed", err)
 	}
 	got := out.String()
 	for _, want := range []string{
 		"with KELVIQ_SANDBOX_SERVER_API_KEY from the environment.\n",
 		"1. Provision a partner organization\n   skipped: set KELVIQ_PARTNER_KEY",
 		"2. Look it up by external id\n   skipped: no organization was provisioned\n",
-		"5. Report usage\n   failed: ",
+		"6. Report usage and read the entitlement back\n   failed: ",
 		"Usage reporting is disabled.",
-		"6. Create a checkout session\n   plan pro-monthly",
+		"7. Create a checkout session\n   plan pro-monthly",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q:\n%s", want, got)

@@ -9,12 +9,16 @@
 // page-numbered list, and the statuses it declares as success. With
 // -iterators it also writes kelviq/pagination.gen.go: one iterator method on
 // kelviq.Client per page-numbered list, yielding the Go type of the list's
-// items. Nothing per operation is written by hand anywhere in
+// items. With -doc, -ids and -index it writes the operation index: the
+// package doc of api (api/doc.go), the Op<GoName> operationId constants
+// (api/operationids.gen.go) and API.md. Nothing per operation is written by
+// hand anywhere in
 // the project: when the spec changes, `go generate ./...` rewrites the table.
 //
 // Usage:
 //
-//	go run ./internal/cmd/genoperations -spec openapi.json -out api/operations.gen.go -iterators kelviq/pagination.gen.go
+//	go run ./internal/cmd/genoperations -spec openapi.json -out api/operations.gen.go -iterators kelviq/pagination.gen.go \
+//		-doc api/doc.go -ids api/operationids.gen.go -index API.md
 package main
 
 import (
@@ -30,15 +34,24 @@ func main() {
 	iters := flag.String("iterators", "", "also write the page iterators of package kelviq to this Go file")
 	itersPkg := flag.String("iterators-package", "kelviq", "the package name of the iterators file")
 	apiImport := flag.String("api-import", "github.com/kelviq/kelviq-go/api", "the import path of the package the table is written to")
+	var idx indexFiles
+	flag.StringVar(&idx.Doc, "doc", "", "also write the package doc (the operation index) to this Go file")
+	flag.StringVar(&idx.IDs, "ids", "", "also write the Op<GoName> operationId constants to this Go file")
+	flag.StringVar(&idx.Markdown, "index", "", "also write the operation index as Markdown to this file (API.md)")
 	flag.Parse()
 
-	if err := run(*specPath, *out, *pkg, *iters, *itersPkg, *apiImport); err != nil {
+	if err := run(*specPath, *out, *pkg, *iters, *itersPkg, *apiImport, idx); err != nil {
 		fmt.Fprintln(os.Stderr, "genoperations:", err)
 		os.Exit(1)
 	}
 }
 
-func run(specPath, out, pkg, iters, itersPkg, apiImport string) error {
+// indexFiles are the optional outputs of the operation index.
+type indexFiles struct {
+	Doc, IDs, Markdown string
+}
+
+func run(specPath, out, pkg, iters, itersPkg, apiImport string, idx indexFiles) error {
 	data, err := os.ReadFile(specPath)
 	if err != nil {
 		return err
@@ -60,5 +73,46 @@ func run(specPath, out, pkg, iters, itersPkg, apiImport string) error {
 			return err
 		}
 	}
+	if err := writeIndex(table, data, specPath, pkg, idx); err != nil {
+		return err
+	}
 	return os.WriteFile(out, src, 0o644)
+}
+
+func writeIndex(table *Table, spec []byte, specPath, pkg string, idx indexFiles) error {
+	if idx.IDs != "" {
+		src, err := RenderIDs(table, pkg)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(idx.IDs, src, 0o644); err != nil {
+			return err
+		}
+	}
+	if idx.Doc == "" && idx.Markdown == "" {
+		return nil
+	}
+	groups, err := Index(table, spec, specPath)
+	if err != nil {
+		return fmt.Errorf("operation index: %w", err)
+	}
+	for _, out := range []struct {
+		path   string
+		render func() ([]byte, error)
+	}{
+		{idx.Doc, func() ([]byte, error) { return RenderDoc(table, groups, pkg) }},
+		{idx.Markdown, func() ([]byte, error) { return RenderMarkdown(table, groups) }},
+	} {
+		if out.path == "" {
+			continue
+		}
+		src, err := out.render()
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(out.path, src, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
