@@ -28,7 +28,7 @@ var benchRequests = []struct {
 // BenchmarkHandler measures the fake itself (routing, credentials,
 // validation, answer), without the network, on all cores.
 func BenchmarkHandler(b *testing.B) {
-	h, err := NewHandler(WithoutRecording())
+	h, err := NewHandler(WithoutRecording(), WithStateless())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func BenchmarkHandler(b *testing.B) {
 // BenchmarkServer measures validated requests per second over loopback
 // HTTP, client and server on the same cores.
 func BenchmarkServer(b *testing.B) {
-	srv := NewServer(b, WithoutRecording())
+	srv := NewServer(b, WithoutRecording(), WithStateless())
 	tr := &http.Transport{MaxIdleConnsPerHost: 64}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}
@@ -120,7 +120,7 @@ func BenchmarkLoadSpec(b *testing.B) {
 
 // Concurrent requests are served correctly (run with -race).
 func TestConcurrentRequests(t *testing.T) {
-	srv := NewServer(t)
+	srv := NewServer(t, WithStateless())
 	const workers, each = 8, 25
 	errs := make(chan string, workers*each)
 	done := make(chan struct{})

@@ -13,11 +13,12 @@ import (
 	"github.com/kelviq/kelviq-go/kelviqtest"
 )
 
-// The fake answers every operation with the spec's example. In a test,
-// kelviqtest.NewServer(t) starts it and closes it when the test ends; this
-// example has no testing.T, so it serves NewHandler itself.
-func Example() {
-	h, err := kelviqtest.NewHandler()
+// With WithStateless the fake answers every operation with the spec's
+// example, whatever was sent before. In a test, kelviqtest.NewServer(t)
+// starts it and closes it when the test ends; this example has no
+// testing.T, so it serves NewHandler itself.
+func Example_stateless() {
+	h, err := kelviqtest.NewHandler(kelviqtest.WithStateless())
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -51,6 +52,7 @@ func Example() {
 // spec's documented 404.
 func Example_faults() {
 	h, err := kelviqtest.NewHandler(
+		kelviqtest.WithStateless(),
 		kelviqtest.WithFault("listOrders", kelviqtest.Fault{Status: 503, Times: 1}),
 		kelviqtest.WithResponse("retrieveSubscription", 404, nil),
 	)

@@ -17,6 +17,9 @@ import (
 	"github.com/kelviq/kelviq-go/kelviqtest"
 )
 
+// exampleSeed is the documented example seed.
+const exampleSeed = "../../kelviqtest/testdata/seed.json"
+
 // The partner key the tests send; it must never appear in a log.
 const secretPartnerKey = "kvqp_secret_do_not_log_4711"
 
@@ -119,7 +122,7 @@ func start(t *testing.T, args []string, stdout, stderr io.Writer) (base string, 
 // TestRun runs the command's logic in-process on a free loopback port.
 func TestRun(t *testing.T) {
 	var stdout, stderr syncBuffer
-	base, stop := start(t, []string{"-addr", "127.0.0.1:0"}, &stdout, &stderr)
+	base, stop := start(t, []string{"-addr", "127.0.0.1:0", "-stateless"}, &stdout, &stderr)
 	if first, _, _ := strings.Cut(stdout.String(), "\n"); !strings.HasSuffix(first, " at "+base) {
 		t.Errorf("first line %q does not end with the URL %s", first, base)
 	}
@@ -145,6 +148,15 @@ func TestFlags(t *testing.T) {
 		{"-server-key", "kvqp_not_a_server_key"},
 		{"-addr", "256.0.0.1:1"},
 		{"extra"},
+		{"-stateless", "-seed", exampleSeed},
+		{"-seed", "no-such-file.json"},
+		{"-fault", "listCustomers"},
+		{"-fault", "listCustomers=abc"},
+		{"-fault", "noSuchOperation=503"},
+		{"-fault", "listCustomers=503xx"},
+		{"-fault", "listCustomers=503,speed=2"},
+		{"-max-body", "0"},
+		{"-read-timeout", "0s"},
 	} {
 		if err := run(context.Background(), args, io.Discard, io.Discard, nil); err == nil {
 			t.Errorf("%v: no error", args)
@@ -154,7 +166,7 @@ func TestFlags(t *testing.T) {
 
 // TestExactKeys: -partner-key restricts the partner keys accepted.
 func TestExactKeys(t *testing.T) {
-	base, stop := start(t, []string{"-addr", "127.0.0.1:0", "-quiet", "-partner-key", secretPartnerKey}, io.Discard, io.Discard)
+	base, stop := start(t, []string{"-addr", "127.0.0.1:0", "-quiet", "-stateless", "-partner-key", secretPartnerKey}, io.Discard, io.Discard)
 	if status, body := get(t, base, "/partner/organizations/", kelviqtest.PartnerKey); status != 401 {
 		t.Errorf("another partner key: %d %s", status, body)
 	}
@@ -182,7 +194,7 @@ func TestBinary(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0")
+	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-seed", exampleSeed)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
