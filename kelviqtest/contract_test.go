@@ -105,8 +105,8 @@ func contractServer(t *testing.T, op *operation) (*Server, *sample) {
 	seed := map[string]any{
 		"customers": []any{map[string]any{"customerId": s.byID["updateCustomer"].sample.path["customerId"]}},
 		"entitlements": []any{map[string]any{
-			"customerId": s.byID["getCustomerEntitlements"].sample.query["customer_id"],
-			"featureId":  s.byID["getCustomerEntitlements"].sample.query["feature_id"],
+			"customerId":  s.byID["getCustomerEntitlements"].sample.query["customer_id"],
+			"featureId":   s.byID["getCustomerEntitlements"].sample.query["feature_id"],
 			"featureType": "METER", "hasAccess": true, "hardLimit": true, "usageLimit": 3, "currentUsage": 1,
 		}},
 	}

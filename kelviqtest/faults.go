@@ -13,24 +13,19 @@ type faultState struct {
 }
 
 // faultFor returns the fault that applies to one more request of op, if
-// any, and counts it. An operation's own fault wins over AnyOperation's.
+// any, and counts it. An operation's own fault wins over AnyOperation's;
+// once it is used up, AnyOperation's applies.
 func (h *Handler) faultFor(op *operation) (Fault, bool) {
 	h.faultMu.Lock()
 	defer h.faultMu.Unlock()
-	f := h.faults[op]
-	if f == nil {
-		f = h.anyFault
-	}
-	if f == nil {
-		return Fault{}, false
-	}
-	if f.Times > 0 {
-		if f.used >= f.Times {
-			return Fault{}, false
+	for _, f := range []*faultState{h.faults[op], h.anyFault} {
+		if f == nil || (f.Times > 0 && f.used >= f.Times) {
+			continue
 		}
 		f.used++
+		return f.Fault, true
 	}
-	return f.Fault, true
+	return Fault{}, false
 }
 
 // SetFault injects a fault into the operation with the given operationId

@@ -22,7 +22,8 @@ const (
 )
 
 // AnyOperation, given as the operation ID of WithFault, makes the fault
-// apply to every operation that has no fault of its own.
+// apply to every operation that has no fault of its own (or whose own is
+// used up).
 const AnyOperation = "*"
 
 // partnerKeyPrefix starts every kelviq partner key.

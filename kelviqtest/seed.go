@@ -1,8 +1,8 @@
 package kelviqtest
 
 import (
-	_ "embed"
 	"bytes"
+	_ "embed"
 	"encoding/json"
 	"fmt"
 	"slices"
