@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -180,5 +181,40 @@ func TestBodyLimit(t *testing.T) {
 	}
 	if _, err := NewHandler(WithMaxBodyBytes(0)); err == nil {
 		t.Error("WithMaxBodyBytes(0): no error")
+	}
+}
+
+// When the memory budget for bodies is spent (by slow uploads), a body
+// that needs more than the free part waits, then is answered 503; small
+// bodies are not held up, and the budget comes back after each request.
+func TestBodyBudget(t *testing.T) {
+	h, err := NewHandler()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.budgetWait = 20 * time.Millisecond
+	post := func(n int) int {
+		body := `{"customerId":"` + strings.Repeat("x", n) + `"}`
+		req := httptest.NewRequest("POST", "/customers/", io.MultiReader(strings.NewReader(body)))
+		req.Header.Set("Authorization", "Bearer "+ServerKey)
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	if got := post(200 << 10); got != 400 && got != 201 {
+		t.Fatalf("a 200 KiB body with the budget free: %d", got)
+	}
+	if n := len(h.budget); n != 0 {
+		t.Fatalf("%d units of budget still held after the request", n)
+	}
+	for range cap(h.budget) {
+		h.budget <- struct{}{} // spent by others
+	}
+	if got := post(200 << 10); got != 503 {
+		t.Errorf("a 200 KiB body with the budget spent: %d, want 503", got)
+	}
+	if got := post(10); got != 201 {
+		t.Errorf("a small body with the budget spent: %d, want 201", got)
 	}
 }

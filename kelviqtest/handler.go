@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -36,15 +35,17 @@ import (
 // invalid field, as {"error": …, "<field>": ["…"]} (or in the shape of the
 // operation's documented 400 response).
 type Handler struct {
-	spec      *spec
-	validate  *openapi3filter.Options
-	serverKey map[string]bool // nil: any well-formed key
-	partner   map[string]bool // nil: any well-formed key
-	responses map[*operation]func(*http.Request) Response
-	observers []func(Request)
-	record    bool
-	maxBody   int64
-	state     *store // nil: stateless
+	spec       *spec
+	validate   *openapi3filter.Options
+	serverKey  map[string]bool // nil: any well-formed key
+	partner    map[string]bool // nil: any well-formed key
+	responses  map[*operation]func(*http.Request) Response
+	observers  []func(Request)
+	record     bool
+	maxBody    int64
+	budget     chan struct{} // units of body memory in use, see readBody
+	budgetWait time.Duration
+	state      *store // nil: stateless
 
 	faultMu  sync.Mutex
 	faults   map[*operation]*faultState
@@ -115,13 +116,15 @@ func NewHandler(opts ...Option) (*Handler, error) {
 			SkipSettingDefaults:     true,
 			SchemaValidationOptions: s.formats,
 		},
-		serverKey: cfg.serverKeys,
-		partner:   cfg.partnerKeys,
-		responses: map[*operation]func(*http.Request) Response{},
-		faults:    map[*operation]*faultState{},
-		observers: cfg.observers,
-		record:    !cfg.noRecording,
-		maxBody:   cmp.Or(cfg.maxBody, DefaultMaxBodyBytes),
+		serverKey:  cfg.serverKeys,
+		partner:    cfg.partnerKeys,
+		responses:  map[*operation]func(*http.Request) Response{},
+		faults:     map[*operation]*faultState{},
+		observers:  cfg.observers,
+		record:     !cfg.noRecording,
+		maxBody:    cmp.Or(cfg.maxBody, DefaultMaxBodyBytes),
+		budget:     make(chan struct{}, bodyBudget/bodyUnit),
+		budgetWait: budgetWait,
 	}
 	if cfg.stateless && cfg.seed != nil {
 		return nil, errors.New("kelviqtest: WithSeed and WithStateless exclude each other: a seed is state")
@@ -208,42 +211,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	if r.Body != nil && r.Body != http.NoBody {
 		var problem string
-		body, problem = h.readBody(rw, r)
+		var release func()
+		body, release, problem = h.readBody(rw, r)
+		defer release()
 		if problem != "" {
 			rec.Problem = problem
 			return
 		}
 	}
 	h.serve(rw, r, body, &rec)
-}
-
-// readBody reads the request body, at most h.maxBody bytes. A body
-// declared or found larger is answered 413, without reading the rest:
-// net/http then closes the connection. It returns why it answered, "" when
-// it did not.
-func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, string) {
-	defer r.Body.Close()
-	tooLarge := func() string {
-		problem := fmt.Sprintf("the request body is larger than %d bytes", h.maxBody)
-		w.Header().Set("Connection", "close")
-		writeJSON(w, http.StatusRequestEntityTooLarge, nil, map[string]any{"detail": "Request body too large: the limit is " + strconv.FormatInt(h.maxBody, 10) + " bytes."})
-		return problem
-	}
-	if r.ContentLength > h.maxBody {
-		return nil, tooLarge()
-	}
-	buf := bytes.NewBuffer(make([]byte, 0, max(0, min(r.ContentLength, h.maxBody))+1))
-	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, h.maxBody))
-	var mbe *http.MaxBytesError
-	switch {
-	case errors.As(err, &mbe):
-		return nil, tooLarge()
-	case err != nil:
-		problem := "reading the request body: " + err.Error()
-		writeJSON(w, http.StatusBadRequest, nil, map[string]any{"detail": problem})
-		return nil, problem
-	}
-	return buf.Bytes(), ""
 }
 
 // finish records the request and tells the observers.

@@ -1,14 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -178,58 +174,24 @@ func TestExactKeys(t *testing.T) {
 	}
 }
 
-// TestBinary builds kelviq-mock, starts it on a free loopback port, does
-// the two requests, and stops it with SIGTERM: it must exit 0.
+// TestBinary starts the built kelviq-mock with the example seed, does the
+// partner requests, and stops it with SIGTERM: it must exit 0.
 func TestBinary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command")
-	}
-	bin := filepath.Join(t.TempDir(), "kelviq-mock")
-	build := exec.Command(gobin, "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	p := startBinary(t, "-seed", exampleSeed)
+	checkPartnerRequests(t, p.base)
 
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-seed", exampleSeed)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	var stderr syncBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	rest, _ := io.ReadAll(p.stdout)
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("after SIGTERM: %v\nstderr:\n%s", err, p.stderr.String())
 	}
-	defer cmd.Process.Kill() // if the test fails before SIGTERM
-	out := bufio.NewReader(stdout)
-	first, err := out.ReadString('\n')
-	if err != nil {
-		t.Fatalf("reading the first line: %v\n%s", err, stderr.String())
-	}
-	i := strings.Index(first, " at http://")
-	if i < 0 {
-		t.Fatalf("first line %q has no URL", first)
-	}
-	base := strings.TrimSpace(first[i+len(" at "):])
-	checkPartnerRequests(t, base)
-
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	rest, _ := io.ReadAll(out)
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("after SIGTERM: %v\nstderr:\n%s", err, stderr.String())
-	}
-	if !strings.HasSuffix(string(rest), "kelviq-mock: stopped\n") {
+	if !strings.Contains(string(rest), "kelviq-mock: stateful, starting from "+exampleSeed+"\n") || !strings.HasSuffix(string(rest), "kelviq-mock: stopped\n") {
 		t.Errorf("stdout after the first line:\n%s", rest)
 	}
-	checkLog(t, stderr.String())
-	if cmd.ProcessState.ExitCode() != 0 {
-		t.Errorf("exit code %d", cmd.ProcessState.ExitCode())
+	checkLog(t, p.stderr.String())
+	if p.cmd.ProcessState.ExitCode() != 0 {
+		t.Errorf("exit code %d", p.cmd.ProcessState.ExitCode())
 	}
-	_ = os.Remove(bin)
 }
