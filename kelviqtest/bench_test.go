@@ -1,9 +1,11 @@
 package kelviqtest
 
 import (
+	"bytes"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -161,4 +163,87 @@ func TestConcurrentRequests(t *testing.T) {
 	if n := len(srv.Requests()); n != workers*each {
 		t.Errorf("%d requests recorded, want %d", n, workers*each)
 	}
+}
+
+// statefulRequests are a mix over the stateful operations, every one
+// validated and answered from the store; {n} is a number unique to the
+// request, so creates never collide.
+var statefulRequests = []struct {
+	method, path, body string
+	header             http.Header
+}{
+	{"POST", "/customers/", `{"customerId":"bench_{n}","email":"b{n}@example.com","name":"Bench {n}"}`, bearer(ServerKey)},
+	{"GET", "/customers/?page=1&page_size=20", "", bearer(ServerKey)},
+	{"PATCH", "/customers/cust_acme/", `{"name":"Acme {n}"}`, bearer(ServerKey)},
+	{"POST", "/report/usage/", `{"value":1,"customerId":"cust_acme","featureId":"seats","behaviour":"DELTA"}`, bearer(ServerKey)},
+	{"GET", "/entitlements/?customer_id=cust_acme&feature_id=seats", "", bearer(ServerKey)},
+	{"POST", "/partner/organizations/", `{"externalId":"bench-{n}","email":"owner{n}@example.com","businessName":"Bench {n}"}`, partner(PartnerKey)},
+	{"GET", "/partner/organizations/by-external-id/acme-corp/", "", partner(PartnerKey)},
+	{"POST", "/checkout/", `{"planIdentifier":"plan-pro","successUrl":"https://example.com/ok","chargePeriod":"MONTHLY","customerId":"cust_acme"}`, bearer(ServerKey)},
+}
+
+// statefulRequest builds the i-th request of the stateful mix for base.
+func statefulRequest(base string, i int64) *http.Request {
+	br := statefulRequests[int(i)%len(statefulRequests)]
+	var body io.Reader
+	if br.body != "" {
+		body = strings.NewReader(strings.ReplaceAll(br.body, "{n}", strconv.FormatInt(i, 10)))
+	}
+	req, _ := http.NewRequest(br.method, base+br.path, body)
+	for k, v := range br.header {
+		req.Header[k] = v
+	}
+	if br.body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return req
+}
+
+// BenchmarkHandlerStateful measures the stateful fake itself (routing,
+// credentials, validation, store), without the network, on all cores.
+func BenchmarkHandlerStateful(b *testing.B) {
+	h, err := NewHandler(WithoutRecording(), WithSeed(bytes.NewReader(ExampleSeed)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var n atomic.Int64
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req := statefulRequest("http://kelviqtest.invalid", n.Add(1))
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code >= 300 {
+				b.Fatalf("%s %s: %d %s", req.Method, req.URL.Path, rec.Code, rec.Body)
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+}
+
+// BenchmarkServerStateful measures validated requests per second of the
+// stateful fake over loopback HTTP, client and server on the same cores.
+func BenchmarkServerStateful(b *testing.B) {
+	srv := NewServer(b, WithoutRecording(), WithSeed(bytes.NewReader(ExampleSeed)))
+	tr := &http.Transport{MaxIdleConnsPerHost: 64}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	var n atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(4)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req := statefulRequest(srv.URL, n.Add(1))
+			res, err := client.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			if res.StatusCode >= 300 {
+				b.Fatalf("%s %s: %d", req.Method, req.URL.Path, res.StatusCode)
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
 }

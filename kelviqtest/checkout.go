@@ -111,7 +111,7 @@ func (st *store) listSessions(c *call) reply {
 		items = append(items, s)
 	}
 	st.mu.Unlock()
-	return page(c, items)
+	return pageOf(c, items)
 }
 
 // listSessionEvents answers the one event of a stored session: its
@@ -135,5 +135,5 @@ func (st *store) listSessionEvents(c *call) reply {
 		"timestamp": s["createdOn"],
 		"metadata":  map[string]any{"sessionId": s["id"]},
 	}
-	return page(c, []any{event})
+	return pageOf(c, []any{event})
 }

@@ -47,12 +47,8 @@ func (st *store) provisionOrg(c *call) reply {
 }
 
 func (st *store) slugTaken(s string) bool {
-	for _, o := range st.orgs {
-		if o["organizationSlug"] == s {
-			return true
-		}
-	}
-	return false
+	_, taken := st.slugs[s]
+	return taken
 }
 
 // slug is a URL-safe lower-case form of s.

@@ -29,6 +29,7 @@ type store struct {
 	orgs        []map[string]any
 	orgByID     map[string]int  // lower-case organizationIdentifier → index
 	orgByExt    map[string]int  // partnerExternalId → index
+	slugs       map[string]bool // organizationSlugs in use
 	ownerEmails map[string]bool // of provisioned organizations
 
 	features     map[string][]string // customerId → featureIds, in seed order
@@ -69,6 +70,7 @@ func (st *store) reset() {
 	st.seq = 0
 	st.customers, st.customer = nil, map[string]int{}
 	st.orgs, st.orgByID, st.orgByExt, st.ownerEmails = nil, map[string]int{}, map[string]int{}, map[string]bool{}
+	st.slugs = map[string]bool{}
 	st.features, st.entitlements, st.usage = map[string][]string{}, map[entKey]map[string]any{}, map[entKey]int64{}
 	st.sessions, st.session = nil, map[string]int{}
 	if st.seed == nil {
@@ -106,6 +108,9 @@ func (st *store) addOrg(o map[string]any) {
 	}
 	if ext, ok := o["partnerExternalId"].(string); ok {
 		st.orgByExt[ext] = i
+	}
+	if slug, ok := o["organizationSlug"].(string); ok {
+		st.slugs[slug] = true
 	}
 }
 
@@ -192,14 +197,15 @@ var statefulOps = map[string]func(*store, *call) reply{
 // defaultPageSize is kelviq's page size when page_size is not sent.
 const defaultPageSize = 10
 
-// page is one page of items in kelviq's list shape {count, next,
+// page is one page of n items in kelviq's list shape {count, next,
 // previous, results}, with next and previous linking to the same URL with
-// another page, as Django REST framework writes them. A page past the end
-// is 404 "Invalid page." (as there), except the first page of nothing.
-func page(c *call, items []any) reply {
-	n, size := 1, defaultPageSize
+// another page, as Django REST framework writes them; slice returns the
+// items from start to end. A page past the end is 404 "Invalid page." (as
+// there), except the first page of nothing.
+func page(c *call, n int, slice func(start, end int) []any) reply {
+	num, size := 1, defaultPageSize
 	if v := c.query.Get("page"); v != "" {
-		n, _ = strconv.Atoi(v) // validated as an integer against the spec
+		num, _ = strconv.Atoi(v) // validated as an integer against the spec
 	}
 	if v := c.query.Get("page_size"); v != "" {
 		size, _ = strconv.Atoi(v)
@@ -207,23 +213,28 @@ func page(c *call, items []any) reply {
 	if size < 1 {
 		size = defaultPageSize
 	}
-	pages := max(1, (len(items)+size-1)/size)
-	if n < 1 || n > pages {
+	pages := max(1, (n+size-1)/size)
+	if num < 1 || num > pages {
 		return reply{http.StatusNotFound, map[string]any{"detail": "Invalid page."}}
 	}
-	start := (n - 1) * size
-	results := items[start:min(start+size, len(items))]
+	start := (num - 1) * size
+	results := slice(start, min(start+size, n))
 	if results == nil {
 		results = []any{}
 	}
 	var next, prev any
-	if n < pages {
-		next = pageLink(c, n+1)
+	if num < pages {
+		next = pageLink(c, num+1)
 	}
-	if n > 1 {
-		prev = pageLink(c, n-1)
+	if num > 1 {
+		prev = pageLink(c, num-1)
 	}
-	return reply{http.StatusOK, map[string]any{"count": len(items), "next": next, "previous": prev, "results": results}}
+	return reply{http.StatusOK, map[string]any{"count": n, "next": next, "previous": prev, "results": results}}
+}
+
+// pageOf pages through a list built in full.
+func pageOf(c *call, items []any) reply {
+	return page(c, len(items), func(start, end int) []any { return items[start:end] })
 }
 
 // pageLink is the request's URL with page set to n (left out for the first
