@@ -65,7 +65,7 @@ func TestSetFaultAtRunTime(t *testing.T) {
 		f    Fault
 		want string
 	}{
-		{"ListCustomers", Fault{Status: 503}, `the spec has no operation "ListCustomers"`},
+		{"ListCustomers", Fault{Status: 503}, `the spec has no operation "ListCustomers"; did you mean "listCustomers"?`},
 		{"listCustomers", Fault{Status: 42}, "status 42 is not an HTTP status"},
 		{"listCustomers", Fault{RetryAfter: -time.Second}, "negative"},
 	} {

@@ -165,6 +165,11 @@ func (s *spec) operation(id, option string) (*operation, error) {
 	if op := s.byID[id]; op != nil {
 		return op, nil
 	}
+	for _, op := range s.ops {
+		if strings.EqualFold(op.id, id) {
+			return nil, fmt.Errorf("kelviqtest: %s: the spec has no operation %q; did you mean %q? (operation IDs are spelled as the spec's operationId)", option, id, op.id)
+		}
+	}
 	return nil, fmt.Errorf("kelviqtest: %s: the spec has no operation %q (operation IDs are the spec's operationId, e.g. %q)", option, id, s.ops[0].id)
 }
 
