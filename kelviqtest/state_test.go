@@ -396,3 +396,41 @@ func TestReset(t *testing.T) {
 		t.Errorf("id after Reset: %v", again["id"])
 	}
 }
+
+// Concurrent creates and DELTA reports lose nothing and double nothing
+// (run with -race).
+func TestStateUnderConcurrency(t *testing.T) {
+	srv := NewServer(t, WithSeed(bytes.NewReader(ExampleSeed)), WithoutRecording())
+	const workers, each = 8, 20
+	errs := make(chan string, workers*each*2)
+	done := make(chan struct{})
+	for w := range workers {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := range each {
+				for _, rq := range []struct{ path, body string }{
+					{"/customers/", fmt.Sprintf(`{"customerId":"c_%d_%d"}`, w, i)},
+					{"/report/usage/", `{"value":2,"customerId":"cust_acme","featureId":"api-calls","behaviour":"DELTA"}`},
+				} {
+					res, body := do(t, srv, "POST", rq.path, rq.body, bearer(ServerKey))
+					if res.StatusCode >= 300 {
+						errs <- fmt.Sprintf("%s: %d %s", rq.path, res.StatusCode, body)
+					}
+				}
+			}
+		}()
+	}
+	for range workers {
+		<-done
+	}
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	if body := mustSend(t, srv, 200, "GET", "/customers/?page_size=1", nil); body["count"] != float64(3+workers*each) {
+		t.Errorf("customers: %v, want %d", body["count"], 3+workers*each)
+	}
+	if e := entitlementOf(t, srv, "cust_acme", "api-calls"); e["currentUsage"] != float64(2*workers*each) {
+		t.Errorf("usage %v, want %d", e["currentUsage"], 2*workers*each)
+	}
+}
