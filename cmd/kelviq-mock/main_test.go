@@ -140,22 +140,28 @@ func TestFlags(t *testing.T) {
 	if !strings.Contains(stdout.String(), `getCustomerEntitlements 200: example "allFeaturesExample" does not validate`) {
 		t.Errorf("-defects:\n%s", stdout.String())
 	}
-	for _, args := range [][]string{
-		{"-server-key", "kvqp_not_a_server_key"},
-		{"-addr", "256.0.0.1:1"},
-		{"extra"},
-		{"-stateless", "-seed", exampleSeed},
-		{"-seed", "no-such-file.json"},
-		{"-fault", "listCustomers"},
-		{"-fault", "listCustomers=abc"},
-		{"-fault", "noSuchOperation=503"},
-		{"-fault", "listCustomers=503xx"},
-		{"-fault", "listCustomers=503,speed=2"},
-		{"-max-body", "0"},
-		{"-read-timeout", "0s"},
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-server-key", "kvqp_not_a_server_key"}, "WithServerKeys"},
+		{[]string{"-addr", "256.0.0.1:1"}, "256.0.0.1"},
+		{[]string{"extra"}, `unexpected argument "extra"`},
+		{[]string{"-stateless", "-seed", exampleSeed}, "-seed and -stateless exclude each other"},
+		{[]string{"-seed", "no-such-file.json"}, "-seed: open no-such-file.json"},
+		{[]string{"-seed", "testdata/bad-seed.json"}, `unknown top-level key "products"`},
+		{[]string{"-fault", "listCustomers"}, "want operation=STATUS"},
+		{[]string{"-fault", "listCustomers=abc"}, `"abc" is neither a status`},
+		{[]string{"-fault", "noSuchOperation=503"}, `the spec has no operation "noSuchOperation"`},
+		{[]string{"-fault", "ListCustomers=503"}, `did you mean "listCustomers"`},
+		{[]string{"-fault", "listCustomers=503xx"}, "not a positive number"},
+		{[]string{"-fault", "listCustomers=503,speed=2"}, `unknown setting "speed"`},
+		{[]string{"-max-body", "0"}, "must be positive"},
+		{[]string{"-read-timeout", "0s"}, "-read-timeout and -idle-timeout must be positive"},
 	} {
-		if err := run(context.Background(), args, io.Discard, io.Discard, nil); err == nil {
-			t.Errorf("%v: no error", args)
+		err := run(context.Background(), tc.args, io.Discard, io.Discard, nil)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want an error containing %q", tc.args, err, tc.want)
 		}
 	}
 }
