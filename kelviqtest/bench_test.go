@@ -28,10 +28,44 @@ var benchRequests = []struct {
 	{"POST", "/partner/organizations/", `{"externalId":"acme","email":"owner@acme.example.com"}`, partner(PartnerKey)},
 }
 
+// statelessRequest builds the i-th request of the stateless mix for base.
+func statelessRequest(base string, i int64) *http.Request {
+	br := benchRequests[int(i)%len(benchRequests)]
+	return newRequest(base, br.method, br.path, br.body, br.header)
+}
+
+// newRequest is a request with the header's credential, and a JSON body
+// when body is not "".
+func newRequest(base, method, path, body string, header http.Header) *http.Request {
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, _ := http.NewRequest(method, base+path, r)
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return req
+}
+
 // BenchmarkHandler measures the fake itself (routing, credentials,
 // validation, answer), without the network, on all cores.
 func BenchmarkHandler(b *testing.B) {
-	h, err := NewHandler(WithoutRecording(), WithStateless())
+	benchHandler(b, statelessRequest, WithStateless())
+}
+
+// BenchmarkServer measures validated requests per second over loopback
+// HTTP, client and server on the same cores.
+func BenchmarkServer(b *testing.B) {
+	benchLoopback(b, statelessRequest, WithStateless())
+}
+
+// benchHandler serves requests to a Handler directly, in parallel.
+func benchHandler(b *testing.B, request func(base string, i int64) *http.Request, opts ...Option) {
+	h, err := NewHandler(append([]Option{WithoutRecording()}, opts...)...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -39,32 +73,21 @@ func BenchmarkHandler(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			br := benchRequests[int(n.Add(1))%len(benchRequests)]
-			var body io.Reader
-			if br.body != "" {
-				body = strings.NewReader(br.body)
-			}
-			req := httptest.NewRequest(br.method, br.path, body)
-			for k, v := range br.header {
-				req.Header[k] = v
-			}
-			if br.body != "" {
-				req.Header.Set("Content-Type", "application/json")
-			}
+			req := request("http://kelviqtest.invalid", n.Add(1))
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, req)
 			if rec.Code >= 300 {
-				b.Fatalf("%s %s: %d %s", br.method, br.path, rec.Code, rec.Body)
+				b.Fatalf("%s %s: %d %s", req.Method, req.URL.Path, rec.Code, rec.Body)
 			}
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
 }
 
-// BenchmarkServer measures validated requests per second over loopback
-// HTTP, client and server on the same cores.
-func BenchmarkServer(b *testing.B) {
-	srv := NewServer(b, WithoutRecording(), WithStateless())
+// benchLoopback sends requests to a Server over loopback HTTP, in
+// parallel, and reports req/s and req/cpu-s.
+func benchLoopback(b *testing.B, request func(base string, i int64) *http.Request, opts ...Option) {
+	srv := NewServer(b, append([]Option{WithoutRecording()}, opts...)...)
 	tr := &http.Transport{MaxIdleConnsPerHost: 64}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}
@@ -74,18 +97,7 @@ func BenchmarkServer(b *testing.B) {
 	b.SetParallelism(4)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			br := benchRequests[int(n.Add(1))%len(benchRequests)]
-			var body io.Reader
-			if br.body != "" {
-				body = strings.NewReader(br.body)
-			}
-			req, _ := http.NewRequest(br.method, srv.URL+br.path, body)
-			for k, v := range br.header {
-				req.Header[k] = v
-			}
-			if br.body != "" {
-				req.Header.Set("Content-Type", "application/json")
-			}
+			req := request(srv.URL, n.Add(1))
 			res, err := client.Do(req)
 			if err != nil {
 				b.Fatal(err)
@@ -93,7 +105,7 @@ func BenchmarkServer(b *testing.B) {
 			io.Copy(io.Discard, res.Body)
 			res.Body.Close()
 			if res.StatusCode >= 300 {
-				b.Fatalf("%s %s: %d", br.method, br.path, res.StatusCode)
+				b.Fatalf("%s %s: %d", req.Method, req.URL.Path, res.StatusCode)
 			}
 		}
 	})
@@ -188,69 +200,19 @@ var statefulRequests = []struct {
 // statefulRequest builds the i-th request of the stateful mix for base.
 func statefulRequest(base string, i int64) *http.Request {
 	br := statefulRequests[int(i)%len(statefulRequests)]
-	var body io.Reader
-	if br.body != "" {
-		body = strings.NewReader(strings.ReplaceAll(br.body, "{n}", strconv.FormatInt(i, 10)))
-	}
-	req, _ := http.NewRequest(br.method, base+br.path, body)
-	for k, v := range br.header {
-		req.Header[k] = v
-	}
-	if br.body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	return req
+	return newRequest(base, br.method, br.path, strings.ReplaceAll(br.body, "{n}", strconv.FormatInt(i, 10)), br.header)
 }
 
 // BenchmarkHandlerStateful measures the stateful fake itself (routing,
 // credentials, validation, store), without the network, on all cores.
 func BenchmarkHandlerStateful(b *testing.B) {
-	h, err := NewHandler(WithoutRecording(), WithSeed(bytes.NewReader(ExampleSeed)))
-	if err != nil {
-		b.Fatal(err)
-	}
-	var n atomic.Int64
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			req := statefulRequest("http://kelviqtest.invalid", n.Add(1))
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, req)
-			if rec.Code >= 300 {
-				b.Fatalf("%s %s: %d %s", req.Method, req.URL.Path, rec.Code, rec.Body)
-			}
-		}
-	})
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+	benchHandler(b, statefulRequest, WithSeed(bytes.NewReader(ExampleSeed)))
 }
 
 // BenchmarkServerStateful measures validated requests per second of the
 // stateful fake over loopback HTTP, client and server on the same cores.
 func BenchmarkServerStateful(b *testing.B) {
-	srv := NewServer(b, WithoutRecording(), WithSeed(bytes.NewReader(ExampleSeed)))
-	tr := &http.Transport{MaxIdleConnsPerHost: 64}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr}
-	var n atomic.Int64
-	cpu0 := cpuTime()
-	b.ReportAllocs()
-	b.SetParallelism(4)
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			req := statefulRequest(srv.URL, n.Add(1))
-			res, err := client.Do(req)
-			if err != nil {
-				b.Fatal(err)
-			}
-			io.Copy(io.Discard, res.Body)
-			res.Body.Close()
-			if res.StatusCode >= 300 {
-				b.Fatalf("%s %s: %d", req.Method, req.URL.Path, res.StatusCode)
-			}
-		}
-	})
-	reportCPU(b, cpu0)
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+	benchLoopback(b, statefulRequest, WithSeed(bytes.NewReader(ExampleSeed)))
 }
 
 // reportCPU reports requests per CPU-second used by the whole process

@@ -81,13 +81,7 @@ func checkoutURL(r *http.Request, id string) string {
 }
 
 func (st *store) retrieveSession(c *call) reply {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	i, ok := st.session[c.params["session_id"]]
-	if !ok {
-		return notFound("Checkout session")
-	}
-	return reply{http.StatusOK, st.sessions[i]}
+	return st.get(st.session, &st.sessions, c.params["session_id"], "Checkout session")
 }
 
 // listSessions pages through the sessions, oldest first, filtered by

@@ -84,21 +84,9 @@ func (st *store) listOrgs(c *call) reply {
 }
 
 func (st *store) retrieveOrg(c *call) reply {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	i, ok := st.orgByID[strings.ToLower(c.params["identifier"])]
-	if !ok {
-		return notFound("Organization")
-	}
-	return reply{http.StatusOK, st.orgs[i]}
+	return st.get(st.orgByID, &st.orgs, strings.ToLower(c.params["identifier"]), "Organization")
 }
 
 func (st *store) retrieveOrgByExternalID(c *call) reply {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	i, ok := st.orgByExt[c.params["externalId"]]
-	if !ok {
-		return notFound("Organization")
-	}
-	return reply{http.StatusOK, st.orgs[i]}
+	return st.get(st.orgByExt, &st.orgs, c.params["externalId"], "Organization")
 }

@@ -151,6 +151,18 @@ func withoutKey(m map[string]any, k string) map[string]any {
 	return out
 }
 
+// get answers the object stored under key in list (through its index),
+// or 404 naming what was not found. list is a pointer: read under the lock.
+func (st *store) get(index map[string]int, list *[]map[string]any, key, what string) reply {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	i, ok := index[key]
+	if !ok {
+		return notFound(what)
+	}
+	return reply{http.StatusOK, (*list)[i]}
+}
+
 // call is one validated request to a stateful operation.
 type call struct {
 	r      *http.Request
