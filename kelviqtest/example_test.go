@@ -1,23 +1,77 @@
 package kelviqtest_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 
 	"github.com/kelviq/kelviq-go/api"
 	"github.com/kelviq/kelviq-go/kelviq"
 	"github.com/kelviq/kelviq-go/kelviqtest"
 )
 
-// The fake answers every operation with the spec's example. In a test,
-// kelviqtest.NewServer(t) starts it and closes it when the test ends; this
-// example has no testing.T, so it serves NewHandler itself.
+// The fake remembers: a customer created is listed, usage reported shows
+// in the entitlements, and a METER with a hard limit loses access once
+// its usage reaches the limit. The seed is the documented ExampleSeed. In
+// a test, kelviqtest.NewServer(t, …) starts the fake and closes it when
+// the test ends; this example has no testing.T, so it serves NewHandler
+// itself.
 func Example() {
-	h, err := kelviqtest.NewHandler()
+	h, err := kelviqtest.NewHandler(kelviqtest.WithSeed(bytes.NewReader(kelviqtest.ExampleSeed)))
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	c, err := kelviq.NewClient(kelviq.WithBaseURL(srv.URL), kelviq.WithServerKey(kelviqtest.ServerKey))
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+
+	if _, err := c.CreateCustomerWithResponse(ctx, api.CreateCustomerJSONRequestBody{CustomerID: "cust_new"}); err != nil {
+		log.Fatal(err)
+	}
+	var ids []string
+	for cust, err := range c.ListCustomersIter(ctx, nil) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		ids = append(ids, *cust.CustomerID)
+	}
+	fmt.Println(strings.Join(ids, " "))
+
+	feature := "api-calls"
+	for _, value := range []int{990, 10} {
+		if _, err := c.ReportUsageWithResponse(ctx, api.ReportUsageJSONRequestBody{
+			CustomerID: "cust_acme", FeatureID: feature, Behaviour: api.ReportUsageRequestBehaviourDELTA, Value: value,
+		}); err != nil {
+			log.Fatal(err)
+		}
+		res, err := c.GetCustomerEntitlementsWithResponse(ctx, &api.GetCustomerEntitlementsParams{CustomerID: "cust_acme", FeatureID: &feature})
+		if err != nil {
+			log.Fatal(err)
+		}
+		e := res.JSON200.Entitlements[0]
+		fmt.Printf("%s: used %d, remaining %d, access %t\n", *e.FeatureID, e.CurrentUsage.MustGet(), e.Remaining.MustGet(), *e.HasAccess)
+	}
+	// Output:
+	// cust_acme cust_globex cust_initech cust_new
+	// api-calls: used 990, remaining 10, access true
+	// api-calls: used 1000, remaining 0, access false
+}
+
+// With WithStateless the fake answers every operation with the spec's
+// example, whatever was sent before. In a test, kelviqtest.NewServer(t)
+// starts it and closes it when the test ends; this example has no
+// testing.T, so it serves NewHandler itself.
+func Example_stateless() {
+	h, err := kelviqtest.NewHandler(kelviqtest.WithStateless())
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -51,6 +105,7 @@ func Example() {
 // spec's documented 404.
 func Example_faults() {
 	h, err := kelviqtest.NewHandler(
+		kelviqtest.WithStateless(),
 		kelviqtest.WithFault("listOrders", kelviqtest.Fault{Status: 503, Times: 1}),
 		kelviqtest.WithResponse("retrieveSubscription", 404, nil),
 	)

@@ -2,6 +2,7 @@ package kelviqtest
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,15 +35,21 @@ import (
 // invalid field, as {"error": …, "<field>": ["…"]} (or in the shape of the
 // operation's documented 400 response).
 type Handler struct {
-	spec      *spec
-	validate  *openapi3filter.Options
-	serverKey map[string]bool // nil: any well-formed key
-	partner   map[string]bool // nil: any well-formed key
-	responses map[*operation]func(*http.Request) Response
-	faults    map[*operation]*faultState
-	anyFault  *faultState
-	observers []func(Request)
-	record    bool
+	spec       *spec
+	validate   *openapi3filter.Options
+	serverKey  map[string]bool // nil: any well-formed key
+	partner    map[string]bool // nil: any well-formed key
+	responses  map[*operation]func(*http.Request) Response
+	observers  []func(Request)
+	record     bool
+	maxBody    int64
+	budget     chan struct{} // units of body memory in use, see readBody
+	budgetWait time.Duration
+	state      *store // nil: stateless
+
+	faultMu  sync.Mutex
+	faults   map[*operation]*faultState
+	anyFault *faultState
 
 	mu       sync.Mutex
 	requests []Request
@@ -78,30 +85,6 @@ type Request struct {
 	Duration time.Duration
 }
 
-// faultState is a Fault and how often it has applied.
-type faultState struct {
-	Fault
-	mu   sync.Mutex
-	used int
-}
-
-// take reports whether the fault applies to one more request.
-func (f *faultState) take() bool {
-	if f.Times == 0 {
-		return true
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.used >= f.Times {
-		return false
-	}
-	f.used++
-	return true
-}
-
-// maxBody bounds the request bodies the fake reads.
-const maxBody = 10 << 20
-
 // filesPath is where the fake serves the files its redirects point to
 // (downloadCatalogPlanFile answers 302 to a signed URL on storage).
 const filesPath = "/_kelviqtest/files"
@@ -133,12 +116,27 @@ func NewHandler(opts ...Option) (*Handler, error) {
 			SkipSettingDefaults:     true,
 			SchemaValidationOptions: s.formats,
 		},
-		serverKey: cfg.serverKeys,
-		partner:   cfg.partnerKeys,
-		responses: map[*operation]func(*http.Request) Response{},
-		faults:    map[*operation]*faultState{},
-		observers: cfg.observers,
-		record:    !cfg.noRecording,
+		serverKey:  cfg.serverKeys,
+		partner:    cfg.partnerKeys,
+		responses:  map[*operation]func(*http.Request) Response{},
+		faults:     map[*operation]*faultState{},
+		observers:  cfg.observers,
+		record:     !cfg.noRecording,
+		maxBody:    cmp.Or(cfg.maxBody, DefaultMaxBodyBytes),
+		budget:     make(chan struct{}, bodyBudget/bodyUnit),
+		budgetWait: budgetWait,
+	}
+	if cfg.stateless && cfg.seed != nil {
+		return nil, errors.New("kelviqtest: WithSeed and WithStateless exclude each other: a seed is state")
+	}
+	if !cfg.stateless {
+		var seed *seedData
+		if cfg.seed != nil {
+			if seed, err = s.parseSeed(cfg.seed); err != nil {
+				return nil, err
+			}
+		}
+		h.state = newStore(seed)
 	}
 	for id, f := range cfg.responses {
 		op, err := s.operation(id, "WithResponse")
@@ -167,6 +165,11 @@ func (s *spec) operation(id, option string) (*operation, error) {
 	if op := s.byID[id]; op != nil {
 		return op, nil
 	}
+	for _, op := range s.ops {
+		if strings.EqualFold(op.id, id) {
+			return nil, fmt.Errorf("kelviqtest: %s: the spec has no operation %q; did you mean %q? (operation IDs are spelled as the spec's operationId)", option, id, op.id)
+		}
+	}
 	return nil, fmt.Errorf("kelviqtest: %s: the spec has no operation %q (operation IDs are the spec's operationId, e.g. %q)", option, id, s.ops[0].id)
 }
 
@@ -176,6 +179,20 @@ func (h *Handler) Requests() []Request {
 	defer h.mu.Unlock()
 	return slices.Clone(h.requests)
 }
+
+// Reset puts the fake back to how it started: the state back to the seed
+// (empty without one), and no fault, those given with WithFault included.
+// Recorded requests are kept.
+func (h *Handler) Reset() {
+	h.ClearFaults()
+	if h.state != nil {
+		h.state.reset()
+	}
+}
+
+// Stateful reports whether the fake keeps state (the default; not with
+// WithStateless).
+func (h *Handler) Stateful() bool { return h.state != nil }
 
 // SpecDefects lists the defects the fake found in the vendored spec, one
 // line each: documented examples that do not validate against their schema
@@ -192,27 +209,22 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := Request{Method: r.Method, Path: r.URL.EscapedPath()}
 	rw := &statusWriter{ResponseWriter: w}
-
 	var body []byte
+	// Deferred, so that a request whose connection a fault drops (by a
+	// panic, where it cannot be hijacked) is recorded too.
+	defer func() { h.finish(&rec, r, body, rw, start) }()
+
 	if r.Body != nil && r.Body != http.NoBody {
-		b, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-		r.Body.Close()
-		body = b
-		if err != nil {
-			rec.Problem = "reading the request body: " + err.Error()
-			writeJSON(rw, http.StatusBadRequest, nil, map[string]any{"detail": rec.Problem})
-			h.finish(&rec, r, body, rw, start)
-			return
-		}
-		if len(b) > maxBody {
-			rec.Problem = fmt.Sprintf("the request body is larger than %d bytes", maxBody)
-			writeJSON(rw, http.StatusRequestEntityTooLarge, nil, map[string]any{"detail": rec.Problem})
-			h.finish(&rec, r, body, rw, start)
+		var problem string
+		var release func()
+		body, release, problem = h.readBody(rw, r)
+		defer release()
+		if problem != "" {
+			rec.Problem = problem
 			return
 		}
 	}
 	h.serve(rw, r, body, &rec)
-	h.finish(&rec, r, body, rw, start)
 }
 
 // finish records the request and tells the observers.
@@ -286,30 +298,18 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, body []byte, rec
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 
-	fault := h.faults[op]
-	if fault == nil {
-		fault = h.anyFault
+	if f, ok := h.faultFor(op); ok && h.applyFault(w, r, op, f, rec) {
+		return
 	}
-	if fault != nil && fault.take() {
-		if fault.Delay > 0 {
-			t := time.NewTimer(fault.Delay)
-			select {
-			case <-t.C:
-			case <-r.Context().Done():
-				t.Stop()
-				rec.Problem = "the client gave up during an injected delay"
-				return
-			}
-		}
-		if fault.Status != 0 {
-			h.writeResponse(w, r, op, Response{Status: fault.Status, Header: fault.Header, Body: fault.Body})
-			return
-		}
-	}
-
 	if f := h.responses[op]; f != nil {
 		h.writeResponse(w, r, op, f(r))
 		return
+	}
+	if h.state != nil {
+		if f := statefulOps[op.id]; f != nil {
+			h.serveState(w, r, f, params, body, rec)
+			return
+		}
 	}
 	writeCanned(w, r, op.success, nil)
 }

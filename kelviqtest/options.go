@@ -1,7 +1,9 @@
 package kelviqtest
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -20,7 +22,8 @@ const (
 )
 
 // AnyOperation, given as the operation ID of WithFault, makes the fault
-// apply to every operation that has no fault of its own.
+// apply to every operation that has no fault of its own (or whose own is
+// used up).
 const AnyOperation = "*"
 
 // partnerKeyPrefix starts every kelviq partner key.
@@ -37,7 +40,14 @@ type config struct {
 	faults      map[string]Fault
 	observers   []func(Request)
 	noRecording bool
+	stateless   bool
+	seed        []byte // the JSON of WithSeed; nil: an empty store
+	maxBody     int64  // 0: DefaultMaxBodyBytes
 }
+
+// DefaultMaxBodyBytes is the largest request body the fake reads unless
+// WithMaxBodyBytes says otherwise (1 MiB): larger bodies are answered 413.
+const DefaultMaxBodyBytes = 1 << 20
 
 // Response is an answer chosen by the test instead of the spec's, for
 // WithResponse and WithResponseFunc.
@@ -58,7 +68,8 @@ type Response struct {
 }
 
 // Fault is an injected failure: a status to answer instead of the
-// operation's response, a delay before answering, or both.
+// operation's response, a delay before answering, a dropped connection,
+// or a combination.
 type Fault struct {
 	// Status is answered instead of the operation's response; 0 answers the
 	// normal response (after Delay).
@@ -74,6 +85,24 @@ type Fault struct {
 	// Times is how many requests the fault applies to, after which the
 	// operation answers normally again; 0 means every request.
 	Times int
+	// RetryAfter, when positive, is sent as the Retry-After header of the
+	// fault's response, in whole seconds rounded up.
+	RetryAfter time.Duration
+	// DropConnection closes the connection after Delay instead of
+	// answering: the client sees a transport error (e.g. io.EOF), never a
+	// status. Status is then ignored.
+	DropConnection bool
+}
+
+// validate checks a fault given to WithFault or SetFault.
+func (f Fault) validate(operationID string) error {
+	if f.Times < 0 || f.Delay < 0 || f.RetryAfter < 0 {
+		return fmt.Errorf("kelviqtest: fault of %q: negative Times, Delay or RetryAfter", operationID)
+	}
+	if f.Status != 0 && (f.Status < 100 || f.Status > 999) {
+		return fmt.Errorf("kelviqtest: fault of %q: status %d is not an HTTP status", operationID, f.Status)
+	}
+	return nil
 }
 
 // WithServerKeys makes the fake accept only these server keys (sent as
@@ -113,7 +142,7 @@ func WithPartnerKeys(keys ...string) Option {
 }
 
 // WithResponse makes the operation with the given operationId (e.g.
-// "listCustomers") answer status and body instead of the spec's success
+// "listCustomers", spelled as the spec does) answer status and body instead of the spec's success
 // response, once its request has passed the credential and validation
 // checks. See Response.Body for what body may be. The response is not
 // checked against the spec: tests use this to simulate errors and edge
@@ -139,17 +168,16 @@ func WithResponseFunc(operationID string, f func(*http.Request) Response) Option
 	}
 }
 
-// WithFault injects a fault into the operation with the given operationId,
-// or into every operation with AnyOperation. Faults apply to requests that
-// pass the credential and validation checks, so they never hide a bad
-// request.
+// WithFault injects a fault into the operation with the given operationId
+// (spelled as the spec does, e.g. "listCustomers"; the constants of package
+// api such as api.OpListCustomers fit), or into every operation with
+// AnyOperation. Faults apply to requests that pass the credential and
+// validation checks, so they never hide a bad request. Handler.SetFault
+// changes them while the fake runs.
 func WithFault(operationID string, f Fault) Option {
 	return func(c *config) error {
-		if f.Times < 0 || f.Delay < 0 {
-			return fmt.Errorf("kelviqtest: WithFault(%q): negative Times or Delay", operationID)
-		}
-		if f.Status != 0 && (f.Status < 100 || f.Status > 999) {
-			return fmt.Errorf("kelviqtest: WithFault(%q): status %d is not an HTTP status", operationID, f.Status)
+		if err := f.validate(operationID); err != nil {
+			return err
 		}
 		if c.faults == nil {
 			c.faults = map[string]Fault{}
@@ -176,6 +204,58 @@ func WithObserver(f func(Request)) Option {
 func WithoutRecording() Option {
 	return func(c *config) error {
 		c.noRecording = true
+		return nil
+	}
+}
+
+// WithStateless makes the fake forget: every operation answers the spec's
+// example (or a value synthesised from its schema) whatever was sent
+// before, as kelviqtest did before it kept state. It cannot be combined
+// with WithSeed.
+func WithStateless() Option {
+	return func(c *config) error {
+		c.stateless = true
+		return nil
+	}
+}
+
+// WithSeed fills the fake's state from a JSON fixture before the first
+// request, and again on Handler.Reset. Its top-level keys are "customers"
+// (objects shaped like the spec's CustomerResponse), "entitlements" (the
+// spec's EntitlementDetail plus "customerId") and "partnerOrganizations"
+// (the spec's PartnerOrganization); each is optional, any other key is an
+// error naming it. Every item is checked against the spec's schema.
+// ExampleSeed is a documented example. The reader is read once, when the
+// option is applied.
+func WithSeed(r io.Reader) Option {
+	return func(c *config) error {
+		if r == nil {
+			return errors.New("kelviqtest: WithSeed: nil reader")
+		}
+		data, err := io.ReadAll(io.LimitReader(r, maxSeedBytes+1))
+		if err != nil {
+			return fmt.Errorf("kelviqtest: WithSeed: reading the seed: %w", err)
+		}
+		if len(data) > maxSeedBytes {
+			return fmt.Errorf("kelviqtest: WithSeed: the seed is larger than %d bytes", maxSeedBytes)
+		}
+		c.seed = data
+		return nil
+	}
+}
+
+// maxSeedBytes bounds a seed fixture.
+const maxSeedBytes = 64 << 20
+
+// WithMaxBodyBytes sets the largest request body the fake reads (default
+// DefaultMaxBodyBytes, 1 MiB). A larger body is answered 413 with a JSON
+// error, without reading the rest of it.
+func WithMaxBodyBytes(n int64) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return fmt.Errorf("kelviqtest: WithMaxBodyBytes(%d): the limit must be positive", n)
+		}
+		c.maxBody = n
 		return nil
 	}
 }

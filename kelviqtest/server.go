@@ -3,6 +3,7 @@ package kelviqtest
 import (
 	"net/http/httptest"
 	"testing"
+	"time"
 )
 
 // Server is a fake kelviq API on a loopback port, for tests.
@@ -27,7 +28,13 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 	if err != nil {
 		tb.Fatalf("kelviqtest.NewServer: %v", err)
 	}
-	ts := httptest.NewServer(h)
+	ts := httptest.NewUnstartedServer(h)
+	// Bounded like cmd/kelviq-mock: a stalled client cannot hold a
+	// connection (and its body buffer) for ever.
+	ts.Config.ReadHeaderTimeout = 10 * time.Second
+	ts.Config.ReadTimeout = 30 * time.Second
+	ts.Config.IdleTimeout = 60 * time.Second
+	ts.Start()
 	tb.Cleanup(ts.Close)
 	return &Server{URL: ts.URL, Handler: h}
 }

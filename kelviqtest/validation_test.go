@@ -13,7 +13,7 @@ import (
 )
 
 func TestRequestValidation(t *testing.T) {
-	srv := NewServer(t)
+	srv := NewServer(t, WithStateless())
 	const customer = `{"customerId": "cust_1", "email": "jane@example.com", "name": "Jane"}`
 	tests := []struct {
 		name        string

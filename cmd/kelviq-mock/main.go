@@ -18,6 +18,33 @@
 // X-Kelviq-Partner-Key and start with kvqp_. -server-key and -partner-key
 // restrict the accepted keys to one each.
 //
+// The fake keeps state, as kelviqtest does by default: created customers
+// are listed, usage reported changes the entitlements, provisioned
+// organizations can be retrieved. -stateless answers the spec's examples
+// whatever was sent before; -seed file.json starts from a fixture (see
+// kelviqtest.WithSeed and kelviqtest/testdata/seed.json) and cannot be
+// combined with -stateless.
+//
+// Faults make operations fail on demand: -fault listCustomers=503x3
+// answers 503 to the next three listCustomers, -fault
+// 'reportUsage=429,retryAfter=2s' answers 429 with Retry-After: 2 to every
+// reportUsage, -fault getCustomerEntitlements=dropx1 drops the connection
+// once, 'listOrders=200,delay=1s' answers after a second; the flag
+// repeats, and * names every operation. With -admin, faults can be
+// changed while it runs:
+//
+//	curl -X POST localhost:12111/__kelviqtest/faults -d '{"operation":"listCustomers","status":503,"times":3}'
+//	curl -X DELETE localhost:12111/__kelviqtest/faults   # clear every fault
+//	curl -X POST localhost:12111/__kelviqtest/reset      # clear faults, state back to the seed
+//
+// The fault fields are those of kelviqtest.Fault in camelCase: operation,
+// status, times, delay and retryAfter ("2s" or a number of seconds),
+// dropConnection, header, body. The admin endpoint is off by default.
+//
+// It is bounded: request bodies over -max-body (1 MiB) are answered 413,
+// a request must arrive within -read-timeout and its headers within 10s,
+// and idle keep-alive connections close after -idle-timeout.
+//
 // It logs one line per request to stderr (method, path, operation,
 // status, duration, which credentials came, and why a request was
 // refused), never a credential's value, and stops cleanly on SIGINT or
@@ -47,6 +74,16 @@ import (
 // defaultAddr is where kelviq-mock listens unless -addr says otherwise.
 const defaultAddr = "127.0.0.1:12111"
 
+// The server's bounds: a request's headers must arrive within
+// readHeaderTimeout, the whole request within -read-timeout; idle
+// keep-alive connections close after -idle-timeout.
+const (
+	readHeaderTimeout  = 10 * time.Second
+	defaultReadTimeout = 30 * time.Second
+	defaultIdleTimeout = 60 * time.Second
+	maxHeaderBytes     = 64 << 10
+)
+
 // shutdownTimeout bounds how long a stop waits for requests in flight.
 const shutdownTimeout = 5 * time.Second
 
@@ -74,6 +111,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	partnerKey := fs.String("partner-key", "", "accept only this partner `key` (default: any key starting with kvqp_)")
 	quiet := fs.Bool("quiet", false, "do not log requests")
 	defects := fs.Bool("defects", false, "list the defects of the spec the fake works around, and exit")
+	stateless := fs.Bool("stateless", false, "answer the spec's examples whatever was sent before (no state)")
+	seed := fs.String("seed", "", "start the state from this JSON `file` (keys customers, entitlements, partnerOrganizations)")
+	adminOn := fs.Bool("admin", false, "serve POST /__kelviqtest/faults and POST /__kelviqtest/reset")
+	maxBody := fs.Int64("max-body", kelviqtest.DefaultMaxBodyBytes, "largest request body in `bytes`; larger ones are answered 413")
+	readTimeout := fs.Duration("read-timeout", defaultReadTimeout, "time allowed to read a whole request, body included")
+	idleTimeout := fs.Duration("idle-timeout", defaultIdleTimeout, "time an idle keep-alive connection stays open")
+	var faults []namedFault
+	fs.Func("fault", "inject a fault, `operation=STATUS[xTIMES][,delay=D][,retryAfter=D]` or operation=drop[xTIMES] (repeatable)", func(v string) error {
+		nf, err := parseFaultFlag(v)
+		if err == nil {
+			faults = append(faults, nf)
+		}
+		return err
+	})
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: kelviq-mock [flags]\n\nServes a fake kelviq API driven by the client's OpenAPI spec.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -86,15 +137,40 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 
-	opts := []kelviqtest.Option{kelviqtest.WithoutRecording()}
+	if *stateless && *seed != "" {
+		return errors.New("-seed and -stateless exclude each other: a seed is state")
+	}
+	if *readTimeout <= 0 || *idleTimeout <= 0 {
+		return errors.New("-read-timeout and -idle-timeout must be positive")
+	}
+	opts := []kelviqtest.Option{kelviqtest.WithoutRecording(), kelviqtest.WithMaxBodyBytes(*maxBody)}
+	if *stateless {
+		opts = append(opts, kelviqtest.WithStateless())
+	}
+	if *seed != "" {
+		f, err := os.Open(*seed)
+		if err != nil {
+			return fmt.Errorf("-seed: %w", err)
+		}
+		opts = append(opts, kelviqtest.WithSeed(f))
+		defer f.Close()
+	}
+	for _, nf := range faults {
+		opts = append(opts, kelviqtest.WithFault(nf.operation, nf.fault))
+	}
 	if *serverKey != "" {
 		opts = append(opts, kelviqtest.WithServerKeys(*serverKey))
 	}
 	if *partnerKey != "" {
 		opts = append(opts, kelviqtest.WithPartnerKeys(*partnerKey))
 	}
+	logger := log.New(stderr, "", log.LstdFlags|log.Lmicroseconds)
+	logf := func(format string, args ...any) {
+		if !*quiet {
+			logger.Printf(format, args...)
+		}
+	}
 	if !*quiet {
-		logger := log.New(stderr, "", log.LstdFlags|log.Lmicroseconds)
 		opts = append(opts, kelviqtest.WithObserver(func(r kelviqtest.Request) { logger.Print(logLine(r)) }))
 	}
 	h, err := kelviqtest.NewHandler(opts...)
@@ -112,13 +188,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	if err != nil {
 		return err
 	}
+	var handler http.Handler = h
+	if *adminOn {
+		handler = withAdmin(h, logf)
+	}
 	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
+		Handler:           handler,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       *readTimeout,
+		IdleTimeout:       *idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          log.New(stderr, "kelviq-mock: ", log.LstdFlags),
 	}
 	fmt.Fprintf(stdout, "kelviq-mock: serving the kelviq API (%s) at http://%s\n", specVersion(), ln.Addr())
 	fmt.Fprintf(stdout, "kelviq-mock: point the client at it with KELVIQ_BASE_URL=http://%s; stop with Ctrl-C\n", ln.Addr())
+	mode := "stateful, starting empty"
+	switch {
+	case *stateless:
+		mode = "stateless: every answer is the spec's example"
+	case *seed != "":
+		mode = "stateful, starting from " + *seed
+	}
+	if *adminOn {
+		mode += fmt.Sprintf("; admin endpoint at http://%s%s{faults,reset}", ln.Addr(), adminPrefix)
+	}
+	fmt.Fprintf(stdout, "kelviq-mock: %s\n", mode)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -1,14 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -16,6 +12,9 @@ import (
 
 	"github.com/kelviq/kelviq-go/kelviqtest"
 )
+
+// exampleSeed is the documented example seed.
+const exampleSeed = "../../kelviqtest/testdata/seed.json"
 
 // The partner key the tests send; it must never appear in a log.
 const secretPartnerKey = "kvqp_secret_do_not_log_4711"
@@ -119,7 +118,7 @@ func start(t *testing.T, args []string, stdout, stderr io.Writer) (base string, 
 // TestRun runs the command's logic in-process on a free loopback port.
 func TestRun(t *testing.T) {
 	var stdout, stderr syncBuffer
-	base, stop := start(t, []string{"-addr", "127.0.0.1:0"}, &stdout, &stderr)
+	base, stop := start(t, []string{"-addr", "127.0.0.1:0", "-stateless"}, &stdout, &stderr)
 	if first, _, _ := strings.Cut(stdout.String(), "\n"); !strings.HasSuffix(first, " at "+base) {
 		t.Errorf("first line %q does not end with the URL %s", first, base)
 	}
@@ -141,20 +140,35 @@ func TestFlags(t *testing.T) {
 	if !strings.Contains(stdout.String(), `getCustomerEntitlements 200: example "allFeaturesExample" does not validate`) {
 		t.Errorf("-defects:\n%s", stdout.String())
 	}
-	for _, args := range [][]string{
-		{"-server-key", "kvqp_not_a_server_key"},
-		{"-addr", "256.0.0.1:1"},
-		{"extra"},
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-server-key", "kvqp_not_a_server_key"}, "WithServerKeys"},
+		{[]string{"-addr", "256.0.0.1:1"}, "256.0.0.1"},
+		{[]string{"extra"}, `unexpected argument "extra"`},
+		{[]string{"-stateless", "-seed", exampleSeed}, "-seed and -stateless exclude each other"},
+		{[]string{"-seed", "no-such-file.json"}, "-seed: open no-such-file.json"},
+		{[]string{"-seed", "testdata/bad-seed.json"}, `unknown top-level key "products"`},
+		{[]string{"-fault", "listCustomers"}, "want operation=STATUS"},
+		{[]string{"-fault", "listCustomers=abc"}, `"abc" is neither a status`},
+		{[]string{"-fault", "noSuchOperation=503"}, `the spec has no operation "noSuchOperation"`},
+		{[]string{"-fault", "ListCustomers=503"}, `did you mean "listCustomers"`},
+		{[]string{"-fault", "listCustomers=503xx"}, "not a positive number"},
+		{[]string{"-fault", "listCustomers=503,speed=2"}, `unknown setting "speed"`},
+		{[]string{"-max-body", "0"}, "must be positive"},
+		{[]string{"-read-timeout", "0s"}, "-read-timeout and -idle-timeout must be positive"},
 	} {
-		if err := run(context.Background(), args, io.Discard, io.Discard, nil); err == nil {
-			t.Errorf("%v: no error", args)
+		err := run(context.Background(), tc.args, io.Discard, io.Discard, nil)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want an error containing %q", tc.args, err, tc.want)
 		}
 	}
 }
 
 // TestExactKeys: -partner-key restricts the partner keys accepted.
 func TestExactKeys(t *testing.T) {
-	base, stop := start(t, []string{"-addr", "127.0.0.1:0", "-quiet", "-partner-key", secretPartnerKey}, io.Discard, io.Discard)
+	base, stop := start(t, []string{"-addr", "127.0.0.1:0", "-quiet", "-stateless", "-partner-key", secretPartnerKey}, io.Discard, io.Discard)
 	if status, body := get(t, base, "/partner/organizations/", kelviqtest.PartnerKey); status != 401 {
 		t.Errorf("another partner key: %d %s", status, body)
 	}
@@ -166,58 +180,24 @@ func TestExactKeys(t *testing.T) {
 	}
 }
 
-// TestBinary builds kelviq-mock, starts it on a free loopback port, does
-// the two requests, and stops it with SIGTERM: it must exit 0.
+// TestBinary starts the built kelviq-mock with the example seed, does the
+// partner requests, and stops it with SIGTERM: it must exit 0.
 func TestBinary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command")
-	}
-	bin := filepath.Join(t.TempDir(), "kelviq-mock")
-	build := exec.Command(gobin, "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	p := startBinary(t, "-seed", exampleSeed)
+	checkPartnerRequests(t, p.base)
 
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	var stderr syncBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	rest, _ := io.ReadAll(p.stdout)
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("after SIGTERM: %v\nstderr:\n%s", err, p.stderr.String())
 	}
-	defer cmd.Process.Kill() // if the test fails before SIGTERM
-	out := bufio.NewReader(stdout)
-	first, err := out.ReadString('\n')
-	if err != nil {
-		t.Fatalf("reading the first line: %v\n%s", err, stderr.String())
-	}
-	i := strings.Index(first, " at http://")
-	if i < 0 {
-		t.Fatalf("first line %q has no URL", first)
-	}
-	base := strings.TrimSpace(first[i+len(" at "):])
-	checkPartnerRequests(t, base)
-
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	rest, _ := io.ReadAll(out)
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("after SIGTERM: %v\nstderr:\n%s", err, stderr.String())
-	}
-	if !strings.HasSuffix(string(rest), "kelviq-mock: stopped\n") {
+	if !strings.Contains(string(rest), "kelviq-mock: stateful, starting from "+exampleSeed+"\n") || !strings.HasSuffix(string(rest), "kelviq-mock: stopped\n") {
 		t.Errorf("stdout after the first line:\n%s", rest)
 	}
-	checkLog(t, stderr.String())
-	if cmd.ProcessState.ExitCode() != 0 {
-		t.Errorf("exit code %d", cmd.ProcessState.ExitCode())
+	checkLog(t, p.stderr.String())
+	if p.cmd.ProcessState.ExitCode() != 0 {
+		t.Errorf("exit code %d", p.cmd.ProcessState.ExitCode())
 	}
-	_ = os.Remove(bin)
 }

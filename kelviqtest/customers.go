@@ -1,0 +1,84 @@
+package kelviqtest
+
+import (
+	"net/http"
+	"strings"
+)
+
+// createCustomer stores a new customer; a customerId already stored is
+// refused with 400 naming it.
+func (st *store) createCustomer(c *call) reply {
+	id, _ := c.body["customerId"].(string)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if _, dup := st.customer[id]; dup {
+		return fieldError("customerId", "customer with this customerId already exists.")
+	}
+	now := c.now.UTC().Format(customerTime)
+	cust := map[string]any{"customerId": id}
+	for _, k := range []string{"name", "email", "metadata", "billingAddress"} {
+		if v, ok := c.body[k]; ok {
+			cust[k] = v
+		} else {
+			cust[k] = nil
+		}
+	}
+	cust = fillCustomer(cust, objectUUID(kindCustomer, st.next()), now)
+	st.addCustomer(cust)
+	return reply{http.StatusCreated, cust}
+}
+
+// updateCustomer changes the fields the body carries (null clears one);
+// an unknown customerId is 404.
+func (st *store) updateCustomer(c *call) reply {
+	id := c.params["customerId"]
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	i, ok := st.customer[id]
+	if !ok {
+		return notFound("Customer")
+	}
+	cust := withKey(st.customers[i], "modifiedOn", c.now.UTC().Format(customerTime))
+	for _, k := range []string{"name", "email", "metadata", "billingAddress"} {
+		if v, ok := c.body[k]; ok {
+			cust[k] = v
+		}
+	}
+	st.customers[i] = cust
+	return reply{http.StatusOK, cust}
+}
+
+// listCustomers pages through the stored customers, oldest first;
+// search matches customerId, name or email, ignoring case. Without search
+// only the page is copied, so a list stays cheap however many are stored.
+func (st *store) listCustomers(c *call) reply {
+	search := strings.ToLower(c.query.Get("search"))
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if search == "" {
+		return page(c, len(st.customers), func(start, end int) []any {
+			out := make([]any, end-start)
+			for i, cust := range st.customers[start:end] {
+				out[i] = cust
+			}
+			return out
+		})
+	}
+	var items []any
+	for _, cust := range st.customers {
+		if matches(cust, search, "customerId", "name", "email") {
+			items = append(items, cust)
+		}
+	}
+	return pageOf(c, items)
+}
+
+// matches reports whether one of the string fields contains s (lower case).
+func matches(m map[string]any, s string, fields ...string) bool {
+	for _, f := range fields {
+		if v, ok := m[f].(string); ok && strings.Contains(strings.ToLower(v), s) {
+			return true
+		}
+	}
+	return false
+}

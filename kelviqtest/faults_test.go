@@ -1,0 +1,220 @@
+package kelviqtest
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kelviq/kelviq-go/kelviq"
+)
+
+// statuses sends GET path n times and returns the statuses.
+func statuses(t *testing.T, srv *Server, path string, n int) []int {
+	t.Helper()
+	var out []int
+	for range n {
+		res, _ := do(t, srv, "GET", path, "", bearer(ServerKey))
+		out = append(out, res.StatusCode)
+	}
+	return out
+}
+
+// Faults change while the fake runs: SetFault, AnyOperation, ClearFaults.
+func TestSetFaultAtRunTime(t *testing.T) {
+	srv := NewServer(t)
+	if got := statuses(t, srv, "/customers/", 1); got[0] != 200 {
+		t.Fatalf("before the fault: %v", got)
+	}
+	if err := srv.SetFault("listCustomers", Fault{Status: 503, Times: 2, RetryAfter: 1500 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	res, body := do(t, srv, "GET", "/customers/", "", bearer(ServerKey))
+	if res.StatusCode != 503 || res.Header.Get("Retry-After") != "2" || errorMessage(body) != "Service Unavailable" {
+		t.Fatalf("fault: %d Retry-After %q %s", res.StatusCode, res.Header.Get("Retry-After"), body)
+	}
+	if got := statuses(t, srv, "/customers/", 2); !slices.Equal(got, []int{503, 200}) {
+		t.Fatalf("after the first fault: %v, want [503 200]", got)
+	}
+
+	// Setting a fault again starts its count afresh.
+	if err := srv.SetFault("listCustomers", Fault{Status: 429, Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.SetFault(AnyOperation, Fault{Status: 500}); err != nil {
+		t.Fatal(err)
+	}
+	if got := statuses(t, srv, "/customers/", 2); !slices.Equal(got, []int{429, 500}) {
+		t.Fatalf("own fault, then AnyOperation's: %v", got)
+	}
+	if got := statuses(t, srv, "/orders/", 1); got[0] != 500 {
+		t.Fatalf("AnyOperation: %v", got)
+	}
+	srv.ClearFaults()
+	if got := statuses(t, srv, "/orders/", 1); got[0] != 200 {
+		t.Fatalf("after ClearFaults: %v", got)
+	}
+
+	for _, tc := range []struct {
+		op   string
+		f    Fault
+		want string
+	}{
+		{"ListCustomers", Fault{Status: 503}, `the spec has no operation "ListCustomers"; did you mean "listCustomers"?`},
+		{"listCustomers", Fault{Status: 42}, "status 42 is not an HTTP status"},
+		{"listCustomers", Fault{RetryAfter: -time.Second}, "negative"},
+	} {
+		if err := srv.SetFault(tc.op, tc.f); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("SetFault(%q, %+v): %v, want %q", tc.op, tc.f, err, tc.want)
+		}
+	}
+}
+
+// A fault given as an option, seen through the client: its retry of the
+// 503 (with Retry-After: 0) gets the normal answer.
+func TestFaultOptionThroughClient(t *testing.T) {
+	srv := NewServer(t, WithSeed(strings.NewReader(`{"customers":[{"customerId":"cust_1"}]}`)),
+		WithFault("listCustomers", Fault{Status: 503, Times: 1, Header: http.Header{"Retry-After": {"0"}}}))
+	res, err := newClient(t, srv).ListCustomersWithResponse(context.Background(), nil)
+	if err != nil || len(res.JSON200.Results) != 1 {
+		t.Fatalf("list: %v", err)
+	}
+	var got []int
+	for _, r := range srv.Requests() {
+		got = append(got, r.Status)
+	}
+	if !slices.Equal(got, []int{503, 200}) {
+		t.Fatalf("statuses served %v, want [503 200]", got)
+	}
+}
+
+// A dropped connection reaches the client as a transport error, not a
+// status; the fake records it.
+func TestFaultDropConnection(t *testing.T) {
+	srv := NewServer(t, WithFault("createCustomer", Fault{DropConnection: true, Times: 1}))
+	c := newClient(t, srv)
+	_, err := c.CreateCustomerWithBodyWithResponse(context.Background(), "application/json", strings.NewReader(`{"customerId":"cust_1"}`))
+	var kerr *kelviq.Error
+	if err == nil || errors.As(err, &kerr) {
+		t.Fatalf("err %v, want a transport error", err)
+	}
+	r := srv.Requests()[0]
+	if r.OperationID != "createCustomer" || r.Status != 0 || r.Problem != "the connection was dropped by an injected fault" {
+		t.Fatalf("recorded %+v", r)
+	}
+	// The dropped request changed nothing; the next one works.
+	mustSend(t, srv, 201, "POST", "/customers/", map[string]any{"customerId": "cust_1"})
+}
+
+// Requests records what a test asserts on: operation, method, path,
+// query, body and the kind of credential.
+func TestRequestsRecordStatefulCalls(t *testing.T) {
+	srv := NewServer(t)
+	mustSend(t, srv, 201, "POST", "/customers/", map[string]any{"customerId": "cust_1"})
+	mustSend(t, srv, 200, "GET", "/customers/?search=cust&page_size=5", nil)
+	mustSend(t, srv, 201, "POST", "/partner/organizations/", map[string]any{"externalId": "e", "email": "o@example.com"})
+	reqs := srv.Requests()
+	if len(reqs) != 3 {
+		t.Fatalf("%d requests", len(reqs))
+	}
+	if r := reqs[0]; r.OperationID != "createCustomer" || r.Method != "POST" || r.Path != "/customers/" || string(r.Body) != `{"customerId":"cust_1"}` || !slices.Equal(r.Credentials, []string{"bearerAuth"}) || r.Status != 201 {
+		t.Errorf("create recorded as %+v", r)
+	}
+	if r := reqs[1]; r.OperationID != "listCustomers" || r.Query.Get("search") != "cust" || r.Query.Get("page_size") != "5" {
+		t.Errorf("list recorded as %+v", r)
+	}
+	if r := reqs[2]; r.OperationID != "provisionPartnerOrganization" || !slices.Equal(r.Credentials, []string{"partnerKeyAuth"}) {
+		t.Errorf("provision recorded as %+v", r)
+	}
+}
+
+// Bodies over the limit are answered 413 with a JSON error, whether the
+// size is declared (Content-Length) or found while reading (chunked).
+func TestBodyLimit(t *testing.T) {
+	srv := NewServer(t, WithMaxBodyBytes(100))
+	small := `{"customerId":"c"}`
+	big := `{"customerId":"` + strings.Repeat("x", 200) + `"}`
+	for _, tc := range []struct {
+		name    string
+		body    io.Reader
+		chunked bool
+		want    int
+	}{
+		{"declared", strings.NewReader(big), false, 413},
+		{"chunked", strings.NewReader(big), true, 413},
+		{"under the limit", strings.NewReader(small), false, 201},
+	} {
+		body := tc.body
+		if tc.chunked {
+			body = io.MultiReader(body) // hides the length: sent chunked
+		}
+		req, _ := http.NewRequest("POST", srv.URL+"/customers/", body)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+ServerKey)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		data, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != tc.want {
+			t.Errorf("%s: %d %s, want %d", tc.name, res.StatusCode, data, tc.want)
+		}
+		if tc.want == 413 && (res.Header.Get("Content-Type") != "application/json" || errorMessage(data) != "Request body too large: the limit is 100 bytes.") {
+			t.Errorf("%s: 413 body %s (%s)", tc.name, data, res.Header.Get("Content-Type"))
+		}
+	}
+	if reqs := srv.Requests(); reqs[0].Status != 413 || reqs[0].Problem != "the request body is larger than 100 bytes" {
+		t.Errorf("recorded %+v", reqs[0])
+	}
+
+	// The default is 1 MiB.
+	def := NewServer(t)
+	res, _ := do(t, def, "POST", "/customers/", `{"customerId":"`+strings.Repeat("x", DefaultMaxBodyBytes)+`"}`, bearer(ServerKey))
+	if res.StatusCode != 413 {
+		t.Errorf("over 1 MiB: %d", res.StatusCode)
+	}
+	if _, err := NewHandler(WithMaxBodyBytes(0)); err == nil {
+		t.Error("WithMaxBodyBytes(0): no error")
+	}
+}
+
+// When the memory budget for bodies is spent (by slow uploads), a body
+// that needs more than the free part waits, then is answered 503; small
+// bodies are not held up, and the budget comes back after each request.
+func TestBodyBudget(t *testing.T) {
+	h, err := NewHandler()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.budgetWait = 20 * time.Millisecond
+	post := func(n int) int {
+		body := `{"customerId":"` + strings.Repeat("x", n) + `"}`
+		req := httptest.NewRequest("POST", "/customers/", io.MultiReader(strings.NewReader(body)))
+		req.Header.Set("Authorization", "Bearer "+ServerKey)
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	if got := post(200 << 10); got != 400 && got != 201 {
+		t.Fatalf("a 200 KiB body with the budget free: %d", got)
+	}
+	if n := len(h.budget); n != 0 {
+		t.Fatalf("%d units of budget still held after the request", n)
+	}
+	for range cap(h.budget) {
+		h.budget <- struct{}{} // spent by others
+	}
+	if got := post(200 << 10); got != 503 {
+		t.Errorf("a 200 KiB body with the budget spent: %d, want 503", got)
+	}
+	if got := post(10); got != 201 {
+		t.Errorf("a small body with the budget spent: %d, want 201", got)
+	}
+}
