@@ -8,8 +8,10 @@
 //	go run ./examples/quickstart
 //
 // With no key in the environment it needs no account and no network: it
-// starts kelviqtest, the spec-driven fake kelviq, in this process, and the
-// answers are the API spec's examples. With KELVIQ_SANDBOX_SERVER_API_KEY
+// starts kelviqtest, the spec-driven fake kelviq, in this process. The fake
+// keeps state: it is seeded with a plan for the customer the quickstart
+// creates (as if that customer had subscribed), so what the quickstart reads
+// back is what it wrote. With KELVIQ_SANDBOX_SERVER_API_KEY
 // set (and KELVIQ_PARTNER_KEY for the partner steps) it calls the kelviq
 // sandbox instead, configured by kelviq.FromEnv (KELVIQ_BASE_URL and
 // KELVIQ_EDGE_URL are honoured, so it can also call a running
@@ -20,8 +22,10 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -47,13 +51,14 @@ func main() {
 // run does the walk-through, writing to out. It reads the environment
 // (os.Getenv, through kelviq.FromEnv) to choose the fake or the sandbox.
 func run(ctx context.Context, out io.Writer) error {
-	c, partner, closeFake, err := connect(out)
+	stamp := now().UTC().Format("20060102-150405")
+	c, partner, closeFake, err := connect(out, customerIDFor(stamp))
 	if err != nil {
 		return err
 	}
 	defer closeFake()
 
-	q := &quickstart{c: c, out: out, partner: partner, stamp: time.Now().UTC().Format("20060102-150405")}
+	q := &quickstart{c: c, out: out, partner: partner, stamp: stamp}
 	steps := []struct {
 		title string
 		do    func(context.Context) error
@@ -87,17 +92,39 @@ func run(ctx context.Context, out io.Writer) error {
 	return nil
 }
 
+// now is the clock the sandbox objects' ids are stamped with; tests fix it.
+var now = time.Now
+
+// customerIDFor is the id of the customer the quickstart creates.
+func customerIDFor(stamp string) string { return "quickstart-" + stamp }
+
+// fakeSeed is the kelviqtest seed the quickstart's fake starts from: the
+// customer it is about to create has a plan with a metered feature and a
+// flag, as a customer who subscribed would. A customer created in the
+// sandbox has no plan until a checkout completes, so there the usage step
+// is skipped.
+func fakeSeed(customerID string) ([]byte, error) {
+	return json.Marshal(map[string]any{"entitlements": []map[string]any{
+		{"customerId": customerID, "featureId": "api-calls", "featureType": "METER", "hasAccess": true, "hardLimit": true, "usageLimit": 1000, "currentUsage": 0},
+		{"customerId": customerID, "featureId": "advanced-analytics", "featureType": "FLAG", "hasAccess": true},
+	}})
+}
+
 // connect makes the client: against an in-process fake when there is no
 // sandbox key, else against the sandbox. The first line it prints says
 // which. closeFake stops the fake (a no-op for the sandbox).
-func connect(out io.Writer) (c *kelviq.Client, partner bool, closeFake func(), err error) {
+func connect(out io.Writer, customerID string) (c *kelviq.Client, partner bool, closeFake func(), err error) {
 	if os.Getenv("KELVIQ_SANDBOX_SERVER_API_KEY") == "" {
-		h, err := kelviqtest.NewHandler()
+		seed, err := fakeSeed(customerID)
+		if err != nil {
+			return nil, false, nil, err
+		}
+		h, err := kelviqtest.NewHandler(kelviqtest.WithSeed(bytes.NewReader(seed)))
 		if err != nil {
 			return nil, false, nil, err
 		}
 		srv := httptest.NewServer(h)
-		fmt.Fprintf(out, "No KELVIQ_SANDBOX_SERVER_API_KEY in the environment: using kelviqtest, a fake kelviq started in this process at %s; its answers are the API spec's examples.\n", srv.URL)
+		fmt.Fprintf(out, "No KELVIQ_SANDBOX_SERVER_API_KEY in the environment: using kelviqtest, a fake kelviq that keeps state, started in this process at %s and seeded with a plan for the customer created below.\n", srv.URL)
 		c, err = kelviq.NewClient(
 			kelviq.WithBaseURL(srv.URL),
 			kelviq.WithServerKey(kelviqtest.ServerKey),
@@ -188,7 +215,7 @@ func (q *quickstart) lookup(ctx context.Context) error {
 }
 
 func (q *quickstart) createCustomer(ctx context.Context) error {
-	body := api.CreateCustomerJSONRequestBody{CustomerID: "quickstart-" + q.stamp}
+	body := api.CreateCustomerJSONRequestBody{CustomerID: customerIDFor(q.stamp)}
 	body.Name.Set("Quickstart " + q.stamp)
 	body.Email.Set("customer+" + q.stamp + "@example.com")
 	res, err := q.c.CreateCustomerWithResponse(ctx, body)

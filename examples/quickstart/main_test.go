@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kelviq/kelviq-go/kelviqtest"
 )
@@ -23,37 +24,77 @@ func clearEnv(t *testing.T) {
 	}
 }
 
-// wantFakeOutput is what the walk-through prints against the fake, line by
-// line (regular expressions), after the first line.
-var wantFakeOutput = []string{
-	`^$`,
-	`^1\. Provision a partner organization$`,
-	`^   organization 8e1d7b1a-6c4d-4e3a-9b2d-3f6e4c2b1ad0 \(slug acme-corp, external id acme-corp\)$`,
-	`^   its server and client keys came back in the response \(not printed\)$`,
-	`^$`,
-	`^2\. Look it up by external id$`,
-	`^   external id quickstart-\d{8}-\d{6} is organization 8e1d7b1a-6c4d-4e3a-9b2d-3f6e4c2b1ad0 \(slug acme-corp\)$`,
-	`^$`,
-	`^3\. Create a customer$`,
-	`^   sent   quickstart-\d{8}-\d{6} +Quickstart \d{8}-\d{6} +customer\+\d{8}-\d{6}@example\.com$`,
-	`^   stored \S+ +.+ +\S+@\S+$`, // what the fake answers (not compared: it may not store)
-	`^$`,
-	`^4\. List it back with the page iterator$`,
-	`^   (listed \S+ +.+ +\S+|no customer matches "\S+")$`,
-	`^$`,
-	`^5\. Read the customer's entitlements$`,
-	`^   customer cust_456:$`,
-	`^     advanced-analytics +METER +access=true usage 0 of 3$`,
-	`^$`,
-	`^6\. Report usage and read the entitlement back$`,
-	`^   sent \+1 advanced-analytics for unique-customer-id-123; recorded: SET 150 seats for customer_001 at 2025-05-22 08:27:45\.430732$`,
-	`^   read back: advanced-analytics usage \d+ of \d+$`,
-	`^$`,
-	`^7\. Create a checkout session$`,
-	`^   plan pro-monthly, monthly, for unique-customer-id-123: session cs_eeCGdGayc5oTMdGNV5XocfRk6o87K0vlwwCuKeiE7BLU9$`,
-	`^   pay at https://kelviq\.com/checkout/cs_eeCGdGayc5oTMdGNV5XocfRk6o87K0vlwwCuKeiE7BLU9/$`,
-	`^$`,
-	`^Done: all 7 steps succeeded\.$`,
+// wantFakeOutput is what the walk-through prints against the stateful fake,
+// line by line (regular expressions), after the first line. @ID@ is the
+// quickstart's stamped id; what it reads back must be what it sent.
+var wantFakeOutput = func() []string {
+	const q = `quickstart-\d{8}-\d{6}`
+	lines := []string{
+		`^$`,
+		`^1\. Provision a partner organization$`,
+		`^   organization [0-9a-f-]{36} \(slug @ID@, external id @ID@\)$`,
+		`^   its server and client keys came back in the response \(not printed\)$`,
+		`^$`,
+		`^2\. Look it up by external id$`,
+		`^   external id @ID@ is organization [0-9a-f-]{36} \(slug @ID@\)$`,
+		`^$`,
+		`^3\. Create a customer$`,
+		`^   sent   (@ID@) +(Quickstart \d{8}-\d{6}) +(customer\+\d{8}-\d{6}@example\.com)$`,
+		`^   stored (@ID@) +(Quickstart \d{8}-\d{6}) +(customer\+\d{8}-\d{6}@example\.com)$`,
+		`^$`,
+		`^4\. List it back with the page iterator$`,
+		`^   listed (@ID@) +(Quickstart \d{8}-\d{6}) +(customer\+\d{8}-\d{6}@example\.com)$`,
+		`^$`,
+		`^5\. Read the customer's entitlements$`,
+		`^   customer @ID@:$`,
+		`^     api-calls +METER +access=true usage 0 of 1000$`,
+		`^     advanced-analytics +FLAG +access=true$`,
+		`^$`,
+		`^6\. Report usage and read the entitlement back$`,
+		`^   sent \+1 api-calls for @ID@; recorded: DELTA 1 api-calls for @ID@ at \d{4}-\d\d-\d\d[ T]\S+$`,
+		`^   read back: api-calls usage 1 of 1000$`,
+		`^$`,
+		`^7\. Create a checkout session$`,
+		`^   plan pro-monthly, monthly, for @ID@: session (cs_\w+)$`,
+		`^   pay at http://127\.0\.0\.1:\d+/\S*/(cs_\w+)/$`,
+		`^$`,
+		`^Done: all 7 steps succeeded\.$`,
+	}
+	for i, l := range lines {
+		lines[i] = strings.ReplaceAll(l, "@ID@", q)
+	}
+	return lines
+}()
+
+// checkReadBack checks that what the quickstart read back is what it sent:
+// the stored and the listed customer are the one it created.
+func checkReadBack(t *testing.T, out string) {
+	t.Helper()
+	sent := regexp.MustCompile(`(?m)^   sent   (.+)$`).FindStringSubmatch(out)
+	if sent == nil {
+		t.Fatalf("no sent line:\n%s", out)
+	}
+	for _, verb := range []string{"stored", "listed"} {
+		got := regexp.MustCompile(`(?m)^   ` + verb + ` (.+)$`).FindStringSubmatch(out)
+		if got == nil || strings.Join(strings.Fields(got[1]), " ") != strings.Join(strings.Fields(sent[1]), " ") {
+			t.Errorf("%s %v, sent %q", verb, got, sent[1])
+		}
+	}
+}
+
+// fixClock stamps the quickstart's ids with a known time and returns the
+// seed a fake needs for the customer it will create.
+func fixClock(t *testing.T) []byte {
+	t.Helper()
+	at := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	old := now
+	now = func() time.Time { return at }
+	t.Cleanup(func() { now = old })
+	seed, err := fakeSeed(customerIDFor(at.Format("20060102-150405")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return seed
 }
 
 func checkLines(t *testing.T, got string, want []string) {
@@ -79,10 +120,11 @@ func TestQuickstartWithoutKeys(t *testing.T) {
 		t.Fatalf("run: %v\n%s", err, out.String())
 	}
 	first, rest, _ := strings.Cut(out.String(), "\n")
-	if !regexp.MustCompile(`^No KELVIQ_SANDBOX_SERVER_API_KEY in the environment: using kelviqtest, a fake kelviq started in this process at http://127\.0\.0\.1:\d+; its answers are the API spec's examples\.$`).MatchString(first) {
+	if !regexp.MustCompile(`^No KELVIQ_SANDBOX_SERVER_API_KEY in the environment: using kelviqtest, a fake kelviq that keeps state, started in this process at http://127\.0\.0\.1:\d+ and seeded with a plan for the customer created below\.$`).MatchString(first) {
 		t.Errorf("first line: %q", first)
 	}
 	checkLines(t, rest, wantFakeOutput)
+	checkReadBack(t, rest)
 }
 
 // With the sandbox variables set the quickstart configures the client with
@@ -91,7 +133,8 @@ func TestQuickstartWithoutKeys(t *testing.T) {
 func TestQuickstartFromEnv(t *testing.T) {
 	clearEnv(t)
 	const serverKey, partnerKey = "sk_sandbox_from_env", "kvqp_sandbox_from_env"
-	srv := kelviqtest.NewServer(t, kelviqtest.WithServerKeys(serverKey), kelviqtest.WithPartnerKeys(partnerKey))
+	seed := fixClock(t)
+	srv := kelviqtest.NewServer(t, kelviqtest.WithSeed(bytes.NewReader(seed)), kelviqtest.WithServerKeys(serverKey), kelviqtest.WithPartnerKeys(partnerKey))
 	t.Setenv("KELVIQ_SANDBOX_SERVER_API_KEY", serverKey)
 	t.Setenv("KELVIQ_PARTNER_KEY", partnerKey)
 	t.Setenv("KELVIQ_BASE_URL", srv.URL)
@@ -106,6 +149,7 @@ func TestQuickstartFromEnv(t *testing.T) {
 		t.Errorf("first line %q, want %q", first, want)
 	}
 	checkLines(t, rest, wantFakeOutput)
+	checkReadBack(t, rest)
 
 	var ops []string
 	for _, r := range srv.Requests() {
@@ -124,7 +168,8 @@ func TestQuickstartFromEnv(t *testing.T) {
 // that fails makes the run fail after the others ran.
 func TestQuickstartSkipsAndFailures(t *testing.T) {
 	clearEnv(t)
-	srv := kelviqtest.NewServer(t, kelviqtest.WithResponse("reportUsage", 403, map[string]any{"detail": "Usage reporting is disabled."}))
+	seed := fixClock(t)
+	srv := kelviqtest.NewServer(t, kelviqtest.WithSeed(bytes.NewReader(seed)), kelviqtest.WithResponse("reportUsage", 403, map[string]any{"detail": "Usage reporting is disabled."}))
 	t.Setenv("KELVIQ_SANDBOX_SERVER_API_KEY", kelviqtest.ServerKey)
 	t.Setenv("KELVIQ_BASE_URL", srv.URL)
 
@@ -179,4 +224,5 @@ func TestGoRun(t *testing.T) {
 		t.Errorf("first line %q", first)
 	}
 	checkLines(t, rest, wantFakeOutput)
+	checkReadBack(t, rest)
 }
