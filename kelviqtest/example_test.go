@@ -42,7 +42,7 @@ func Example() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		ids = append(ids, *cust.CustomerID)
+		ids = append(ids, cust.GetCustomerID())
 	}
 	fmt.Println(strings.Join(ids, " "))
 
@@ -57,8 +57,9 @@ func Example() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		e := res.JSON200.Entitlements[0]
-		fmt.Printf("%s: used %d, remaining %d, access %t\n", *e.FeatureID, e.CurrentUsage.MustGet(), e.Remaining.MustGet(), *e.HasAccess)
+		for _, e := range res.JSON200.GetEntitlements() {
+			fmt.Printf("%s: used %d, remaining %d, access %t\n", e.GetFeatureID(), e.GetCurrentUsage(), e.GetRemaining(), e.GetHasAccess())
+		}
 	}
 	// Output:
 	// cust_acme cust_globex cust_initech cust_new
