@@ -71,7 +71,7 @@ func callTimeout(s *settings) time.Duration {
 // transport and redirect policy; the caller's client is never modified.
 //
 // The chain of one call: the generated method → request editors (routing,
-// credential) → responseChecker (errors.go: the call's timeout, then judges
+// credential) → responseChecker (call.go: the call's timeout, then judges
 // the final response) → this http.Client (redirectPolicy) → retryTransport
 // (retry.go) → the caller's transport → the wire. The copy's Timeout is
 // zero: responseChecker applies callTimeout(s) to the whole call instead,

@@ -2,14 +2,12 @@ package kelviq
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"maps"
 	"mime"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -173,135 +171,6 @@ func (e *Error) Is(target error) bool {
 		return e.StatusCode >= 500 && e.StatusCode <= 599
 	}
 	return false
-}
-
-// opFinder finds the operation of a request after routing, from its method
-// and URL: the URL is below one of the servers an operation can be routed
-// to, and the rest is the operation's path. It allocates nothing.
-type opFinder struct {
-	prefixes []target // distinct scheme, host and path of every server
-}
-
-func newOpFinder(s *settings) *opFinder {
-	f := &opFinder{}
-	add := func(raw string) {
-		if raw == "" {
-			return
-		}
-		t, err := parseTarget(raw)
-		if err == nil && !slices.Contains(f.prefixes, t) {
-			f.prefixes = append(f.prefixes, t)
-		}
-	}
-	if s.baseURL != nil {
-		add(s.baseURL.String())
-	}
-	if s.edgeURL != nil {
-		add(s.edgeURL.String())
-	}
-	add(api.CoreServers.Production)
-	add(api.CoreServers.Sandbox)
-	for i := range api.Operations {
-		add(api.Operations[i].Servers.Production)
-		add(api.Operations[i].Servers.Sandbox)
-	}
-	// Longest path first, so a server below another one wins.
-	slices.SortStableFunc(f.prefixes, func(a, b target) int { return len(b.path) - len(a.path) })
-	return f
-}
-
-// find returns the operation of a request for method and u, or nil.
-func (f *opFinder) find(method string, u *url.URL) *api.Operation {
-	if u == nil {
-		return nil
-	}
-	path := u.EscapedPath()
-	for i := range f.prefixes {
-		p := &f.prefixes[i]
-		if p.host != u.Host || p.scheme != u.Scheme {
-			continue
-		}
-		rel, ok := strings.CutPrefix(path, p.path)
-		if !ok {
-			continue
-		}
-		if op, _ := operations.lookup(method, rel); op != nil {
-			return op
-		}
-	}
-	return nil
-}
-
-// responseChecker is the HttpRequestDoer of the generated client: it sends
-// through the client's *http.Client (retries and redirect policy included)
-// and judges the final response. A success passes on to the generated
-// parser, with a size limit; anything else becomes an *Error.
-type responseChecker struct {
-	hc      *http.Client
-	timeout time.Duration // of a whole call; see newHTTPClient
-	router  *router       // routes each request first; nil in some tests
-	ops     *opFinder
-	maxBody int64
-	secrets [][]byte // keys to redact from what the server says
-}
-
-func newResponseChecker(s *settings, r *router, hc *http.Client, timeout time.Duration) *responseChecker {
-	c := &responseChecker{hc: hc, timeout: timeout, router: r, ops: newOpFinder(s), maxBody: s.maxBody}
-	for _, k := range []string{s.serverKey, s.partnerKey} {
-		if k != "" {
-			c.secrets = append(c.secrets, []byte(k))
-		}
-	}
-	return c
-}
-
-// Do sends req and returns a success response, or an error.
-//
-// It also applies the http.Client's Timeout to the whole call, attempts,
-// redirects and body included, as a context deadline: net/http's own
-// Timeout costs a timer goroutine and a dozen allocations per request when
-// the transport is not an *http.Transport, and ours is a retryTransport.
-func (c *responseChecker) Do(req *http.Request) (*http.Response, error) {
-	var op *api.Operation
-	if c.router != nil {
-		var err error
-		if op, err = c.router.route(req); err != nil {
-			return nil, err // nothing was sent
-		}
-	} else {
-		op = c.ops.find(req.Method, req.URL)
-	}
-	var cancel context.CancelFunc
-	if c.timeout > 0 {
-		ctx := req.Context()
-		if deadline, ok := ctx.Deadline(); !ok || time.Until(deadline) > c.timeout {
-			ctx, cancel = context.WithTimeout(ctx, c.timeout)
-			req = req.WithContext(ctx)
-		}
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		if cancel != nil {
-			cancel()
-		}
-		return nil, err
-	}
-	code := resp.StatusCode
-	if (code >= 200 && code <= 299) || (op != nil && slices.Contains(op.Success, code)) {
-		if err := c.checkSuccess(op, req, resp, cancel); err != nil {
-			_ = resp.Body.Close()
-			if cancel != nil {
-				cancel()
-			}
-			return nil, err
-		}
-		return resp, nil
-	}
-	e := c.newError(op, req, resp)
-	if cancel != nil {
-		cancel()
-	}
-	return nil, e
 }
 
 // newError reads (at most 64 KiB of) an error response and closes it.

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
-	"strings"
 
 	"github.com/kelviq/kelviq-go/api"
 )
@@ -27,40 +25,6 @@ var ErrResponseTooLarge = errors.New("kelviq: response body too large")
 // should be JSON coming as an HTML page (a proxy or captive portal in the
 // way), or a list answering without a page.
 var ErrUnexpectedResponse = errors.New("kelviq: unexpected response")
-
-// checkSuccess checks a success response before the generated parser reads
-// it: its declared size and content type, and caps the body it will read.
-// cancel, when not nil, ends the call's timeout once the body is closed.
-func (c *responseChecker) checkSuccess(op *api.Operation, req *http.Request, resp *http.Response, cancel context.CancelFunc) error {
-	if resp.ContentLength > c.maxBody {
-		return fmt.Errorf("%w: %s: the server announced %d bytes, the limit is %d (kelviq.WithMaxResponseBytes)", ErrResponseTooLarge, opName(op, req), resp.ContentLength, c.maxBody)
-	}
-	if op != nil && resp.ContentLength != 0 && slices.Contains(op.JSONSuccess, resp.StatusCode) {
-		// The generated parser decodes only when the type says JSON (and
-		// silently returns no value otherwise): say why instead.
-		if ct := resp.Header.Get("Content-Type"); !strings.Contains(ct, "json") {
-			return fmt.Errorf("%w: %s: status %d with Content-Type %q, the spec declares JSON", ErrUnexpectedResponse, opName(op, req), resp.StatusCode, ct)
-		}
-	}
-	// Unknown length (chunked): count. A known length needs no limit: the
-	// transport never reads past Content-Length.
-	limit := int64(0)
-	if resp.ContentLength < 0 {
-		limit = c.maxBody
-	}
-	if limit > 0 || cancel != nil {
-		resp.Body = &callBody{rc: resp.Body, remaining: limit, limit: limit, cancel: cancel, op: op, req: req}
-	}
-	return nil
-}
-
-// opName names a call in an error: its operationId, else method and path.
-func opName(op *api.Operation, req *http.Request) string {
-	if op != nil {
-		return op.ID
-	}
-	return req.Method + " " + req.URL.EscapedPath()
-}
 
 // callBody is a success response's body as the caller reads it. With a
 // limit, it fails with ErrResponseTooLarge once more than limit bytes

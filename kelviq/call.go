@@ -1,0 +1,129 @@
+package kelviq
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/kelviq/kelviq-go/api"
+)
+
+// The pipeline of one call, in the order a request meets it:
+//
+//	generated method → request editors → responseChecker.Do (this file):
+//	router.route (routing.go: operation, credential, host; nothing is sent
+//	on an error) → whole-call deadline → http.Client (redirect.go: no key
+//	off-origin) → retryTransport (retry.go) → the caller's transport → wire.
+//
+// The response comes back the same way and is judged here: a declared
+// success goes on to the generated parser through checkSuccess (size cap,
+// declared content type), anything else becomes an *Error (errors.go).
+
+// responseChecker is the HttpRequestDoer of the generated client: it sends
+// through the client's *http.Client (retries and redirect policy included)
+// and judges the final response. A success passes on to the generated
+// parser, with a size limit; anything else becomes an *Error.
+type responseChecker struct {
+	hc      *http.Client
+	timeout time.Duration // of a whole call; see newHTTPClient
+	router  *router       // routes each request first; nil in some tests
+	ops     *opFinder
+	maxBody int64
+	secrets [][]byte // keys to redact from what the server says
+}
+
+func newResponseChecker(s *settings, r *router, hc *http.Client, timeout time.Duration) *responseChecker {
+	c := &responseChecker{hc: hc, timeout: timeout, router: r, ops: newOpFinder(s), maxBody: s.maxBody}
+	for _, k := range []string{s.serverKey, s.partnerKey} {
+		if k != "" {
+			c.secrets = append(c.secrets, []byte(k))
+		}
+	}
+	return c
+}
+
+// Do sends req and returns a success response, or an error.
+//
+// It also applies the http.Client's Timeout to the whole call, attempts,
+// redirects and body included, as a context deadline: net/http's own
+// Timeout costs a timer goroutine and a dozen allocations per request when
+// the transport is not an *http.Transport, and ours is a retryTransport.
+func (c *responseChecker) Do(req *http.Request) (*http.Response, error) {
+	var op *api.Operation
+	if c.router != nil {
+		var err error
+		if op, err = c.router.route(req); err != nil {
+			return nil, err // nothing was sent
+		}
+	} else {
+		op = c.ops.find(req.Method, req.URL)
+	}
+	var cancel context.CancelFunc
+	if c.timeout > 0 {
+		ctx := req.Context()
+		if deadline, ok := ctx.Deadline(); !ok || time.Until(deadline) > c.timeout {
+			ctx, cancel = context.WithTimeout(ctx, c.timeout)
+			req = req.WithContext(ctx)
+		}
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		if cancel != nil {
+			cancel()
+		}
+		return nil, err
+	}
+	code := resp.StatusCode
+	if (code >= 200 && code <= 299) || (op != nil && slices.Contains(op.Success, code)) {
+		if err := c.checkSuccess(op, req, resp, cancel); err != nil {
+			_ = resp.Body.Close()
+			if cancel != nil {
+				cancel()
+			}
+			return nil, err
+		}
+		return resp, nil
+	}
+	e := c.newError(op, req, resp)
+	if cancel != nil {
+		cancel()
+	}
+	return nil, e
+}
+
+// checkSuccess checks a success response before the generated parser reads
+// it: its declared size and content type, and caps the body it will read.
+// cancel, when not nil, ends the call's timeout once the body is closed.
+func (c *responseChecker) checkSuccess(op *api.Operation, req *http.Request, resp *http.Response, cancel context.CancelFunc) error {
+	if resp.ContentLength > c.maxBody {
+		return fmt.Errorf("%w: %s: the server announced %d bytes, the limit is %d (kelviq.WithMaxResponseBytes)", ErrResponseTooLarge, opName(op, req), resp.ContentLength, c.maxBody)
+	}
+	if op != nil && resp.ContentLength != 0 && slices.Contains(op.JSONSuccess, resp.StatusCode) {
+		// The generated parser decodes only when the type says JSON (and
+		// silently returns no value otherwise): say why instead.
+		if ct := resp.Header.Get("Content-Type"); !strings.Contains(ct, "json") {
+			return fmt.Errorf("%w: %s: status %d with Content-Type %q, the spec declares JSON", ErrUnexpectedResponse, opName(op, req), resp.StatusCode, ct)
+		}
+	}
+	// Unknown length (chunked): count. A known length needs no limit: the
+	// transport never reads past Content-Length.
+	limit := int64(0)
+	if resp.ContentLength < 0 {
+		limit = c.maxBody
+	}
+	if limit > 0 || cancel != nil {
+		resp.Body = &callBody{rc: resp.Body, remaining: limit, limit: limit, cancel: cancel, op: op, req: req}
+	}
+	return nil
+}
+
+// opName names a call in an error: its operationId, else method and path.
+func opName(op *api.Operation, req *http.Request) string {
+	if op != nil {
+		return op.ID
+	}
+	return req.Method + " " + req.URL.EscapedPath()
+}
