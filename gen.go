@@ -10,7 +10,9 @@ package kelviqgo
 //    (method, path, security, servers per environment, pagination, declared
 //    success statuses) that package kelviq routes, authenticates and judges
 //    responses by, and kelviq/pagination.gen.go: one page iterator per
-//    page-numbered list operation (ListCustomersIter …).
+//    page-numbered list operation (ListCustomersIter …), and
+//    kelviq/pathparams.gen.go: the checks that keep a path parameter such
+//    as ".." from sending a call to another operation.
 
 //go:generate go tool oapi-codegen -config api/oapi-codegen.yaml openapi.json
-//go:generate go run ./internal/cmd/genoperations -spec openapi.json -out api/operations.gen.go -iterators kelviq/pagination.gen.go
+//go:generate go run ./internal/cmd/genoperations -spec openapi.json -out api/operations.gen.go -iterators kelviq/pagination.gen.go -guards kelviq/pathparams.gen.go

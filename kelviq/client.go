@@ -44,7 +44,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	hc := newHTTPClient(s)
-	gen, err := api.NewClientWithResponses(r.base.String(),
+	gen, err := api.NewClient(r.base.String(),
 		// The response check routes each request (credential and host)
 		// before sending it, after every request editor has run.
 		api.WithHTTPClient(newResponseChecker(s, r, hc, callTimeout(s))),
@@ -52,7 +52,9 @@ func NewClient(opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{ClientWithResponses: gen, env: s.env, router: r, httpClient: hc}, nil
+	// Path parameters are checked before a request is built (pathparams.go).
+	withResponses := &api.ClientWithResponses{ClientInterface: guardedClient{gen}}
+	return &Client{ClientWithResponses: withResponses, env: s.env, router: r, httpClient: hc}, nil
 }
 
 // Environment returns the environment the client calls.

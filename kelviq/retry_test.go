@@ -533,7 +533,9 @@ func TestRetryOptions(t *testing.T) {
 	}
 	// The caller's Timeout bounds the call, through the response checker;
 	// the client's own http.Client has DefaultTimeout.
-	checker := func(c *Client) *responseChecker { return c.ClientInterface.(*api.Client).Client.(*responseChecker) }
+	checker := func(c *Client) *responseChecker {
+		return c.ClientInterface.(guardedClient).ClientInterface.(*api.Client).Client.(*responseChecker)
+	}
 	if c.httpClient.Timeout != 0 || checker(c).timeout != time.Minute {
 		t.Errorf("internal Timeout %v, call timeout %v; want 0 and 1m", c.httpClient.Timeout, checker(c).timeout)
 	}

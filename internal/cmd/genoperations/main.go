@@ -9,12 +9,14 @@
 // page-numbered list, and the statuses it declares as success. With
 // -iterators it also writes kelviq/pagination.gen.go: one iterator method on
 // kelviq.Client per page-numbered list, yielding the Go type of the list's
-// items. Nothing per operation is written by hand anywhere in
+// items. With -guards it also writes kelviq/pathparams.gen.go: the
+// generated client's methods that take a string path parameter, checking
+// it before the request is built (RenderGuards says why). Nothing per operation is written by hand anywhere in
 // the project: when the spec changes, `go generate ./...` rewrites the table.
 //
 // Usage:
 //
-//	go run ./internal/cmd/genoperations -spec openapi.json -out api/operations.gen.go -iterators kelviq/pagination.gen.go
+//	go run ./internal/cmd/genoperations -spec openapi.json -out api/operations.gen.go -iterators kelviq/pagination.gen.go -guards kelviq/pathparams.gen.go
 package main
 
 import (
@@ -30,9 +32,15 @@ func main() {
 	iters := flag.String("iterators", "", "also write the page iterators of package kelviq to this Go file")
 	itersPkg := flag.String("iterators-package", "kelviq", "the package name of the iterators file")
 	apiImport := flag.String("api-import", "github.com/kelviq/kelviq-go/api", "the import path of the package the table is written to")
+	guards := flag.String("guards", "", "also write the path parameter checks of package kelviq (package -iterators-package) to this Go file")
+	client := flag.String("client", "api/api.gen.go", "the client oapi-codegen generated, read for -guards")
 	flag.Parse()
 
 	if err := run(*specPath, *out, *pkg, *iters, *itersPkg, *apiImport); err != nil {
+		fmt.Fprintln(os.Stderr, "genoperations:", err)
+		os.Exit(1)
+	}
+	if err := runGuards(*specPath, *client, *guards, *itersPkg, *apiImport); err != nil {
 		fmt.Fprintln(os.Stderr, "genoperations:", err)
 		os.Exit(1)
 	}
@@ -59,6 +67,29 @@ func run(specPath, out, pkg, iters, itersPkg, apiImport string) error {
 		if err := os.WriteFile(iters, isrc, 0o644); err != nil {
 			return err
 		}
+	}
+	return os.WriteFile(out, src, 0o644)
+}
+
+func runGuards(specPath, client, out, pkg, apiImport string) error {
+	if out == "" {
+		return nil
+	}
+	data, err := os.ReadFile(specPath)
+	if err != nil {
+		return err
+	}
+	table, err := Build(data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", specPath, err)
+	}
+	clientSrc, err := os.ReadFile(client)
+	if err != nil {
+		return err
+	}
+	src, err := RenderGuards(table, clientSrc, pkg, apiImport)
+	if err != nil {
+		return fmt.Errorf("%s: %w", client, err)
 	}
 	return os.WriteFile(out, src, 0o644)
 }

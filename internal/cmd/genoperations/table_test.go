@@ -149,3 +149,32 @@ func TestRenderIterators(t *testing.T) {
 		t.Error("kelviq/pagination.gen.go is stale: run go generate ./...")
 	}
 }
+
+func TestRenderGuards(t *testing.T) {
+	table := buildSpec(t)
+	client, err := os.ReadFile("../../../api/api.gen.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := RenderGuards(table, client, "kelviq", "github.com/kelviq/kelviq-go/api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`func (g guardedClient) DeleteCatalogPlanFeature(ctx context.Context, identifier string, featureID string, reqEditors ...api.RequestEditorFn) (*http.Response, error) {`,
+		`checkPathParam("deleteCatalogPlanFeature", "feature_id", featureID)`,
+		`func (g guardedClient) UpdateCatalogPlanFeatureWithBody(`,
+	} {
+		if !strings.Contains(string(src), want) {
+			t.Errorf("the guards lack %s", want)
+		}
+	}
+	if strings.Contains(string(src), "ListCustomers(") {
+		t.Error("an operation without path parameters is guarded")
+	}
+	// A method the table does not know fails generation.
+	bad := strings.Replace(string(client), "type ClientInterface interface {", "type ClientInterface interface {\n\tNoSuchOperation(ctx context.Context, id string) (*http.Response, error)\n", 1)
+	if _, err := RenderGuards(table, []byte(bad), "kelviq", "x/api"); err == nil || !strings.Contains(err.Error(), "NoSuchOperation") {
+		t.Errorf("unknown method: %v", err)
+	}
+}
