@@ -224,8 +224,13 @@ func checkBaseURL(from, raw string) (*url.URL, error) {
 	return u, nil
 }
 
+// isLoopback reports a host that never leaves the machine: an IP literal in
+// 127.0.0.0/8 (IPv4-mapped ones included) or ::1, or the exact name
+// "localhost". Not "*.localhost": Go resolves those names through DNS like
+// any other, so one could be anywhere. Not "localhost." either, for the
+// same reason.
 func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+	if strings.EqualFold(host, "localhost") {
 		return true
 	}
 	ip := net.ParseIP(host)
