@@ -74,7 +74,7 @@ func (c *responseChecker) Do(req *http.Request) (*http.Response, error) {
 		if cancel != nil {
 			cancel()
 		}
-		return nil, err
+		return nil, &callError{op: op, req: req, err: err}
 	}
 	code := resp.StatusCode
 	if (code >= 200 && code <= 299) || (op != nil && slices.Contains(op.Success, code)) {
@@ -127,3 +127,21 @@ func opName(op *api.Operation, req *http.Request) string {
 	}
 	return req.Method + " " + req.URL.EscapedPath()
 }
+
+// callError is a call's network, timeout or context error, named by its
+// operation; errors.Is and errors.As reach what it wraps (context.Canceled,
+// *url.Error …).
+type callError struct {
+	op  *api.Operation
+	req *http.Request
+	err error
+}
+
+func (e *callError) Error() string {
+	if e.op != nil {
+		return "kelviq: " + e.op.ID + " (" + e.op.Method + " " + e.op.Path + "): " + e.err.Error()
+	}
+	return "kelviq: " + e.req.Method + " " + e.req.URL.EscapedPath() + ": " + e.err.Error()
+}
+
+func (e *callError) Unwrap() error { return e.err }

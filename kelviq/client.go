@@ -22,6 +22,7 @@ type Client struct {
 	env        Environment
 	router     *router
 	httpClient *http.Client
+	maxPages   int // of one iterator walk
 }
 
 // NewClient returns a client configured by opts. It needs at least one
@@ -54,7 +55,7 @@ func NewClient(opts ...Option) (*Client, error) {
 	}
 	// Path parameters are checked before a request is built (pathparams.go).
 	withResponses := &api.ClientWithResponses{ClientInterface: guardedClient{gen}}
-	return &Client{ClientWithResponses: withResponses, env: s.env, router: r, httpClient: hc}, nil
+	return &Client{ClientWithResponses: withResponses, env: s.env, router: r, httpClient: hc, maxPages: s.maxPages}, nil
 }
 
 // Environment returns the environment the client calls.

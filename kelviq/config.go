@@ -36,6 +36,7 @@ type settings struct {
 	retry      RetryPolicy  // complete; MaxAttempts 1: no retries
 	logger     *slog.Logger // nil: no logging
 	maxBody    int64        // the largest response body read
+	maxPages   int          // of one iterator walk
 	clock      clock        // of the retry transport
 }
 
@@ -173,6 +174,14 @@ func (c *config) resolve() (*settings, error) {
 			return nil, configError("WithMaxResponseBytes", "the limit must be positive, not %d", c.maxBody.value)
 		}
 		s.maxBody = c.maxBody.value
+	}
+
+	s.maxPages = DefaultMaxPages
+	if c.maxPages.set {
+		if c.maxPages.value <= 0 {
+			return nil, configError("WithMaxPages", "the limit must be positive, not %d", c.maxPages.value)
+		}
+		s.maxPages = c.maxPages.value
 	}
 
 	s.clock = realClock()

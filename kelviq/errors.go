@@ -134,15 +134,19 @@ func (e *Error) Error() string {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
+	shown := 0
 	for i, k := range keys {
-		if i == 10 {
+		if shown == 10 {
 			b.WriteString("; and " + strconv.Itoa(len(keys)-i) + " more fields")
 			break
 		}
+		text := k + ": " + strings.Join(e.FieldErrors[k], " ")
+		if strings.Contains(e.Message, text) {
+			continue // the message says it already ({"error": "page_size: …", "page_size": ["…"]})
+		}
 		b.WriteString("; ")
-		b.WriteString(k)
-		b.WriteString(": ")
-		b.WriteString(strings.Join(e.FieldErrors[k], " "))
+		b.WriteString(text)
+		shown++
 	}
 	if e.RequestID != "" {
 		b.WriteString(" (request ID ")

@@ -46,7 +46,8 @@ func (b *callBody) Read(p []byte) (int, error) {
 		return 0, b.err
 	}
 	if b.limit == 0 {
-		return b.rc.Read(p)
+		n, err := b.rc.Read(p)
+		return n, b.named(err)
 	}
 	if b.remaining <= 0 {
 		// At the limit: the body must end here.
@@ -55,14 +56,28 @@ func (b *callBody) Read(p []byte) (int, error) {
 			b.err = fmt.Errorf("%w: %s: more than %d bytes (kelviq.WithMaxResponseBytes)", ErrResponseTooLarge, opName(b.op, b.req), b.limit)
 			return 0, b.err
 		}
-		return 0, err
+		return 0, b.named(err)
 	}
 	if int64(len(p)) > b.remaining {
 		p = p[:b.remaining]
 	}
 	n, err := b.rc.Read(p)
 	b.remaining -= int64(n)
-	return n, err
+	return n, b.named(err)
+}
+
+// named wraps a read error other than io.EOF (a connection reset, the
+// call's deadline) with the call's operation.
+func (b *callBody) named(err error) error {
+	if err == nil || err == io.EOF {
+		return err
+	}
+	var ce *callError
+	if errors.As(err, &ce) {
+		return err
+	}
+	b.err = &callError{op: b.op, req: b.req, err: err}
+	return b.err
 }
 
 func (b *callBody) Close() error {

@@ -7,12 +7,13 @@ import (
 	"github.com/kelviq/kelviq-go/api"
 )
 
-// ErrInvalidParameter is wrapped by the error of a call with a path
-// parameter that would make the request another operation's: "." or ".."
-// (URL resolution removes such a segment, so DELETE
-// /catalog/plans/{identifier}/features/{feature_id}/ with feature_id ".."
-// would delete the plan), or an empty value. The error names the operation
-// and the parameter. Nothing was sent.
+// ErrInvalidParameter is wrapped by the error of a call with a parameter
+// the client refuses to send: a path parameter that would make the request
+// another operation's, "." or ".." (URL resolution removes such a segment,
+// so DELETE /catalog/plans/{identifier}/features/{feature_id}/ with
+// feature_id ".." would delete the plan), or an empty one; or a page_size
+// above MaxPageSize. The error names the operation and the parameter.
+// Nothing was sent.
 var ErrInvalidParameter = errors.New("kelviq: invalid parameter")
 
 // guardedClient is the generated client with every method that takes a
