@@ -32,17 +32,11 @@ type responseChecker struct {
 	router  *router       // routes each request first; nil in some tests
 	ops     *opFinder
 	maxBody int64
-	secrets [][]byte // keys to redact from what the server says
+	red     *redactor // the keys, redacted from what the server says
 }
 
 func newResponseChecker(s *settings, r *router, hc *http.Client, timeout time.Duration) *responseChecker {
-	c := &responseChecker{hc: hc, timeout: timeout, router: r, ops: newOpFinder(s), maxBody: s.maxBody}
-	for _, k := range []string{s.serverKey, s.partnerKey} {
-		if k != "" {
-			c.secrets = append(c.secrets, []byte(k))
-		}
-	}
-	return c
+	return &responseChecker{hc: hc, timeout: timeout, router: r, ops: newOpFinder(s), maxBody: s.maxBody, red: newRedactor(s.serverKey, s.partnerKey)}
 }
 
 // Do sends req and returns a success response, or an error.
@@ -74,7 +68,7 @@ func (c *responseChecker) Do(req *http.Request) (*http.Response, error) {
 		if cancel != nil {
 			cancel()
 		}
-		return nil, &callError{op: op, req: req, err: err}
+		return nil, &callError{op: op, req: req, err: err, red: c.red}
 	}
 	code := resp.StatusCode
 	if (code >= 200 && code <= 299) || (op != nil && slices.Contains(op.Success, code)) {
@@ -115,7 +109,7 @@ func (c *responseChecker) checkSuccess(op *api.Operation, req *http.Request, res
 		limit = c.maxBody
 	}
 	if limit > 0 || cancel != nil {
-		resp.Body = &callBody{rc: resp.Body, remaining: limit, limit: limit, cancel: cancel, op: op, req: req}
+		resp.Body = &callBody{rc: resp.Body, remaining: limit, limit: limit, cancel: cancel, op: op, req: req, red: c.red}
 	}
 	return nil
 }
@@ -130,18 +124,21 @@ func opName(op *api.Operation, req *http.Request) string {
 
 // callError is a call's network, timeout or context error, named by its
 // operation; errors.Is and errors.As reach what it wraps (context.Canceled,
-// *url.Error …).
+// *url.Error …). Its text is redacted: net/http quotes what a server sent
+// in some errors (a malformed header line), and a server can echo a key.
 type callError struct {
 	op  *api.Operation
 	req *http.Request
 	err error
+	red *redactor
 }
 
 func (e *callError) Error() string {
+	msg := e.red.text(e.err.Error(), maxMessage)
 	if e.op != nil {
-		return "kelviq: " + e.op.ID + " (" + e.op.Method + " " + e.op.Path + "): " + e.err.Error()
+		return "kelviq: " + e.op.ID + " (" + e.op.Method + " " + e.op.Path + "): " + msg
 	}
-	return "kelviq: " + e.req.Method + " " + e.req.URL.EscapedPath() + ": " + e.err.Error()
+	return "kelviq: " + e.req.Method + " " + e.req.URL.EscapedPath() + ": " + msg
 }
 
 func (e *callError) Unwrap() error { return e.err }

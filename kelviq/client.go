@@ -92,13 +92,7 @@ func newHTTPClient(s *settings) *http.Client {
 	}
 	ops := newOpFinder(s)
 	if s.retry.MaxAttempts > 1 {
-		rt := &retryTransport{next: next, policy: s.retry, logger: s.logger, ops: ops, clock: s.clock}
-		for _, k := range []string{s.serverKey, s.partnerKey} {
-			if k != "" {
-				rt.secrets = append(rt.secrets, k)
-			}
-		}
-		next = rt
+		next = &retryTransport{next: next, policy: s.retry, logger: s.logger, ops: ops, clock: s.clock, red: newRedactor(s.serverKey, s.partnerKey)}
 	}
 	hc.Transport = next
 	hc.CheckRedirect = redirectPolicy(hc.CheckRedirect, ops)

@@ -178,13 +178,19 @@ func (e *Error) Is(target error) bool {
 }
 
 // newError reads (at most 64 KiB of) an error response and closes it.
+// Every text it keeps is redacted before it is cut: the body is read a
+// little past the cap, so that a key across the cap is seen whole.
 func (c *responseChecker) newError(op *api.Operation, req *http.Request, resp *http.Response) *Error {
 	limit := min(int64(maxErrorBody), c.maxBody)
 	// A read error (reset, timeout) leaves the part that arrived: the
 	// status is known, which is what matters.
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, limit))
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, limit+c.slack()))
 	discardBody(resp)
-	body = c.redactBytes(body)
+	raw = c.red.bytes(raw)
+	body := raw
+	if int64(len(body)) > limit {
+		body = c.red.bytes(body[:limit:limit]) // a piece of a key the cut left at the end
+	}
 	if len(body) == 0 {
 		body = nil
 	}
@@ -199,7 +205,7 @@ func (c *responseChecker) newError(op *api.Operation, req *http.Request, resp *h
 	}
 	for _, h := range requestIDHeaders {
 		if v := resp.Header.Get(h); v != "" {
-			e.RequestID = c.redact(clean(v, maxRequestID))
+			e.RequestID = c.red.text(v, maxRequestID)
 			break
 		}
 	}
@@ -208,38 +214,20 @@ func (c *responseChecker) newError(op *api.Operation, req *http.Request, resp *h
 			e.RetryAfter = d
 		}
 	}
-	msg, fields := decodeErrorBody(resp.Header.Get("Content-Type"), body)
-	e.Message = c.redact(msg)
-	if len(fields) > 0 {
-		e.FieldErrors = make(map[string][]string, len(fields))
-		for k, v := range fields {
-			for i := range v {
-				v[i] = c.redact(v[i])
-			}
-			e.FieldErrors[c.redact(k)] = v
-		}
-	}
+	e.Message, e.FieldErrors = decodeErrorBody(resp.Header.Get("Content-Type"), raw, c.red)
 	return e
 }
 
-const redacted = "[redacted]"
-
-func (c *responseChecker) redactBytes(b []byte) []byte {
-	for _, k := range c.secrets {
-		if bytes.Contains(b, k) {
-			b = bytes.ReplaceAll(b, k, []byte(redacted))
+// slack is how far past a cap the client reads, to see a key across the
+// cap whole: the longest key, every character JSON-escaped.
+func (c *responseChecker) slack() int64 {
+	n := 0
+	if c.red != nil {
+		for _, k := range c.red.keys {
+			n = max(n, 6*len(k))
 		}
 	}
-	return b
-}
-
-func (c *responseChecker) redact(s string) string {
-	for _, k := range c.secrets {
-		if strings.Contains(s, string(k)) {
-			s = strings.ReplaceAll(s, string(k), redacted)
-		}
-	}
-	return s
+	return int64(n)
 }
 
 // discardBody reads a little of what is left of a body we do not use, so
@@ -260,7 +248,9 @@ func discardBody(resp *http.Response) {
 // {"detail": …} and {"error": …, "<field>": ["…"]}, and the other common
 // ones (a list of messages, {"errors": …}, a plain-text body). Everything it
 // returns is valid UTF-8 without control characters, and capped in length.
-func decodeErrorBody(contentType string, body []byte) (msg string, fields map[string][]string) {
+//
+// Each text is redacted by r (nil: nothing to redact) before it is cut.
+func decodeErrorBody(contentType string, body []byte, r *redactor) (msg string, fields map[string][]string) {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
 		return "", nil
@@ -271,13 +261,13 @@ func decodeErrorBody(contentType string, body []byte) (msg string, fields map[st
 		if json.Unmarshal(trimmed, &obj) != nil {
 			return "", nil
 		}
-		return fromErrorObject(obj)
+		return fromErrorObject(obj, r)
 	case '[', '"':
-		return clean(strings.Join(texts(trimmed), "; "), maxMessage), nil
+		return r.text(strings.Join(texts(trimmed), "; "), maxMessage), nil
 	}
 	if mt, _, err := mime.ParseMediaType(contentType); err == nil && mt == "text/plain" {
 		line, _, _ := bytes.Cut(trimmed, []byte("\n"))
-		return clean(string(line), maxMessage), nil
+		return r.text(string(line), maxMessage), nil
 	}
 	return "", nil
 }
@@ -285,12 +275,12 @@ func decodeErrorBody(contentType string, body []byte) (msg string, fields map[st
 // messageKeys are the keys a message is read from, by preference.
 var messageKeys = []string{"message", "detail", "error", "errors", "non_field_errors", "status"}
 
-func fromErrorObject(obj map[string]json.RawMessage) (string, map[string][]string) {
+func fromErrorObject(obj map[string]json.RawMessage, r *redactor) (string, map[string][]string) {
 	var msg string
 	for _, k := range messageKeys {
 		if raw, ok := obj[k]; ok {
 			if m := strings.Join(texts(raw), "; "); m != "" {
-				msg = clean(m, maxMessage)
+				msg = r.text(m, maxMessage)
 				break
 			}
 		}
@@ -302,10 +292,10 @@ func fromErrorObject(obj map[string]json.RawMessage) (string, map[string][]strin
 			continue
 		case "detail", "errors":
 			// {"detail": {"email": ["…"]}}: fields inside.
-			collectFields(fields, "", raw, 0)
+			collectFields(fields, "", raw, 0, r)
 			continue
 		}
-		collectFields(fields, k, raw, 0)
+		collectFields(fields, k, raw, 0, r)
 	}
 	if len(fields) == 0 {
 		fields = nil
@@ -315,7 +305,7 @@ func fromErrorObject(obj map[string]json.RawMessage) (string, map[string][]strin
 
 // collectFields adds the field errors in raw under key: a list of messages
 // (["…"]) or a string is a field's errors, an object holds nested fields.
-func collectFields(fields map[string][]string, key string, raw json.RawMessage, depth int) {
+func collectFields(fields map[string][]string, key string, raw json.RawMessage, depth int, r *redactor) {
 	if len(fields) >= maxFields || depth > 4 {
 		return
 	}
@@ -328,14 +318,14 @@ func collectFields(fields map[string][]string, key string, raw json.RawMessage, 
 		if key == "" {
 			return
 		}
-		addField(fields, key, texts(raw))
+		addField(fields, key, texts(raw), r)
 	case '"':
 		if key == "" || depth == 0 {
 			// A top-level string beside the message ("code": "x") is not a
 			// field error.
 			return
 		}
-		addField(fields, key, texts(raw))
+		addField(fields, key, texts(raw), r)
 	case '{':
 		var obj map[string]json.RawMessage
 		if json.Unmarshal(raw, &obj) != nil {
@@ -346,19 +336,19 @@ func collectFields(fields map[string][]string, key string, raw json.RawMessage, 
 			if key != "" {
 				sub = key + "." + k
 			}
-			collectFields(fields, sub, obj[k], depth+1)
+			collectFields(fields, sub, obj[k], depth+1, r)
 		}
 	}
 }
 
 // addField adds the non-empty msgs to the errors of field key.
-func addField(fields map[string][]string, key string, msgs []string) {
-	k := clean(key, maxFieldKey)
+func addField(fields map[string][]string, key string, msgs []string, r *redactor) {
+	k := r.text(key, maxFieldKey)
 	if k == "" {
 		return
 	}
 	for _, m := range msgs {
-		if m = clean(m, maxMessage); m != "" {
+		if m = r.text(m, maxMessage); m != "" {
 			fields[k] = append(fields[k], m)
 		}
 	}

@@ -37,6 +37,7 @@ type callBody struct {
 	cancel    context.CancelFunc
 	op        *api.Operation // for the error
 	req       *http.Request
+	red       *redactor
 	err       error
 	one       [1]byte
 }
@@ -76,7 +77,7 @@ func (b *callBody) named(err error) error {
 	if errors.As(err, &ce) {
 		return err
 	}
-	b.err = &callError{op: b.op, req: b.req, err: err}
+	b.err = &callError{op: b.op, req: b.req, err: err, red: b.red}
 	return b.err
 }
 

@@ -100,12 +100,12 @@ func (f *fakeClock) got() []time.Duration {
 func newTestTransport(s http.RoundTripper, fc *fakeClock, logger *slog.Logger) *retryTransport {
 	st := &settings{}
 	return &retryTransport{
-		next:    s,
-		policy:  DefaultRetryPolicy(),
-		logger:  logger,
-		ops:     newOpFinder(st),
-		clock:   clock{now: time.Now, sleep: fc.sleep, jitter: func(c time.Duration) time.Duration { return c }},
-		secrets: []string{"sk_test_retrysecret"},
+		next:   s,
+		policy: DefaultRetryPolicy(),
+		logger: logger,
+		ops:    newOpFinder(st),
+		clock:  clock{now: time.Now, sleep: fc.sleep, jitter: func(c time.Duration) time.Duration { return c }},
+		red:    newRedactor("sk_test_retrysecret"),
 	}
 }
 
