@@ -12,7 +12,10 @@ package kelviqgo
 //    responses by, and kelviq/pagination.gen.go: one page iterator per
 //    page-numbered list operation (ListCustomersIter …), and
 //    kelviq/pathparams.gen.go: the checks that keep a path parameter such
-//    as ".." from sending a call to another operation.
+//    as ".." from sending a call to another operation, and
+//    kelviq/calls.gen.go: the XxxWithResponse methods of kelviq.Client, which
+//    name the operation, status and Content-Type of a body that does not
+//    decode.
 
 //go:generate go tool oapi-codegen -config api/oapi-codegen.yaml openapi.json
-//go:generate go run ./internal/cmd/genoperations -spec openapi.json -out api/operations.gen.go -iterators kelviq/pagination.gen.go -guards kelviq/pathparams.gen.go
+//go:generate go run ./internal/cmd/genoperations -spec openapi.json -out api/operations.gen.go -iterators kelviq/pagination.gen.go -guards kelviq/pathparams.gen.go -calls kelviq/calls.gen.go

@@ -22,7 +22,8 @@ type Client struct {
 	env        Environment
 	router     *router
 	httpClient *http.Client
-	maxPages   int // of one iterator walk
+	maxPages   int       // of one iterator walk
+	red        *redactor // the keys, redacted from errors
 }
 
 // NewClient returns a client configured by opts. It needs at least one
@@ -55,7 +56,7 @@ func NewClient(opts ...Option) (*Client, error) {
 	}
 	// Path parameters are checked before a request is built (pathparams.go).
 	withResponses := &api.ClientWithResponses{ClientInterface: guardedClient{gen}}
-	return &Client{ClientWithResponses: withResponses, env: s.env, router: r, httpClient: hc, maxPages: s.maxPages}, nil
+	return &Client{ClientWithResponses: withResponses, env: s.env, router: r, httpClient: hc, maxPages: s.maxPages, red: newRedactor(s.serverKey, s.partnerKey)}, nil
 }
 
 // Environment returns the environment the client calls.

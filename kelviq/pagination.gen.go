@@ -31,7 +31,7 @@ func (c *Client) ListCatalogFeaturesIter(ctx context.Context, params *api.ListCa
 			return listPage[api.CatalogFeature]{}, err
 		}
 		if res.JSON200 == nil {
-			return listPage[api.CatalogFeature]{}, notAPage(res.HTTPResponse)
+			return listPage[api.CatalogFeature]{}, c.notAPage("listCatalogFeatures", res.HTTPResponse)
 		}
 		return listPage[api.CatalogFeature]{count: res.JSON200.Count, next: res.JSON200.Next, results: res.JSON200.Results, body: res.Body}, nil
 	})
@@ -59,7 +59,7 @@ func (c *Client) ListCatalogPlansIter(ctx context.Context, params *api.ListCatal
 			return listPage[api.CatalogPlan]{}, err
 		}
 		if res.JSON200 == nil {
-			return listPage[api.CatalogPlan]{}, notAPage(res.HTTPResponse)
+			return listPage[api.CatalogPlan]{}, c.notAPage("listCatalogPlans", res.HTTPResponse)
 		}
 		return listPage[api.CatalogPlan]{count: res.JSON200.Count, next: res.JSON200.Next, results: res.JSON200.Results, body: res.Body}, nil
 	})
@@ -87,7 +87,7 @@ func (c *Client) ListCatalogProductsIter(ctx context.Context, params *api.ListCa
 			return listPage[api.Product]{}, err
 		}
 		if res.JSON200 == nil {
-			return listPage[api.Product]{}, notAPage(res.HTTPResponse)
+			return listPage[api.Product]{}, c.notAPage("listCatalogProducts", res.HTTPResponse)
 		}
 		return listPage[api.Product]{count: res.JSON200.Count, next: res.JSON200.Next, results: res.JSON200.Results, body: res.Body}, nil
 	})
@@ -115,7 +115,7 @@ func (c *Client) ListCheckoutSessionsIter(ctx context.Context, params *api.ListC
 			return listPage[api.CheckoutSessionResponse]{}, err
 		}
 		if res.JSON200 == nil {
-			return listPage[api.CheckoutSessionResponse]{}, notAPage(res.HTTPResponse)
+			return listPage[api.CheckoutSessionResponse]{}, c.notAPage("listCheckoutSessions", res.HTTPResponse)
 		}
 		return listPage[api.CheckoutSessionResponse]{count: res.JSON200.Count, next: res.JSON200.Next, results: res.JSON200.Results, body: res.Body}, nil
 	})
@@ -143,7 +143,7 @@ func (c *Client) ListCheckoutSessionEventsIter(ctx context.Context, sessionID st
 			return listPage[api.CheckoutSessionEventResponse]{}, err
 		}
 		if res.JSON200 == nil {
-			return listPage[api.CheckoutSessionEventResponse]{}, notAPage(res.HTTPResponse)
+			return listPage[api.CheckoutSessionEventResponse]{}, c.notAPage("listCheckoutSessionEvents", res.HTTPResponse)
 		}
 		return listPage[api.CheckoutSessionEventResponse]{count: res.JSON200.Count, next: res.JSON200.Next, results: res.JSON200.Results, body: res.Body}, nil
 	})
@@ -171,7 +171,7 @@ func (c *Client) ListCustomersIter(ctx context.Context, params *api.ListCustomer
 			return listPage[api.CustomerResponse]{}, err
 		}
 		if res.JSON200 == nil {
-			return listPage[api.CustomerResponse]{}, notAPage(res.HTTPResponse)
+			return listPage[api.CustomerResponse]{}, c.notAPage("listCustomers", res.HTTPResponse)
 		}
 		return listPage[api.CustomerResponse]{count: res.JSON200.Count, next: res.JSON200.Next, results: res.JSON200.Results, body: res.Body}, nil
 	})
@@ -199,7 +199,7 @@ func (c *Client) ListOrdersIter(ctx context.Context, params *api.ListOrdersParam
 			return listPage[api.OrderResponse]{}, err
 		}
 		if res.JSON200 == nil {
-			return listPage[api.OrderResponse]{}, notAPage(res.HTTPResponse)
+			return listPage[api.OrderResponse]{}, c.notAPage("listOrders", res.HTTPResponse)
 		}
 		return listPage[api.OrderResponse]{count: res.JSON200.Count, next: res.JSON200.Next, results: res.JSON200.Results, body: res.Body}, nil
 	})
@@ -227,7 +227,7 @@ func (c *Client) ListOrderEventsIter(ctx context.Context, id string, params *api
 			return listPage[api.OrderEventResponse]{}, err
 		}
 		if res.JSON200 == nil {
-			return listPage[api.OrderEventResponse]{}, notAPage(res.HTTPResponse)
+			return listPage[api.OrderEventResponse]{}, c.notAPage("listOrderEvents", res.HTTPResponse)
 		}
 		return listPage[api.OrderEventResponse]{count: res.JSON200.Count, next: res.JSON200.Next, results: res.JSON200.Results, body: res.Body}, nil
 	})
@@ -255,7 +255,7 @@ func (c *Client) ListPaymentMethodsIter(ctx context.Context, params *api.ListPay
 			return listPage[api.PaymentMethodResponse]{}, err
 		}
 		if res.JSON200 == nil {
-			return listPage[api.PaymentMethodResponse]{}, notAPage(res.HTTPResponse)
+			return listPage[api.PaymentMethodResponse]{}, c.notAPage("listPaymentMethods", res.HTTPResponse)
 		}
 		return listPage[api.PaymentMethodResponse]{count: res.JSON200.Count, next: res.JSON200.Next, results: res.JSON200.Results, body: res.Body}, nil
 	})
@@ -283,7 +283,7 @@ func (c *Client) ListRefundsIter(ctx context.Context, params *api.ListRefundsPar
 			return listPage[api.RefundResponse]{}, err
 		}
 		if res.JSON200 == nil {
-			return listPage[api.RefundResponse]{}, notAPage(res.HTTPResponse)
+			return listPage[api.RefundResponse]{}, c.notAPage("listRefunds", res.HTTPResponse)
 		}
 		return listPage[api.RefundResponse]{count: res.JSON200.Count, next: res.JSON200.Next, results: res.JSON200.Results, body: res.Body}, nil
 	})
@@ -311,7 +311,7 @@ func (c *Client) ListSubscriptionsIter(ctx context.Context, params *api.ListSubs
 			return listPage[api.Subscription]{}, err
 		}
 		if res.JSON200 == nil {
-			return listPage[api.Subscription]{}, notAPage(res.HTTPResponse)
+			return listPage[api.Subscription]{}, c.notAPage("listSubscriptions", res.HTTPResponse)
 		}
 		return listPage[api.Subscription]{count: res.JSON200.Count, next: res.JSON200.Next, results: res.JSON200.Results, body: res.Body}, nil
 	})
@@ -339,7 +339,7 @@ func (c *Client) ListTransactionsIter(ctx context.Context, params *api.ListTrans
 			return listPage[api.TransactionResponse]{}, err
 		}
 		if res.JSON200 == nil {
-			return listPage[api.TransactionResponse]{}, notAPage(res.HTTPResponse)
+			return listPage[api.TransactionResponse]{}, c.notAPage("listTransactions", res.HTTPResponse)
 		}
 		return listPage[api.TransactionResponse]{count: res.JSON200.Count, next: res.JSON200.Next, results: res.JSON200.Results, body: res.Body}, nil
 	})
@@ -367,7 +367,7 @@ func (c *Client) ListWebhookEventLogsIter(ctx context.Context, params *api.ListW
 			return listPage[api.WebhookEventLogResponse]{}, err
 		}
 		if res.JSON200 == nil {
-			return listPage[api.WebhookEventLogResponse]{}, notAPage(res.HTTPResponse)
+			return listPage[api.WebhookEventLogResponse]{}, c.notAPage("listWebhookEventLogs", res.HTTPResponse)
 		}
 		return listPage[api.WebhookEventLogResponse]{count: res.JSON200.Count, next: res.JSON200.Next, results: res.JSON200.Results, body: res.Body}, nil
 	})

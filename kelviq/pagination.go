@@ -42,12 +42,12 @@ type listPage[T any] struct {
 
 // notAPage is the error for a list call that succeeded without a JSON page
 // (a 204, or a 2xx the spec does not declare).
-func notAPage(resp *http.Response) error {
+func (c *Client) notAPage(op string, resp *http.Response) error {
 	status, ct := 0, ""
 	if resp != nil {
-		status, ct = resp.StatusCode, resp.Header.Get("Content-Type")
+		status, ct = resp.StatusCode, c.red.text(resp.Header.Get("Content-Type"), maxMessage)
 	}
-	return fmt.Errorf("%w: status %d with Content-Type %q is not a page of the list", ErrUnexpectedResponse, status, ct)
+	return fmt.Errorf("%w: %s: status %d with Content-Type %q is not a page of the list", ErrUnexpectedResponse, op, status, ct)
 }
 
 // DefaultMaxPages is the most pages an iterator fetches in one walk unless

@@ -181,3 +181,17 @@ func TestRedactTransportErrors(t *testing.T) {
 		t.Errorf("log: %s", hideKeys(logs))
 	}
 }
+
+// A success body that does not decode: the parser's error quotes the value
+// it could not read (a time), and a server can put a key there. The call's
+// error names the operation and holds no key.
+func TestRedactUndecodableSuccessBody(t *testing.T) {
+	srv := newFaultServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		writeJSON(w, 200, `{"count":1,"results":[{"timestamp":"`+faultServerKey+`"}]}`)
+	})
+	_, err := newHarness(t).client(srv.URL, nil).ListCheckoutSessionEventsWithResponse(t.Context(), "cs_1", nil)
+	checkNoKey(t, "undecodable time", err)
+	if !errors.Is(err, kelviq.ErrUnexpectedResponse) || !strings.Contains(err.Error(), "listCheckoutSessionEvents") || !strings.Contains(err.Error(), "[redacted]") {
+		t.Errorf("error: %v", err)
+	}
+}

@@ -11,12 +11,14 @@
 // kelviq.Client per page-numbered list, yielding the Go type of the list's
 // items. With -guards it also writes kelviq/pathparams.gen.go: the
 // generated client's methods that take a string path parameter, checking
-// it before the request is built (RenderGuards says why). Nothing per operation is written by hand anywhere in
+// it before the request is built (RenderGuards says why), and with -calls
+// kelviq/calls.gen.go: the XxxWithResponse methods on kelviq.Client, which
+// name the operation when a success body does not decode. Nothing per operation is written by hand anywhere in
 // the project: when the spec changes, `go generate ./...` rewrites the table.
 //
 // Usage:
 //
-//	go run ./internal/cmd/genoperations -spec openapi.json -out api/operations.gen.go -iterators kelviq/pagination.gen.go -guards kelviq/pathparams.gen.go
+//	go run ./internal/cmd/genoperations -spec openapi.json -out api/operations.gen.go -iterators kelviq/pagination.gen.go -guards kelviq/pathparams.gen.go -calls kelviq/calls.gen.go
 package main
 
 import (
@@ -33,14 +35,15 @@ func main() {
 	itersPkg := flag.String("iterators-package", "kelviq", "the package name of the iterators file")
 	apiImport := flag.String("api-import", "github.com/kelviq/kelviq-go/api", "the import path of the package the table is written to")
 	guards := flag.String("guards", "", "also write the path parameter checks of package kelviq (package -iterators-package) to this Go file")
-	client := flag.String("client", "api/api.gen.go", "the client oapi-codegen generated, read for -guards")
+	calls := flag.String("calls", "", "also write the XxxWithResponse methods of kelviq.Client (package -iterators-package) to this Go file")
+	client := flag.String("client", "api/api.gen.go", "the client oapi-codegen generated, read for -guards and -calls")
 	flag.Parse()
 
 	if err := run(*specPath, *out, *pkg, *iters, *itersPkg, *apiImport); err != nil {
 		fmt.Fprintln(os.Stderr, "genoperations:", err)
 		os.Exit(1)
 	}
-	if err := runGuards(*specPath, *client, *guards, *itersPkg, *apiImport); err != nil {
+	if err := runClientFiles(*specPath, *client, *guards, *calls, *itersPkg, *apiImport); err != nil {
 		fmt.Fprintln(os.Stderr, "genoperations:", err)
 		os.Exit(1)
 	}
@@ -71,8 +74,11 @@ func run(specPath, out, pkg, iters, itersPkg, apiImport string) error {
 	return os.WriteFile(out, src, 0o644)
 }
 
-func runGuards(specPath, client, out, pkg, apiImport string) error {
-	if out == "" {
+// runClientFiles writes the files of package kelviq that are read off the
+// generated client: the path parameter checks and the XxxWithResponse
+// methods.
+func runClientFiles(specPath, client, guards, calls, pkg, apiImport string) error {
+	if guards == "" && calls == "" {
 		return nil
 	}
 	data, err := os.ReadFile(specPath)
@@ -87,9 +93,20 @@ func runGuards(specPath, client, out, pkg, apiImport string) error {
 	if err != nil {
 		return err
 	}
-	src, err := RenderGuards(table, clientSrc, pkg, apiImport)
-	if err != nil {
-		return fmt.Errorf("%s: %w", client, err)
+	for _, f := range []struct {
+		out    string
+		render func(*Table, []byte, string, string) ([]byte, error)
+	}{{guards, RenderGuards}, {calls, RenderWithResponse}} {
+		if f.out == "" {
+			continue
+		}
+		src, err := f.render(table, clientSrc, pkg, apiImport)
+		if err != nil {
+			return fmt.Errorf("%s: %w", client, err)
+		}
+		if err := os.WriteFile(f.out, src, 0o644); err != nil {
+			return err
+		}
 	}
-	return os.WriteFile(out, src, 0o644)
+	return nil
 }

@@ -163,7 +163,9 @@ type Operation struct {
 	// (2xx and 3xx), ascending: e.g. [201], or [302] for
 	// downloadCatalogPlanFile, whose redirect is the answer.
 	Success []int
-	// JSONSuccess lists those of Success whose declared body is JSON.
+	// JSONSuccess lists those of Success whose declared body is JSON with
+	// a schema: the generated result decodes it into its JSONxxx field
+	// (except on a 204, which has no body).
 	JSONSuccess []int
 }
 
@@ -239,7 +241,7 @@ func (c *Client) {{.GoName}}Iter(ctx context.Context, {{range .Page.PathParams}}
 			return listPage[api.{{.Page.ItemType}}]{}, err
 		}
 		if res.JSON200 == nil {
-			return listPage[api.{{.Page.ItemType}}]{}, notAPage(res.HTTPResponse)
+			return listPage[api.{{.Page.ItemType}}]{}, c.notAPage({{printf "%q" .ID}}, res.HTTPResponse)
 		}
 		return listPage[api.{{.Page.ItemType}}]{count: res.JSON200.Count, next: res.JSON200.Next, results: res.JSON200.Results, body: res.Body}, nil
 	})
