@@ -21,9 +21,13 @@ const DefaultMaxResponseBytes = 16 << 20
 var ErrResponseTooLarge = errors.New("kelviq: response body too large")
 
 // ErrUnexpectedResponse is wrapped by the error of a call whose response is
-// a success status but not what the spec declares for it: e.g. a 200 that
-// should be JSON coming as an HTML page (a proxy or captive portal in the
-// way), or a list answering without a page.
+// a success status but not what the spec declares for it: a body the spec
+// declares as JSON that is empty, not JSON (an HTML page from a proxy or
+// captive portal in the way), or JSON that does not decode into the
+// operation's type; or a list answering without a page. The error names
+// the operation, the status and the Content-Type. Because of it, a call
+// that returns a nil error has the JSONxxx field of its status set
+// whenever the spec declares a JSON body for that status.
 var ErrUnexpectedResponse = errors.New("kelviq: unexpected response")
 
 // callBody is a success response's body as the caller reads it. With a
