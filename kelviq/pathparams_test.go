@@ -1,10 +1,8 @@
 package kelviq_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -25,50 +23,21 @@ var hostileSegments = []struct {
 	refuse bool
 }{{".", true}, {"..", true}, {"../x", false}, {"a/..", false}, {"%2e%2e", false}, {"a/b", false}}
 
-// callWithPathParam calls the XxxWithResponse (or XxxWithBodyWithResponse)
-// method of op through c by reflection, with path parameter number param
-// (0-based, in path order) set to value and the others to "p1", "p2"…; a
-// path parameter that is not a string (a UUID) gets its zero value and
-// cannot be set (ok false).
-func callWithPathParam(t *testing.T, c *kelviq.Client, op api.Operation, nParams, param int, value string) (err error, ok bool) {
+// callWithPathParam calls op through c (invokeOperation) with path
+// parameter number param (0-based, in path order) set to value and the
+// other strings to "p1", "p2"…; a path parameter that is not a string (a
+// UUID) cannot be set (ok false).
+func callWithPathParam(t *testing.T, c *kelviq.Client, op api.Operation, param int, value string) (err error, ok bool) {
 	t.Helper()
-	name := op.GoName + "WithResponse"
-	if op.HasBody {
-		name = op.GoName + "WithBodyWithResponse"
-	}
-	m := reflect.ValueOf(c).MethodByName(name)
-	if !m.IsValid() {
-		t.Fatalf("%s: the client has no method %s", op.ID, name)
-	}
-	mt := m.Type()
-	args := []reflect.Value{reflect.ValueOf(context.Background())}
-	for i := 1; i < mt.NumIn(); i++ {
-		in := mt.In(i)
-		if mt.IsVariadic() && i == mt.NumIn()-1 {
-			break
-		}
-		switch {
-		case i <= nParams && in.Kind() == reflect.String:
-			v := fmt.Sprintf("p%d", i)
-			if i-1 == param {
-				v, ok = value, true
-			}
-			args = append(args, reflect.ValueOf(v).Convert(in))
-		case in == reflect.TypeFor[io.Reader]():
-			args = append(args, reflect.ValueOf(strings.NewReader("{}")))
-		case in.Kind() == reflect.String:
-			args = append(args, reflect.ValueOf("application/json"))
-		case in.Kind() == reflect.Pointer:
-			args = append(args, reflect.New(in.Elem()))
-		default:
-			args = append(args, reflect.New(in).Elem())
-		}
-	}
-	if !ok {
+	if operationMethod(t, c, op).Type().In(param+1).Kind() != reflect.String {
 		return nil, false
 	}
-	out := m.Call(args)
-	err, _ = out[len(out)-1].Interface().(error)
+	_, err = invokeOperation(t, c, op, func(pos, n int) string {
+		if pos-1 == param {
+			return value
+		}
+		return fmt.Sprintf("p%d", n)
+	})
 	return err, true
 }
 
@@ -98,7 +67,7 @@ func TestPathParametersNeverSwitchTheOperation(t *testing.T) {
 		ops++
 		for param := range nParams {
 			for _, hv := range hostileSegments {
-				err, ok := callWithPathParam(t, c, op, nParams, param, hv.value)
+				err, ok := callWithPathParam(t, c, op, param, hv.value)
 				if !ok {
 					continue // not a string parameter
 				}

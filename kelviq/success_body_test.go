@@ -1,7 +1,6 @@
 package kelviq_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -17,44 +16,11 @@ import (
 	"github.com/kelviq/kelviq-go/kelviq"
 )
 
-// callForResult calls op's XxxWithResponse (or XxxWithBodyWithResponse) on
-// c by reflection with placeholder arguments and returns its result (a
-// *api.XxxResult, nil on error) and error.
+// callForResult calls op through c (invokeOperation) and returns its
+// result (a *api.XxxResult, nil on error) and error.
 func callForResult(t *testing.T, c *kelviq.Client, op api.Operation) (reflect.Value, error) {
 	t.Helper()
-	name := op.GoName + "WithResponse"
-	if op.HasBody {
-		name = op.GoName + "WithBodyWithResponse"
-	}
-	m := reflect.ValueOf(c).MethodByName(name)
-	if !m.IsValid() {
-		t.Fatalf("%s: the client has no method %s", op.ID, name)
-	}
-	mt := m.Type()
-	args := []reflect.Value{reflect.ValueOf(context.Background())}
-	n := 0
-	for i := 1; i < mt.NumIn(); i++ {
-		in := mt.In(i)
-		if mt.IsVariadic() && i == mt.NumIn()-1 {
-			break
-		}
-		switch {
-		case in == reflect.TypeFor[io.Reader]():
-			args = append(args, reflect.ValueOf(strings.NewReader("{}")))
-		case in.Kind() == reflect.String && i == mt.NumIn()-3 && op.HasBody:
-			args = append(args, reflect.ValueOf("application/json"))
-		case in.Kind() == reflect.String:
-			n++
-			args = append(args, reflect.ValueOf(fmt.Sprintf("x%d", n)).Convert(in))
-		case in.Kind() == reflect.Pointer:
-			args = append(args, reflect.New(in.Elem()))
-		default:
-			args = append(args, reflect.New(in).Elem())
-		}
-	}
-	out := m.Call(args)
-	err, _ := out[1].Interface().(error)
-	return out[0], err
+	return invokeOperation(t, c, op, func(_, n int) string { return fmt.Sprintf("x%d", n) })
 }
 
 // jsonStatuses returns the statuses of op for which the spec declares a
@@ -174,10 +140,5 @@ func TestEverySuccessBodyIsThereWhenErrIsNil(t *testing.T) {
 // resultTypeOf is the struct type of op's *api.XxxResult.
 func resultTypeOf(t *testing.T, c *kelviq.Client, op api.Operation) reflect.Type {
 	t.Helper()
-	name := op.GoName + "WithResponse"
-	if op.HasBody {
-		name = op.GoName + "WithBodyWithResponse"
-	}
-	m := reflect.ValueOf(c).MethodByName(name)
-	return m.Type().Out(0).Elem()
+	return operationMethod(t, c, op).Type().Out(0).Elem()
 }

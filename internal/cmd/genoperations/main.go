@@ -49,14 +49,23 @@ func main() {
 	}
 }
 
-func run(specPath, out, pkg, iters, itersPkg, apiImport string) error {
+// loadTable reads the spec and builds its operation table.
+func loadTable(specPath string) (*Table, error) {
 	data, err := os.ReadFile(specPath)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	table, err := Build(data)
 	if err != nil {
-		return fmt.Errorf("%s: %w", specPath, err)
+		return nil, fmt.Errorf("%s: %w", specPath, err)
+	}
+	return table, nil
+}
+
+func run(specPath, out, pkg, iters, itersPkg, apiImport string) error {
+	table, err := loadTable(specPath)
+	if err != nil {
+		return err
 	}
 	src, err := Render(table, pkg)
 	if err != nil {
@@ -81,13 +90,9 @@ func runClientFiles(specPath, client, guards, calls, pkg, apiImport string) erro
 	if guards == "" && calls == "" {
 		return nil
 	}
-	data, err := os.ReadFile(specPath)
+	table, err := loadTable(specPath)
 	if err != nil {
 		return err
-	}
-	table, err := Build(data)
-	if err != nil {
-		return fmt.Errorf("%s: %w", specPath, err)
 	}
 	clientSrc, err := os.ReadFile(client)
 	if err != nil {
