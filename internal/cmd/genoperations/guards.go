@@ -35,6 +35,7 @@ func RenderGuards(t *Table, clientSrc []byte, pkg, apiImport string) ([]byte, er
 	if iface == nil {
 		return nil, fmt.Errorf("the generated client has no ClientInterface")
 	}
+	stringTypes := namedStrings(f)
 	byGoName := t.byGoName()
 	used := map[string]bool{}
 	var body bytes.Buffer
@@ -62,12 +63,19 @@ func RenderGuards(t *Table, clientSrc []byte, pkg, apiImport string) ([]byte, er
 		}
 		var checks []string
 		for i, p := range params {
-			if a := args[i+1]; a.typ == "string" {
-				checks = append(checks, fmt.Sprintf("if err := checkPathParam(%q, %q, %s); err != nil {\nreturn nil, err\n}\n", op.ID, p, a.name))
+			a := args[i+1]
+			value := a.name
+			switch {
+			case a.typ == "string":
+			case strings.HasPrefix(a.typ, "api.") && stringTypes[strings.TrimPrefix(a.typ, "api.")]:
+				value = "string(" + a.name + ")" // an enum, say: any string converts to it
+			default:
+				continue
 			}
+			checks = append(checks, fmt.Sprintf("if err := checkPathParam(%q, %q, %s); err != nil {\nreturn nil, err\n}\n", op.ID, p, value))
 		}
 		if len(checks) == 0 {
-			continue // UUIDs, numbers: no value of theirs is a dot segment
+			continue // UUIDs, numbers, dates: no value of theirs is a dot segment
 		}
 		results, err := fieldList(ft.Results, imports, used)
 		if err != nil {
@@ -209,6 +217,24 @@ func operationOf(byGoName map[string]*Operation, name string) *Operation {
 		}
 	}
 	return nil
+}
+
+// namedStrings returns the types the file declares as `type X string`.
+func namedStrings(f *ast.File) map[string]bool {
+	out := map[string]bool{}
+	for _, d := range f.Decls {
+		gd, ok := d.(*ast.GenDecl)
+		if !ok || gd.Tok != token.TYPE {
+			continue
+		}
+		for _, s := range gd.Specs {
+			ts := s.(*ast.TypeSpec)
+			if id, ok := ts.Type.(*ast.Ident); ok && id.Name == "string" && ts.Assign == 0 {
+				out[ts.Name.Name] = true
+			}
+		}
+	}
+	return out
 }
 
 func findInterface(f *ast.File, name string) *ast.InterfaceType {

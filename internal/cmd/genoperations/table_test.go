@@ -173,6 +173,11 @@ func TestRenderGuards(t *testing.T) {
 	if strings.Contains(string(src), "ListCustomers(") {
 		t.Error("an operation without path parameters is guarded")
 	}
+	// A path parameter of a named string type (an enum) is checked too.
+	enum := strings.Replace(string(client), "DeleteCatalogPlanFeature(ctx context.Context, identifier string, featureID string,", "DeleteCatalogPlanFeature(ctx context.Context, identifier string, featureID PlanFeatureKind,", 1) + "\ntype PlanFeatureKind string\n"
+	if src, err := RenderGuards(table, []byte(enum), "kelviq", "x/api"); err != nil || !strings.Contains(string(src), `checkPathParam("deleteCatalogPlanFeature", "feature_id", string(featureID))`) {
+		t.Errorf("named string type: %v\n%s", err, src)
+	}
 	// A method the table does not know fails generation.
 	bad := strings.Replace(string(client), "type ClientInterface interface {", "type ClientInterface interface {\n\tNoSuchOperation(ctx context.Context, id string) (*http.Response, error)\n", 1)
 	if _, err := RenderGuards(table, []byte(bad), "kelviq", "x/api"); err == nil || !strings.Contains(err.Error(), "NoSuchOperation") {
