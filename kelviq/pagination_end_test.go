@@ -180,3 +180,15 @@ func TestTransportErrorsNameTheOperation(t *testing.T) {
 		t.Errorf("server gone: %v", err)
 	}
 }
+
+// A redirect loop reads once too: the operation, then net/http's words.
+func TestRedirectLoopErrorReadsOnce(t *testing.T) {
+	srv := newFaultServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		http.Redirect(w, r, fmt.Sprintf("/customers/?n=%d", n), http.StatusFound)
+	})
+	_, err := newHarness(t).client(srv.URL, nil).ListCustomersWithResponse(t.Context(), nil)
+	var ue *url.Error
+	if !errors.As(err, &ue) || strings.Count(err.Error(), "kelviq:") != 1 || !strings.Contains(err.Error(), "listCustomers") || !strings.Contains(err.Error(), "10 redirects") {
+		t.Errorf("error: %v", err)
+	}
+}
