@@ -12,10 +12,12 @@ import (
 // context deadline always applies as well.
 const DefaultTimeout = 80 * time.Second
 
-// Client calls the kelviq API. Every operation of the spec is a method of
-// the embedded *api.ClientWithResponses, e.g. ListCustomersWithResponse,
-// with typed parameters, bodies and results. A Client is safe for
-// concurrent use; make one and share it.
+// Client calls the kelviq API. Every operation of the spec is a method,
+// e.g. ListCustomersWithResponse, with typed parameters, bodies and results:
+// the generated ones of api.ClientWithResponses (embedded), written again on
+// Client (calls.gen.go) so that a success body that does not decode is an
+// error naming the call. A Client is safe for concurrent use; make one and
+// share it.
 type Client struct {
 	*api.ClientWithResponses
 
@@ -99,3 +101,7 @@ func newHTTPClient(s *settings) *http.Client {
 	hc.CheckRedirect = redirectPolicy(hc.CheckRedirect, ops)
 	return &hc
 }
+
+// The XxxWithResponse methods of calls.gen.go keep the generated
+// signatures: a Client is still an api.ClientWithResponsesInterface.
+var _ api.ClientWithResponsesInterface = (*Client)(nil)
