@@ -1,6 +1,10 @@
 package kelviq
 
-import "testing"
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
 
 func TestRedactorForms(t *testing.T) {
 	const key = "sk_test_a/b1234567"
@@ -40,4 +44,27 @@ func TestRedactorForms(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { r.found("application/json; charset=utf-8") }); n != 0 {
 		t.Errorf("found allocates %v times", n)
 	}
+}
+
+// Whatever the text, the key is in neither the redacted text nor what a
+// JSON reader makes of it (escapes decoded).
+func FuzzRedactor(f *testing.F) {
+	const key = "sk_test_fuzzsecret01"
+	r := newRedactor(key)
+	for _, s := range []string{key, `\u0073` + key[1:], "x" + key[:9], `\u0073\u006B_test_fuzzsecret01`, `\\u0073k_test_fuzzsecret01`, "sk_test_fuzzsecret0\\u0031"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := r.string(s)
+		if strings.Contains(out, key) {
+			t.Fatalf("%q: the key survived in %q", s, out)
+		}
+		var decoded string
+		if json.Unmarshal([]byte(`"`+out+`"`), &decoded) == nil && strings.Contains(decoded, key) {
+			t.Fatalf("%q: the key survived JSON-escaped in %q", s, out)
+		}
+		if strings.HasSuffix(out, key[:minFragment]) {
+			t.Fatalf("%q: a piece of the key ends %q", s, out)
+		}
+	})
 }
