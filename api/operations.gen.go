@@ -66,7 +66,9 @@ type Operation struct {
 	// (2xx and 3xx), ascending: e.g. [201], or [302] for
 	// downloadCatalogPlanFile, whose redirect is the answer.
 	Success []int
-	// JSONSuccess lists those of Success whose declared body is JSON.
+	// JSONSuccess lists those of Success whose declared body is JSON with
+	// a schema: the generated result decodes it into its JSONxxx field
+	// (except on a 204, which has no body).
 	JSONSuccess []int
 }
 
@@ -209,15 +211,14 @@ var Operations = []Operation{
 		JSONSuccess: []int{204},
 	},
 	{
-		ID:          "updateCatalogPlanFeature",
-		GoName:      "UpdateCatalogPlanFeature",
-		Method:      "PATCH",
-		Path:        "/catalog/plans/{identifier}/features/{feature_id}/",
-		Security:    []SecurityScheme{SecuritySchemeBearerAuth},
-		Servers:     Servers{Production: "https://api.kelviq.com/api/v1", Sandbox: "https://sandboxapi.kelviq.com/api/v1"},
-		HasBody:     true,
-		Success:     []int{200},
-		JSONSuccess: []int{200},
+		ID:       "updateCatalogPlanFeature",
+		GoName:   "UpdateCatalogPlanFeature",
+		Method:   "PATCH",
+		Path:     "/catalog/plans/{identifier}/features/{feature_id}/",
+		Security: []SecurityScheme{SecuritySchemeBearerAuth},
+		Servers:  Servers{Production: "https://api.kelviq.com/api/v1", Sandbox: "https://sandboxapi.kelviq.com/api/v1"},
+		HasBody:  true,
+		Success:  []int{200},
 	},
 	{
 		ID:       "deleteCatalogPlanFile",

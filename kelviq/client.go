@@ -12,16 +12,20 @@ import (
 // context deadline always applies as well.
 const DefaultTimeout = 80 * time.Second
 
-// Client calls the kelviq API. Every operation of the spec is a method of
-// the embedded *api.ClientWithResponses, e.g. ListCustomersWithResponse,
-// with typed parameters, bodies and results. A Client is safe for
-// concurrent use; make one and share it.
+// Client calls the kelviq API. Every operation of the spec is a method,
+// e.g. ListCustomersWithResponse, with typed parameters, bodies and results:
+// the generated ones of api.ClientWithResponses (embedded), written again on
+// Client (calls.gen.go) so that a success body that does not decode is an
+// error naming the call. A Client is safe for concurrent use; make one and
+// share it.
 type Client struct {
 	*api.ClientWithResponses
 
 	env        Environment
 	router     *router
 	httpClient *http.Client
+	maxPages   int       // of one iterator walk
+	red        *redactor // the keys, redacted from errors
 }
 
 // NewClient returns a client configured by opts. It needs at least one
@@ -44,7 +48,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	hc := newHTTPClient(s)
-	gen, err := api.NewClientWithResponses(r.base.String(),
+	gen, err := api.NewClient(r.base.String(),
 		// The response check routes each request (credential and host)
 		// before sending it, after every request editor has run.
 		api.WithHTTPClient(newResponseChecker(s, r, hc, callTimeout(s))),
@@ -52,7 +56,9 @@ func NewClient(opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{ClientWithResponses: gen, env: s.env, router: r, httpClient: hc}, nil
+	// Path parameters are checked before a request is built (pathparams.go).
+	withResponses := &api.ClientWithResponses{ClientInterface: guardedClient{gen}}
+	return &Client{ClientWithResponses: withResponses, env: s.env, router: r, httpClient: hc, maxPages: s.maxPages, red: newRedactor(s.serverKey, s.partnerKey)}, nil
 }
 
 // Environment returns the environment the client calls.
@@ -71,7 +77,7 @@ func callTimeout(s *settings) time.Duration {
 // transport and redirect policy; the caller's client is never modified.
 //
 // The chain of one call: the generated method → request editors (routing,
-// credential) → responseChecker (errors.go: the call's timeout, then judges
+// credential) → responseChecker (call.go: the call's timeout, then judges
 // the final response) → this http.Client (redirectPolicy) → retryTransport
 // (retry.go) → the caller's transport → the wire. The copy's Timeout is
 // zero: responseChecker applies callTimeout(s) to the whole call instead,
@@ -89,15 +95,13 @@ func newHTTPClient(s *settings) *http.Client {
 	}
 	ops := newOpFinder(s)
 	if s.retry.MaxAttempts > 1 {
-		rt := &retryTransport{next: next, policy: s.retry, logger: s.logger, ops: ops, clock: s.clock}
-		for _, k := range []string{s.serverKey, s.partnerKey} {
-			if k != "" {
-				rt.secrets = append(rt.secrets, k)
-			}
-		}
-		next = rt
+		next = &retryTransport{next: next, policy: s.retry, logger: s.logger, ops: ops, clock: s.clock, red: newRedactor(s.serverKey, s.partnerKey)}
 	}
 	hc.Transport = next
 	hc.CheckRedirect = redirectPolicy(hc.CheckRedirect, ops)
 	return &hc
 }
+
+// The XxxWithResponse methods of calls.gen.go keep the generated
+// signatures: a Client is still an api.ClientWithResponsesInterface.
+var _ api.ClientWithResponsesInterface = (*Client)(nil)

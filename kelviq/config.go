@@ -36,6 +36,7 @@ type settings struct {
 	retry      RetryPolicy  // complete; MaxAttempts 1: no retries
 	logger     *slog.Logger // nil: no logging
 	maxBody    int64        // the largest response body read
+	maxPages   int          // of one iterator walk
 	clock      clock        // of the retry transport
 }
 
@@ -175,6 +176,14 @@ func (c *config) resolve() (*settings, error) {
 		s.maxBody = c.maxBody.value
 	}
 
+	s.maxPages = DefaultMaxPages
+	if c.maxPages.set {
+		if c.maxPages.value <= 0 {
+			return nil, configError("WithMaxPages", "the limit must be positive, not %d", c.maxPages.value)
+		}
+		s.maxPages = c.maxPages.value
+	}
+
 	s.clock = realClock()
 	if c.now != nil {
 		s.clock.now = c.now
@@ -224,8 +233,13 @@ func checkBaseURL(from, raw string) (*url.URL, error) {
 	return u, nil
 }
 
+// isLoopback reports a host that never leaves the machine: an IP literal in
+// 127.0.0.0/8 (IPv4-mapped ones included) or ::1, or the exact name
+// "localhost". Not "*.localhost": Go resolves those names through DNS like
+// any other, so one could be anywhere. Not "localhost." either, for the
+// same reason.
 func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+	if strings.EqualFold(host, "localhost") {
 		return true
 	}
 	ip := net.ParseIP(host)

@@ -173,3 +173,37 @@ func TestFromEnv(t *testing.T) {
 		t.Errorf("bad KELVIQ_PARTNER_KEY: %v", err)
 	}
 }
+
+// Plain http only where a key cannot cross a network: IP literals of the
+// loopback networks and the exact name localhost. Go resolves
+// *.localhost through DNS, so http://evil.localhost is refused.
+func TestPlainHTTPOnlyToLoopback(t *testing.T) {
+	for host, ok := range map[string]bool{
+		"127.0.0.1":              true,
+		"127.8.9.10":             true,
+		"[::1]":                  true,
+		"[::ffff:127.0.0.1]":     true,
+		"localhost":              true,
+		"LocalHost":              true,
+		"evil.localhost":         false,
+		"a.b.localhost":          false,
+		"localhost.":             false,
+		"localhost.evil.example": false,
+		"128.0.0.1":              false,
+		"[::2]":                  false,
+		"[::ffff:10.0.0.1]":      false,
+		"0.0.0.0":                false,
+		"127.1":                  false,
+		"example.com":            false,
+	} {
+		for _, opt := range []func(string) kelviq.Option{kelviq.WithBaseURL, kelviq.WithEdgeURL} {
+			_, err := kelviq.NewClient(kelviq.WithServerKey(testServerKey), opt("http://"+host+":8080/v1"))
+			if ok && err != nil {
+				t.Errorf("http://%s refused: %v", host, err)
+			}
+			if !ok && (!errors.Is(err, kelviq.ErrInvalidConfig) || !strings.Contains(err.Error(), "loopback")) {
+				t.Errorf("http://%s: error %v, want ErrInvalidConfig naming loopback", host, err)
+			}
+		}
+	}
+}

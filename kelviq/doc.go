@@ -28,7 +28,28 @@
 // network errors with backoff and Retry-After ([WithRetries],
 // [WithRetryPolicy]); POST and PATCH are never sent twice unless a call opts
 // in with [Idempotent]. A redirect to another host never carries a key.
-// Every page-numbered list has an iterator, e.g. [Client.ListCustomersIter].
+// Every page-numbered list has an iterator, e.g. [Client.ListCustomersIter];
+// it asks for at most [MaxPageSize] items a page and always ends, whatever
+// the server answers (at the latest after [DefaultMaxPages] pages, see
+// [WithMaxPages], with [ErrPaginationLoop]).
+//
+// When a call returns a nil error, the JSONxxx field of the status it got is
+// set if the spec declares a JSON body for that status: an empty, non-JSON
+// or undecodable success body is an error wrapping [ErrUnexpectedResponse]
+// that names the operation, status and Content-Type. A path parameter can
+// never turn a call into another operation: "", "." and ".." are refused
+// with [ErrInvalidParameter] before anything is sent (other values are
+// escaped into one segment). Network and context errors name the
+// operation and still match errors.Is(err, context.Canceled) and
+// errors.As with a *url.Error. Keys the server echoes back (as they are,
+// JSON-escaped, or cut) are redacted from every error and log.
+//
+// Where the code is: routing.go finds a request's operation and sets its
+// credential and host; call.go is the pipeline of one call (route, deadline,
+// send, judge the response); retry.go retries; redirect.go keeps keys on
+// their origin; errors.go decodes error responses into [*Error]; redact.go
+// keeps keys out of them; pathparams.go and calls.gen.go wrap the generated
+// client.
 //
 // Tests can run against package kelviqtest, a fake kelviq built from the
 // same spec.

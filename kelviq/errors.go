@@ -2,14 +2,12 @@ package kelviq
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"maps"
 	"mime"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -136,15 +134,19 @@ func (e *Error) Error() string {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
+	shown := 0
 	for i, k := range keys {
-		if i == 10 {
+		if shown == 10 {
 			b.WriteString("; and " + strconv.Itoa(len(keys)-i) + " more fields")
 			break
 		}
+		text := k + ": " + strings.Join(e.FieldErrors[k], " ")
+		if strings.Contains(e.Message, text) {
+			continue // the message says it already ({"error": "page_size: …", "page_size": ["…"]})
+		}
 		b.WriteString("; ")
-		b.WriteString(k)
-		b.WriteString(": ")
-		b.WriteString(strings.Join(e.FieldErrors[k], " "))
+		b.WriteString(text)
+		shown++
 	}
 	if e.RequestID != "" {
 		b.WriteString(" (request ID ")
@@ -175,143 +177,20 @@ func (e *Error) Is(target error) bool {
 	return false
 }
 
-// opFinder finds the operation of a request after routing, from its method
-// and URL: the URL is below one of the servers an operation can be routed
-// to, and the rest is the operation's path. It allocates nothing.
-type opFinder struct {
-	prefixes []target // distinct scheme, host and path of every server
-}
-
-func newOpFinder(s *settings) *opFinder {
-	f := &opFinder{}
-	add := func(raw string) {
-		if raw == "" {
-			return
-		}
-		t, err := parseTarget(raw)
-		if err == nil && !slices.Contains(f.prefixes, t) {
-			f.prefixes = append(f.prefixes, t)
-		}
-	}
-	if s.baseURL != nil {
-		add(s.baseURL.String())
-	}
-	if s.edgeURL != nil {
-		add(s.edgeURL.String())
-	}
-	add(api.CoreServers.Production)
-	add(api.CoreServers.Sandbox)
-	for i := range api.Operations {
-		add(api.Operations[i].Servers.Production)
-		add(api.Operations[i].Servers.Sandbox)
-	}
-	// Longest path first, so a server below another one wins.
-	slices.SortStableFunc(f.prefixes, func(a, b target) int { return len(b.path) - len(a.path) })
-	return f
-}
-
-// find returns the operation of a request for method and u, or nil.
-func (f *opFinder) find(method string, u *url.URL) *api.Operation {
-	if u == nil {
-		return nil
-	}
-	path := u.EscapedPath()
-	for i := range f.prefixes {
-		p := &f.prefixes[i]
-		if p.host != u.Host || p.scheme != u.Scheme {
-			continue
-		}
-		rel, ok := strings.CutPrefix(path, p.path)
-		if !ok {
-			continue
-		}
-		if op, _ := operations.lookup(method, rel); op != nil {
-			return op
-		}
-	}
-	return nil
-}
-
-// responseChecker is the HttpRequestDoer of the generated client: it sends
-// through the client's *http.Client (retries and redirect policy included)
-// and judges the final response. A success passes on to the generated
-// parser, with a size limit; anything else becomes an *Error.
-type responseChecker struct {
-	hc      *http.Client
-	timeout time.Duration // of a whole call; see newHTTPClient
-	router  *router       // routes each request first; nil in some tests
-	ops     *opFinder
-	maxBody int64
-	secrets [][]byte // keys to redact from what the server says
-}
-
-func newResponseChecker(s *settings, r *router, hc *http.Client, timeout time.Duration) *responseChecker {
-	c := &responseChecker{hc: hc, timeout: timeout, router: r, ops: newOpFinder(s), maxBody: s.maxBody}
-	for _, k := range []string{s.serverKey, s.partnerKey} {
-		if k != "" {
-			c.secrets = append(c.secrets, []byte(k))
-		}
-	}
-	return c
-}
-
-// Do sends req and returns a success response, or an error.
-//
-// It also applies the http.Client's Timeout to the whole call, attempts,
-// redirects and body included, as a context deadline: net/http's own
-// Timeout costs a timer goroutine and a dozen allocations per request when
-// the transport is not an *http.Transport, and ours is a retryTransport.
-func (c *responseChecker) Do(req *http.Request) (*http.Response, error) {
-	var op *api.Operation
-	if c.router != nil {
-		var err error
-		if op, err = c.router.route(req); err != nil {
-			return nil, err // nothing was sent
-		}
-	} else {
-		op = c.ops.find(req.Method, req.URL)
-	}
-	var cancel context.CancelFunc
-	if c.timeout > 0 {
-		ctx := req.Context()
-		if deadline, ok := ctx.Deadline(); !ok || time.Until(deadline) > c.timeout {
-			ctx, cancel = context.WithTimeout(ctx, c.timeout)
-			req = req.WithContext(ctx)
-		}
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		if cancel != nil {
-			cancel()
-		}
-		return nil, err
-	}
-	code := resp.StatusCode
-	if (code >= 200 && code <= 299) || (op != nil && slices.Contains(op.Success, code)) {
-		if err := c.checkSuccess(op, req, resp, cancel); err != nil {
-			_ = resp.Body.Close()
-			if cancel != nil {
-				cancel()
-			}
-			return nil, err
-		}
-		return resp, nil
-	}
-	e := c.newError(op, req, resp)
-	if cancel != nil {
-		cancel()
-	}
-	return nil, e
-}
-
 // newError reads (at most 64 KiB of) an error response and closes it.
+// Every text it keeps is redacted before it is cut: the body is read a
+// little past the cap, so that a key across the cap is seen whole.
 func (c *responseChecker) newError(op *api.Operation, req *http.Request, resp *http.Response) *Error {
 	limit := min(int64(maxErrorBody), c.maxBody)
 	// A read error (reset, timeout) leaves the part that arrived: the
 	// status is known, which is what matters.
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, limit))
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, limit+c.slack()))
 	discardBody(resp)
-	body = c.redactBytes(body)
+	raw = c.red.bytes(raw)
+	body := raw
+	if int64(len(body)) > limit {
+		body = c.red.bytes(body[:limit:limit]) // a piece of a key the cut left at the end
+	}
 	if len(body) == 0 {
 		body = nil
 	}
@@ -326,7 +205,7 @@ func (c *responseChecker) newError(op *api.Operation, req *http.Request, resp *h
 	}
 	for _, h := range requestIDHeaders {
 		if v := resp.Header.Get(h); v != "" {
-			e.RequestID = c.redact(clean(v, maxRequestID))
+			e.RequestID = c.red.text(v, maxRequestID)
 			break
 		}
 	}
@@ -335,38 +214,20 @@ func (c *responseChecker) newError(op *api.Operation, req *http.Request, resp *h
 			e.RetryAfter = d
 		}
 	}
-	msg, fields := decodeErrorBody(resp.Header.Get("Content-Type"), body)
-	e.Message = c.redact(msg)
-	if len(fields) > 0 {
-		e.FieldErrors = make(map[string][]string, len(fields))
-		for k, v := range fields {
-			for i := range v {
-				v[i] = c.redact(v[i])
-			}
-			e.FieldErrors[c.redact(k)] = v
-		}
-	}
+	e.Message, e.FieldErrors = decodeErrorBody(resp.Header.Get("Content-Type"), raw, c.red)
 	return e
 }
 
-const redacted = "[redacted]"
-
-func (c *responseChecker) redactBytes(b []byte) []byte {
-	for _, k := range c.secrets {
-		if bytes.Contains(b, k) {
-			b = bytes.ReplaceAll(b, k, []byte(redacted))
+// slack is how far past a cap the client reads, to see a key across the
+// cap whole: the longest key, every character JSON-escaped.
+func (c *responseChecker) slack() int64 {
+	n := 0
+	if c.red != nil {
+		for _, k := range c.red.keys {
+			n = max(n, 6*len(k))
 		}
 	}
-	return b
-}
-
-func (c *responseChecker) redact(s string) string {
-	for _, k := range c.secrets {
-		if strings.Contains(s, string(k)) {
-			s = strings.ReplaceAll(s, string(k), redacted)
-		}
-	}
-	return s
+	return int64(n)
 }
 
 // discardBody reads a little of what is left of a body we do not use, so
@@ -387,7 +248,9 @@ func discardBody(resp *http.Response) {
 // {"detail": …} and {"error": …, "<field>": ["…"]}, and the other common
 // ones (a list of messages, {"errors": …}, a plain-text body). Everything it
 // returns is valid UTF-8 without control characters, and capped in length.
-func decodeErrorBody(contentType string, body []byte) (msg string, fields map[string][]string) {
+//
+// Each text is redacted by r (nil: nothing to redact) before it is cut.
+func decodeErrorBody(contentType string, body []byte, r *redactor) (msg string, fields map[string][]string) {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
 		return "", nil
@@ -398,13 +261,13 @@ func decodeErrorBody(contentType string, body []byte) (msg string, fields map[st
 		if json.Unmarshal(trimmed, &obj) != nil {
 			return "", nil
 		}
-		return fromErrorObject(obj)
+		return fromErrorObject(obj, r)
 	case '[', '"':
-		return clean(strings.Join(texts(trimmed), "; "), maxMessage), nil
+		return r.text(strings.Join(texts(trimmed), "; "), maxMessage), nil
 	}
 	if mt, _, err := mime.ParseMediaType(contentType); err == nil && mt == "text/plain" {
 		line, _, _ := bytes.Cut(trimmed, []byte("\n"))
-		return clean(string(line), maxMessage), nil
+		return r.text(string(line), maxMessage), nil
 	}
 	return "", nil
 }
@@ -412,12 +275,12 @@ func decodeErrorBody(contentType string, body []byte) (msg string, fields map[st
 // messageKeys are the keys a message is read from, by preference.
 var messageKeys = []string{"message", "detail", "error", "errors", "non_field_errors", "status"}
 
-func fromErrorObject(obj map[string]json.RawMessage) (string, map[string][]string) {
+func fromErrorObject(obj map[string]json.RawMessage, r *redactor) (string, map[string][]string) {
 	var msg string
 	for _, k := range messageKeys {
 		if raw, ok := obj[k]; ok {
 			if m := strings.Join(texts(raw), "; "); m != "" {
-				msg = clean(m, maxMessage)
+				msg = r.text(m, maxMessage)
 				break
 			}
 		}
@@ -429,10 +292,10 @@ func fromErrorObject(obj map[string]json.RawMessage) (string, map[string][]strin
 			continue
 		case "detail", "errors":
 			// {"detail": {"email": ["…"]}}: fields inside.
-			collectFields(fields, "", raw, 0)
+			collectFields(fields, "", raw, 0, r)
 			continue
 		}
-		collectFields(fields, k, raw, 0)
+		collectFields(fields, k, raw, 0, r)
 	}
 	if len(fields) == 0 {
 		fields = nil
@@ -442,7 +305,7 @@ func fromErrorObject(obj map[string]json.RawMessage) (string, map[string][]strin
 
 // collectFields adds the field errors in raw under key: a list of messages
 // (["…"]) or a string is a field's errors, an object holds nested fields.
-func collectFields(fields map[string][]string, key string, raw json.RawMessage, depth int) {
+func collectFields(fields map[string][]string, key string, raw json.RawMessage, depth int, r *redactor) {
 	if len(fields) >= maxFields || depth > 4 {
 		return
 	}
@@ -455,14 +318,14 @@ func collectFields(fields map[string][]string, key string, raw json.RawMessage, 
 		if key == "" {
 			return
 		}
-		addField(fields, key, texts(raw))
+		addField(fields, key, texts(raw), r)
 	case '"':
 		if key == "" || depth == 0 {
 			// A top-level string beside the message ("code": "x") is not a
 			// field error.
 			return
 		}
-		addField(fields, key, texts(raw))
+		addField(fields, key, texts(raw), r)
 	case '{':
 		var obj map[string]json.RawMessage
 		if json.Unmarshal(raw, &obj) != nil {
@@ -473,19 +336,19 @@ func collectFields(fields map[string][]string, key string, raw json.RawMessage, 
 			if key != "" {
 				sub = key + "." + k
 			}
-			collectFields(fields, sub, obj[k], depth+1)
+			collectFields(fields, sub, obj[k], depth+1, r)
 		}
 	}
 }
 
 // addField adds the non-empty msgs to the errors of field key.
-func addField(fields map[string][]string, key string, msgs []string) {
-	k := clean(key, maxFieldKey)
+func addField(fields map[string][]string, key string, msgs []string, r *redactor) {
+	k := r.text(key, maxFieldKey)
 	if k == "" {
 		return
 	}
 	for _, m := range msgs {
-		if m = clean(m, maxMessage); m != "" {
+		if m = r.text(m, maxMessage); m != "" {
 			fields[k] = append(fields[k], m)
 		}
 	}

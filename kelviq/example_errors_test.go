@@ -152,3 +152,42 @@ func ExampleIdempotent() {
 	// Output:
 	// 200 after 2 requests
 }
+
+// A path parameter that would make the call another operation's ("..",
+// ".", "") is refused before anything is sent. Values that come from end
+// users are safe to pass: anything else is escaped into one segment.
+func ExampleErrInvalidParameter() {
+	client, err := kelviq.NewClient(kelviq.WithServerKey("sk_live_your_key"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, err = client.DeleteCatalogPlanFeatureWithResponse(context.Background(), "plan_1", "..")
+	fmt.Println(errors.Is(err, kelviq.ErrInvalidParameter))
+	fmt.Println(err)
+	// Output:
+	// true
+	// kelviq: invalid parameter: deleteCatalogPlanFeature: path parameter feature_id is "..", which the URL would resolve away (the request would reach another operation)
+}
+
+// A success status whose body is not what the spec declares (here an empty
+// 201) is an error, so a nil error means the JSONxxx field is there.
+func ExampleErrUnexpectedResponse() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+	}))
+	defer srv.Close()
+
+	client, err := kelviq.NewClient(kelviq.WithServerKey("sk_live_your_key"), kelviq.WithBaseURL(srv.URL))
+	if err != nil {
+		log.Fatal(err)
+	}
+	res, err := client.CreateCustomerWithResponse(context.Background(), api.CreateCustomerJSONRequestBody{CustomerID: "cus_1"})
+	if errors.Is(err, kelviq.ErrUnexpectedResponse) {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(res.JSON201 != nil) // not reached here
+	// Output:
+	// kelviq: unexpected response: createCustomer: status 201 with an empty body (Content-Type "application/json"), the spec declares a JSON body
+}

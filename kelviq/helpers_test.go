@@ -28,6 +28,14 @@ const (
 // It returns the call's error (the request is what the tests look at).
 func callOperation(t *testing.T, c *kelviq.Client, op api.Operation) error {
 	t.Helper()
+	_, err := invokeOperation(t, c, op, func(_, n int) string { return fmt.Sprintf("x%d", n) })
+	return err
+}
+
+// operationMethod is op's XxxWithResponse method on c, or
+// XxxWithBodyWithResponse when it takes a body.
+func operationMethod(t *testing.T, c *kelviq.Client, op api.Operation) reflect.Value {
+	t.Helper()
 	name := op.GoName + "WithResponse"
 	if op.HasBody {
 		name = op.GoName + "WithBodyWithResponse"
@@ -36,6 +44,17 @@ func callOperation(t *testing.T, c *kelviq.Client, op api.Operation) error {
 	if !m.IsValid() {
 		t.Fatalf("%s: the client has no method %s", op.ID, name)
 	}
+	return m
+}
+
+// invokeOperation calls op's method (operationMethod) with str(pos, n) for
+// the n-th string argument (pos: its position after ctx; path parameters
+// come first), empty params structs, zero values (a UUID: all zeros), and
+// an empty JSON object as body. It returns the result (*api.XxxResult) and
+// the error.
+func invokeOperation(t *testing.T, c *kelviq.Client, op api.Operation, str func(pos, n int) string) (reflect.Value, error) {
+	t.Helper()
+	m := operationMethod(t, c, op)
 	mt := m.Type()
 	args := []reflect.Value{reflect.ValueOf(context.Background())}
 	n := 0
@@ -51,18 +70,16 @@ func callOperation(t *testing.T, c *kelviq.Client, op api.Operation) error {
 			args = append(args, reflect.ValueOf("application/json"))
 		case in.Kind() == reflect.String:
 			n++
-			args = append(args, reflect.ValueOf(fmt.Sprintf("x%d", n)).Convert(in))
+			args = append(args, reflect.ValueOf(str(i, n)).Convert(in))
 		case in.Kind() == reflect.Pointer:
 			args = append(args, reflect.New(in.Elem()))
 		default:
-			args = append(args, reflect.New(in).Elem()) // e.g. a UUID: all zeros
+			args = append(args, reflect.New(in).Elem())
 		}
 	}
 	out := m.Call(args)
-	if err, _ := out[len(out)-1].Interface().(error); err != nil {
-		return err
-	}
-	return nil
+	err, _ := out[len(out)-1].Interface().(error)
+	return out[0], err
 }
 
 // templateRegexp matches the escaped paths of a path template below base.

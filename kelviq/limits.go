@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
-	"strings"
 
 	"github.com/kelviq/kelviq-go/api"
 )
@@ -23,44 +21,14 @@ const DefaultMaxResponseBytes = 16 << 20
 var ErrResponseTooLarge = errors.New("kelviq: response body too large")
 
 // ErrUnexpectedResponse is wrapped by the error of a call whose response is
-// a success status but not what the spec declares for it: e.g. a 200 that
-// should be JSON coming as an HTML page (a proxy or captive portal in the
-// way), or a list answering without a page.
+// a success status but not what the spec declares for it: a body the spec
+// declares as JSON that is empty, not JSON (an HTML page from a proxy or
+// captive portal in the way), or JSON that does not decode into the
+// operation's type; or a list answering without a page. The error names
+// the operation, the status and the Content-Type. Because of it, a call
+// that returns a nil error has the JSONxxx field of its status set
+// whenever the spec declares a JSON body for that status.
 var ErrUnexpectedResponse = errors.New("kelviq: unexpected response")
-
-// checkSuccess checks a success response before the generated parser reads
-// it: its declared size and content type, and caps the body it will read.
-// cancel, when not nil, ends the call's timeout once the body is closed.
-func (c *responseChecker) checkSuccess(op *api.Operation, req *http.Request, resp *http.Response, cancel context.CancelFunc) error {
-	if resp.ContentLength > c.maxBody {
-		return fmt.Errorf("%w: %s: the server announced %d bytes, the limit is %d (kelviq.WithMaxResponseBytes)", ErrResponseTooLarge, opName(op, req), resp.ContentLength, c.maxBody)
-	}
-	if op != nil && resp.ContentLength != 0 && slices.Contains(op.JSONSuccess, resp.StatusCode) {
-		// The generated parser decodes only when the type says JSON (and
-		// silently returns no value otherwise): say why instead.
-		if ct := resp.Header.Get("Content-Type"); !strings.Contains(ct, "json") {
-			return fmt.Errorf("%w: %s: status %d with Content-Type %q, the spec declares JSON", ErrUnexpectedResponse, opName(op, req), resp.StatusCode, ct)
-		}
-	}
-	// Unknown length (chunked): count. A known length needs no limit: the
-	// transport never reads past Content-Length.
-	limit := int64(0)
-	if resp.ContentLength < 0 {
-		limit = c.maxBody
-	}
-	if limit > 0 || cancel != nil {
-		resp.Body = &callBody{rc: resp.Body, remaining: limit, limit: limit, cancel: cancel, op: op, req: req}
-	}
-	return nil
-}
-
-// opName names a call in an error: its operationId, else method and path.
-func opName(op *api.Operation, req *http.Request) string {
-	if op != nil {
-		return op.ID
-	}
-	return req.Method + " " + req.URL.EscapedPath()
-}
 
 // callBody is a success response's body as the caller reads it. With a
 // limit, it fails with ErrResponseTooLarge once more than limit bytes
@@ -73,6 +41,7 @@ type callBody struct {
 	cancel    context.CancelFunc
 	op        *api.Operation // for the error
 	req       *http.Request
+	red       *redactor
 	err       error
 	one       [1]byte
 }
@@ -82,7 +51,8 @@ func (b *callBody) Read(p []byte) (int, error) {
 		return 0, b.err
 	}
 	if b.limit == 0 {
-		return b.rc.Read(p)
+		n, err := b.rc.Read(p)
+		return n, b.named(err)
 	}
 	if b.remaining <= 0 {
 		// At the limit: the body must end here.
@@ -91,14 +61,28 @@ func (b *callBody) Read(p []byte) (int, error) {
 			b.err = fmt.Errorf("%w: %s: more than %d bytes (kelviq.WithMaxResponseBytes)", ErrResponseTooLarge, opName(b.op, b.req), b.limit)
 			return 0, b.err
 		}
-		return 0, err
+		return 0, b.named(err)
 	}
 	if int64(len(p)) > b.remaining {
 		p = p[:b.remaining]
 	}
 	n, err := b.rc.Read(p)
 	b.remaining -= int64(n)
-	return n, err
+	return n, b.named(err)
+}
+
+// named wraps a read error other than io.EOF (a connection reset, the
+// call's deadline) with the call's operation.
+func (b *callBody) named(err error) error {
+	if err == nil || err == io.EOF {
+		return err
+	}
+	var ce *callError
+	if errors.As(err, &ce) {
+		return err
+	}
+	b.err = &callError{op: b.op, req: b.req, err: err, red: b.red}
+	return b.err
 }
 
 func (b *callBody) Close() error {

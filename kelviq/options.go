@@ -42,6 +42,7 @@ type config struct {
 	retryPolicy setting[RetryPolicy]
 	logger      setting[*slog.Logger]
 	maxBody     setting[int64]
+	maxPages    setting[int]
 
 	// The retry transport's clock, replaced by tests; nil: the real one.
 	now    func() time.Time
@@ -151,4 +152,12 @@ func WithLogger(l *slog.Logger) Option {
 // with an error wrapping ErrResponseTooLarge instead of filling memory.
 func WithMaxResponseBytes(n int64) Option {
 	return func(c *config) { c.maxBody.put(n) }
+}
+
+// WithMaxPages caps the pages one walk of an iterator (ListCustomersIter …)
+// fetches (default DefaultMaxPages, 10,000). A walk that reaches it ends
+// with an error wrapping ErrPaginationLoop: whatever a server answers, an
+// iterator ends.
+func WithMaxPages(n int) Option {
+	return func(c *config) { c.maxPages.put(n) }
 }

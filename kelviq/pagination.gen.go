@@ -11,7 +11,10 @@ import (
 
 // ListCatalogFeaturesIter yields every item of listCatalogFeatures (GET /catalog/features/),
 // fetching its pages by number as the loop consumes them: from params.Page
-// (default 1), params.PageSize items a page (default MaxPageSize). Breaking
+// (default 1), params.PageSize items a page (default and at most
+// MaxPageSize; a larger size is walked in pages of MaxPageSize or less,
+// from the same first item). At most the client's page limit is fetched
+// (DefaultMaxPages, WithMaxPages). Breaking
 // out of the loop stops the requests; an error ends the iteration as its last
 // element. params (nil is fine) is not modified; its filters and reqEditors
 // apply to every page, as in [Client.ListCatalogFeaturesWithResponse].
@@ -20,7 +23,7 @@ func (c *Client) ListCatalogFeaturesIter(ctx context.Context, params *api.ListCa
 	if params != nil {
 		p = *params
 	}
-	return paginate(ctx, "listCatalogFeatures", p.Page, p.PageSize, func(ctx context.Context, page, size int) (listPage[api.CatalogFeature], error) {
+	return paginate(ctx, c.maxPages, "listCatalogFeatures", p.Page, p.PageSize, func(ctx context.Context, page, size int) (listPage[api.CatalogFeature], error) {
 		q := p
 		q.Page, q.PageSize = &page, &size
 		res, err := c.ListCatalogFeaturesWithResponse(ctx, &q, reqEditors...)
@@ -28,7 +31,7 @@ func (c *Client) ListCatalogFeaturesIter(ctx context.Context, params *api.ListCa
 			return listPage[api.CatalogFeature]{}, err
 		}
 		if res.JSON200 == nil {
-			return listPage[api.CatalogFeature]{}, notAPage(res.HTTPResponse)
+			return listPage[api.CatalogFeature]{}, c.notAPage("listCatalogFeatures", res.HTTPResponse)
 		}
 		return listPage[api.CatalogFeature]{count: res.JSON200.Count, next: res.JSON200.Next, results: res.JSON200.Results, body: res.Body}, nil
 	})
@@ -36,7 +39,10 @@ func (c *Client) ListCatalogFeaturesIter(ctx context.Context, params *api.ListCa
 
 // ListCatalogPlansIter yields every item of listCatalogPlans (GET /catalog/plans/),
 // fetching its pages by number as the loop consumes them: from params.Page
-// (default 1), params.PageSize items a page (default MaxPageSize). Breaking
+// (default 1), params.PageSize items a page (default and at most
+// MaxPageSize; a larger size is walked in pages of MaxPageSize or less,
+// from the same first item). At most the client's page limit is fetched
+// (DefaultMaxPages, WithMaxPages). Breaking
 // out of the loop stops the requests; an error ends the iteration as its last
 // element. params (nil is fine) is not modified; its filters and reqEditors
 // apply to every page, as in [Client.ListCatalogPlansWithResponse].
@@ -45,7 +51,7 @@ func (c *Client) ListCatalogPlansIter(ctx context.Context, params *api.ListCatal
 	if params != nil {
 		p = *params
 	}
-	return paginate(ctx, "listCatalogPlans", p.Page, p.PageSize, func(ctx context.Context, page, size int) (listPage[api.CatalogPlan], error) {
+	return paginate(ctx, c.maxPages, "listCatalogPlans", p.Page, p.PageSize, func(ctx context.Context, page, size int) (listPage[api.CatalogPlan], error) {
 		q := p
 		q.Page, q.PageSize = &page, &size
 		res, err := c.ListCatalogPlansWithResponse(ctx, &q, reqEditors...)
@@ -53,7 +59,7 @@ func (c *Client) ListCatalogPlansIter(ctx context.Context, params *api.ListCatal
 			return listPage[api.CatalogPlan]{}, err
 		}
 		if res.JSON200 == nil {
-			return listPage[api.CatalogPlan]{}, notAPage(res.HTTPResponse)
+			return listPage[api.CatalogPlan]{}, c.notAPage("listCatalogPlans", res.HTTPResponse)
 		}
 		return listPage[api.CatalogPlan]{count: res.JSON200.Count, next: res.JSON200.Next, results: res.JSON200.Results, body: res.Body}, nil
 	})
@@ -61,7 +67,10 @@ func (c *Client) ListCatalogPlansIter(ctx context.Context, params *api.ListCatal
 
 // ListCatalogProductsIter yields every item of listCatalogProducts (GET /catalog/products/),
 // fetching its pages by number as the loop consumes them: from params.Page
-// (default 1), params.PageSize items a page (default MaxPageSize). Breaking
+// (default 1), params.PageSize items a page (default and at most
+// MaxPageSize; a larger size is walked in pages of MaxPageSize or less,
+// from the same first item). At most the client's page limit is fetched
+// (DefaultMaxPages, WithMaxPages). Breaking
 // out of the loop stops the requests; an error ends the iteration as its last
 // element. params (nil is fine) is not modified; its filters and reqEditors
 // apply to every page, as in [Client.ListCatalogProductsWithResponse].
@@ -70,7 +79,7 @@ func (c *Client) ListCatalogProductsIter(ctx context.Context, params *api.ListCa
 	if params != nil {
 		p = *params
 	}
-	return paginate(ctx, "listCatalogProducts", p.Page, p.PageSize, func(ctx context.Context, page, size int) (listPage[api.Product], error) {
+	return paginate(ctx, c.maxPages, "listCatalogProducts", p.Page, p.PageSize, func(ctx context.Context, page, size int) (listPage[api.Product], error) {
 		q := p
 		q.Page, q.PageSize = &page, &size
 		res, err := c.ListCatalogProductsWithResponse(ctx, &q, reqEditors...)
@@ -78,7 +87,7 @@ func (c *Client) ListCatalogProductsIter(ctx context.Context, params *api.ListCa
 			return listPage[api.Product]{}, err
 		}
 		if res.JSON200 == nil {
-			return listPage[api.Product]{}, notAPage(res.HTTPResponse)
+			return listPage[api.Product]{}, c.notAPage("listCatalogProducts", res.HTTPResponse)
 		}
 		return listPage[api.Product]{count: res.JSON200.Count, next: res.JSON200.Next, results: res.JSON200.Results, body: res.Body}, nil
 	})
@@ -86,7 +95,10 @@ func (c *Client) ListCatalogProductsIter(ctx context.Context, params *api.ListCa
 
 // ListCheckoutSessionsIter yields every item of listCheckoutSessions (GET /checkout/sessions/),
 // fetching its pages by number as the loop consumes them: from params.Page
-// (default 1), params.PageSize items a page (default MaxPageSize). Breaking
+// (default 1), params.PageSize items a page (default and at most
+// MaxPageSize; a larger size is walked in pages of MaxPageSize or less,
+// from the same first item). At most the client's page limit is fetched
+// (DefaultMaxPages, WithMaxPages). Breaking
 // out of the loop stops the requests; an error ends the iteration as its last
 // element. params (nil is fine) is not modified; its filters and reqEditors
 // apply to every page, as in [Client.ListCheckoutSessionsWithResponse].
@@ -95,7 +107,7 @@ func (c *Client) ListCheckoutSessionsIter(ctx context.Context, params *api.ListC
 	if params != nil {
 		p = *params
 	}
-	return paginate(ctx, "listCheckoutSessions", p.Page, p.PageSize, func(ctx context.Context, page, size int) (listPage[api.CheckoutSessionResponse], error) {
+	return paginate(ctx, c.maxPages, "listCheckoutSessions", p.Page, p.PageSize, func(ctx context.Context, page, size int) (listPage[api.CheckoutSessionResponse], error) {
 		q := p
 		q.Page, q.PageSize = &page, &size
 		res, err := c.ListCheckoutSessionsWithResponse(ctx, &q, reqEditors...)
@@ -103,7 +115,7 @@ func (c *Client) ListCheckoutSessionsIter(ctx context.Context, params *api.ListC
 			return listPage[api.CheckoutSessionResponse]{}, err
 		}
 		if res.JSON200 == nil {
-			return listPage[api.CheckoutSessionResponse]{}, notAPage(res.HTTPResponse)
+			return listPage[api.CheckoutSessionResponse]{}, c.notAPage("listCheckoutSessions", res.HTTPResponse)
 		}
 		return listPage[api.CheckoutSessionResponse]{count: res.JSON200.Count, next: res.JSON200.Next, results: res.JSON200.Results, body: res.Body}, nil
 	})
@@ -111,7 +123,10 @@ func (c *Client) ListCheckoutSessionsIter(ctx context.Context, params *api.ListC
 
 // ListCheckoutSessionEventsIter yields every item of listCheckoutSessionEvents (GET /checkout/sessions/{session_id}/events/),
 // fetching its pages by number as the loop consumes them: from params.Page
-// (default 1), params.PageSize items a page (default MaxPageSize). Breaking
+// (default 1), params.PageSize items a page (default and at most
+// MaxPageSize; a larger size is walked in pages of MaxPageSize or less,
+// from the same first item). At most the client's page limit is fetched
+// (DefaultMaxPages, WithMaxPages). Breaking
 // out of the loop stops the requests; an error ends the iteration as its last
 // element. params (nil is fine) is not modified; its filters and reqEditors
 // apply to every page, as in [Client.ListCheckoutSessionEventsWithResponse].
@@ -120,7 +135,7 @@ func (c *Client) ListCheckoutSessionEventsIter(ctx context.Context, sessionID st
 	if params != nil {
 		p = *params
 	}
-	return paginate(ctx, "listCheckoutSessionEvents", p.Page, p.PageSize, func(ctx context.Context, page, size int) (listPage[api.CheckoutSessionEventResponse], error) {
+	return paginate(ctx, c.maxPages, "listCheckoutSessionEvents", p.Page, p.PageSize, func(ctx context.Context, page, size int) (listPage[api.CheckoutSessionEventResponse], error) {
 		q := p
 		q.Page, q.PageSize = &page, &size
 		res, err := c.ListCheckoutSessionEventsWithResponse(ctx, sessionID, &q, reqEditors...)
@@ -128,7 +143,7 @@ func (c *Client) ListCheckoutSessionEventsIter(ctx context.Context, sessionID st
 			return listPage[api.CheckoutSessionEventResponse]{}, err
 		}
 		if res.JSON200 == nil {
-			return listPage[api.CheckoutSessionEventResponse]{}, notAPage(res.HTTPResponse)
+			return listPage[api.CheckoutSessionEventResponse]{}, c.notAPage("listCheckoutSessionEvents", res.HTTPResponse)
 		}
 		return listPage[api.CheckoutSessionEventResponse]{count: res.JSON200.Count, next: res.JSON200.Next, results: res.JSON200.Results, body: res.Body}, nil
 	})
@@ -136,7 +151,10 @@ func (c *Client) ListCheckoutSessionEventsIter(ctx context.Context, sessionID st
 
 // ListCustomersIter yields every item of listCustomers (GET /customers/),
 // fetching its pages by number as the loop consumes them: from params.Page
-// (default 1), params.PageSize items a page (default MaxPageSize). Breaking
+// (default 1), params.PageSize items a page (default and at most
+// MaxPageSize; a larger size is walked in pages of MaxPageSize or less,
+// from the same first item). At most the client's page limit is fetched
+// (DefaultMaxPages, WithMaxPages). Breaking
 // out of the loop stops the requests; an error ends the iteration as its last
 // element. params (nil is fine) is not modified; its filters and reqEditors
 // apply to every page, as in [Client.ListCustomersWithResponse].
@@ -145,7 +163,7 @@ func (c *Client) ListCustomersIter(ctx context.Context, params *api.ListCustomer
 	if params != nil {
 		p = *params
 	}
-	return paginate(ctx, "listCustomers", p.Page, p.PageSize, func(ctx context.Context, page, size int) (listPage[api.CustomerResponse], error) {
+	return paginate(ctx, c.maxPages, "listCustomers", p.Page, p.PageSize, func(ctx context.Context, page, size int) (listPage[api.CustomerResponse], error) {
 		q := p
 		q.Page, q.PageSize = &page, &size
 		res, err := c.ListCustomersWithResponse(ctx, &q, reqEditors...)
@@ -153,7 +171,7 @@ func (c *Client) ListCustomersIter(ctx context.Context, params *api.ListCustomer
 			return listPage[api.CustomerResponse]{}, err
 		}
 		if res.JSON200 == nil {
-			return listPage[api.CustomerResponse]{}, notAPage(res.HTTPResponse)
+			return listPage[api.CustomerResponse]{}, c.notAPage("listCustomers", res.HTTPResponse)
 		}
 		return listPage[api.CustomerResponse]{count: res.JSON200.Count, next: res.JSON200.Next, results: res.JSON200.Results, body: res.Body}, nil
 	})
@@ -161,7 +179,10 @@ func (c *Client) ListCustomersIter(ctx context.Context, params *api.ListCustomer
 
 // ListOrdersIter yields every item of listOrders (GET /orders/),
 // fetching its pages by number as the loop consumes them: from params.Page
-// (default 1), params.PageSize items a page (default MaxPageSize). Breaking
+// (default 1), params.PageSize items a page (default and at most
+// MaxPageSize; a larger size is walked in pages of MaxPageSize or less,
+// from the same first item). At most the client's page limit is fetched
+// (DefaultMaxPages, WithMaxPages). Breaking
 // out of the loop stops the requests; an error ends the iteration as its last
 // element. params (nil is fine) is not modified; its filters and reqEditors
 // apply to every page, as in [Client.ListOrdersWithResponse].
@@ -170,7 +191,7 @@ func (c *Client) ListOrdersIter(ctx context.Context, params *api.ListOrdersParam
 	if params != nil {
 		p = *params
 	}
-	return paginate(ctx, "listOrders", p.Page, p.PageSize, func(ctx context.Context, page, size int) (listPage[api.OrderResponse], error) {
+	return paginate(ctx, c.maxPages, "listOrders", p.Page, p.PageSize, func(ctx context.Context, page, size int) (listPage[api.OrderResponse], error) {
 		q := p
 		q.Page, q.PageSize = &page, &size
 		res, err := c.ListOrdersWithResponse(ctx, &q, reqEditors...)
@@ -178,7 +199,7 @@ func (c *Client) ListOrdersIter(ctx context.Context, params *api.ListOrdersParam
 			return listPage[api.OrderResponse]{}, err
 		}
 		if res.JSON200 == nil {
-			return listPage[api.OrderResponse]{}, notAPage(res.HTTPResponse)
+			return listPage[api.OrderResponse]{}, c.notAPage("listOrders", res.HTTPResponse)
 		}
 		return listPage[api.OrderResponse]{count: res.JSON200.Count, next: res.JSON200.Next, results: res.JSON200.Results, body: res.Body}, nil
 	})
@@ -186,7 +207,10 @@ func (c *Client) ListOrdersIter(ctx context.Context, params *api.ListOrdersParam
 
 // ListOrderEventsIter yields every item of listOrderEvents (GET /orders/{id}/events/),
 // fetching its pages by number as the loop consumes them: from params.Page
-// (default 1), params.PageSize items a page (default MaxPageSize). Breaking
+// (default 1), params.PageSize items a page (default and at most
+// MaxPageSize; a larger size is walked in pages of MaxPageSize or less,
+// from the same first item). At most the client's page limit is fetched
+// (DefaultMaxPages, WithMaxPages). Breaking
 // out of the loop stops the requests; an error ends the iteration as its last
 // element. params (nil is fine) is not modified; its filters and reqEditors
 // apply to every page, as in [Client.ListOrderEventsWithResponse].
@@ -195,7 +219,7 @@ func (c *Client) ListOrderEventsIter(ctx context.Context, id string, params *api
 	if params != nil {
 		p = *params
 	}
-	return paginate(ctx, "listOrderEvents", p.Page, p.PageSize, func(ctx context.Context, page, size int) (listPage[api.OrderEventResponse], error) {
+	return paginate(ctx, c.maxPages, "listOrderEvents", p.Page, p.PageSize, func(ctx context.Context, page, size int) (listPage[api.OrderEventResponse], error) {
 		q := p
 		q.Page, q.PageSize = &page, &size
 		res, err := c.ListOrderEventsWithResponse(ctx, id, &q, reqEditors...)
@@ -203,7 +227,7 @@ func (c *Client) ListOrderEventsIter(ctx context.Context, id string, params *api
 			return listPage[api.OrderEventResponse]{}, err
 		}
 		if res.JSON200 == nil {
-			return listPage[api.OrderEventResponse]{}, notAPage(res.HTTPResponse)
+			return listPage[api.OrderEventResponse]{}, c.notAPage("listOrderEvents", res.HTTPResponse)
 		}
 		return listPage[api.OrderEventResponse]{count: res.JSON200.Count, next: res.JSON200.Next, results: res.JSON200.Results, body: res.Body}, nil
 	})
@@ -211,7 +235,10 @@ func (c *Client) ListOrderEventsIter(ctx context.Context, id string, params *api
 
 // ListPaymentMethodsIter yields every item of listPaymentMethods (GET /payment-methods/),
 // fetching its pages by number as the loop consumes them: from params.Page
-// (default 1), params.PageSize items a page (default MaxPageSize). Breaking
+// (default 1), params.PageSize items a page (default and at most
+// MaxPageSize; a larger size is walked in pages of MaxPageSize or less,
+// from the same first item). At most the client's page limit is fetched
+// (DefaultMaxPages, WithMaxPages). Breaking
 // out of the loop stops the requests; an error ends the iteration as its last
 // element. params (nil is fine) is not modified; its filters and reqEditors
 // apply to every page, as in [Client.ListPaymentMethodsWithResponse].
@@ -220,7 +247,7 @@ func (c *Client) ListPaymentMethodsIter(ctx context.Context, params *api.ListPay
 	if params != nil {
 		p = *params
 	}
-	return paginate(ctx, "listPaymentMethods", p.Page, p.PageSize, func(ctx context.Context, page, size int) (listPage[api.PaymentMethodResponse], error) {
+	return paginate(ctx, c.maxPages, "listPaymentMethods", p.Page, p.PageSize, func(ctx context.Context, page, size int) (listPage[api.PaymentMethodResponse], error) {
 		q := p
 		q.Page, q.PageSize = &page, &size
 		res, err := c.ListPaymentMethodsWithResponse(ctx, &q, reqEditors...)
@@ -228,7 +255,7 @@ func (c *Client) ListPaymentMethodsIter(ctx context.Context, params *api.ListPay
 			return listPage[api.PaymentMethodResponse]{}, err
 		}
 		if res.JSON200 == nil {
-			return listPage[api.PaymentMethodResponse]{}, notAPage(res.HTTPResponse)
+			return listPage[api.PaymentMethodResponse]{}, c.notAPage("listPaymentMethods", res.HTTPResponse)
 		}
 		return listPage[api.PaymentMethodResponse]{count: res.JSON200.Count, next: res.JSON200.Next, results: res.JSON200.Results, body: res.Body}, nil
 	})
@@ -236,7 +263,10 @@ func (c *Client) ListPaymentMethodsIter(ctx context.Context, params *api.ListPay
 
 // ListRefundsIter yields every item of listRefunds (GET /refunds/),
 // fetching its pages by number as the loop consumes them: from params.Page
-// (default 1), params.PageSize items a page (default MaxPageSize). Breaking
+// (default 1), params.PageSize items a page (default and at most
+// MaxPageSize; a larger size is walked in pages of MaxPageSize or less,
+// from the same first item). At most the client's page limit is fetched
+// (DefaultMaxPages, WithMaxPages). Breaking
 // out of the loop stops the requests; an error ends the iteration as its last
 // element. params (nil is fine) is not modified; its filters and reqEditors
 // apply to every page, as in [Client.ListRefundsWithResponse].
@@ -245,7 +275,7 @@ func (c *Client) ListRefundsIter(ctx context.Context, params *api.ListRefundsPar
 	if params != nil {
 		p = *params
 	}
-	return paginate(ctx, "listRefunds", p.Page, p.PageSize, func(ctx context.Context, page, size int) (listPage[api.RefundResponse], error) {
+	return paginate(ctx, c.maxPages, "listRefunds", p.Page, p.PageSize, func(ctx context.Context, page, size int) (listPage[api.RefundResponse], error) {
 		q := p
 		q.Page, q.PageSize = &page, &size
 		res, err := c.ListRefundsWithResponse(ctx, &q, reqEditors...)
@@ -253,7 +283,7 @@ func (c *Client) ListRefundsIter(ctx context.Context, params *api.ListRefundsPar
 			return listPage[api.RefundResponse]{}, err
 		}
 		if res.JSON200 == nil {
-			return listPage[api.RefundResponse]{}, notAPage(res.HTTPResponse)
+			return listPage[api.RefundResponse]{}, c.notAPage("listRefunds", res.HTTPResponse)
 		}
 		return listPage[api.RefundResponse]{count: res.JSON200.Count, next: res.JSON200.Next, results: res.JSON200.Results, body: res.Body}, nil
 	})
@@ -261,7 +291,10 @@ func (c *Client) ListRefundsIter(ctx context.Context, params *api.ListRefundsPar
 
 // ListSubscriptionsIter yields every item of listSubscriptions (GET /subscriptions/),
 // fetching its pages by number as the loop consumes them: from params.Page
-// (default 1), params.PageSize items a page (default MaxPageSize). Breaking
+// (default 1), params.PageSize items a page (default and at most
+// MaxPageSize; a larger size is walked in pages of MaxPageSize or less,
+// from the same first item). At most the client's page limit is fetched
+// (DefaultMaxPages, WithMaxPages). Breaking
 // out of the loop stops the requests; an error ends the iteration as its last
 // element. params (nil is fine) is not modified; its filters and reqEditors
 // apply to every page, as in [Client.ListSubscriptionsWithResponse].
@@ -270,7 +303,7 @@ func (c *Client) ListSubscriptionsIter(ctx context.Context, params *api.ListSubs
 	if params != nil {
 		p = *params
 	}
-	return paginate(ctx, "listSubscriptions", p.Page, p.PageSize, func(ctx context.Context, page, size int) (listPage[api.Subscription], error) {
+	return paginate(ctx, c.maxPages, "listSubscriptions", p.Page, p.PageSize, func(ctx context.Context, page, size int) (listPage[api.Subscription], error) {
 		q := p
 		q.Page, q.PageSize = &page, &size
 		res, err := c.ListSubscriptionsWithResponse(ctx, &q, reqEditors...)
@@ -278,7 +311,7 @@ func (c *Client) ListSubscriptionsIter(ctx context.Context, params *api.ListSubs
 			return listPage[api.Subscription]{}, err
 		}
 		if res.JSON200 == nil {
-			return listPage[api.Subscription]{}, notAPage(res.HTTPResponse)
+			return listPage[api.Subscription]{}, c.notAPage("listSubscriptions", res.HTTPResponse)
 		}
 		return listPage[api.Subscription]{count: res.JSON200.Count, next: res.JSON200.Next, results: res.JSON200.Results, body: res.Body}, nil
 	})
@@ -286,7 +319,10 @@ func (c *Client) ListSubscriptionsIter(ctx context.Context, params *api.ListSubs
 
 // ListTransactionsIter yields every item of listTransactions (GET /transaction/),
 // fetching its pages by number as the loop consumes them: from params.Page
-// (default 1), params.PageSize items a page (default MaxPageSize). Breaking
+// (default 1), params.PageSize items a page (default and at most
+// MaxPageSize; a larger size is walked in pages of MaxPageSize or less,
+// from the same first item). At most the client's page limit is fetched
+// (DefaultMaxPages, WithMaxPages). Breaking
 // out of the loop stops the requests; an error ends the iteration as its last
 // element. params (nil is fine) is not modified; its filters and reqEditors
 // apply to every page, as in [Client.ListTransactionsWithResponse].
@@ -295,7 +331,7 @@ func (c *Client) ListTransactionsIter(ctx context.Context, params *api.ListTrans
 	if params != nil {
 		p = *params
 	}
-	return paginate(ctx, "listTransactions", p.Page, p.PageSize, func(ctx context.Context, page, size int) (listPage[api.TransactionResponse], error) {
+	return paginate(ctx, c.maxPages, "listTransactions", p.Page, p.PageSize, func(ctx context.Context, page, size int) (listPage[api.TransactionResponse], error) {
 		q := p
 		q.Page, q.PageSize = &page, &size
 		res, err := c.ListTransactionsWithResponse(ctx, &q, reqEditors...)
@@ -303,7 +339,7 @@ func (c *Client) ListTransactionsIter(ctx context.Context, params *api.ListTrans
 			return listPage[api.TransactionResponse]{}, err
 		}
 		if res.JSON200 == nil {
-			return listPage[api.TransactionResponse]{}, notAPage(res.HTTPResponse)
+			return listPage[api.TransactionResponse]{}, c.notAPage("listTransactions", res.HTTPResponse)
 		}
 		return listPage[api.TransactionResponse]{count: res.JSON200.Count, next: res.JSON200.Next, results: res.JSON200.Results, body: res.Body}, nil
 	})
@@ -311,7 +347,10 @@ func (c *Client) ListTransactionsIter(ctx context.Context, params *api.ListTrans
 
 // ListWebhookEventLogsIter yields every item of listWebhookEventLogs (GET /webhook/logs/),
 // fetching its pages by number as the loop consumes them: from params.Page
-// (default 1), params.PageSize items a page (default MaxPageSize). Breaking
+// (default 1), params.PageSize items a page (default and at most
+// MaxPageSize; a larger size is walked in pages of MaxPageSize or less,
+// from the same first item). At most the client's page limit is fetched
+// (DefaultMaxPages, WithMaxPages). Breaking
 // out of the loop stops the requests; an error ends the iteration as its last
 // element. params (nil is fine) is not modified; its filters and reqEditors
 // apply to every page, as in [Client.ListWebhookEventLogsWithResponse].
@@ -320,7 +359,7 @@ func (c *Client) ListWebhookEventLogsIter(ctx context.Context, params *api.ListW
 	if params != nil {
 		p = *params
 	}
-	return paginate(ctx, "listWebhookEventLogs", p.Page, p.PageSize, func(ctx context.Context, page, size int) (listPage[api.WebhookEventLogResponse], error) {
+	return paginate(ctx, c.maxPages, "listWebhookEventLogs", p.Page, p.PageSize, func(ctx context.Context, page, size int) (listPage[api.WebhookEventLogResponse], error) {
 		q := p
 		q.Page, q.PageSize = &page, &size
 		res, err := c.ListWebhookEventLogsWithResponse(ctx, &q, reqEditors...)
@@ -328,7 +367,7 @@ func (c *Client) ListWebhookEventLogsIter(ctx context.Context, params *api.ListW
 			return listPage[api.WebhookEventLogResponse]{}, err
 		}
 		if res.JSON200 == nil {
-			return listPage[api.WebhookEventLogResponse]{}, notAPage(res.HTTPResponse)
+			return listPage[api.WebhookEventLogResponse]{}, c.notAPage("listWebhookEventLogs", res.HTTPResponse)
 		}
 		return listPage[api.WebhookEventLogResponse]{count: res.JSON200.Count, next: res.JSON200.Next, results: res.JSON200.Results, body: res.Body}, nil
 	})

@@ -6,8 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"math"
 	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
 
+	"github.com/kelviq/kelviq-go/api"
 	"github.com/kelviq/kelviq-go/nullable"
 )
 
@@ -17,7 +22,8 @@ const MaxPageSize = 100
 
 // ErrPaginationLoop is wrapped by the error an iterator yields when the
 // server's pages do not come to an end: the same page twice in a row (a
-// server ignoring the page number), or more pages than its count allows.
+// server ignoring the page number), more pages than its count allows, or
+// more than the client's page limit (DefaultMaxPages, WithMaxPages).
 // It ends the loop instead of requesting pages forever.
 var ErrPaginationLoop = errors.New("kelviq: the list's pages do not come to an end")
 
@@ -36,46 +42,112 @@ type listPage[T any] struct {
 
 // notAPage is the error for a list call that succeeded without a JSON page
 // (a 204, or a 2xx the spec does not declare).
-func notAPage(resp *http.Response) error {
+func (c *Client) notAPage(op string, resp *http.Response) error {
 	status, ct := 0, ""
 	if resp != nil {
-		status, ct = resp.StatusCode, resp.Header.Get("Content-Type")
+		status, ct = resp.StatusCode, c.red.text(resp.Header.Get("Content-Type"), maxMessage)
 	}
-	return fmt.Errorf("%w: status %d with Content-Type %q is not a page of the list", ErrUnexpectedResponse, status, ct)
+	return fmt.Errorf("%w: %s: status %d with Content-Type %q is not a page of the list", ErrUnexpectedResponse, op, status, ct)
 }
 
-// paginate walks a list by page number, from page (default 1) with size
-// items a page (default MaxPageSize), calling fetch once per page when the
-// loop asks for more. It stops when a page is empty, when next is null, or
-// when the items seen reach count; it yields an error as the last element,
-// and ErrPaginationLoop when a page repeats the previous one byte for byte
-// or the pages outnumber what count allows. It never follows the next URL.
-func paginate[T any](ctx context.Context, opID string, page, size *int, fetch func(ctx context.Context, page, size int) (listPage[T], error)) iter.Seq2[T, error] {
-	first, n := 1, MaxPageSize
+// DefaultMaxPages is the most pages an iterator fetches in one walk unless
+// WithMaxPages says otherwise: 10,000 pages of 100 is a million items. It
+// bounds a walk whatever the server answers (a next link that changes every
+// time, a count that never comes).
+const DefaultMaxPages = 10_000
+
+// pageError is an error of one page's call, as an iterator yields it: the
+// call's own error (which names the operation) and the page number, read
+// once.
+type pageError struct {
+	op   string
+	page int
+	err  error
+}
+
+func (e *pageError) Error() string {
+	msg := e.err.Error()
+	if !strings.Contains(msg, e.op) {
+		return "kelviq: " + e.op + " page " + strconv.Itoa(e.page) + ": " + msg
+	}
+	return msg + " (page " + strconv.Itoa(e.page) + ")"
+}
+
+func (e *pageError) Unwrap() error { return e.err }
+
+// firstPage returns the page to start from and the page size of a walk:
+// the caller's (page default 1, size default MaxPageSize), except that a
+// size above MaxPageSize, which the API refuses, becomes the largest size
+// up to MaxPageSize that starts at the same item.
+func firstPage(page, size *int) (first, n int) {
+	first, n = 1, MaxPageSize
 	if page != nil && *page > 1 {
 		first = *page
 	}
 	if size != nil && *size > 0 {
 		n = *size
 	}
+	if n <= MaxPageSize {
+		return first, n
+	}
+	offset := satMul(first-1, n)
+	if offset == math.MaxInt {
+		return math.MaxInt, MaxPageSize // beyond any list: the server says so
+	}
+	for s := MaxPageSize; ; s-- { // s = 1 always divides
+		if offset%s == 0 {
+			return offset/s + 1, s
+		}
+	}
+}
+
+// satMul is a*b for a, b >= 0, or math.MaxInt when that overflows.
+func satMul(a, b int) int {
+	if a == 0 || b == 0 {
+		return 0
+	}
+	if a > math.MaxInt/b {
+		return math.MaxInt
+	}
+	return a * b
+}
+
+// paginate walks a list by page number, from page (default 1) with size
+// items a page (default MaxPageSize, never more), calling fetch once per
+// page when the loop asks for more. It stops when a page is empty, when
+// next is null, or when the items seen reach count. It yields an error as
+// the last element; ErrPaginationLoop when the pages do not come to an
+// end: a page the same as the previous one (byte for byte, or, when the
+// server sends no count, the same items), more pages than count allows, or
+// maxPages pages. It never follows the next URL.
+func paginate[T any](ctx context.Context, maxPages int, opID string, page, size *int, fetch func(ctx context.Context, page, size int) (listPage[T], error)) iter.Seq2[T, error] {
+	first, n := firstPage(page, size)
+	if maxPages <= 0 {
+		maxPages = DefaultMaxPages
+	}
 	return func(yield func(T, error) bool) {
 		var zero T
-		var prev []byte
-		offset := (first - 1) * n // items before the first page fetched
-		seen := 0                 // items yielded
-		full := 0                 // the length of the first page: a full page
+		var prevBody []byte
+		var prevResults []T
+		offset := satMul(first-1, n) // items before the first page fetched
+		seen := 0                    // items yielded
+		full := 0                    // the length of the first page: a full page
 		for p, fetched := first, 0; ; p++ {
+			if fetched >= maxPages {
+				yield(zero, fmt.Errorf("%w: %s: %d pages and still no end (kelviq.WithMaxPages)", ErrPaginationLoop, opID, fetched))
+				return
+			}
 			pg, err := fetch(ctx, p, n)
 			if err != nil {
-				yield(zero, fmt.Errorf("kelviq: %s page %d: %w", opID, p, err))
+				yield(zero, &pageError{op: opID, page: p, err: err})
 				return
 			}
 			fetched++
-			if prev != nil && bytes.Equal(pg.body, prev) {
+			if fetched > 1 && ((len(pg.body) > 0 && bytes.Equal(pg.body, prevBody)) || (pg.count == nil && len(pg.results) > 0 && reflect.DeepEqual(pg.results, prevResults))) {
 				yield(zero, fmt.Errorf("%w: %s page %d is the same as page %d", ErrPaginationLoop, opID, p, p-1))
 				return
 			}
-			prev = pg.body
+			prevBody, prevResults = pg.body, pg.results
 			for _, item := range pg.results {
 				if !yield(item, nil) {
 					return
@@ -85,22 +157,52 @@ func paginate[T any](ctx context.Context, opID string, page, size *int, fetch fu
 			if len(pg.results) == 0 || (pg.next.IsSpecified() && pg.next.IsNull()) {
 				return
 			}
+			if p == math.MaxInt {
+				yield(zero, fmt.Errorf("%w: %s: page %d is the last page number there is", ErrPaginationLoop, opID, p))
+				return
+			}
 			if pg.count == nil {
 				continue
 			}
 			count := *pg.count
-			if offset+seen >= count {
+			if count <= offset || seen >= count-offset {
 				return
 			}
 			if full == 0 {
 				full = len(pg.results)
 			}
-			// count items at full a page take ceil((count-offset)/full)
+			// count-offset items at full a page take ceil((count-offset)/full)
 			// pages; one more is the slack for a list that grew meanwhile.
-			if limit := (count-offset+full-1)/full + 1; fetched >= limit {
+			// (Written so that no count overflows.)
+			remaining := count - offset
+			pages := remaining / full
+			if remaining%full != 0 {
+				pages++
+			}
+			if fetched > pages {
 				yield(zero, fmt.Errorf("%w: %s: %d pages of up to %d items and still short of the count of %d", ErrPaginationLoop, opID, fetched, full, count))
 				return
 			}
 		}
 	}
+}
+
+// checkPageSize fails a request of a paginated operation whose page_size
+// query parameter is above MaxPageSize, which the API would refuse. It
+// reads the raw query without allocating.
+func checkPageSize(op *api.Operation, rawQuery string) error {
+	for rest := rawQuery; rest != ""; {
+		var kv string
+		kv, rest, _ = strings.Cut(rest, "&")
+		v, ok := strings.CutPrefix(kv, "page_size=")
+		if !ok {
+			continue
+		}
+		n, err := strconv.Atoi(v)
+		var numErr *strconv.NumError
+		if (err == nil && n > MaxPageSize) || (errors.As(err, &numErr) && numErr.Err == strconv.ErrRange && !strings.HasPrefix(v, "-")) {
+			return fmt.Errorf("%w: %s: page_size %q is above kelviq.MaxPageSize (%d), the most the API accepts; the iterator (%sIter) walks any number of items", ErrInvalidParameter, op.ID, v, MaxPageSize, op.GoName)
+		}
+	}
+	return nil
 }

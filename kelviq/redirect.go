@@ -23,7 +23,7 @@ var credentialHeaders = func() []string {
 
 // errTooManyRedirects is net/http's own limit, kept when the caller's
 // client has no CheckRedirect.
-var errTooManyRedirects = errors.New("kelviq: stopped after 10 redirects")
+var errTooManyRedirects = errors.New("stopped after 10 redirects") // net/http's words; the call's error adds "kelviq: <operation>"
 
 // redirectPolicy wraps the caller's CheckRedirect (nil: net/http's default,
 // at most 10 redirects):

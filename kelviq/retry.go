@@ -154,12 +154,12 @@ func fullJitter(ceiling time.Duration) time.Duration {
 // http.Client, so redirects and the client's Timeout work as usual. It
 // allocates nothing for a request that is not retried.
 type retryTransport struct {
-	next    http.RoundTripper
-	policy  RetryPolicy
-	logger  *slog.Logger // nil: no logging
-	ops     *opFinder
-	clock   clock
-	secrets []string // keys, redacted from logged errors
+	next   http.RoundTripper
+	policy RetryPolicy
+	logger *slog.Logger // nil: no logging
+	ops    *opFinder
+	clock  clock
+	red    *redactor // the keys, redacted from logged errors
 }
 
 // RoundTrip sends req, and again while the policy allows.
@@ -253,11 +253,7 @@ func (t *retryTransport) log(ctx context.Context, req *http.Request, attempt int
 		slog.Duration("wait", wait),
 	)
 	if err != nil {
-		msg := err.Error()
-		for _, k := range t.secrets {
-			msg = strings.ReplaceAll(msg, k, redacted)
-		}
-		attrs = append(attrs, slog.String("error", msg))
+		attrs = append(attrs, slog.String("error", t.red.text(err.Error(), maxMessage)))
 	} else {
 		attrs = append(attrs, slog.Int("status", resp.StatusCode))
 	}

@@ -100,12 +100,12 @@ func (f *fakeClock) got() []time.Duration {
 func newTestTransport(s http.RoundTripper, fc *fakeClock, logger *slog.Logger) *retryTransport {
 	st := &settings{}
 	return &retryTransport{
-		next:    s,
-		policy:  DefaultRetryPolicy(),
-		logger:  logger,
-		ops:     newOpFinder(st),
-		clock:   clock{now: time.Now, sleep: fc.sleep, jitter: func(c time.Duration) time.Duration { return c }},
-		secrets: []string{"sk_test_retrysecret"},
+		next:   s,
+		policy: DefaultRetryPolicy(),
+		logger: logger,
+		ops:    newOpFinder(st),
+		clock:  clock{now: time.Now, sleep: fc.sleep, jitter: func(c time.Duration) time.Duration { return c }},
+		red:    newRedactor("sk_test_retrysecret"),
 	}
 }
 
@@ -533,7 +533,9 @@ func TestRetryOptions(t *testing.T) {
 	}
 	// The caller's Timeout bounds the call, through the response checker;
 	// the client's own http.Client has DefaultTimeout.
-	checker := func(c *Client) *responseChecker { return c.ClientInterface.(*api.Client).Client.(*responseChecker) }
+	checker := func(c *Client) *responseChecker {
+		return c.ClientInterface.(guardedClient).ClientInterface.(*api.Client).Client.(*responseChecker)
+	}
 	if c.httpClient.Timeout != 0 || checker(c).timeout != time.Minute {
 		t.Errorf("internal Timeout %v, call timeout %v; want 0 and 1m", c.httpClient.Timeout, checker(c).timeout)
 	}

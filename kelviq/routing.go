@@ -179,6 +179,11 @@ func (r *router) route(req *http.Request) (*api.Operation, error) {
 	if err := r.missing[i]; err != nil {
 		return nil, err
 	}
+	if op.Paginated {
+		if err := checkPageSize(op, req.URL.RawQuery); err != nil {
+			return nil, err
+		}
+	}
 	t := &r.targets[i]
 	if t.missing {
 		return nil, fmt.Errorf("%w: %s (%s %s)", ErrNoSandboxServer, op.ID, op.Method, op.Path)

@@ -165,7 +165,7 @@ func TestRefusalsThroughTheClient(t *testing.T) {
 	c := newClient(t, srv)
 	ctx := context.Background()
 
-	size := 1000
+	size := 0
 	_, err := c.ListCustomersWithResponse(ctx, &api.ListCustomersParams{PageSize: &size})
 	var kerr *kelviq.Error
 	if !errors.As(err, &kerr) || kerr.StatusCode != 400 || len(kerr.FieldErrors["page_size"]) == 0 {

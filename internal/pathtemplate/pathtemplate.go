@@ -103,3 +103,50 @@ func Best(ts []Template, path string) int {
 	}
 	return best
 }
+
+// Index finds the template a request matches, by method and escaped path,
+// among many: templates are grouped by method and by their number of '/',
+// so a lookup tries only the few a path can match. It is built once (Add is
+// not safe to call concurrently with Lookup) and a lookup allocates nothing.
+type Index struct {
+	byMethod map[string][]group // [method][slashes]
+}
+
+type group struct {
+	templates []Template
+	ids       []int
+}
+
+// Add records the template raw for method under id, the value Lookup
+// returns for it.
+func (x *Index) Add(method, raw string, id int) {
+	if x.byMethod == nil {
+		x.byMethod = map[string][]group{}
+	}
+	t := Parse(raw)
+	bySlashes := x.byMethod[method]
+	for len(bySlashes) <= t.Slashes() {
+		bySlashes = append(bySlashes, group{})
+	}
+	g := &bySlashes[t.Slashes()]
+	g.templates = append(g.templates, t)
+	g.ids = append(g.ids, id)
+	x.byMethod[method] = bySlashes
+}
+
+// Lookup returns the id of the template of method that path matches, the
+// one with the most literal segments when several do (see Best); -1 when
+// none does.
+func (x *Index) Lookup(method, path string) int {
+	bySlashes := x.byMethod[method]
+	n := strings.Count(path, "/")
+	if n >= len(bySlashes) {
+		return -1
+	}
+	g := &bySlashes[n]
+	best := Best(g.templates, path)
+	if best < 0 {
+		return -1
+	}
+	return g.ids[best]
+}

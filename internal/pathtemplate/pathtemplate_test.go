@@ -51,3 +51,31 @@ func TestMatchAllocatesNothing(t *testing.T) {
 		t.Errorf("Match allocates %v times", n)
 	}
 }
+
+func TestIndex(t *testing.T) {
+	var x Index
+	x.Add("GET", "/partner/organizations/{identifier}/", 10)
+	x.Add("GET", "/partner/organizations/by-external-id/{externalId}/", 11)
+	x.Add("DELETE", "/partner/organizations/{identifier}/", 12)
+	x.Add("GET", "/customers/", 13)
+	for _, tc := range []struct {
+		method, path string
+		want         int
+	}{
+		{"GET", "/partner/organizations/by-external-id/acme/", 11},
+		{"GET", "/partner/organizations/acme/", 10},
+		{"DELETE", "/partner/organizations/acme/", 12},
+		{"DELETE", "/customers/", -1},
+		{"POST", "/customers/", -1},
+		{"GET", "/customers/", 13},
+		{"GET", "/customers/x/y/z/w/v/u/", -1},
+		{"GET", "", -1},
+	} {
+		if got := x.Lookup(tc.method, tc.path); got != tc.want {
+			t.Errorf("%s %s: %d, want %d", tc.method, tc.path, got, tc.want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { x.Lookup("GET", "/partner/organizations/acme/") }); n != 0 {
+		t.Errorf("Lookup allocates %v times", n)
+	}
+}

@@ -11,14 +11,19 @@
 // kelviq.Client per page-numbered list, yielding the Go type of the list's
 // items. With -doc, -ids and -index it writes the operation index: the
 // package doc of api (api/doc.go), the Op<GoName> operationId constants
-// (api/operationids.gen.go) and API.md. Nothing per operation is written by
-// hand anywhere in
-// the project: when the spec changes, `go generate ./...` rewrites the table.
+// (api/operationids.gen.go) and API.md. With -guards it also writes
+// kelviq/pathparams.gen.go: the generated client's methods that take a
+// string path parameter, checking it before the request is built
+// (RenderGuards says why), and with -calls kelviq/calls.gen.go: the
+// XxxWithResponse methods on kelviq.Client, which name the operation when a
+// success body does not decode. Nothing per operation is written by hand
+// anywhere in the project: when the spec changes, `go generate ./...` rewrites the table.
 //
 // Usage:
 //
 //	go run ./internal/cmd/genoperations -spec openapi.json -out api/operations.gen.go -iterators kelviq/pagination.gen.go \
-//		-doc api/doc.go -ids api/operationids.gen.go -index API.md
+//		-doc api/doc.go -ids api/operationids.gen.go -index API.md \
+//		-guards kelviq/pathparams.gen.go -calls kelviq/calls.gen.go
 package main
 
 import (
@@ -38,9 +43,16 @@ func main() {
 	flag.StringVar(&idx.Doc, "doc", "", "also write the package doc (the operation index) to this Go file")
 	flag.StringVar(&idx.IDs, "ids", "", "also write the Op<GoName> operationId constants to this Go file")
 	flag.StringVar(&idx.Markdown, "index", "", "also write the operation index as Markdown to this file (API.md)")
+	guards := flag.String("guards", "", "also write the path parameter checks of package kelviq (package -iterators-package) to this Go file")
+	calls := flag.String("calls", "", "also write the XxxWithResponse methods of kelviq.Client (package -iterators-package) to this Go file")
+	client := flag.String("client", "api/api.gen.go", "the client oapi-codegen generated, read for -guards and -calls")
 	flag.Parse()
 
 	if err := run(*specPath, *out, *pkg, *iters, *itersPkg, *apiImport, idx); err != nil {
+		fmt.Fprintln(os.Stderr, "genoperations:", err)
+		os.Exit(1)
+	}
+	if err := runClientFiles(*specPath, *client, *guards, *calls, *itersPkg, *apiImport); err != nil {
 		fmt.Fprintln(os.Stderr, "genoperations:", err)
 		os.Exit(1)
 	}
@@ -51,14 +63,24 @@ type indexFiles struct {
 	Doc, IDs, Markdown string
 }
 
-func run(specPath, out, pkg, iters, itersPkg, apiImport string, idx indexFiles) error {
+// loadTable reads the spec and builds its operation table; it returns the
+// spec's bytes too.
+func loadTable(specPath string) (*Table, []byte, error) {
 	data, err := os.ReadFile(specPath)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	table, err := Build(data)
 	if err != nil {
-		return fmt.Errorf("%s: %w", specPath, err)
+		return nil, nil, fmt.Errorf("%s: %w", specPath, err)
+	}
+	return table, data, nil
+}
+
+func run(specPath, out, pkg, iters, itersPkg, apiImport string, idx indexFiles) error {
+	table, data, err := loadTable(specPath)
+	if err != nil {
+		return err
 	}
 	src, err := Render(table, pkg)
 	if err != nil {
@@ -111,6 +133,39 @@ func writeIndex(table *Table, spec []byte, specPath, pkg string, idx indexFiles)
 			return err
 		}
 		if err := os.WriteFile(out.path, src, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runClientFiles writes the files of package kelviq that are read off the
+// generated client: the path parameter checks and the XxxWithResponse
+// methods.
+func runClientFiles(specPath, client, guards, calls, pkg, apiImport string) error {
+	if guards == "" && calls == "" {
+		return nil
+	}
+	table, _, err := loadTable(specPath)
+	if err != nil {
+		return err
+	}
+	clientSrc, err := os.ReadFile(client)
+	if err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		out    string
+		render func(*Table, []byte, string, string) ([]byte, error)
+	}{{guards, RenderGuards}, {calls, RenderWithResponse}} {
+		if f.out == "" {
+			continue
+		}
+		src, err := f.render(table, clientSrc, pkg, apiImport)
+		if err != nil {
+			return fmt.Errorf("%s: %w", client, err)
+		}
+		if err := os.WriteFile(f.out, src, 0o644); err != nil {
 			return err
 		}
 	}

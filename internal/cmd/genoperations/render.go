@@ -163,7 +163,9 @@ type Operation struct {
 	// (2xx and 3xx), ascending: e.g. [201], or [302] for
 	// downloadCatalogPlanFile, whose redirect is the answer.
 	Success []int
-	// JSONSuccess lists those of Success whose declared body is JSON.
+	// JSONSuccess lists those of Success whose declared body is JSON with
+	// a schema: the generated result decodes it into its JSONxxx field
+	// (except on a 204, which has no body).
 	JSONSuccess []int
 }
 
@@ -219,7 +221,10 @@ import (
 {{range .Operations}}{{$op := .}}
 // {{.GoName}}Iter yields every item of {{.ID}} ({{.Method}} {{.Path}}),
 // fetching its pages by number as the loop consumes them: from params.Page
-// (default 1), params.PageSize items a page (default MaxPageSize). Breaking
+// (default 1), params.PageSize items a page (default and at most
+// MaxPageSize; a larger size is walked in pages of MaxPageSize or less,
+// from the same first item). At most the client's page limit is fetched
+// (DefaultMaxPages, WithMaxPages). Breaking
 // out of the loop stops the requests; an error ends the iteration as its last
 // element. params (nil is fine) is not modified; its filters and reqEditors
 // apply to every page, as in [Client.{{.GoName}}WithResponse].
@@ -228,7 +233,7 @@ func (c *Client) {{.GoName}}Iter(ctx context.Context, {{range .Page.PathParams}}
 	if params != nil {
 		p = *params
 	}
-	return paginate(ctx, {{printf "%q" .ID}}, p.Page, p.PageSize, func(ctx context.Context, page, size int) (listPage[api.{{.Page.ItemType}}], error) {
+	return paginate(ctx, c.maxPages, {{printf "%q" .ID}}, p.Page, p.PageSize, func(ctx context.Context, page, size int) (listPage[api.{{.Page.ItemType}}], error) {
 		q := p
 		q.Page, q.PageSize = &page, &size
 		res, err := c.{{.GoName}}WithResponse(ctx, {{range .Page.PathParams}}{{.Name}}, {{end}}&q, reqEditors...)
@@ -236,7 +241,7 @@ func (c *Client) {{.GoName}}Iter(ctx context.Context, {{range .Page.PathParams}}
 			return listPage[api.{{.Page.ItemType}}]{}, err
 		}
 		if res.JSON200 == nil {
-			return listPage[api.{{.Page.ItemType}}]{}, notAPage(res.HTTPResponse)
+			return listPage[api.{{.Page.ItemType}}]{}, c.notAPage({{printf "%q" .ID}}, res.HTTPResponse)
 		}
 		return listPage[api.{{.Page.ItemType}}]{count: res.JSON200.Count, next: res.JSON200.Next, results: res.JSON200.Results, body: res.Body}, nil
 	})

@@ -24,11 +24,12 @@ func buildSpec(t *testing.T) *Table {
 func TestSuccessStatuses(t *testing.T) {
 	table := buildSpec(t)
 	want := map[string][2][]int{ // success, JSON success
-		"listCustomers":           {{200}, {200}},
-		"createCustomer":          {{201}, {201}},
-		"deleteCatalogFeature":    {{204}, {204}}, // the spec declares a JSON body on its 204 (the overlay drops it for oapi-codegen)
-		"downloadCatalogPlanFile": {{302}, nil},
-		"licenseActivate":         {{201}, {201}},
+		"listCustomers":            {{200}, {200}},
+		"createCustomer":           {{201}, {201}},
+		"deleteCatalogFeature":     {{204}, {204}}, // the spec declares a JSON body on its 204 (the overlay drops it for oapi-codegen)
+		"downloadCatalogPlanFile":  {{302}, nil},
+		"licenseActivate":          {{201}, {201}},
+		"updateCatalogPlanFeature": {{200}, nil}, // JSON declared with an example and no schema
 	}
 	for _, op := range table.Operations {
 		if len(op.Success) == 0 {
@@ -147,5 +148,68 @@ func TestRenderIterators(t *testing.T) {
 	}
 	if string(committed) != s {
 		t.Error("kelviq/pagination.gen.go is stale: run go generate ./...")
+	}
+}
+
+func TestRenderGuards(t *testing.T) {
+	table := buildSpec(t)
+	client, err := os.ReadFile("../../../api/api.gen.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := RenderGuards(table, client, "kelviq", "github.com/kelviq/kelviq-go/api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`func (g guardedClient) DeleteCatalogPlanFeature(ctx context.Context, identifier string, featureID string, reqEditors ...api.RequestEditorFn) (*http.Response, error) {`,
+		`checkPathParam("deleteCatalogPlanFeature", "feature_id", featureID)`,
+		`func (g guardedClient) UpdateCatalogPlanFeatureWithBody(`,
+	} {
+		if !strings.Contains(string(src), want) {
+			t.Errorf("the guards lack %s", want)
+		}
+	}
+	if strings.Contains(string(src), "ListCustomers(") {
+		t.Error("an operation without path parameters is guarded")
+	}
+	// A path parameter of a named string type (an enum) is checked too.
+	enum := strings.Replace(string(client), "DeleteCatalogPlanFeature(ctx context.Context, identifier string, featureID string,", "DeleteCatalogPlanFeature(ctx context.Context, identifier string, featureID PlanFeatureKind,", 1) + "\ntype PlanFeatureKind string\n"
+	if src, err := RenderGuards(table, []byte(enum), "kelviq", "x/api"); err != nil || !strings.Contains(string(src), `checkPathParam("deleteCatalogPlanFeature", "feature_id", string(featureID))`) {
+		t.Errorf("named string type: %v\n%s", err, src)
+	}
+	// A method the table does not know fails generation.
+	bad := strings.Replace(string(client), "type ClientInterface interface {", "type ClientInterface interface {\n\tNoSuchOperation(ctx context.Context, id string) (*http.Response, error)\n", 1)
+	if _, err := RenderGuards(table, []byte(bad), "kelviq", "x/api"); err == nil || !strings.Contains(err.Error(), "NoSuchOperation") {
+		t.Errorf("unknown method: %v", err)
+	}
+}
+
+func TestRenderWithResponse(t *testing.T) {
+	table := buildSpec(t)
+	client, err := os.ReadFile("../../../api/api.gen.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := RenderWithResponse(table, client, "kelviq", "github.com/kelviq/kelviq-go/api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`func (c *Client) ListCustomersWithResponse(ctx context.Context, params *api.ListCustomersParams, reqEditors ...api.RequestEditorFn) (*api.ListCustomersResult, error) {`,
+		`rsp, err := c.ClientInterface.CreateCustomerWithBody(ctx, contentType, body, reqEditors...)`,
+		`return nil, c.undecodable("createCustomer", rsp, err)`,
+	} {
+		if !strings.Contains(string(src), want) {
+			t.Errorf("the calls lack %s", want)
+		}
+	}
+	if got, want := strings.Count(string(src), "\nfunc (c *Client) "), strings.Count(string(client), "\nfunc (c *ClientWithResponses) "); got != want || got < 64 {
+		t.Errorf("%d methods written for %d generated", got, want)
+	}
+	// A generated method of another shape fails generation, naming it.
+	bad := strings.Replace(string(client), "\treturn ParseListCustomersResult(rsp)\n", "\tr, e := ParseListCustomersResult(rsp)\n\treturn r, e\n", 1)
+	if _, err := RenderWithResponse(table, []byte(bad), "kelviq", "x/api"); err == nil || !strings.Contains(err.Error(), "ListCustomersWithResponse") {
+		t.Errorf("changed shape: %v", err)
 	}
 }

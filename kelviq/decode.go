@@ -1,0 +1,40 @@
+package kelviq
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+)
+
+// decodeError is the error of a call whose success response the generated
+// parser could not read: the body is not what the spec declares for the
+// status (empty, not JSON, or JSON of another shape). It wraps
+// ErrUnexpectedResponse and the parser's error.
+type decodeError struct {
+	op     string
+	status int
+	ct     string
+	err    error
+	red    *redactor
+}
+
+func (e *decodeError) Error() string {
+	// The parser's text may quote the body (a time it could not parse):
+	// redacted like everything else a server says.
+	return "kelviq: unexpected response: " + e.op + ": status " + strconv.Itoa(e.status) +
+		" with Content-Type " + strconv.Quote(e.red.text(e.ct, maxMessage)) +
+		": the body does not decode: " + e.red.text(e.err.Error(), maxMessage)
+}
+
+func (e *decodeError) Unwrap() []error { return []error{ErrUnexpectedResponse, e.err} }
+
+// undecodable turns an error of a generated ParseXxxResult into the call's
+// error. A read error of the body (a reset, the limit) is already the
+// call's own error and passes unchanged.
+func (c *Client) undecodable(op string, rsp *http.Response, err error) error {
+	var ce *callError
+	if errors.As(err, &ce) || errors.Is(err, ErrResponseTooLarge) || errors.Is(err, ErrUnexpectedResponse) {
+		return err
+	}
+	return &decodeError{op: op, status: rsp.StatusCode, ct: rsp.Header.Get("Content-Type"), err: err, red: c.red}
+}

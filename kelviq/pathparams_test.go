@@ -1,0 +1,157 @@
+package kelviq_test
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/kelviq/kelviq-go/api"
+	"github.com/kelviq/kelviq-go/internal/pathtemplate"
+	"github.com/kelviq/kelviq-go/kelviq"
+)
+
+// hostileSegments are path parameter values a careless caller passes on
+// from an end user. "." and ".." would be resolved away by the URL (the
+// request reaching another operation) and must be refused; the others are
+// one escaped segment of the operation's own path.
+var hostileSegments = []struct {
+	value  string
+	refuse bool
+}{{".", true}, {"..", true}, {"../x", false}, {"a/..", false}, {"%2e%2e", false}, {"a/b", false}}
+
+// callWithPathParam calls op through c (invokeOperation) with path
+// parameter number param (0-based, in path order) set to value and the
+// other strings to "p1", "p2"…; a path parameter that is not a string (a
+// UUID) cannot be set (ok false).
+func callWithPathParam(t *testing.T, c *kelviq.Client, op api.Operation, param int, value string) (err error, ok bool) {
+	t.Helper()
+	if operationMethod(t, c, op).Type().In(param+1).Kind() != reflect.String {
+		return nil, false
+	}
+	_, err = invokeOperation(t, c, op, func(pos, n int) string {
+		if pos-1 == param {
+			return value
+		}
+		return fmt.Sprintf("p%d", n)
+	})
+	return err, true
+}
+
+// Every operation with path parameters, each parameter in turn set to each
+// hostile value, against a loopback server that records what arrives:
+// nothing arrives but requests for that same operation, with the value as
+// one escaped segment, and "." and ".." are refused with
+// ErrInvalidParameter before anything is sent.
+func TestPathParametersNeverSwitchTheOperation(t *testing.T) {
+	rec := &recorder{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec.add(r)
+		writeJSON(w, http.StatusNotFound, `{"detail":"Not found."}`)
+	}))
+	defer srv.Close()
+	c, err := kelviq.NewClient(kelviq.WithServerKey(testServerKey), kelviq.WithPartnerKey(testPartnerKey), kelviq.WithBaseURL(srv.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops, calls, refused := 0, 0, 0
+	for _, op := range api.Operations {
+		tpl := pathtemplate.Parse(op.Path)
+		nParams := strings.Count(op.Path, "{")
+		if nParams == 0 {
+			continue
+		}
+		ops++
+		for param := range nParams {
+			for _, hv := range hostileSegments {
+				err, ok := callWithPathParam(t, c, op, param, hv.value)
+				if !ok {
+					continue // not a string parameter
+				}
+				calls++
+				got := rec.take()
+				where := fmt.Sprintf("%s parameter %d = %q", op.ID, param, hv.value)
+				if hv.refuse {
+					refused++
+					if !errors.Is(err, kelviq.ErrInvalidParameter) {
+						t.Errorf("%s: error %v, want ErrInvalidParameter", where, err)
+					} else if !strings.Contains(err.Error(), op.ID) {
+						t.Errorf("%s: the error does not name the operation: %v", where, err)
+					}
+					if len(got) != 0 {
+						t.Errorf("%s: %d requests arrived, first %s %s", where, len(got), got[0].Method, got[0].Path)
+					}
+					continue
+				}
+				if errors.Is(err, kelviq.ErrInvalidParameter) || len(got) != 1 {
+					t.Errorf("%s: %d requests arrived, error %v", where, len(got), err)
+					continue
+				}
+				params := tpl.Params(got[0].Path)
+				if got[0].Method != op.Method || params == nil {
+					t.Errorf("%s: arrived as %s %s, not as %s %s", where, got[0].Method, got[0].Path, op.Method, op.Path)
+					continue
+				}
+				name := strings.Trim(strings.Split(op.Path, "/")[segmentOf(op.Path, param)], "{}")
+				if params[name] != hv.value {
+					t.Errorf("%s: the parameter arrived as %q (path %s)", where, params[name], got[0].Path)
+				}
+			}
+		}
+	}
+	if ops < 20 || refused < 40 {
+		t.Errorf("only %d operations, %d refused calls of %d: the table proves little", ops, refused, calls)
+	}
+	t.Logf("%d operations with path parameters, %d calls, %d refused", ops, calls, refused)
+}
+
+// segmentOf returns the index (in the path split at '/') of the n-th
+// parameter of a template.
+func segmentOf(template string, n int) int {
+	for i, seg := range strings.Split(template, "/") {
+		if strings.HasPrefix(seg, "{") {
+			if n == 0 {
+				return i
+			}
+			n--
+		}
+	}
+	return -1
+}
+
+// The cases of the report, as a user would write them.
+func TestDotDotCannotDeleteThePlan(t *testing.T) {
+	rec := &recorder{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec.add(r)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	c, err := kelviq.NewClient(kelviq.WithServerKey(testServerKey), kelviq.WithBaseURL(srv.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	_, err1 := c.DeleteCatalogPlanFeatureWithResponse(ctx, "plan_1", "..")
+	_, err2 := c.DeleteCatalogPlanFeatureWithResponse(ctx, "..", "feat_1")
+	_, err3 := c.UpdateCatalogPlanFeatureWithResponse(ctx, "plan_1", "..", api.UpdateCatalogPlanFeatureJSONRequestBody{})
+	_, err4 := c.ClientWithResponses.ClientInterface.DeleteCatalogPlanFeature(ctx, "plan_1", ".")
+	for i, err := range []error{err1, err2, err3, err4} {
+		if !errors.Is(err, kelviq.ErrInvalidParameter) || !strings.Contains(err.Error(), "feature") && i != 1 {
+			t.Errorf("call %d: %v", i+1, err)
+		}
+	}
+	if got := rec.take(); len(got) != 0 {
+		t.Errorf("%d requests arrived, first %s %s", len(got), got[0].Method, got[0].Path)
+	}
+	// A legitimate value still goes out, escaped.
+	if _, err := c.DeleteCatalogPlanFeatureWithResponse(ctx, "plan 1", "a/b"); err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.take(); len(got) != 1 || got[0].Path != "/catalog/plans/plan%201/features/a%2Fb/" {
+		t.Errorf("arrived: %+v", got)
+	}
+}
