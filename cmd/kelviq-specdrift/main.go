@@ -53,6 +53,7 @@ type options struct {
 	includeDocs                  bool
 	reportJSON, reportMD, saveTo string
 	concurrency, retries         int
+	maxIndexEntries              int
 	timeout, deadline            time.Duration
 	handWritten                  stringList
 	noSpec                       bool
@@ -71,6 +72,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 	fs.StringVar(&o.reportMD, "report-md", "", "also write the markdown report to `file`")
 	fs.StringVar(&o.saveTo, "save-live", "", "write the full live spec that was compared (as served) to `file`; not written when there is none (docs mode without a published spec)")
 	fs.IntVar(&o.concurrency, "concurrency", 8, "docs pages fetched at once")
+	fs.IntVar(&o.maxIndexEntries, "max-index-entries", specdrift.DefaultMaxIndexEntries, "docs mode: the most distinct pages the index may list; over it, exit 2 without fetching any")
 	fs.IntVar(&o.retries, "retries", 2, "retries of a request after a 5xx, 429, timeout or network error")
 	fs.DurationVar(&o.timeout, "timeout", 20*time.Second, "timeout of each request")
 	fs.DurationVar(&o.deadline, "deadline", 3*time.Minute, "deadline of the whole docs fetch")
@@ -104,6 +106,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 	}
 	if o.concurrency < 1 {
 		return nil, fs, fmt.Errorf("--concurrency %d: want at least 1", o.concurrency)
+	}
+	if o.maxIndexEntries < 1 {
+		return nil, fs, fmt.Errorf("--max-index-entries %d: want at least 1", o.maxIndexEntries)
 	}
 	if o.retries < 0 {
 		return nil, fs, fmt.Errorf("--retries %d: want 0 or more", o.retries)
@@ -146,11 +151,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		DocsURL:        o.docs,
 		IncludeDocs:    o.includeDocs,
 		Docs: specdrift.DocsOptions{
-			Fetch:       specdrift.FetchOptions{Timeout: o.timeout, Retries: retries},
-			Concurrency: o.concurrency,
-			Deadline:    o.deadline,
-			HandWritten: o.handWritten,
-			SkipSpec:    o.noSpec,
+			Fetch:           specdrift.FetchOptions{Timeout: o.timeout, Retries: retries},
+			Concurrency:     o.concurrency,
+			MaxIndexEntries: o.maxIndexEntries,
+			Deadline:        o.deadline,
+			HandWritten:     o.handWritten,
+			SkipSpec:        o.noSpec,
 		},
 	})
 	if err != nil {

@@ -115,6 +115,9 @@ func TestExitStatuses(t *testing.T) {
 		{"bad flag", []string{"--nope"}, 2, "", "flag provided but not defined: -nope"},
 		{"extra args", []string{"openapi.json"}, 2, "", "unexpected arguments: openapi.json"},
 		{"bad concurrency", []string{"--concurrency", "0"}, 2, "", "--concurrency 0"},
+		{"index over the cap", []string{"--spec", small, "--docs", smallURL, "--max-index-entries", "5"}, 2, "",
+			"could not check: docs index " + smallURL + "/llms.txt: the index lists more than 5 distinct pages, the cap (line 10 is over it): no page fetched"},
+		{"bad index cap", []string{"--max-index-entries", "0"}, 2, "", "--max-index-entries 0: want at least 1"},
 		{"help", []string{"-help"}, 0, "", "Exit status: 0 no drift, 1 drift, 2 could not check."},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -132,7 +132,7 @@ func checkDocs(ctx context.Context, cfg Config, vendored *View) (*Result, error)
 		r.Notes = append(r.Notes, "api-reference pages without an OpenAPI fragment (not operation pages): "+strings.Join(docs.NoFragment, ", "))
 	}
 	info := &DocsInfo{
-		Index: docs.IndexURL, Entries: len(docs.Entries), Pages: len(docs.Pages),
+		Index: docs.IndexURL, Entries: len(docs.Entries), Duplicates: docs.Duplicates, Pages: len(docs.Pages),
 		HandWritten: append([]string{}, docs.HandWritten...),
 		Spec:        docs.SpecURL, SpecUsed: docs.Spec != nil, SpecError: docs.SpecError,
 	}

@@ -70,8 +70,10 @@ type Summary struct {
 type DocsInfo struct {
 	// Index is the URL of llms.txt.
 	Index string `json:"index"`
-	// Entries is the number of index entries.
+	// Entries is the number of distinct pages the index lists.
 	Entries int `json:"entries"`
+	// Duplicates counts index entries naming a page already listed (read once).
+	Duplicates int `json:"duplicates"`
 	// Pages is the number of operation pages read and parsed.
 	Pages int `json:"pages"`
 	// HandWritten lists the hand-written api-reference pages (not fetched).
