@@ -4919,6 +4919,9 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 }
 
 // The interface specification for the client above.
+//
+// It is not for implementing outside this module: a method is added to it
+// whenever the spec gains an operation, and that counts as a compatible change.
 type ClientInterface interface {
 
 	// ListCatalogFeatures List features
@@ -10906,6 +10909,9 @@ func WithBaseURL(baseURL string) ClientOption {
 }
 
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
+//
+// It is not for implementing outside this module: a method is added to it
+// whenever the spec gains an operation, and that counts as a compatible change.
 type ClientWithResponsesInterface interface {
 
 	// ListCatalogFeaturesWithResponse List features

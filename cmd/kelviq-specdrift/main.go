@@ -27,6 +27,7 @@ import (
 	"time"
 
 	kelviqgo "github.com/kelviq/kelviq-go"
+	"github.com/kelviq/kelviq-go/internal/goapi"
 	"github.com/kelviq/kelviq-go/internal/specdrift"
 )
 
@@ -57,6 +58,8 @@ type options struct {
 	timeout, deadline            time.Duration
 	handWritten                  stringList
 	noSpec                       bool
+	goAPI                        bool
+	changelog                    string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error) {
@@ -78,6 +81,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 	fs.DurationVar(&o.deadline, "deadline", 3*time.Minute, "deadline of the whole docs fetch")
 	fs.Var(&o.handWritten, "hand-written", "an api-reference page `path` that is hand-written (no fragment), besides "+strings.Join(specdrift.DefaultHandWrittenPages, " and ")+"; repeatable")
 	fs.BoolVar(&o.noSpec, "no-published-spec", false, "docs mode: do not fetch the published spec, assemble the live view from the index and the pages")
+	fs.BoolVar(&o.goAPI, "go-api", false, "also compare the Go API of packages api and kelviq: regenerate the client for the live spec (and for --spec unless it is the module's own openapi.json) and diff with golang.org/x/exp/apidiff; needs the kelviq-go source tree and the go command")
+	fs.StringVar(&o.changelog, "changelog", "", "on drift, add an entry under \"## [Unreleased]\" in this CHANGELOG.md `file` (with --go-api it names the bump)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: kelviq-specdrift [flags]\n\nCompares the vendored OpenAPI spec with the live kelviq docs (or --against a spec) and\nreports what changed and what breaks the generated Go client.\n\nExit status: 0 no drift, 1 drift, 2 could not check.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -140,6 +145,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kelviq-specdrift: could not check: %v\n", err)
 		return specdrift.ExitCouldNotCheck
 	}
+	var gen *goapi.Generator
+	if o.goAPI {
+		work, err := os.MkdirTemp("", "kelviq-specdrift-goapi-")
+		if err != nil {
+			fmt.Fprintf(stderr, "kelviq-specdrift: could not check: --go-api: %v\n", err)
+			return specdrift.ExitCouldNotCheck
+		}
+		defer os.RemoveAll(work)
+		if gen, err = newGenerator(ctx, work); err != nil {
+			fmt.Fprintf(stderr, "kelviq-specdrift: could not check: --go-api: %v\n", err)
+			return specdrift.ExitCouldNotCheck
+		}
+	}
 	retries := o.retries
 	if retries == 0 {
 		retries = -1 // FetchOptions: negative means none
@@ -158,6 +176,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			HandWritten:     o.handWritten,
 			SkipSpec:        o.noSpec,
 		},
+		GoAPI: gen,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "kelviq-specdrift: could not check: %v\n", err)
@@ -198,6 +217,16 @@ func readVendored(path string) ([]byte, string, error) {
 	return nil, "", fmt.Errorf("--spec %s: %w", defaultSpec, err)
 }
 
+// newGenerator prepares the Go API diff from the source tree around the
+// working directory.
+func newGenerator(ctx context.Context, work string) (*goapi.Generator, error) {
+	root, err := goapi.FindRoot(".")
+	if err != nil {
+		return nil, err
+	}
+	return goapi.NewGenerator(ctx, root, work)
+}
+
 func writeOutputs(o *options, res *specdrift.Result, stdout io.Writer) error {
 	r := res.Report
 	if err := r.Write(stdout, o.format); err != nil {
@@ -208,6 +237,11 @@ func writeOutputs(o *options, res *specdrift.Result, stdout io.Writer) error {
 			continue
 		}
 		if err := writeFile(out.path, func(w io.Writer) error { return r.Write(w, out.format) }); err != nil {
+			return err
+		}
+	}
+	if o.changelog != "" && r.Drift {
+		if err := specdrift.AddChangelogEntry(o.changelog, r); err != nil {
 			return err
 		}
 	}

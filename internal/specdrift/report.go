@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/kelviq/kelviq-go/internal/goapi"
 )
 
 // Exit statuses of a check (the CLI's contract).
@@ -48,6 +50,10 @@ type Report struct {
 	Docs *DocsInfo `json:"docs,omitempty"`
 	// Notes are remarks for the reader.
 	Notes []string `json:"notes"`
+	// GoAPI is the Go API diff of packages api and kelviq (only with
+	// --go-api): {"incompatible": [...], "compatible": [...], "bump":
+	// "minor"|"patch"|"none", ...}. It does not change the exit status.
+	GoAPI *goapi.Diff `json:"goApi,omitempty"`
 }
 
 // Summary counts a report's findings.
