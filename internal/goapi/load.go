@@ -26,7 +26,7 @@ func load(ctx context.Context, dir, source string) (*API, error) {
 		Context: ctx,
 		Dir:     dir,
 		Mode:    packages.NeedName | packages.NeedTypes,
-		Env:     append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod", "GOPROXY=off"),
+		Env:     append(os.Environ(), "GOWORK=off"),
 	}
 	patterns := make([]string, len(Packages))
 	for i, p := range Packages {

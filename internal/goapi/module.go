@@ -48,7 +48,8 @@ func modulePath(gomod []byte) string {
 	return ""
 }
 
-// goCmd runs the go command in dir, offline and outside any workspace, and
+// goCmd runs the go command in dir, outside any workspace (the caller's
+// GOPROXY and GOFLAGS apply: a CI runner with a cold module cache downloads), and
 // returns its stdout; an error carries its stderr.
 func goCmd(ctx context.Context, dir string, args ...string) ([]byte, error) {
 	return run(ctx, dir, "go", args...)
@@ -57,7 +58,7 @@ func goCmd(ctx context.Context, dir string, args ...string) ([]byte, error) {
 func run(ctx context.Context, dir, name string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod", "GOPROXY=off")
+	cmd.Env = append(os.Environ(), "GOWORK=off")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {

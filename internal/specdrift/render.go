@@ -147,6 +147,9 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		}
 		p("\n")
 	}
+	// The Go API section comes first: it is what a reviewer of the
+	// regeneration decides on, and it survives a truncated PR body.
+	writeGoAPIMarkdown(bw, r.GoAPI)
 	var breaking, other []Change
 	for _, ch := range r.Changes {
 		switch {
@@ -176,7 +179,6 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	if !r.Drift && len(r.Unverifiable) == 0 {
 		p("The vendored spec matches the live one.\n\n")
 	}
-	writeGoAPIMarkdown(bw, r.GoAPI)
 	if len(r.CrossCheck) > 0 {
 		p("<details><summary>Docs pages disagreeing with the published spec (%d, not counted as drift)</summary>\n\n", len(r.CrossCheck))
 		changeTable(bw, r.CrossCheck)
