@@ -50,16 +50,21 @@ var policyInterfaces = regexp.MustCompile(`^(ClientInterface|ClientWithResponses
 
 // embedded matches a message of package kelviq about an object of package
 // api, seen through kelviq.Client embedding the generated client.
-var embedded = regexp.MustCompile(`^kelviq: api\.(.+?)(, method set of \*?[A-Za-z0-9_]+)?: (.+)$`)
+var embedded = regexp.MustCompile(`^kelviq: api\.(.+?)(, method set of \*?[A-Za-z0-9_]+)?: `)
 
-// sameChangeIn returns the api message a kelviq message repeats (the change
-// of an embedded api method seen in kelviq.Client's method set), or "".
-func sameChangeIn(msg string) string {
-	m := embedded.FindStringSubmatch(msg)
-	if m == nil {
-		return ""
+// apiObject returns the api object a message is about: "X" for
+// "api: X: removed" and for kelviq's echo "kelviq: api.X, method set of
+// *Client: removed" (the change of an embedded api method seen in
+// kelviq.Client's method set, its types printed with another qualifier).
+func apiObject(msg string) string {
+	if m := embedded.FindStringSubmatch(msg); m != nil {
+		return m[1]
 	}
-	return "api: " + m[1] + ": " + m[3]
+	if rest, ok := strings.CutPrefix(msg, "api: "); ok {
+		obj, _, _ := strings.Cut(rest, ": ")
+		return obj
+	}
+	return ""
 }
 
 // SpecChange is what the spec-level diff found.
@@ -76,13 +81,18 @@ type SpecChange struct {
 func Compare(old, new *API, spec SpecChange) *Diff {
 	d := &Diff{Incompatible: []string{}, Compatible: []string{}, Policy: []string{}, Old: old.Source, New: new.Source}
 	seen := map[string]bool{}
+	apiChanged := map[string]bool{} // api objects with a change listed
 	for _, name := range Packages {
 		for _, c := range apidiff.Changes(old.Packages[name], new.Packages[name]).Changes {
 			msg := fmt.Sprintf("%s: %s", name, strings.ReplaceAll(c.Message, ModulePath+"/", ""))
-			if seen[msg] || seen[sameChangeIn(msg)] {
-				continue // collapse duplicates
+			obj := apiObject(msg)
+			if seen[msg] || name != "api" && obj != "" && apiChanged[obj] {
+				continue // collapse duplicates, and kelviq's echoes of api changes
 			}
 			seen[msg] = true
+			if name == "api" && obj != "" {
+				apiChanged[obj] = true
+			}
 			switch {
 			case c.Compatible:
 				d.Compatible = append(d.Compatible, msg)

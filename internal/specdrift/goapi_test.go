@@ -106,8 +106,20 @@ func TestGoAPIHistory(t *testing.T) {
 		r := goAPICheck(t, testdata(t, history0620), history0620, testdataPath(history0727))
 		logGoAPI(t, r)
 		d := r.GoAPI
-		if d.Bump != goapi.BumpMinor || len(d.Incompatible) == 0 {
-			t.Errorf("bump %s, %d incompatible: want minor", d.Bump, len(d.Incompatible))
+		// Nothing breaks on the wire, but GET /catalog/plans/ gained its
+		// first query parameter: its methods now take a params argument.
+		if r.Summary.Breaking != 0 || d.Bump != goapi.BumpMinor || len(d.Incompatible) != 5 ||
+			!strings.HasPrefix(d.Verdict, "spec-compatible, Go-incompatible:") {
+			t.Errorf("%d breaking on the wire; bump %s, incompatible %q, verdict %q: want 0, minor, the 5 ListCatalogPlans changes", r.Summary.Breaking, d.Bump, d.Incompatible, d.Verdict)
+		}
+		want := "api: NewListCatalogPlansRequest: changed from func(string) (*net/http.Request, error) to func(string, *ListCatalogPlansParams) (*net/http.Request, error)"
+		if !slices.Contains(d.Incompatible, want) {
+			t.Errorf("incompatible lacks %q", want)
+		}
+		for _, m := range d.Incompatible {
+			if strings.HasPrefix(m, "kelviq: ") {
+				t.Errorf("kelviq.Client's echo of an api change is not collapsed: %q", m)
+			}
 		}
 		if !strings.HasPrefix(d.Old, "the client regenerated for "+history0620) || !strings.HasSuffix(d.New, history0727) {
 			t.Errorf("old %q new %q: want both sides regenerated", d.Old, d.New)

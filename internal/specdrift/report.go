@@ -17,7 +17,7 @@ const (
 )
 
 // Report is the result of one check. Its JSON form is stable (documented in
-// the README): fields are only ever added.
+// docs/spec-drift.md): fields are only ever added.
 type Report struct {
 	// Drift is true when there is at least one counted change (docs-only
 	// changes count only with IncludeDocs).
