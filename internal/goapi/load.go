@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"go/types"
-	"os"
 	"path"
 	"strings"
 
@@ -26,7 +25,7 @@ func load(ctx context.Context, dir, source string) (*API, error) {
 		Context: ctx,
 		Dir:     dir,
 		Mode:    packages.NeedName | packages.NeedTypes,
-		Env:     append(os.Environ(), "GOWORK=off"),
+		Env:     buildEnv(),
 	}
 	patterns := make([]string, len(Packages))
 	for i, p := range Packages {

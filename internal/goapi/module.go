@@ -55,10 +55,18 @@ func goCmd(ctx context.Context, dir string, args ...string) ([]byte, error) {
 	return run(ctx, dir, "go", args...)
 }
 
+// buildEnv is the environment of every go command and generator run: the
+// caller's, outside any workspace, and without cgo — the regenerated code
+// comes from a spec read off the network, and nothing in api or kelviq
+// needs C, so no #cgo directive can get a say in the build.
+func buildEnv() []string {
+	return append(os.Environ(), "GOWORK=off", "CGO_ENABLED=0")
+}
+
 func run(ctx context.Context, dir, name string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOWORK=off")
+	cmd.Env = buildEnv()
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
