@@ -49,13 +49,19 @@ func InsertUnreleased(changelog []byte, entry string) ([]byte, error) {
 	for i := start + 1; i < end; i++ {
 		if strings.TrimSpace(lines[i]) == "### Changed" {
 			sub, at = true, i+1
-			for at < end && strings.HasPrefix(lines[at], "- ") || at < end && strings.HasPrefix(lines[at], "  ") {
-				at++ // after the subsection's last item
+			for at < end && strings.TrimSpace(lines[at]) == "" {
+				at++
+			}
+			for at < end && (strings.HasPrefix(lines[at], "- ") || strings.HasPrefix(lines[at], "  ")) {
+				at++ // after the subsection's last item (and its continuation lines)
 			}
 			break
 		}
 	}
 	insert := entry + "\n"
+	if sub && at < len(lines) && strings.TrimSpace(lines[at]) != "" {
+		insert += "\n" // the subsection had no items: keep a blank line before what follows
+	}
 	if !sub {
 		at = start + 1
 		insert = "\n### Changed\n\n" + insert
