@@ -58,7 +58,8 @@ demo:
 ## drift: compare the vendored spec with the live docs (network). Exit 0 no drift,
 ## 1 drift, 2 could not check. DRIFT_FLAGS adds flags, e.g.
 ## DRIFT_FLAGS='--format markdown --include-docs' or DRIFT_FLAGS='--against new.json'
-## (--against replaces --docs: use DRIFT_DOCS= with it).
+## (--against replaces --docs: use DRIFT_DOCS= with it). DRIFT_FLAGS=--go-api adds
+## the Go API diff of the regenerated client (docs/spec-drift.md).
 DRIFT_DOCS  ?= https://docs.kelviq.com
 DRIFT_FLAGS ?=
 drift:

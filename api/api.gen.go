@@ -4971,6 +4971,9 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 }
 
 // The interface specification for the client above.
+//
+// It is not for implementing outside this module: a method is added to it
+// whenever the spec gains an operation, and that counts as a compatible change.
 type ClientInterface interface {
 
 	// ListCatalogFeatures List features
@@ -10958,6 +10961,9 @@ func WithBaseURL(baseURL string) ClientOption {
 }
 
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
+//
+// It is not for implementing outside this module: a method is added to it
+// whenever the spec gains an operation, and that counts as a compatible change.
 type ClientWithResponsesInterface interface {
 
 	// ListCatalogFeaturesWithResponse List features

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	kelviqgo "github.com/kelviq/kelviq-go"
+	"github.com/kelviq/kelviq-go/internal/goapi"
 	"github.com/kelviq/kelviq-go/internal/specdrift"
 )
 
@@ -53,9 +54,12 @@ type options struct {
 	includeDocs                  bool
 	reportJSON, reportMD, saveTo string
 	concurrency, retries         int
+	maxIndexEntries              int
 	timeout, deadline            time.Duration
 	handWritten                  stringList
 	noSpec                       bool
+	goAPI                        bool
+	changelog                    string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error) {
@@ -71,11 +75,14 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 	fs.StringVar(&o.reportMD, "report-md", "", "also write the markdown report to `file`")
 	fs.StringVar(&o.saveTo, "save-live", "", "write the full live spec that was compared (as served) to `file`; not written when there is none (docs mode without a published spec)")
 	fs.IntVar(&o.concurrency, "concurrency", 8, "docs pages fetched at once")
+	fs.IntVar(&o.maxIndexEntries, "max-index-entries", specdrift.DefaultMaxIndexEntries, "docs mode: the most distinct pages the index may list; over it, exit 2 without fetching any")
 	fs.IntVar(&o.retries, "retries", 2, "retries of a request after a 5xx, 429, timeout or network error")
 	fs.DurationVar(&o.timeout, "timeout", 20*time.Second, "timeout of each request")
 	fs.DurationVar(&o.deadline, "deadline", 3*time.Minute, "deadline of the whole docs fetch")
 	fs.Var(&o.handWritten, "hand-written", "an api-reference page `path` that is hand-written (no fragment), besides "+strings.Join(specdrift.DefaultHandWrittenPages, " and ")+"; repeatable")
 	fs.BoolVar(&o.noSpec, "no-published-spec", false, "docs mode: do not fetch the published spec, assemble the live view from the index and the pages")
+	fs.BoolVar(&o.goAPI, "go-api", false, "also compare the Go API of packages api and kelviq: regenerate the client for the live spec (and for --spec unless it is the module's own openapi.json) and diff with golang.org/x/exp/apidiff; needs the kelviq-go source tree and the go command")
+	fs.StringVar(&o.changelog, "changelog", "", "on drift, add an entry under \"## [Unreleased]\" in this CHANGELOG.md `file` (with --go-api it names the bump)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: kelviq-specdrift [flags]\n\nCompares the vendored OpenAPI spec with the live kelviq docs (or --against a spec) and\nreports what changed and what breaks the generated Go client.\n\nExit status: 0 no drift, 1 drift, 2 could not check.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -104,6 +111,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 	}
 	if o.concurrency < 1 {
 		return nil, fs, fmt.Errorf("--concurrency %d: want at least 1", o.concurrency)
+	}
+	if o.maxIndexEntries < 1 {
+		return nil, fs, fmt.Errorf("--max-index-entries %d: want at least 1", o.maxIndexEntries)
 	}
 	if o.retries < 0 {
 		return nil, fs, fmt.Errorf("--retries %d: want 0 or more", o.retries)
@@ -135,6 +145,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kelviq-specdrift: could not check: %v\n", err)
 		return specdrift.ExitCouldNotCheck
 	}
+	var gen *goapi.Generator
+	if o.goAPI {
+		work, err := os.MkdirTemp("", "kelviq-specdrift-goapi-")
+		if err != nil {
+			fmt.Fprintf(stderr, "kelviq-specdrift: could not check: --go-api: %v\n", err)
+			return specdrift.ExitCouldNotCheck
+		}
+		defer os.RemoveAll(work)
+		if gen, err = newGenerator(ctx, work); err != nil {
+			fmt.Fprintf(stderr, "kelviq-specdrift: could not check: --go-api: %v\n", err)
+			return specdrift.ExitCouldNotCheck
+		}
+	}
 	retries := o.retries
 	if retries == 0 {
 		retries = -1 // FetchOptions: negative means none
@@ -146,12 +169,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		DocsURL:        o.docs,
 		IncludeDocs:    o.includeDocs,
 		Docs: specdrift.DocsOptions{
-			Fetch:       specdrift.FetchOptions{Timeout: o.timeout, Retries: retries},
-			Concurrency: o.concurrency,
-			Deadline:    o.deadline,
-			HandWritten: o.handWritten,
-			SkipSpec:    o.noSpec,
+			Fetch:           specdrift.FetchOptions{Timeout: o.timeout, Retries: retries},
+			Concurrency:     o.concurrency,
+			MaxIndexEntries: o.maxIndexEntries,
+			Deadline:        o.deadline,
+			HandWritten:     o.handWritten,
+			SkipSpec:        o.noSpec,
 		},
+		GoAPI: gen,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "kelviq-specdrift: could not check: %v\n", err)
@@ -192,6 +217,16 @@ func readVendored(path string) ([]byte, string, error) {
 	return nil, "", fmt.Errorf("--spec %s: %w", defaultSpec, err)
 }
 
+// newGenerator prepares the Go API diff from the source tree around the
+// working directory.
+func newGenerator(ctx context.Context, work string) (*goapi.Generator, error) {
+	root, err := goapi.FindRoot(".")
+	if err != nil {
+		return nil, err
+	}
+	return goapi.NewGenerator(ctx, root, work)
+}
+
 func writeOutputs(o *options, res *specdrift.Result, stdout io.Writer) error {
 	r := res.Report
 	if err := r.Write(stdout, o.format); err != nil {
@@ -202,6 +237,11 @@ func writeOutputs(o *options, res *specdrift.Result, stdout io.Writer) error {
 			continue
 		}
 		if err := writeFile(out.path, func(w io.Writer) error { return r.Write(w, out.format) }); err != nil {
+			return err
+		}
+	}
+	if o.changelog != "" && r.Drift {
+		if err := specdrift.AddChangelogEntry(o.changelog, r); err != nil {
 			return err
 		}
 	}

@@ -115,6 +115,9 @@ func TestExitStatuses(t *testing.T) {
 		{"bad flag", []string{"--nope"}, 2, "", "flag provided but not defined: -nope"},
 		{"extra args", []string{"openapi.json"}, 2, "", "unexpected arguments: openapi.json"},
 		{"bad concurrency", []string{"--concurrency", "0"}, 2, "", "--concurrency 0"},
+		{"index over the cap", []string{"--spec", small, "--docs", smallURL, "--max-index-entries", "5"}, 2, "",
+			"could not check: docs index " + smallURL + "/llms.txt: the index lists more than 5 distinct pages, the cap (line 10 is over it): no page fetched"},
+		{"bad index cap", []string{"--max-index-entries", "0"}, 2, "", "--max-index-entries 0: want at least 1"},
 		{"help", []string{"-help"}, 0, "", "Exit status: 0 no drift, 1 drift, 2 could not check."},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -261,5 +264,62 @@ func TestUpdateSpecScript(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(filepath.Join(root, "openapi.json")); !bytes.Equal(got, newSpec) {
 		t.Error("a refused spec changed openapi.json")
+	}
+}
+
+// --go-api: a regeneration that fails is exit 2 naming the step (here the
+// strict overlay no longer matching a spec cut down to a few GET paths).
+// The diffs themselves are tested in internal/specdrift.
+func TestGoAPIRegenerationFailureExit2(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the generator")
+	}
+	small := smallSpec(t, currentPath)
+	code, _, stderr := runCLI(t, "--spec", currentPath, "--against", small, "--go-api")
+	if code != 2 || !strings.Contains(stderr, "could not check: Go API diff, new side: regenerating the client for "+small+": oapi-codegen with the committed config, overlay and templates failed") {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+}
+
+// --changelog adds the report's entry under "## [Unreleased]" on drift,
+// and leaves the file alone without drift.
+func TestChangelogEntry(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "CHANGELOG.md")
+	orig := "# Changelog\n\n## [Unreleased]\n\n## [0.1.0] - 2026-11-01\n\n### Added\n\n- First release.\n"
+	if err := os.WriteFile(path, []byte(orig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runCLI(t, "--spec", currentPath, "--against", currentPath, "--changelog", path); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if got, _ := os.ReadFile(path); string(got) != orig {
+		t.Errorf("changed without drift:\n%s", got)
+	}
+	if code, _, stderr := runCLI(t, "--spec", oldPath, "--against", currentPath, "--changelog", path); code != 1 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	got, _ := os.ReadFile(path)
+	want := "# Changelog\n\n## [Unreleased]\n\n### Changed\n\n- Regenerated from the upstream spec (" + currentPath +
+		"): 8 operation(s) added, 0 removed, 5 changed, 2 breaking on the wire.\n\n## [0.1.0] - 2026-11-01\n\n### Added\n\n- First release.\n"
+	if string(got) != want {
+		t.Errorf("CHANGELOG.md:\n%s\nwant:\n%s", got, want)
+	}
+	// A second entry joins the same subsection.
+	if code, _, _ := runCLI(t, "--spec", oldPath, "--against", currentPath, "--changelog", path); code != 1 {
+		t.Fatal("second run")
+	}
+	got2, _ := os.ReadFile(path)
+	entry := "- Regenerated from the upstream spec (" + currentPath + "): 8 operation(s) added, 0 removed, 5 changed, 2 breaking on the wire.\n"
+	if want2 := strings.Replace(want, entry, entry+entry, 1); string(got2) != want2 {
+		t.Errorf("after a second entry:\n%s\nwant:\n%s", got2, want2)
+	}
+	// No Unreleased heading: exit 2 naming it.
+	if err := os.WriteFile(path, []byte("# Changelog\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runCLI(t, "--spec", oldPath, "--against", currentPath, "--changelog", path); code != 2 || !strings.Contains(stderr, `no "## [Unreleased]" heading`) {
+		t.Errorf("exit %d: %s", code, stderr)
 	}
 }

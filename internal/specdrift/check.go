@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/kelviq/kelviq-go/internal/goapi"
 )
 
 // Config describes one drift check.
@@ -25,6 +27,12 @@ type Config struct {
 	IncludeDocs bool
 	// Docs controls the docs mode (and, for an Against URL, Docs.Fetch).
 	Docs DocsOptions
+	// GoAPI, when set, also compares the Go API of packages api and kelviq
+	// (Report.GoAPI): the client generated from the vendored spec (the
+	// committed code when it is the module's own openapi.json) with the
+	// client regenerated from the live spec (in docs mode the published
+	// spec, or the one assembled from the pages).
+	GoAPI *goapi.Generator
 }
 
 // Result is a report plus what the live side was, for callers that vendor it.
@@ -71,6 +79,11 @@ func checkAgainst(ctx context.Context, cfg Config, vendored *View) (*Result, err
 	}
 	r := newReport(c, cfg.IncludeDocs)
 	r.Source, r.Vendored, r.Mode = cfg.Against, cfg.VendoredSource, "against"
+	if cfg.GoAPI != nil {
+		if r.GoAPI, err = goAPIDiff(ctx, cfg, r, data, cfg.Against); err != nil {
+			return nil, err
+		}
+	}
 	return &Result{Report: r, LiveSpec: data}, nil
 }
 
@@ -132,7 +145,7 @@ func checkDocs(ctx context.Context, cfg Config, vendored *View) (*Result, error)
 		r.Notes = append(r.Notes, "api-reference pages without an OpenAPI fragment (not operation pages): "+strings.Join(docs.NoFragment, ", "))
 	}
 	info := &DocsInfo{
-		Index: docs.IndexURL, Entries: len(docs.Entries), Pages: len(docs.Pages),
+		Index: docs.IndexURL, Entries: len(docs.Entries), Duplicates: docs.Duplicates, Pages: len(docs.Pages),
 		HandWritten: append([]string{}, docs.HandWritten...),
 		Spec:        docs.SpecURL, SpecUsed: docs.Spec != nil, SpecError: docs.SpecError,
 	}
@@ -146,6 +159,21 @@ func checkDocs(ctx context.Context, cfg Config, vendored *View) (*Result, error)
 		r.CrossCheck = cross
 	}
 	r.Docs = info
+	if cfg.GoAPI != nil {
+		live, source := docs.SpecBytes, "the published spec "+docs.SpecURL
+		if docs.Spec == nil {
+			source = fmt.Sprintf("the spec assembled from %d docs pages of %s", len(docs.Pages), docs.Base)
+			if live, err = AssembleSpec(docs.Pages); err != nil {
+				return nil, fmt.Errorf("Go API diff: %s: %w", source, err)
+			}
+			if len(docs.Unverifiable) > 0 {
+				r.Notes = append(r.Notes, fmt.Sprintf("the Go API diff regenerated %s: the operations of the %d unverifiable pages are missing from it and show as removed", source, len(docs.Unverifiable)))
+			}
+		}
+		if r.GoAPI, err = goAPIDiff(ctx, cfg, r, live, source); err != nil {
+			return nil, err
+		}
+	}
 	return &Result{Report: r, LiveSpec: docs.SpecBytes}, nil
 }
 

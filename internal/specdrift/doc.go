@@ -15,11 +15,19 @@
 // copy for the schema diff (done by oasdiff) and its effective servers and
 // security (compared here, because oasdiff does not). Compare turns two views
 // into a Comparison; Check runs a whole check and returns a Report that
-// renders as text, JSON or markdown and maps to the CLI's exit status.
+// renders as text, JSON or markdown and maps to the CLI's exit status. With
+// Config.GoAPI the report also carries the Go API diff of the regenerated
+// client (package internal/goapi).
+//
+// The docs index is untrusted input: each page is read once, by a fixed
+// pool of workers, an index over DocsOptions.MaxIndexEntries distinct pages
+// is refused unread, and redirects never leave the docs host.
 //
 // The package is organised one job a file: index.go (llms.txt), slug.go
 // (page paths), fetch.go (HTTP), fragment.go (page twins), docs.go (the docs
 // mode), load.go and view.go (specs and operations), diff.go (comparison),
 // schema.go (oasdiff), servers.go, security.go, classify.go (what breaks a
-// generated Go client), report.go and render.go (output), check.go (one run).
+// generated Go client), report.go and render.go (output), check.go (one run),
+// goapi.go, assemble.go and render_goapi.go (the Go API diff), changelog.go
+// (the CHANGELOG entry). docs/spec-drift.md documents the tool.
 package specdrift

@@ -20,8 +20,13 @@ const PublishedSpecPath = "api-reference/openapi.json"
 type DocsOptions struct {
 	// Fetch controls each request (timeout, retries, client).
 	Fetch FetchOptions
-	// Concurrency bounds the page fetches in flight (default 8).
+	// Concurrency is the number of workers fetching pages, so the most
+	// requests in flight (default 8).
 	Concurrency int
+	// MaxIndexEntries caps the distinct pages the index may list (default
+	// DefaultMaxIndexEntries); over it FetchDocs fails without fetching any
+	// page.
+	MaxIndexEntries int
 	// Deadline bounds the whole fetch: index, pages and spec (default 3m).
 	Deadline time.Duration
 	// HandWritten names more hand-written pages under api-reference/ (page
@@ -38,11 +43,15 @@ func (o DocsOptions) withDefaults() DocsOptions {
 	if o.Deadline <= 0 {
 		o.Deadline = 3 * time.Minute
 	}
+	if o.MaxIndexEntries <= 0 {
+		o.MaxIndexEntries = DefaultMaxIndexEntries
+	}
 	o.HandWritten = append(append([]string{}, DefaultHandWrittenPages...), o.HandWritten...)
 	return o
 }
 
-// Unverifiable is an index entry that could not be fetched or parsed.
+// Unverifiable is an index entry that could not be fetched or parsed, or
+// the published spec when it redirected off the docs host.
 type Unverifiable struct {
 	// Page is the URL of the page's markdown twin.
 	Page string `json:"page"`
@@ -59,8 +68,11 @@ type Docs struct {
 	Base string
 	// IndexURL is the index that was read.
 	IndexURL string
-	// Entries are the index's entries.
+	// Entries are the index's entries, each page once.
 	Entries []IndexEntry
+	// Duplicates counts index entries dropped because an earlier entry
+	// names the same page.
+	Duplicates int
 	// Pages are the operation pages that parsed, in index order.
 	Pages []*Page
 	// PagesView holds the operations of Pages (the first page wins when two
@@ -82,14 +94,21 @@ type Docs struct {
 	SpecBytes []byte
 	// SpecError says why Spec is nil ("" when it loaded or was skipped).
 	SpecError string
+
+	specErr error // the cause behind SpecError
 }
 
 // FetchDocs reads the live docs under base: the index, every API reference
-// page it lists (concurrently, at most opt.Concurrency at a time), each
-// page's embedded fragment, and the published full spec. It fails when the
-// base is not an http(s) URL or the index cannot be fetched or parsed (or
-// lists no API reference page); a page that fails becomes an Unverifiable
-// entry and the published spec failing is recorded in SpecError.
+// page it lists (each page once, by opt.Concurrency workers), each page's
+// embedded fragment, and the published full spec. Redirects are followed
+// only on the docs host (an https upgrade included): one off it is refused
+// and never retried.
+//
+// It fails when the base is not an http(s) URL or the index cannot be
+// fetched or parsed (or lists no API reference page, or more distinct pages
+// than opt.MaxIndexEntries); a page that fails becomes an Unverifiable
+// entry; the published spec failing is recorded in SpecError, and when it
+// redirected off the docs host it is Unverifiable too.
 func FetchDocs(ctx context.Context, base string, opt DocsOptions) (*Docs, error) {
 	opt = opt.withDefaults()
 	baseURL, err := parseBase(base)
@@ -100,7 +119,7 @@ func FetchDocs(ctx context.Context, base string, opt DocsOptions) (*Docs, error)
 	defer specWG.Wait() // after cancel below: an early return stops the spec fetch
 	ctx, cancel := context.WithTimeout(ctx, opt.Deadline)
 	defer cancel()
-	f := newFetcher(opt.Fetch)
+	f := newFetcher(opt.Fetch).confineTo(baseURL)
 	d := &Docs{Base: baseURL.String(), IndexURL: joinURL(baseURL, "llms.txt")}
 
 	if !opt.SkipSpec {
@@ -112,7 +131,7 @@ func FetchDocs(ctx context.Context, base string, opt DocsOptions) (*Docs, error)
 	if err != nil {
 		return nil, fmt.Errorf("docs index: %w", err)
 	}
-	d.Entries, err = ParseIndex(index)
+	d.Entries, d.Duplicates, err = ParseIndexLimited(index, opt.MaxIndexEntries)
 	if err != nil {
 		return nil, fmt.Errorf("docs index %s: %w", d.IndexURL, err)
 	}
@@ -137,8 +156,15 @@ func FetchDocs(ctx context.Context, base string, opt DocsOptions) (*Docs, error)
 			d.IndexURL, len(d.Entries), APIReferencePrefix)
 	}
 
+	if d.Duplicates > 0 {
+		d.Notes = append(d.Notes, fmt.Sprintf("the index lists %d duplicate entries (a page named again); each page was read once", d.Duplicates))
+	}
+
 	d.fetchPages(ctx, f, baseURL, toFetch, opt)
 	specWG.Wait()
+	if errors.Is(d.specErr, ErrOffHostRedirect) {
+		d.Unverifiable = append(d.Unverifiable, Unverifiable{Page: d.SpecURL, Error: d.SpecError})
+	}
 	return d, nil
 }
 
@@ -158,7 +184,7 @@ func parseBase(base string) (*url.URL, error) {
 func (d *Docs) fetchSpec(ctx context.Context, f *fetcher) {
 	data, err := f.get(ctx, d.SpecURL)
 	if err != nil {
-		d.SpecError = err.Error()
+		d.specErr, d.SpecError = err, err.Error()
 		return
 	}
 	if err := ctx.Err(); err != nil {
@@ -182,26 +208,34 @@ type pageResult struct {
 
 func (d *Docs) fetchPages(ctx context.Context, f *fetcher, base *url.URL, entries []IndexEntry, opt DocsOptions) {
 	results := make([]pageResult, len(entries))
-	sem := make(chan struct{}, opt.Concurrency)
-	var wg sync.WaitGroup
 	for i, e := range entries {
 		results[i] = pageResult{entry: e, url: e.TwinURL(base)}
+	}
+	// A fixed pool of workers, not a goroutine per entry: the index decides
+	// how many entries there are, the options how much runs at once.
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range min(opt.Concurrency, len(entries)) {
 		wg.Go(func() {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				results[i].err = &FetchError{URL: results[i].url, Err: contextCause(ctx, nil)}
-				return
+			for i := range jobs {
+				r := &results[i]
+				if ctx.Err() != nil {
+					r.err = &FetchError{URL: r.url, Err: contextCause(ctx, nil)}
+					continue
+				}
+				data, err := f.get(ctx, r.url)
+				if err != nil {
+					r.err = err
+					continue
+				}
+				r.page, r.err = ParsePage(data, r.url)
 			}
-			defer func() { <-sem }()
-			data, err := f.get(ctx, results[i].url)
-			if err != nil {
-				results[i].err = err
-				return
-			}
-			results[i].page, results[i].err = ParsePage(data, results[i].url)
 		})
 	}
+	for i := range results {
+		jobs <- i
+	}
+	close(jobs)
 	wg.Wait()
 
 	view := &View{Source: d.Base + " (pages)", Ops: map[OpKey]*Operation{}}

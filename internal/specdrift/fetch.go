@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"strings"
 	"time"
 )
@@ -97,6 +98,56 @@ type fetcher struct {
 
 func newFetcher(opt FetchOptions) *fetcher { return &fetcher{opt: opt.withDefaults()} }
 
+// ErrOffHostRedirect is the cause of a FetchError for a redirect off the
+// docs host, which the docs mode refuses (and does not retry): the index
+// and its pages come from the site the caller named, or not at all.
+var ErrOffHostRedirect = errors.New("redirect off the docs host refused")
+
+// confineTo makes f follow redirects only to base's host (same port) with
+// the same scheme or an upgrade to https. The caller's client is copied,
+// not changed; its own redirect policy still applies on the host.
+func (f *fetcher) confineTo(base *neturl.URL) *fetcher {
+	c := *f.opt.Client
+	own := c.CheckRedirect
+	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if !sameSite(base, req.URL) {
+			return fmt.Errorf("%w: %s redirected to %s, not on %s", ErrOffHostRedirect,
+				via[len(via)-1].URL.Redacted(), req.URL.Redacted(), base.Host)
+		}
+		if own != nil {
+			return own(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+	f.opt.Client = &c
+	return f
+}
+
+// sameSite reports whether u is on base's host and port, with base's scheme
+// or https.
+func sameSite(base, u *neturl.URL) bool {
+	if !strings.EqualFold(u.Hostname(), base.Hostname()) {
+		return false
+	}
+	if u.Scheme != base.Scheme && u.Scheme != "https" {
+		return false
+	}
+	return effectivePort(u) == effectivePort(base) || (u.Port() == "" && u.Scheme == "https" && base.Scheme == "http" && base.Port() == "")
+}
+
+func effectivePort(u *neturl.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if u.Scheme == "https" {
+		return "443"
+	}
+	return "80"
+}
+
 // Fetch GETs url with the options' timeout, retries and size cap and returns
 // the body of a 2xx answer. Errors are *FetchError.
 func Fetch(ctx context.Context, url string, opt FetchOptions) ([]byte, error) {
@@ -144,6 +195,10 @@ func (f *fetcher) once(ctx context.Context, url string) ([]byte, int, error) {
 	req.Header.Set("Accept", "text/markdown, text/plain, application/json, application/yaml, */*;q=0.5")
 	resp, err := f.opt.Client.Do(req)
 	if err != nil {
+		var ue *neturl.Error
+		if errors.Is(err, ErrOffHostRedirect) && errors.As(err, &ue) {
+			return nil, 0, ue.Err // the redirect's own message names both URLs
+		}
 		return nil, 0, attemptCause(ctx, actx, err, f.opt.Timeout)
 	}
 	defer resp.Body.Close()
@@ -191,6 +246,9 @@ func contextCause(ctx context.Context, last error) error {
 }
 
 func retryable(status int, err error) bool {
+	if errors.Is(err, ErrOffHostRedirect) {
+		return false // the site will send it there again
+	}
 	if status >= 500 || status == http.StatusTooManyRequests {
 		return true
 	}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
 )
 
 // Page is a docs API page's markdown twin, parsed: its title and the
@@ -23,6 +25,8 @@ type Page struct {
 	Op *Operation
 	// View holds the fragment's operations (normally just Op).
 	View *View
+
+	doc *openapi3.T // the fragment, for assembling a whole spec from pages
 }
 
 // ErrNoFragment means a page has no OpenAPI fence (````yaml … ````).
@@ -62,7 +66,7 @@ func ParsePage(data []byte, pageURL string) (*Page, error) {
 	if !ok {
 		return nil, fmt.Errorf("page %s: the fence names %s but the fragment has no such operation (it has %s)", pageURL, key, joinKeys(view.Keys()))
 	}
-	p.Op, p.View = op, view
+	p.Op, p.View, p.doc = op, view, doc
 	return p, nil
 }
 

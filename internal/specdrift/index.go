@@ -70,18 +70,54 @@ func (e IndexEntry) TwinURL(base *url.URL) string {
 	return joinURL(base, e.Path+".md")
 }
 
-// ParseIndex parses a docs index (llms.txt). It is lenient: headings of any
-// depth and blank lines are skipped, an entry is a list item "- [Title](link)"
-// optionally followed by ": description", and a line that is neither continues
-// the description of the entry right above it. Link paths are taken relative to the docs
-// root whatever host they name. It fails when the text lists no page at all
-// (an HTML error page or a changed format must not look like an empty site).
+// DefaultMaxIndexEntries caps the distinct pages a docs index may list. The
+// real index lists about a hundred; a much longer one is not the docs index
+// (or is hostile), and reading it would mean a request per entry.
+const DefaultMaxIndexEntries = 5000
+
+// maxDescription is the length past which an entry's description takes no
+// more continuation lines.
+const maxDescription = 4096
+
+// IndexTooLargeError says the index lists more distinct pages than the cap.
+type IndexTooLargeError struct {
+	// Max is the cap that was exceeded.
+	Max int
+	// Line is the index line of the first entry over the cap.
+	Line int
+}
+
+// Error names the cap.
+func (e *IndexTooLargeError) Error() string {
+	return fmt.Sprintf("the index lists more than %d distinct pages, the cap (line %d is over it): no page fetched", e.Max, e.Line)
+}
+
+// ParseIndex parses a docs index (llms.txt) with no cap on its length; see
+// ParseIndexLimited.
 func ParseIndex(data []byte) ([]IndexEntry, error) {
-	var entries []IndexEntry
+	entries, _, err := ParseIndexLimited(data, 0)
+	return entries, err
+}
+
+// ParseIndexLimited parses a docs index (llms.txt). It is lenient: headings
+// of any depth and blank lines are skipped, an entry is a list item
+// "- [Title](link)" optionally followed by ": description", and a line that
+// is neither continues the description of the entry right above it. Link
+// paths are taken relative to the docs root whatever host they name.
+//
+// Each page is kept once: a later entry with the same page path (another
+// host, with or without ".md") is dropped and counted in duplicates. When
+// maxEntries > 0 and the index lists more distinct pages, parsing stops with
+// an *IndexTooLargeError. It fails when the text lists no page at all (an
+// HTML error page or a changed format must not look like an empty site).
+func ParseIndexLimited(data []byte, maxEntries int) (entries []IndexEntry, duplicates int, err error) {
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
+	seen := map[string]bool{}
 	line := 0
-	continues := false // the previous line was an entry or its continuation
+	// continues: the previous line was a kept entry or its continuation, so
+	// a plain line extends that entry's description.
+	continues := false
 	for sc.Scan() {
 		line++
 		text := strings.TrimSpace(sc.Text())
@@ -90,6 +126,15 @@ func ParseIndex(data []byte) ([]IndexEntry, error) {
 			continue
 		}
 		if e, ok := parseIndexLine(text); ok {
+			if seen[e.Path] {
+				duplicates++
+				continues = false // a duplicate's description is not the kept entry's
+				continue
+			}
+			if maxEntries > 0 && len(entries) == maxEntries {
+				return nil, duplicates, &IndexTooLargeError{Max: maxEntries, Line: line}
+			}
+			seen[e.Path] = true
 			e.Line = line
 			entries = append(entries, e)
 			continues = true
@@ -99,17 +144,19 @@ func ParseIndex(data []byte) ([]IndexEntry, error) {
 			continues = false // another list item, without a link
 			continue
 		}
-		if n := len(entries); continues && n > 0 {
+		// The cap keeps a hostile run of continuation lines from making the
+		// parse quadratic; descriptions are only shown, never compared.
+		if n := len(entries); continues && n > 0 && len(entries[n-1].Description) < maxDescription {
 			entries[n-1].Description = strings.TrimSpace(entries[n-1].Description + " " + text)
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("reading the index: %w", err)
+		return nil, duplicates, fmt.Errorf("reading the index: %w", err)
 	}
 	if len(entries) == 0 {
-		return nil, fmt.Errorf("the index lists no pages (no \"- [Title](link)\" lines in %d lines)", line)
+		return nil, duplicates, fmt.Errorf("the index lists no pages (no \"- [Title](link)\" lines in %d lines)", line)
 	}
-	return entries, nil
+	return entries, duplicates, nil
 }
 
 // parseIndexLine parses "- [Title](https://docs.kelviq.com/x.md): description".

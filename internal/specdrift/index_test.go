@@ -1,6 +1,7 @@
 package specdrift
 
 import (
+	"errors"
 	"net/url"
 	"os"
 	"strings"
@@ -166,4 +167,37 @@ func loadTestView(t *testing.T, path string) *View {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// Each page once (whatever host or suffix names it), a duplicate's
+// continuation lines dropped, and the cap counting distinct pages only.
+func TestParseIndexLimitedDeduplicatesAndCaps(t *testing.T) {
+	t.Parallel()
+	index := strings.Join([]string{
+		"- [A](https://docs.kelviq.com/api-reference/x/a.md): first",
+		"  continued.",
+		"- [A again](https://kelviq.mintlify.app/api-reference/x/a): second",
+		"  not the first's.",
+		"* [A once more](/api-reference/x/a.md/)",
+		"- [B](https://docs.kelviq.com/api-reference/x/b.md)",
+		"- [C](https://docs.kelviq.com/api-reference/x/c.md)",
+	}, "\n")
+	entries, dups, err := ParseIndexLimited([]byte(index), 3)
+	if err != nil || dups != 2 || len(entries) != 3 {
+		t.Fatalf("%d entries, %d duplicates, %v: want 3 and 2", len(entries), dups, err)
+	}
+	if entries[0].Title != "A" || entries[0].Description != "first continued." || entries[1].Path != "api-reference/x/b" {
+		t.Errorf("entries %+v", entries)
+	}
+	_, _, err = ParseIndexLimited([]byte(index), 2)
+	var tooLarge *IndexTooLargeError
+	if !errors.As(err, &tooLarge) || tooLarge.Max != 2 || tooLarge.Line != 7 || !strings.Contains(err.Error(), "more than 2 distinct pages") {
+		t.Errorf("cap 2: %v", err)
+	}
+	// A run of continuation lines stops growing the description at the cap.
+	long := "- [A](/api-reference/x/a.md)\n" + strings.Repeat("more text on a continuation line\n", 10000)
+	entries, _, err = ParseIndexLimited([]byte(long), 0)
+	if err != nil || len(entries[0].Description) > maxDescription+64 {
+		t.Errorf("description of %d bytes, %v", len(entries[0].Description), err)
+	}
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/kelviq/kelviq-go/internal/goapi"
 )
 
 // Exit statuses of a check (the CLI's contract).
@@ -15,7 +17,7 @@ const (
 )
 
 // Report is the result of one check. Its JSON form is stable (documented in
-// the README): fields are only ever added.
+// docs/spec-drift.md): fields are only ever added.
 type Report struct {
 	// Drift is true when there is at least one counted change (docs-only
 	// changes count only with IncludeDocs).
@@ -48,6 +50,10 @@ type Report struct {
 	Docs *DocsInfo `json:"docs,omitempty"`
 	// Notes are remarks for the reader.
 	Notes []string `json:"notes"`
+	// GoAPI is the Go API diff of packages api and kelviq (only with
+	// --go-api): {"incompatible": [...], "compatible": [...], "bump":
+	// "minor"|"patch"|"none", ...}. It does not change the exit status.
+	GoAPI *goapi.Diff `json:"goApi,omitempty"`
 }
 
 // Summary counts a report's findings.
@@ -70,8 +76,10 @@ type Summary struct {
 type DocsInfo struct {
 	// Index is the URL of llms.txt.
 	Index string `json:"index"`
-	// Entries is the number of index entries.
+	// Entries is the number of distinct pages the index lists.
 	Entries int `json:"entries"`
+	// Duplicates counts index entries naming a page already listed (read once).
+	Duplicates int `json:"duplicates"`
 	// Pages is the number of operation pages read and parsed.
 	Pages int `json:"pages"`
 	// HandWritten lists the hand-written api-reference pages (not fetched).

@@ -129,3 +129,25 @@ func TestMarkdownEscapes(t *testing.T) {
 		t.Errorf("not escaped:\n%s", md.String())
 	}
 }
+
+// InsertUnreleased: into an existing "### Changed" (after its items, also
+// when it has none yet), or a new one right under the heading; the next
+// release is left alone.
+func TestInsertUnreleased(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, in, want string }{
+		{"new subsection", "# C\n\n## [Unreleased]\n\n## [0.1.0]\n- x\n", "# C\n\n## [Unreleased]\n\n### Changed\n\n- E\n\n## [0.1.0]\n- x\n"},
+		{"after the items", "## [Unreleased]\n\n### Changed\n\n- a\n  more a\n- b\n\n### Added\n\n- c\n", "## [Unreleased]\n\n### Changed\n\n- a\n  more a\n- b\n- E\n\n### Added\n\n- c\n"},
+		{"empty subsection", "## [Unreleased]\n### Changed\n### Added\n- c\n", "## [Unreleased]\n### Changed\n- E\n\n### Added\n- c\n"},
+		{"last section, no newline", "## [Unreleased]", "## [Unreleased]\n\n### Changed\n\n- E\n"},
+		{"Changed of a release is not Unreleased's", "## [Unreleased]\n\n## [0.1.0]\n\n### Changed\n\n- old\n", "## [Unreleased]\n\n### Changed\n\n- E\n\n## [0.1.0]\n\n### Changed\n\n- old\n"},
+	} {
+		got, err := specdrift.InsertUnreleased([]byte(tc.in), "- E")
+		if err != nil || string(got) != tc.want {
+			t.Errorf("%s: %v\n%q\nwant\n%q", tc.name, err, got, tc.want)
+		}
+	}
+	if _, err := specdrift.InsertUnreleased([]byte("# C\n## [0.1.0]\n"), "- E"); err == nil || !strings.Contains(err.Error(), "Unreleased") {
+		t.Errorf("no heading: %v", err)
+	}
+}

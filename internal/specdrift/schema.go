@@ -189,7 +189,11 @@ func mergeRenames(fs []finding) []finding {
 			drop[i], drop[j] = true, true
 			ch := rm.change
 			ch.Kind, ch.Level, ch.Breaking = KindParameterRenamed, Breaking, true
-			ch.Message = fmt.Sprintf("renamed the `%v` request parameter `%v` to `%v` (the generated params field is renamed)",
+			// Breaking on the wire: a client built from the old spec sends a
+			// name the server no longer reads. The Go field name may well stay
+			// (CustomerID for both customerId and customer_id): that is the
+			// Go API diff's to say (--go-api), not this one's.
+			ch.Message = fmt.Sprintf("renamed the `%v` request parameter `%v` to `%v` (on the wire: a client built from the old spec sends a name the server no longer reads)",
 				rm.args[0], rm.args[1], ad.args[1])
 			renames = append(renames, finding{change: ch, id: KindParameterRenamed})
 			break
