@@ -264,7 +264,7 @@ func TestRefusedReportsGoToTheDeadLetterBucket(t *testing.T) {
 // clock is a time the test moves.
 type clock struct{ ns atomic.Int64 }
 
-func (c *clock) now() time.Time           { return time.Unix(0, c.ns.Load()) }
+func (c *clock) now() time.Time          { return time.Unix(0, c.ns.Load()) }
 func (c *clock) advance(d time.Duration) { c.ns.Add(int64(d)) }
 
 func TestRetryAfterIsHonoured(t *testing.T) {
