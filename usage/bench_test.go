@@ -2,6 +2,7 @@ package usage_test
 
 import (
 	"context"
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kelviq/kelviq-go/usage"
+	bolt "go.etcd.io/bbolt"
 )
 
 // fsyncTime measures this disk: the median of n writes of one 4 KiB page
@@ -38,20 +40,55 @@ func fsyncTime(tb testing.TB, dir string, n int) time.Duration {
 	return times[n/2]
 }
 
+// boltCommitTime measures the unit a Report waits for: the median of n
+// bbolt transactions of one small record each, in a file of dir (two
+// writes and two fdatasyncs each).
+func boltCommitTime(tb testing.TB, dir string, n int) time.Duration {
+	tb.Helper()
+	db, err := bolt.Open(filepath.Join(dir, "baseline.db"), 0o600, &bolt.Options{NoFreelistSync: true})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer db.Close()
+	times := make([]time.Duration, n)
+	for i := range n {
+		start := time.Now()
+		err := db.Update(func(tx *bolt.Tx) error {
+			b, err := tx.CreateBucketIfNotExists([]byte("b"))
+			if err != nil {
+				return err
+			}
+			return b.Put(binary.BigEndian.AppendUint64(nil, uint64(i)), []byte("0123456789"))
+		})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		times[i] = time.Since(start)
+	}
+	slices.Sort(times)
+	return times[n/2]
+}
+
 // BenchmarkReportDurable8 is the group commit: 8 goroutines report as
 // fast as they can, each call returning once its report is synced, with
 // kelviq down so nothing is deleted meanwhile. Beside it, the same run
 // measures the disk's own sync (fsync-µs), the baseline of every figure.
-func BenchmarkReportDurable8(b *testing.B) {
+func BenchmarkReportDurable8(b *testing.B) { benchmarkReportDurable(b, 8) }
+
+// BenchmarkReportDurable1 is one reporter: one report per commit, the
+// group commit's baseline.
+func BenchmarkReportDurable1(b *testing.B) { benchmarkReportDurable(b, 1) }
+
+func benchmarkReportDurable(b *testing.B, reporters int) {
 	dir := b.TempDir()
 	sync1 := fsyncTime(b, dir, 200)
+	commit1 := boltCommitTime(b, dir, 200)
 	r, err := usage.NewReporter(newClient(b, "http://"+deadAddr(b)), usage.WithPath(filepath.Join(dir, "outbox.db")),
 		usage.WithBackoff(time.Hour, time.Hour))
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer r.Close(context.Background())
-	const reporters = 8
 	lat := make([][]time.Duration, reporters)
 	var wg sync.WaitGroup
 	per := b.N/reporters + 1
@@ -83,5 +120,9 @@ func BenchmarkReportDurable8(b *testing.B) {
 	b.ReportMetric(us(all[len(all)*99/100]), "p99-µs")
 	b.ReportMetric(us(sync1), "fsync-µs")
 	b.ReportMetric(float64(all[len(all)/2])/float64(sync1), "p50/fsync")
+	b.ReportMetric(us(commit1), "bolt-commit-µs")
+	commits, total := usage.CommitStats(r)
+	b.ReportMetric(float64(len(all))/float64(commits), "reports/commit")
+	b.ReportMetric(us(total/time.Duration(commits)), "commit-µs")
 	b.ReportMetric(0, "ns/op")
 }

@@ -14,3 +14,8 @@ func WithBackoff(base, max time.Duration) Option {
 
 // WithMaxPerRequest bounds the reports merged into one request.
 func WithMaxPerRequest(n int) Option { return func(c *config) { c.maxPerRequest = n } }
+
+// CommitStats returns the number of store commits and their total time.
+func CommitStats(r *Reporter) (commits int64, total time.Duration) {
+	return r.commits.Load(), time.Duration(r.commitNanos.Load())
+}

@@ -37,7 +37,7 @@ func (r *Reporter) flush(ctx context.Context) (int, error) {
 	r.mu.Lock()
 	var todo []*pairState
 	for _, p := range r.pairs {
-		if p.count > 0 || p.deleteUpTo != 0 {
+		if len(p.seqs) > 0 {
 			todo = append(todo, p)
 		}
 	}
@@ -91,7 +91,7 @@ func (r *Reporter) drain(ctx context.Context, p *pairState) error {
 	defer func() { <-p.busy; r.kick() }()
 	r.mu.Lock()
 	// Bounded, so a flush under a steady load of reports ends.
-	rounds := max(p.count, 1)/r.cfg.maxPerRequest + 2
+	rounds := len(p.seqs)/r.cfg.maxPerRequest + 2
 	r.mu.Unlock()
 	for range rounds {
 		if err := r.waitRetryAfter(); err != nil {

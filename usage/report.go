@@ -60,10 +60,7 @@ func validate(customerID, featureID string, value int, b api.ReportUsageRequestB
 }
 
 // A pair key identifies a (customer, feature): uvarint(len(customer)),
-// customer, uvarint(len(feature)), feature. The lengths make it a prefix
-// of its own records' keys and of no other pair's. A record's key is its
-// pair key followed by an 8-byte big-endian sequence number, so one pair's
-// records are contiguous and in the order they were stored.
+// customer, uvarint(len(feature)), feature.
 func pairKey(customerID, featureID string) string {
 	b := make([]byte, 0, 2*binary.MaxVarintLen16+len(customerID)+len(featureID))
 	b = binary.AppendUvarint(b, uint64(len(customerID)))
@@ -87,16 +84,15 @@ func splitPairKey(k string) (customerID, featureID string, ok bool) {
 	return customerID, k[w:], true
 }
 
-// recordKey is a record's key: its pair key and sequence number.
-func recordKey(pair string, seq uint64) []byte {
-	b := make([]byte, 0, len(pair)+8)
-	b = append(b, pair...)
-	return binary.BigEndian.AppendUint64(b, seq)
-}
+// seqKey is a record's key in the outbox: its sequence number, 8 bytes
+// big-endian. Every commit appends at the end of the B+tree, so it
+// writes few pages whatever the number of (customer, feature) pairs.
+func seqKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(make([]byte, 0, 8), seq) }
 
-// record is a stored report, without its pair (which is in its key).
+// record is a stored report.
 type record struct {
 	seq      uint64
+	pair     string
 	value    int64
 	set      bool
 	storedAt int64 // Unix nanoseconds
@@ -106,14 +102,16 @@ type record struct {
 // format can be told apart.
 const recordVersion = 1
 
-// encode returns the stored form of r: version, behaviour, varint value,
-// varint time.
+// encode returns the stored form of r: version, behaviour, the pair key
+// (length first), varint value, varint time.
 func (r record) encode() []byte {
-	b := make([]byte, 0, 2+2*binary.MaxVarintLen64)
+	b := make([]byte, 0, 2+binary.MaxVarintLen16+len(r.pair)+2*binary.MaxVarintLen64)
 	b = append(b, recordVersion, 0)
 	if r.set {
 		b[1] = 1
 	}
+	b = binary.AppendUvarint(b, uint64(len(r.pair)))
+	b = append(b, r.pair...)
 	b = binary.AppendVarint(b, r.value)
 	return binary.AppendVarint(b, r.storedAt)
 }
@@ -121,30 +119,38 @@ func (r record) encode() []byte {
 // errCorrupt marks a stored record that cannot be read.
 var errCorrupt = errors.New("usage: corrupt record in the outbox")
 
-// decodeRecord reads a record stored under key, of pair.
-func decodeRecord(pair string, key, v []byte) (record, error) {
-	if len(key) != len(pair)+8 {
+// decodeRecord reads the record stored under key.
+func decodeRecord(key, v []byte) (record, error) {
+	if len(key) != 8 {
 		return record{}, fmt.Errorf("%w: key of %d bytes", errCorrupt, len(key))
 	}
-	r := record{seq: binary.BigEndian.Uint64(key[len(pair):])}
+	r := record{seq: binary.BigEndian.Uint64(key)}
 	if len(v) < 2 || v[0] != recordVersion || v[1] > 1 {
 		return r, fmt.Errorf("%w: unknown format", errCorrupt)
 	}
 	r.set = v[1] == 1
-	var w int
-	if r.value, w = binary.Varint(v[2:]); w <= 0 {
+	v = v[2:]
+	n, w := binary.Uvarint(v)
+	if w <= 0 || uint64(len(v)-w) < n {
+		return r, fmt.Errorf("%w: bad pair", errCorrupt)
+	}
+	r.pair, v = string(v[w:w+int(n)]), v[w+int(n):]
+	if _, _, ok := splitPairKey(r.pair); !ok {
+		return r, fmt.Errorf("%w: bad pair", errCorrupt)
+	}
+	if r.value, w = binary.Varint(v); w <= 0 {
 		return r, fmt.Errorf("%w: bad value", errCorrupt)
 	}
-	rest := v[2+w:]
-	if r.storedAt, w = binary.Varint(rest); w <= 0 || w != len(rest) {
+	v = v[w:]
+	if r.storedAt, w = binary.Varint(v); w <= 0 || w != len(v) {
 		return r, fmt.Errorf("%w: bad time", errCorrupt)
 	}
 	return r, nil
 }
 
 // report returns the Report r stands for.
-func (r record) report(pair string) Report {
-	c, f, _ := splitPairKey(pair)
+func (r record) report() Report {
+	c, f, _ := splitPairKey(r.pair)
 	b := api.ReportUsageRequestBehaviourDELTA
 	if r.set {
 		b = api.ReportUsageRequestBehaviourSET

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/kelviq/kelviq-go/api"
@@ -16,9 +17,10 @@ import (
 // pairState is the sender's view of one (customer, feature).
 type pairState struct {
 	key string
-	// count is the number of stored records, as far as the sender knows;
-	// guarded by Reporter.mu. It can lag behind the store for a moment.
-	count int
+	// seqs are the pair's stored records, oldest first; guarded by
+	// Reporter.mu. The writer appends after each commit; only the holder
+	// of busy removes, from the front.
+	seqs []uint64
 	// busy is held (a value in it) by whoever sends the pair, so a pair
 	// has at most one request in flight and its delete is committed
 	// before it is sent again.
@@ -27,9 +29,10 @@ type pairState struct {
 	// The fields below belong to the holder of busy.
 	notBefore int64 // Unix nanoseconds: the pair's backoff
 	failures  int
-	// deleteUpTo is set when kelviq took the records up to it but their
-	// delete failed: it is retried before anything is sent again.
-	deleteUpTo uint64
+	// delivered is the number of records at the front of seqs that
+	// kelviq took but whose delete failed: it is retried before anything
+	// is sent again.
+	delivered int
 }
 
 // pair returns the state of pair k, made on first use; r.mu is held.
@@ -72,7 +75,7 @@ func (r *Reporter) dispatch() (next int64) {
 		return until
 	}
 	for _, p := range r.pairs {
-		if p.count <= 0 {
+		if len(p.seqs) == 0 {
 			continue
 		}
 		select {
@@ -110,37 +113,22 @@ var errNothing = errors.New("usage: nothing to send")
 // p.busy. It returns nil when kelviq took them, errNothing when there was
 // nothing to send, and else the failure.
 func (r *Reporter) send(ctx context.Context, p *pairState) error {
-	if p.deleteUpTo != 0 {
-		n, err := r.store.remove(p.key, p.deleteUpTo)
-		if err != nil {
+	if p.delivered > 0 {
+		if err := r.store.remove(r.front(p, p.delivered)); err != nil {
 			return r.storeFailed("deleting sent reports", p, err)
 		}
-		p.deleteUpTo = 0
-		r.addCount(p, -n)
+		r.dropFront(p, p.delivered)
+		p.delivered = 0
 	}
-	recs, corrupt, err := r.store.read(p.key, r.cfg.maxPerRequest)
+	seqs := r.front(p, r.cfg.maxPerRequest)
+	if len(seqs) == 0 {
+		return errNothing
+	}
+	recs, err := r.store.get(seqs)
 	if err != nil {
 		return r.storeFailed("reading reports", p, err)
 	}
-	if corrupt != nil {
-		r.log.Error("usage: moving an unreadable record to the dead-letter bucket", "key", fmt.Sprintf("%x", corrupt))
-		if err := r.store.deadLetter(p.key, nil, corrupt, errCorrupt.Error()); err != nil {
-			return r.storeFailed("moving an unreadable record", p, err)
-		}
-		r.addCount(p, -1)
-		return errCorrupt
-	}
-	if len(recs) == 0 {
-		r.mu.Lock()
-		p.count = 0 // the store is the truth; the count self-heals
-		r.mu.Unlock()
-		return errNothing
-	}
-	customerID, featureID, ok := splitPairKey(p.key)
-	if !ok {
-		r.log.Error("usage: moving records with a malformed key to the dead-letter bucket", "key", fmt.Sprintf("%x", p.key))
-		return r.give(p, recs, false, fmt.Errorf("%w: malformed customer and feature key", errCorrupt))
-	}
+	customerID, featureID, _ := splitPairKey(p.key) // checked when stored and loaded
 	m := coalesce(recs)
 	recs = recs[:m.n]
 	body := api.ReportUsageRequest{
@@ -167,12 +155,11 @@ func (r *Reporter) send(ctx context.Context, p *pairState) error {
 			r.log.Warn("usage: kelviq took the report but its answer failed the client's checks", "customer", customerID, "feature", featureID, "error", err)
 		}
 		r.succeeded(p, m)
-		n, derr := r.store.remove(p.key, m.last)
-		if derr != nil {
-			p.deleteUpTo = m.last // before anything is sent again
+		if derr := r.store.remove(seqs[:m.n]); derr != nil {
+			p.delivered = m.n // deleted before anything is sent again
 			return r.storeFailed("deleting sent reports", p, derr)
 		}
-		r.addCount(p, -n)
+		r.dropFront(p, m.n)
 		return nil
 	case refused:
 		r.log.Error("usage: kelviq refused reports; moved to the dead-letter bucket", "customer", customerID, "feature", featureID, "reports", m.n, "error", err)
@@ -244,10 +231,10 @@ func (r *Reporter) backoff(failures int) time.Duration {
 // give moves recs to the dead-letter bucket and tells WithOnDropped about
 // each, once: the callback runs only after the move is stored.
 func (r *Reporter) give(p *pairState, recs []record, uncertain bool, cause error) error {
-	if err := r.store.deadLetter(p.key, recs, nil, cause.Error()); err != nil {
+	if err := r.store.deadLetter(recs, cause.Error()); err != nil {
 		return r.storeFailed("moving reports to the dead-letter bucket", p, err)
 	}
-	r.addCount(p, -len(recs))
+	r.dropFront(p, len(recs))
 	if uncertain {
 		r.stats.uncertain.Add(int64(len(recs)))
 	} else {
@@ -256,7 +243,7 @@ func (r *Reporter) give(p *pairState, recs []record, uncertain bool, cause error
 	p.failures, p.notBefore = 0, 0
 	if r.cfg.onDropped != nil {
 		for _, rec := range recs {
-			r.cfg.onDropped(rec.report(p.key), cause)
+			r.cfg.onDropped(rec.report(), cause)
 		}
 	}
 	return cause
@@ -274,9 +261,17 @@ func (r *Reporter) storeFailed(what string, p *pairState, err error) error {
 	return err
 }
 
-func (r *Reporter) addCount(p *pairState, n int) {
+// front returns a copy of the first n (at most) of p's seqs.
+func (r *Reporter) front(p *pairState, n int) []uint64 {
 	r.mu.Lock()
-	p.count += n
+	defer r.mu.Unlock()
+	return slices.Clone(p.seqs[:min(n, len(p.seqs))])
+}
+
+// dropFront forgets the first n of p's seqs, removed from the store.
+func (r *Reporter) dropFront(p *pairState, n int) {
+	r.mu.Lock()
+	p.seqs = p.seqs[n:]
 	r.mu.Unlock()
 }
 

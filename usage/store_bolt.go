@@ -67,7 +67,7 @@ func (s *boltStore) append(batch []*writeReq) error {
 				return err
 			}
 			w.rec.seq = seq
-			if err := b.Put(recordKey(w.pair, seq), w.rec.encode()); err != nil {
+			if err := b.Put(seqKey(seq), w.rec.encode()); err != nil {
 				return err
 			}
 		}
@@ -75,96 +75,88 @@ func (s *boltStore) append(batch []*writeReq) error {
 	})
 }
 
-func (s *boltStore) pending() (map[string]int, error) {
-	out := map[string]int{}
+func (s *boltStore) load(fn func(record)) (int, error) {
+	var bad [][]byte
 	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(outboxBucket).ForEach(func(k, _ []byte) error {
-			if len(k) > 8 {
-				// A malformed pair still counts: read dead-letters it.
-				out[string(k[:len(k)-8])]++
+		return tx.Bucket(outboxBucket).ForEach(func(k, v []byte) error {
+			r, err := decodeRecord(k, v)
+			if err != nil {
+				bad = append(bad, bytes.Clone(k))
+				return nil
 			}
+			fn(r)
 			return nil
 		})
+	})
+	if err != nil || len(bad) == 0 {
+		return 0, err
+	}
+	// Unreadable records cannot be sent: keep them aside, not in the way.
+	return len(bad), s.db.Update(func(tx *bolt.Tx) error {
+		for _, k := range bad {
+			if err := moveDead(tx, k, errCorrupt.Error()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (s *boltStore) get(seqs []uint64) ([]record, error) {
+	out := make([]record, 0, len(seqs))
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(outboxBucket)
+		for _, seq := range seqs {
+			k := seqKey(seq)
+			r, err := decodeRecord(k, b.Get(k))
+			if err != nil {
+				return fmt.Errorf("record %d: %w", seq, err)
+			}
+			out = append(out, r)
+		}
+		return nil
 	})
 	return out, err
 }
 
-func (s *boltStore) read(pair string, max int) (recs []record, corrupt []byte, err error) {
-	prefix := []byte(pair)
-	err = s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(outboxBucket).Cursor()
-		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(recs) < max; k, v = c.Next() {
-			r, derr := decodeRecord(pair, k, v)
-			if derr != nil {
-				if len(recs) == 0 {
-					corrupt = bytes.Clone(k)
-				}
-				return nil
-			}
-			recs = append(recs, r)
-		}
-		return nil
-	})
-	return recs, corrupt, err
-}
-
-func (s *boltStore) remove(pair string, upTo uint64) (n int, err error) {
-	err = s.db.Update(func(tx *bolt.Tx) error {
-		n = 0
-		b := tx.Bucket(outboxBucket)
-		keys := s.keysUpTo(b, pair, upTo)
-		for _, k := range keys {
-			if err := b.Delete(k); err != nil {
-				return err
-			}
-		}
-		n = len(keys)
-		return nil
-	})
-	return n, err
-}
-
-// keysUpTo returns pair's keys with a seq up to upTo. Keys are collected
-// first: deleting under a moving cursor skips entries in bbolt.
-func (s *boltStore) keysUpTo(b *bolt.Bucket, pair string, upTo uint64) [][]byte {
-	prefix := []byte(pair)
-	var keys [][]byte
-	c := b.Cursor()
-	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-		if len(k) != len(prefix)+8 || binary.BigEndian.Uint64(k[len(prefix):]) > upTo {
-			break
-		}
-		keys = append(keys, bytes.Clone(k))
-	}
-	return keys
-}
-
-func (s *boltStore) deadLetter(pair string, recs []record, corrupt []byte, reason string) error {
+func (s *boltStore) remove(seqs []uint64) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
-		out, dead := tx.Bucket(outboxBucket), tx.Bucket(deadBucket)
-		move := func(k []byte) error {
-			v := out.Get(k)
-			if v == nil {
-				return nil
-			}
-			dv := binary.AppendUvarint(nil, uint64(len(v)))
-			dv = append(dv, v...)
-			dv = append(dv, reason...)
-			if err := dead.Put(k, dv); err != nil {
-				return err
-			}
-			return out.Delete(k)
-		}
-		if corrupt != nil {
-			return move(corrupt)
-		}
-		for _, r := range recs {
-			if err := move(recordKey(pair, r.seq)); err != nil {
+		b := tx.Bucket(outboxBucket)
+		for _, seq := range seqs {
+			if err := b.Delete(seqKey(seq)); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+}
+
+func (s *boltStore) deadLetter(recs []record, reason string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		for _, r := range recs {
+			if err := moveDead(tx, seqKey(r.seq), reason); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// moveDead moves the outbox record under k to the dead-letter bucket:
+// uvarint(len(record)), record, reason.
+func moveDead(tx *bolt.Tx, k []byte, reason string) error {
+	out, dead := tx.Bucket(outboxBucket), tx.Bucket(deadBucket)
+	v := out.Get(k)
+	if v == nil {
+		return nil
+	}
+	dv := binary.AppendUvarint(nil, uint64(len(v)))
+	dv = append(dv, v...)
+	dv = append(dv, reason...)
+	if err := dead.Put(k, dv); err != nil {
+		return err
+	}
+	return out.Delete(k)
 }
 
 func (s *boltStore) deadLetters() ([]DeadLetter, error) {
@@ -173,10 +165,9 @@ func (s *boltStore) deadLetters() ([]DeadLetter, error) {
 		return tx.Bucket(deadBucket).ForEach(func(k, v []byte) error {
 			d := DeadLetter{Reason: "unreadable dead letter"}
 			n, w := binary.Uvarint(v)
-			if w > 0 && uint64(len(v)-w) >= n && len(k) > 8 {
-				pair := string(k[:len(k)-8])
-				if r, err := decodeRecord(pair, k, v[w:w+int(n)]); err == nil {
-					d.Report = r.report(pair)
+			if w > 0 && uint64(len(v)-w) >= n {
+				if r, err := decodeRecord(k, v[w:w+int(n)]); err == nil {
+					d.Report = r.report()
 				}
 				d.Reason = string(v[w+int(n):])
 			}

@@ -1,19 +1,20 @@
 package usage
 
 import (
+	"fmt"
 	"slices"
 	"sync"
 )
 
 // memStore keeps the outbox in memory (WithMemory): lost on a crash.
 type memStore struct {
-	mu    sync.Mutex
-	seq   uint64
-	pairs map[string][]record
-	dead  []DeadLetter
+	mu   sync.Mutex
+	seq  uint64
+	recs map[uint64]record
+	dead []DeadLetter
 }
 
-func newMemStore() *memStore { return &memStore{pairs: map[string][]record{}} }
+func newMemStore() *memStore { return &memStore{recs: map[uint64]record{}} }
 
 func (s *memStore) append(batch []*writeReq) error {
 	s.mu.Lock()
@@ -21,58 +22,42 @@ func (s *memStore) append(batch []*writeReq) error {
 	for _, w := range batch {
 		s.seq++
 		w.rec.seq = s.seq
-		s.pairs[w.pair] = append(s.pairs[w.pair], w.rec)
+		s.recs[s.seq] = w.rec
 	}
 	return nil
 }
 
-func (s *memStore) pending() (map[string]int, error) {
+func (s *memStore) load(func(record)) (int, error) { return 0, nil } // always empty at start
+
+func (s *memStore) get(seqs []uint64) ([]record, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make(map[string]int, len(s.pairs))
-	for k, v := range s.pairs {
-		out[k] = len(v)
+	out := make([]record, len(seqs))
+	for i, seq := range seqs {
+		r, ok := s.recs[seq]
+		if !ok {
+			return nil, fmt.Errorf("usage: record %d is missing", seq)
+		}
+		out[i] = r
 	}
 	return out, nil
 }
 
-func (s *memStore) read(pair string, max int) ([]record, []byte, error) {
+func (s *memStore) remove(seqs []uint64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	recs := s.pairs[pair]
-	return slices.Clone(recs[:min(max, len(recs))]), nil, nil
+	for _, seq := range seqs {
+		delete(s.recs, seq)
+	}
+	return nil
 }
 
-func (s *memStore) remove(pair string, upTo uint64) (int, error) {
+func (s *memStore) deadLetter(recs []record, reason string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.cut(pair, upTo), nil
-}
-
-// cut drops pair's records up to upTo; s.mu is held.
-func (s *memStore) cut(pair string, upTo uint64) int {
-	recs := s.pairs[pair]
-	n := 0
-	for n < len(recs) && recs[n].seq <= upTo {
-		n++
-	}
-	if n == len(recs) {
-		delete(s.pairs, pair)
-	} else {
-		s.pairs[pair] = recs[n:]
-	}
-	return n
-}
-
-func (s *memStore) deadLetter(pair string, recs []record, _ []byte, reason string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(recs) == 0 {
-		return nil
-	}
-	s.cut(pair, recs[len(recs)-1].seq)
 	for _, r := range recs {
-		s.dead = append(s.dead, DeadLetter{Report: r.report(pair), Reason: reason})
+		delete(s.recs, r.seq)
+		s.dead = append(s.dead, DeadLetter{Report: r.report(), Reason: reason})
 	}
 	return nil
 }
