@@ -43,7 +43,7 @@ func Example_meteredHandler() {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /search", func(w http.ResponseWriter, req *http.Request) {
 		customerID := req.Header.Get("X-Customer-ID") // from your authentication
-		results := "3 results"                       // the work being metered
+		results := "3 results"                        // the work being metered
 		err := reporter.Report(req.Context(), customerID, "searches", 1, api.ReportUsageRequestBehaviourDELTA)
 		if err != nil {
 			// Not stored (bad input, or the disk failed): do not give
