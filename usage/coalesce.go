@@ -4,10 +4,9 @@ import "math"
 
 // merged is the one request that stands for a pair's oldest records.
 type merged struct {
-	set   bool   // behaviour SET (else DELTA)
-	value int    // the request's value
-	n     int    // how many of the records it covers, from the first
-	last  uint64 // seq of the last record covered
+	set   bool // behaviour SET (else DELTA)
+	value int  // the request's value
+	n     int  // how many of the records it covers, from the first
 }
 
 // coalesce merges recs, in order, into one request with the same effect:
@@ -31,7 +30,7 @@ func coalesce(recs []record) merged {
 		default:
 			m.value += v
 		}
-		m.n, m.last = i+1, r.seq
+		m.n = i + 1
 	}
 	return m
 }

@@ -140,6 +140,9 @@ func (r *Reporter) send(ctx context.Context, p *pairState) error {
 	if m.set {
 		body.Behaviour = api.ReportUsageRequestBehaviourSET
 	}
+	if err := ctx.Err(); err != nil {
+		return err // nothing sent: not a failure of the request
+	}
 	rctx, cancel := context.WithTimeout(ctx, r.cfg.requestTimeout)
 	resp, err := r.client.ReportUsage(rctx, body)
 	if err == nil {

@@ -61,6 +61,9 @@ func openBolt(path string, cfg *config) (*boltStore, error) {
 func (s *boltStore) append(batch []*writeReq) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(outboxBucket)
+		// Keys only grow: a split page is never written into again, so
+		// fill it (bbolt's default of half suits random inserts).
+		b.FillPercent = 0.95
 		for _, w := range batch {
 			seq, err := b.NextSequence()
 			if err != nil {
