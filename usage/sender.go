@@ -271,10 +271,17 @@ func (r *Reporter) front(p *pairState, n int) []uint64 {
 	return slices.Clone(p.seqs[:min(n, len(p.seqs))])
 }
 
-// dropFront forgets the first n of p's seqs, removed from the store.
+// dropFront forgets the first n of p's seqs, removed from the store. A
+// pair left empty is forgotten too, so that a long-running process
+// metering many customers keeps state only for those with reports
+// waiting. The caller holds p.busy and its request is over, so a new
+// state the writer makes for the same pair cannot overlap with it.
 func (r *Reporter) dropFront(p *pairState, n int) {
 	r.mu.Lock()
 	p.seqs = p.seqs[n:]
+	if len(p.seqs) == 0 && r.pairs[p.key] == p {
+		delete(r.pairs, p.key)
+	}
 	r.mu.Unlock()
 }
 
