@@ -92,29 +92,10 @@ func benchmarkReportDurable(b *testing.B, reporters int) {
 		b.Fatal(err)
 	}
 	defer r.Close(context.Background())
-	lat := make([][]time.Duration, reporters)
-	var wg sync.WaitGroup
 	per := b.N/reporters + 1
-	b.ResetTimer()
-	start := time.Now()
-	for g := range reporters {
-		wg.Go(func() {
-			l := make([]time.Duration, 0, per)
-			feature := "f" + strconv.Itoa(g)
-			for i := range per {
-				t0 := time.Now()
-				if err := r.Report(context.Background(), "bench", feature, i, "DELTA"); err != nil {
-					b.Error(err)
-					return
-				}
-				l = append(l, time.Since(t0))
-			}
-			lat[g] = l
-		})
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	b.StopTimer()
+	lat, elapsed := runConcurrently(b, reporters, per, func(g, i int) error {
+		return r.Report(context.Background(), "bench", "f"+strconv.Itoa(g), i, "DELTA")
+	})
 	reportLatencies(b, lat, elapsed, sync1)
 	b.ReportMetric(us(commit1), "bolt-commit-µs")
 	commits, total := usage.CommitStats(r)
@@ -146,25 +127,35 @@ func benchmarkBoltBatch(b *testing.B) {
 	}
 	defer db.Close()
 	const reporters = 8
-	lat := make([][]time.Duration, reporters)
-	per := b.N/reporters + 1
+	lat, elapsed := runConcurrently(b, reporters, b.N/reporters+1, func(int, int) error {
+		return db.Batch(func(tx *bolt.Tx) error {
+			bk, err := tx.CreateBucketIfNotExists([]byte("outbox"))
+			if err != nil {
+				return err
+			}
+			seq, _ := bk.NextSequence()
+			return bk.Put(binary.BigEndian.AppendUint64(nil, seq), []byte("0123456789012345678901234"))
+		})
+	})
+	reportLatencies(b, lat, elapsed, sync1)
+}
+
+func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+
+// runConcurrently runs do(g, i) for i < per in each of n goroutines g,
+// timed from b.ResetTimer to the last call's end, and returns the latency
+// of every call.
+func runConcurrently(b *testing.B, n, per int, do func(g, i int) error) (lat [][]time.Duration, elapsed time.Duration) {
+	lat = make([][]time.Duration, n)
 	var wg sync.WaitGroup
 	b.ResetTimer()
 	start := time.Now()
-	for g := range reporters {
+	for g := range n {
 		wg.Go(func() {
 			l := make([]time.Duration, 0, per)
-			for range per {
+			for i := range per {
 				t0 := time.Now()
-				err := db.Batch(func(tx *bolt.Tx) error {
-					bk, err := tx.CreateBucketIfNotExists([]byte("outbox"))
-					if err != nil {
-						return err
-					}
-					seq, _ := bk.NextSequence()
-					return bk.Put(binary.BigEndian.AppendUint64(nil, seq), []byte("0123456789012345678901234"))
-				})
-				if err != nil {
+				if err := do(g, i); err != nil {
 					b.Error(err)
 					return
 				}
@@ -174,9 +165,7 @@ func benchmarkBoltBatch(b *testing.B) {
 		})
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
+	elapsed = time.Since(start)
 	b.StopTimer()
-	reportLatencies(b, lat, elapsed, sync1)
+	return lat, elapsed
 }
-
-func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
