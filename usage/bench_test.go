@@ -80,13 +80,24 @@ func BenchmarkReportDurable(b *testing.B) {
 	b.Run("baseline", func(b *testing.B) { benchmarkReportDurable(b, 1) })
 	b.Run("reporters=8", func(b *testing.B) { benchmarkReportDurable(b, 8) })
 	b.Run("bolt-Batch", benchmarkBoltBatch)
+	b.Run("reporters=8,api-up", func(b *testing.B) { benchmarkReportDurableUp(b, 8) })
 }
 
 func benchmarkReportDurable(b *testing.B, reporters int) {
+	benchmarkReport(b, reporters, "http://"+deadAddr(b))
+}
+
+// benchmarkReportDurableUp is the same with kelviq up (a loopback fake):
+// the sender's requests and deletes run alongside.
+func benchmarkReportDurableUp(b *testing.B, reporters int) {
+	benchmarkReport(b, reporters, newFakeAPI(b, "").srv.URL)
+}
+
+func benchmarkReport(b *testing.B, reporters int, url string) {
 	dir := b.TempDir()
 	sync1 := fsyncTime(b, dir, 200)
 	commit1 := boltCommitTime(b, dir, 200)
-	r, err := usage.NewReporter(newClient(b, "http://"+deadAddr(b)), usage.WithPath(filepath.Join(dir, "outbox.db")),
+	r, err := usage.NewReporter(newClient(b, url), usage.WithPath(filepath.Join(dir, "outbox.db")),
 		usage.WithBackoff(time.Hour, time.Hour))
 	if err != nil {
 		b.Fatal(err)

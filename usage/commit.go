@@ -5,9 +5,11 @@ import (
 	"time"
 )
 
-// writeReq is one report on its way to the store.
+// writeReq is one report on its way to the store, or (del not nil) the
+// delete of records kelviq took.
 type writeReq struct {
 	rec  record
+	del  []uint64
 	done chan error // capacity 1: the writer never blocks on it
 }
 
@@ -19,7 +21,9 @@ const maxBatch = 4096
 // waiting in r.writes and stores them all in one transaction, with one
 // sync. While it syncs, more reports queue up and go into the next
 // commit, so the number of syncs per second stays bounded by the disk
-// while the number of reports per sync grows with the load. (bbolt's own
+// while the number of reports per sync grows with the load. The sender's
+// deletes go through it too, so that delivering does not add commits of
+// its own. (bbolt's own
 // db.Batch waits a fixed 10 ms or for a full batch of 1000 to start
 // a commit, which measured ~760 reports/s with 8 reporters.)
 func (r *Reporter) writer() {
@@ -28,21 +32,27 @@ func (r *Reporter) writer() {
 	for first := range r.writes {
 		batch = r.gather(append(batch[:0], first))
 		start := time.Now()
-		err := r.store.append(batch)
+		err := r.store.commit(batch)
 		r.commits.Add(1)
 		r.commitNanos.Add(int64(time.Since(start)))
 		if err != nil {
 			err = &storeError{err}
-			r.log.Error("usage: storing reports failed; Report returns the error", "reports", len(batch), "error", err)
+			r.log.Error("usage: storing reports failed; Report returns the error", "batch", len(batch), "error", err)
 		} else {
+			stored := 0
 			r.mu.Lock()
 			for _, w := range batch {
-				p := r.pair(w.rec.pair)
-				p.seqs = append(p.seqs, w.rec.seq)
+				if w.del == nil {
+					p := r.pair(w.rec.pair)
+					p.seqs = append(p.seqs, w.rec.seq)
+					stored++
+				}
 			}
 			r.mu.Unlock()
-			r.stats.stored.Add(int64(len(batch)))
-			r.kick()
+			if stored > 0 {
+				r.stats.stored.Add(int64(stored))
+				r.kick()
+			}
 		}
 		for i, w := range batch {
 			w.done <- err
@@ -56,6 +66,17 @@ type storeError struct{ err error }
 
 func (e *storeError) Error() string { return "usage: outbox storage failed: " + e.err.Error() }
 func (e *storeError) Unwrap() error { return e.err }
+
+// remove deletes records through the group commit. The caller is a send
+// or a flush, which Close waits for before it stops the writer.
+func (r *Reporter) remove(seqs []uint64) error {
+	if len(seqs) == 0 {
+		return nil // and a nil del would be a report
+	}
+	w := &writeReq{del: seqs, done: make(chan error, 1)}
+	r.writes <- w
+	return <-w.done
+}
 
 // kick wakes the sender.
 func (r *Reporter) kick() {

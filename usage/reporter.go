@@ -262,14 +262,15 @@ func (r *Reporter) Close(ctx context.Context) error {
 	}
 	r.closed = true
 	r.closeMu.Unlock()
-	close(r.writes)
-	<-r.writerDone
-
+	// No Report is in progress or can start; the writer stays up for the
+	// sender's deletes until every send is over.
 	_, ferr := r.flush(ctx)
 	var storeErr *storeError
 	r.stopSending()
 	<-r.senderDone
 	r.inflight.Wait()
+	close(r.writes)
+	<-r.writerDone
 	err := r.store.close()
 	if errors.As(ferr, &storeErr) {
 		err = errors.Join(storeErr, err)

@@ -114,7 +114,7 @@ var errNothing = errors.New("usage: nothing to send")
 // nothing to send, and else the failure.
 func (r *Reporter) send(ctx context.Context, p *pairState) error {
 	if p.delivered > 0 {
-		if err := r.store.remove(r.front(p, p.delivered)); err != nil {
+		if err := r.remove(r.front(p, p.delivered)); err != nil {
 			return r.storeFailed("deleting sent reports", p, err)
 		}
 		r.dropFront(p, p.delivered)
@@ -158,7 +158,7 @@ func (r *Reporter) send(ctx context.Context, p *pairState) error {
 			r.log.Warn("usage: kelviq took the report but its answer failed the client's checks", "customer", customerID, "feature", featureID, "error", err)
 		}
 		r.succeeded(p, m)
-		if derr := r.store.remove(seqs[:m.n]); derr != nil {
+		if derr := r.remove(seqs[:m.n]); derr != nil {
 			p.delivered = m.n // deleted before anything is sent again
 			return r.storeFailed("deleting sent reports", p, derr)
 		}

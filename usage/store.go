@@ -6,16 +6,15 @@ package usage
 // rebuilt from load at start. Every method is atomic: it happens
 // completely or not at all.
 type store interface {
-	// append stores the records of a batch, in order, durably (written and
-	// synced) before it returns, and sets each one's seq.
-	append(batch []*writeReq) error
+	// commit applies a batch in one transaction, durably (written and
+	// synced) before it returns: it stores each report (setting its seq),
+	// in order, and deletes each delete's records.
+	commit(batch []*writeReq) error
 	// load calls fn for every stored record, in order, for a fresh start.
 	// A record that cannot be decoded is moved to the dead-letter bucket.
 	load(fn func(record)) (corrupt int, err error)
 	// get returns the records of seqs.
 	get(seqs []uint64) ([]record, error)
-	// remove deletes the records of seqs.
-	remove(seqs []uint64) error
 	// deadLetter moves recs to the dead-letter bucket, with the reason.
 	deadLetter(recs []record, reason string) error
 	// deadLetters returns what the dead-letter bucket holds.

@@ -58,13 +58,21 @@ func openBolt(path string, cfg *config) (*boltStore, error) {
 	return &boltStore{db: db}, nil
 }
 
-func (s *boltStore) append(batch []*writeReq) error {
+func (s *boltStore) commit(batch []*writeReq) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(outboxBucket)
 		// Keys only grow: a split page is never written into again, so
 		// fill it (bbolt's default of half suits random inserts).
 		b.FillPercent = 0.95
 		for _, w := range batch {
+			for _, seq := range w.del {
+				if err := b.Delete(seqKey(seq)); err != nil {
+					return err
+				}
+			}
+			if w.del != nil {
+				continue
+			}
 			seq, err := b.NextSequence()
 			if err != nil {
 				return err
@@ -120,18 +128,6 @@ func (s *boltStore) get(seqs []uint64) ([]record, error) {
 		return nil
 	})
 	return out, err
-}
-
-func (s *boltStore) remove(seqs []uint64) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(outboxBucket)
-		for _, seq := range seqs {
-			if err := b.Delete(seqKey(seq)); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
 }
 
 func (s *boltStore) deadLetter(recs []record, reason string) error {

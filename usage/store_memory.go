@@ -16,10 +16,16 @@ type memStore struct {
 
 func newMemStore() *memStore { return &memStore{recs: map[uint64]record{}} }
 
-func (s *memStore) append(batch []*writeReq) error {
+func (s *memStore) commit(batch []*writeReq) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, w := range batch {
+		for _, seq := range w.del {
+			delete(s.recs, seq)
+		}
+		if w.del != nil {
+			continue
+		}
 		s.seq++
 		w.rec.seq = s.seq
 		s.recs[s.seq] = w.rec
@@ -41,15 +47,6 @@ func (s *memStore) get(seqs []uint64) ([]record, error) {
 		out[i] = r
 	}
 	return out, nil
-}
-
-func (s *memStore) remove(seqs []uint64) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, seq := range seqs {
-		delete(s.recs, seq)
-	}
-	return nil
 }
 
 func (s *memStore) deadLetter(recs []record, reason string) error {
