@@ -84,16 +84,23 @@ func BenchmarkReportDurable(b *testing.B) {
 }
 
 func benchmarkReportDurable(b *testing.B, reporters int) {
-	benchmarkReport(b, reporters, "http://"+deadAddr(b))
+	benchmarkReport(b, reporters, "http://"+deadAddr(b), nil)
 }
 
 // benchmarkReportDurableUp is the same with kelviq up (a loopback fake):
 // the sender's requests and deletes run alongside.
 func benchmarkReportDurableUp(b *testing.B, reporters int) {
-	benchmarkReport(b, reporters, newFakeAPI(b, "").srv.URL)
+	fake := newFakeAPI(b, "")
+	benchmarkReport(b, reporters, fake.srv.URL, func(r *usage.Reporter) {
+		if n := len(fake.received()); n > 0 {
+			b.ReportMetric(float64(r.Stats().Sent)/float64(n), "reports/request")
+		}
+	})
 }
 
-func benchmarkReport(b *testing.B, reporters int, url string) {
+// benchmarkReport runs reporters goroutines reporting to one Reporter of
+// url; done, when set, sees the Reporter before it is closed.
+func benchmarkReport(b *testing.B, reporters int, url string, done func(*usage.Reporter)) {
 	dir := b.TempDir()
 	sync1 := fsyncTime(b, dir, 200)
 	commit1 := boltCommitTime(b, dir, 200)
@@ -112,6 +119,9 @@ func benchmarkReport(b *testing.B, reporters int, url string) {
 	commits, total := usage.CommitStats(r)
 	b.ReportMetric(float64(reporters*per)/float64(commits), "reports/commit")
 	b.ReportMetric(us(total/time.Duration(commits)), "commit-µs")
+	if done != nil {
+		done(r)
+	}
 }
 
 // reportLatencies reports throughput and latency percentiles beside the

@@ -54,6 +54,7 @@ type config struct {
 	maxDelay       time.Duration // backoff ceiling
 	concurrency    int           // requests in flight at once (one per pair)
 	maxPerRequest  int           // original reports merged into one request at most
+	pairInterval   time.Duration // background sends of one pair are this far apart at least
 	now            func() time.Time
 }
 
@@ -66,6 +67,7 @@ func defaultConfig() config {
 		maxDelay:       time.Minute,
 		concurrency:    4,
 		maxPerRequest:  100_000,
+		pairInterval:   100 * time.Millisecond,
 		now:            time.Now,
 	}
 }
