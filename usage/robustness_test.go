@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -156,4 +157,24 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// A file that is not an outbox is refused, and left as it was.
+func TestNotAnOutboxFileIsRefusedAndLeftAlone(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "notes.txt")
+	content := bytes.Repeat([]byte("not a bbolt file\n"), 1000)
+	if err := os.WriteFile(path, content, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r, err := usage.NewReporter(newClient(t, "http://"+deadAddr(t)), usage.WithPath(path))
+	if err == nil {
+		_ = r.Close(context.Background())
+		t.Fatal("NewReporter opened a text file")
+	}
+	if !strings.Contains(err.Error(), path) {
+		t.Errorf("err = %v, want it to name the file", err)
+	}
+	if got, _ := os.ReadFile(path); !bytes.Equal(got, content) {
+		t.Error("the file was changed")
+	}
 }
