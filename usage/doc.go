@@ -22,15 +22,15 @@
 //
 // # Sending
 //
-// The background sender sends a (customer, feature) at most every 100 ms,
-// so that under a steady load its reports go in a few requests a second,
-// not one request each. It retries with backoff (full jitter) on network errors, 408,
-// 429 and 5xx, and honours Retry-After. Any other 4xx is permanent: the
+// The background sender sends a (customer, feature) at most every 100 ms, so
+// that under a steady load its reports go in a few requests a second, not
+// one request each. It retries with backoff (full jitter) on network errors,
+// 408, 429 and 5xx, and honours Retry-After. Any other 4xx is permanent: the
 // report moves to the dead-letter bucket (DeadLetters lists it), the
-// WithOnDropped callback runs once per report, and Stats.Dropped counts
-// it. A (customer, feature) has at most one request in flight, and its
-// delete is committed before it is sent again, so a crash resends at most
-// the one request that was in flight for each (customer, feature).
+// WithOnDropped callback runs once per report, and Stats.Dropped counts it.
+// A (customer, feature) has at most one request in flight, and its delete is
+// committed before it is sent again, so a crash resends at most the one
+// request that was in flight for each (customer, feature).
 //
 // Reports waiting for the same (customer, feature) are merged into one
 // request: DELTAs add up, a SET replaces everything before it and a DELTA
