@@ -3,6 +3,7 @@ package usage_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -78,5 +79,26 @@ func TestBackgroundSenderDelivers(t *testing.T) {
 	}
 	if got := fake.sum(pair{"c1", "seats"}); got != 10 {
 		t.Errorf("sum %d, want 10", got)
+	}
+}
+
+// A 2xx whose body fails the client's checks (not JSON here) was still
+// taken by kelviq: it is not sent again.
+func TestOdd2xxCountsAsDelivered(t *testing.T) {
+	var requests atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		requests.Add(1)
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = w.Write([]byte("<html>ok</html>"))
+	}))
+	defer srv.Close()
+	r := newReporter(t, newClient(t, srv.URL), usage.WithMemory())
+	if err := r.Report(context.Background(), "c1", "seats", 1, delta); err != nil {
+		t.Fatal(err)
+	}
+	flushAll(t, r)
+	flushAll(t, r)
+	if s := r.Stats(); requests.Load() != 1 || s.Sent != 1 || s.Retried != 0 {
+		t.Errorf("%d requests, stats %+v; want one request, sent", requests.Load(), s)
 	}
 }
