@@ -264,7 +264,13 @@ func (r *Reporter) Close(ctx context.Context) error {
 	r.closeMu.Unlock()
 	// No Report is in progress or can start; the writer stays up for the
 	// sender's deletes until every send is over.
-	_, ferr := r.flush(ctx)
+	left, ferr := r.flush(ctx)
+	switch {
+	case left > 0 && r.cfg.memory:
+		r.log.Warn("usage: closing with reports not sent; WithMemory loses them", "reports", left, "error", ferr)
+	case left > 0:
+		r.log.Info("usage: closing with reports not sent; the next Reporter on the file sends them", "reports", left, "error", ferr)
+	}
 	var storeErr *storeError
 	r.stopSending()
 	<-r.senderDone
