@@ -105,7 +105,8 @@ func WithDelivery(d Delivery) Option {
 }
 
 // WithLogger logs the sender's failures and retries (Warn), dead-lettered
-// reports (Error) and storage failures (Error) to l. Logs hold customer and
+// reports (Error), storage failures (Error) and the reports Close leaves
+// unsent (Info; Warn with WithMemory, which loses them) to l. Logs hold customer and
 // feature IDs, never a key. nil (the default) logs nothing.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) { c.logger = l }
