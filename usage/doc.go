@@ -1,0 +1,56 @@
+// Package usage reports usage to kelviq without losing it: a durable outbox
+// that survives outages, restarts and kill -9.
+//
+// Reporter.Report stores a report in a local bbolt file and returns once it
+// is synced to disk; a background sender delivers it with kelviq's
+// reportUsage operation and deletes it only after kelviq answered 2xx:
+//
+//	client, _ := kelviq.NewClient(kelviq.FromEnv())
+//	r, err := usage.NewReporter(client, usage.WithPath("/var/lib/myapp/usage.db"))
+//	…
+//	err = r.Report(ctx, customerID, "api-calls", 1, api.ReportUsageRequestBehaviourDELTA)
+//	…
+//	defer r.Close(shutdownCtx) // sends what it can; the rest waits on disk
+//
+// # Storing
+//
+// Concurrent Report calls share their disk syncs (group commit): one
+// writer goroutine puts every report waiting at that moment into one bbolt
+// transaction. One Reporter at a time holds a file; a second one fails with
+// ErrLocked instead of corrupting it. WithMemory keeps the outbox in memory
+// instead, for tests and throwaway processes: it loses reports on a crash.
+//
+// # Sending
+//
+// The background sender sends a (customer, feature) at most every 100 ms, so
+// that under a steady load its reports go in a few requests a second, not
+// one request each. It retries with backoff (full jitter) on network errors,
+// 408, 429 and 5xx, and honours Retry-After. Any other 4xx is permanent: the
+// report moves to the dead-letter bucket (DeadLetters lists it), the
+// WithOnDropped callback runs once per report, and Stats.Dropped counts it.
+// A (customer, feature) has at most one request in flight, and its delete is
+// committed before it is sent again, so a crash resends at most the one
+// request that was in flight for each (customer, feature).
+//
+// Reports waiting for the same (customer, feature) are merged into one
+// request: DELTAs add up, a SET replaces everything before it and a DELTA
+// after a SET adds to it, so the effect and its order are kept and an
+// hour's outage replays as one request per (customer, feature). Stats and
+// WithOnDropped count original reports.
+//
+// # Ambiguous requests
+//
+// reportUsage takes no idempotency key. A DELTA whose request may have
+// reached kelviq without an answer (a timeout or a lost connection after
+// the body was sent, or a 5xx) is resent under AtLeastOnce, the default
+// and the behaviour of kelviq's own SDKs, and may then count twice; under
+// AtMostOnce it moves to the dead-letter bucket, counted in
+// Stats.Uncertain, and may then be lost. A SET is always resent.
+//
+// # The client
+//
+// kelviq's client never resends a POST once any byte of it may have left,
+// so every retry that matters is the Reporter's. A client made with
+// kelviq.WithRetries(0) leaves it all to the Reporter; the default (a
+// retry of a connection that could not be made) does no harm.
+package usage

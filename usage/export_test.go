@@ -1,0 +1,21 @@
+package usage
+
+import "time"
+
+// Test-only options: a clock to move, and a faster backoff.
+
+// WithClock makes the Reporter read time from now.
+func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
+
+// WithBackoff sets the backoff's first and largest ceilings.
+func WithBackoff(base, max time.Duration) Option {
+	return func(c *config) { c.baseDelay, c.maxDelay = base, max }
+}
+
+// WithMaxPerRequest bounds the reports merged into one request.
+func WithMaxPerRequest(n int) Option { return func(c *config) { c.maxPerRequest = n } }
+
+// CommitStats returns the number of store commits and their total time.
+func CommitStats(r *Reporter) (commits int64, total time.Duration) {
+	return r.commits.Load(), time.Duration(r.commitNanos.Load())
+}

@@ -1,0 +1,285 @@
+package usage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/kelviq/kelviq-go/api"
+	"github.com/kelviq/kelviq-go/kelviq"
+)
+
+// ErrClosed is returned by Report, Flush and Close after Close.
+var ErrClosed = errors.New("usage: the Reporter is closed")
+
+// ErrUncertain is matched (errors.Is) by the error the WithOnDropped
+// callback receives for a DELTA dead-lettered under AtMostOnce: its request
+// may or may not have reached kelviq.
+var ErrUncertain = errors.New("usage: the report may or may not have reached kelviq")
+
+// Reporter stores usage reports durably and sends them to kelviq in the
+// background. It is safe for concurrent use; make one per outbox file and
+// share it.
+type Reporter struct {
+	client *kelviq.Client
+	cfg    config
+	store  store
+	log    *slog.Logger
+
+	// closeMu is held for reading by every Report in progress and for
+	// writing by Close, so Close waits for them and none starts after.
+	closeMu sync.RWMutex
+	closed  bool
+
+	writes      chan *writeReq
+	writerDone  chan struct{}
+	wake        chan struct{} // the sender has work (capacity 1)
+	stopSending context.CancelFunc
+	sendCtx     context.Context
+	senderDone  chan struct{}
+	sem         chan struct{} // requests in flight (capacity cfg.concurrency)
+	inflight    sync.WaitGroup
+
+	mu    sync.Mutex // guards the fields below
+	pairs map[string]*pairState
+	// pauseUntil is the sender's own backoff after a network failure,
+	// skipped by Flush; retryAfterUntil is the server's Retry-After,
+	// which Flush honours too.
+	pauseUntil, retryAfterUntil int64 // Unix nanoseconds
+	lastErr                     error // the last send failure, for Flush
+
+	stats counters
+	// commits and commitNanos measure the group commit, for benchmarks.
+	commits, commitNanos atomic.Int64
+}
+
+// counters are Stats as atomics.
+type counters struct {
+	stored, sent, coalesced, retried, dropped, uncertain atomic.Int64
+}
+
+// Stats are the Reporter's counters since NewReporter. Every count is of
+// original reports, as passed to Report: a request that merged ten reports
+// counts ten.
+type Stats struct {
+	// Stored is the number of reports Report stored.
+	Stored int64
+	// Sent is the number of reports kelviq answered 2xx for.
+	Sent int64
+	// Coalesced is the number of reports sent inside another report's
+	// request: a request that merged n reports adds n-1.
+	Coalesced int64
+	// Retried is the number of reports whose request failed in a way that
+	// may pass (network, 408, 429, 5xx) and is tried again; a report
+	// counts once per failed attempt.
+	Retried int64
+	// Dropped is the number of reports moved to the dead-letter bucket
+	// because kelviq refused them (a 4xx other than 408 and 429).
+	Dropped int64
+	// Uncertain is the number of DELTA reports moved to the dead-letter
+	// bucket under AtMostOnce because their request may or may not have
+	// reached kelviq.
+	Uncertain int64
+	// Queued is the number of reports stored and not yet sent or
+	// dead-lettered, those found in the file at start included.
+	Queued int64
+}
+
+// DeadLetter is a report the sender gave up on, as kept in the dead-letter
+// bucket.
+type DeadLetter struct {
+	Report Report
+	// Reason is the error that made the sender give up, as text.
+	Reason string
+}
+
+// NewReporter opens the outbox (WithPath's file, or memory with
+// WithMemory), and starts sending what it holds, from an earlier run too,
+// to kelviq with client.
+//
+// The Reporter owns the retries of usage reports: kelviq's client never
+// sends a POST twice once any byte of it may have left (it retries only a
+// connection that could not be made), which suits the Reporter, and a
+// Retry-After kelviq answers is honoured here. A client made with
+// kelviq.WithRetries(0) leaves every retry to the Reporter.
+func NewReporter(client *kelviq.Client, opts ...Option) (*Reporter, error) {
+	if client == nil {
+		return nil, errors.New("usage: NewReporter needs a *kelviq.Client, got nil")
+	}
+	cfg := defaultConfig()
+	for _, o := range opts {
+		if o != nil {
+			o(&cfg)
+		}
+	}
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	r := &Reporter{
+		client:     client,
+		cfg:        cfg,
+		log:        cfg.logger,
+		writes:     make(chan *writeReq, 1024),
+		writerDone: make(chan struct{}),
+		wake:       make(chan struct{}, 1),
+		senderDone: make(chan struct{}),
+		sem:        make(chan struct{}, cfg.concurrency),
+		pairs:      map[string]*pairState{},
+	}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.memory {
+		r.store = newMemStore()
+	} else {
+		s, err := openBolt(cfg.path, &r.cfg)
+		if err != nil {
+			return nil, err
+		}
+		r.store = s
+	}
+	corrupt, err := r.store.load(func(rec record) {
+		p := r.pair(rec.pair)
+		p.seqs = append(p.seqs, rec.seq)
+	})
+	if err != nil {
+		_ = r.store.close()
+		return nil, fmt.Errorf("usage: reading the outbox: %w", err)
+	}
+	if corrupt > 0 {
+		r.log.Error("usage: unreadable records moved to the dead-letter bucket", "records", corrupt)
+	}
+	r.sendCtx, r.stopSending = context.WithCancel(context.Background())
+	go r.writer()
+	go r.sender()
+	r.kick()
+	return r, nil
+}
+
+func (c *config) check() error {
+	switch {
+	case c.memory && c.path != "":
+		return errors.New("usage: WithPath and WithMemory exclude each other: choose one")
+	case !c.memory && c.path == "":
+		return errors.New("usage: no outbox: give WithPath(file) (or WithMemory() for tests, which loses reports on a crash)")
+	case c.delivery != AtLeastOnce && c.delivery != AtMostOnce:
+		return fmt.Errorf("usage: WithDelivery(%v): want usage.AtLeastOnce or usage.AtMostOnce", c.delivery)
+	}
+	return nil
+}
+
+// Report stores one usage report for customerID's featureID and returns
+// once it is durably stored (written and synced to disk), not when it is
+// sent: the sender delivers it in the background, also after a crash or a
+// restart. value is added to the usage under DELTA (it may be negative)
+// and replaces it under SET (it may not).
+//
+// Bad input (an empty or over-long ID, an ID that is not UTF-8, an unknown
+// behaviour, a negative SET) is refused with an error wrapping
+// ErrInvalidReport, and nothing is stored. ctx bounds the wait for a place
+// in the write queue; once queued, Report waits for the sync, so that an
+// error always means the report was not stored. Concurrent calls share
+// their disk syncs.
+func (r *Reporter) Report(ctx context.Context, customerID, featureID string, value int, behaviour api.ReportUsageRequestBehaviour) error {
+	if err := validate(customerID, featureID, value, behaviour); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	w := &writeReq{
+		rec: record{
+			pair:     pairKey(customerID, featureID),
+			value:    int64(value),
+			set:      behaviour == api.ReportUsageRequestBehaviourSET,
+			storedAt: r.cfg.now().UnixNano(),
+		},
+		done: make(chan error, 1),
+	}
+	r.closeMu.RLock()
+	defer r.closeMu.RUnlock()
+	if r.closed {
+		return ErrClosed
+	}
+	select {
+	case r.writes <- w:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return <-w.done
+}
+
+// Stats returns the Reporter's counters.
+func (r *Reporter) Stats() Stats {
+	s := Stats{
+		Stored:    r.stats.stored.Load(),
+		Sent:      r.stats.sent.Load(),
+		Coalesced: r.stats.coalesced.Load(),
+		Retried:   r.stats.retried.Load(),
+		Dropped:   r.stats.dropped.Load(),
+		Uncertain: r.stats.uncertain.Load(),
+	}
+	s.Queued = int64(r.queued())
+	return s
+}
+
+// queued is the number of reports waiting, as the in-memory counts say.
+func (r *Reporter) queued() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, p := range r.pairs {
+		n += len(p.seqs)
+	}
+	return n
+}
+
+// DeadLetters returns the reports in the dead-letter bucket, with the
+// reason each was given up on, from this run and earlier ones.
+func (r *Reporter) DeadLetters() ([]DeadLetter, error) {
+	r.closeMu.RLock()
+	defer r.closeMu.RUnlock()
+	if r.closed {
+		return nil, ErrClosed
+	}
+	return r.store.deadLetters()
+}
+
+// Close stops accepting reports, waits for the Report calls in progress,
+// sends what it can until ctx ends, and closes the outbox. Reports it could
+// not send stay stored and are sent by the next Reporter on the file: that
+// is not an error. An error means the outbox could not be written or
+// closed. A request still in flight when ctx ends is abandoned, and counts
+// as ambiguous (see Delivery).
+func (r *Reporter) Close(ctx context.Context) error {
+	r.closeMu.Lock()
+	if r.closed {
+		r.closeMu.Unlock()
+		return nil
+	}
+	r.closed = true
+	r.closeMu.Unlock()
+	// No Report is in progress or can start; the writer stays up for the
+	// sender's deletes until every send is over.
+	left, ferr := r.flush(ctx)
+	switch {
+	case left > 0 && r.cfg.memory:
+		r.log.Warn("usage: closing with reports not sent; WithMemory loses them", "reports", left, "error", ferr)
+	case left > 0:
+		r.log.Info("usage: closing with reports not sent; the next Reporter on the file sends them", "reports", left, "error", ferr)
+	}
+	var storeErr *storeError
+	r.stopSending()
+	<-r.senderDone
+	r.inflight.Wait()
+	close(r.writes)
+	<-r.writerDone
+	err := r.store.close()
+	if errors.As(ferr, &storeErr) {
+		err = errors.Join(storeErr, err)
+	}
+	return err
+}

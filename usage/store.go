@@ -1,0 +1,23 @@
+package usage
+
+// store is where the outbox lives: a bbolt file (boltStore) or process
+// memory (memStore). Records are kept by sequence number; which record
+// belongs to which (customer, feature) the Reporter keeps in memory,
+// rebuilt from load at start. Every method is atomic: it happens
+// completely or not at all.
+type store interface {
+	// commit applies a batch in one transaction, durably (written and
+	// synced) before it returns: it stores each report (setting its seq),
+	// in order, and deletes each delete's records.
+	commit(batch []*writeReq) error
+	// load calls fn for every stored record, in order, for a fresh start.
+	// A record that cannot be decoded is moved to the dead-letter bucket.
+	load(fn func(record)) (corrupt int, err error)
+	// get returns the records of seqs.
+	get(seqs []uint64) ([]record, error)
+	// deadLetter moves recs to the dead-letter bucket, with the reason.
+	deadLetter(recs []record, reason string) error
+	// deadLetters returns what the dead-letter bucket holds.
+	deadLetters() ([]DeadLetter, error)
+	close() error
+}
