@@ -85,7 +85,7 @@ func (c *Checker) fetch(parent context.Context, customerID string, refresh bool)
 	}
 
 	if rec, ok := c.store.load(ctx, key); ok {
-		if s, err := snapshotOf(rec, now); err != nil {
+		if s, err := c.snapshotOf(rec, now); err != nil {
 			c.logDebug(ctx, "entitlements: ignoring an unreadable record of the store", "customer", customerID, "error", err)
 		} else if last == nil || s.fetchedAt.After(last.fetchedAt) {
 			if s.age(now) < c.cfg.ttl {
@@ -131,19 +131,26 @@ func (c *Checker) fetch(parent context.Context, customerID string, refresh bool)
 	return fetchResult{last: last, err: err}
 }
 
-// snapshotOf reads a record of the store. A fetch time in the future (an
-// instance whose clock is ahead) counts as now, so that no record stays
-// fresh longer than the TTL.
-func snapshotOf(rec Record, now time.Time) (*snapshot, error) {
+// maxClockSkew is how far in the future a record's fetch time may be (the
+// instance that saved it has a clock ahead of ours) and still count as
+// fetched now.
+const maxClockSkew = time.Second
+
+// snapshotOf reads a record of the store. A fetch time in the future counts
+// as now when it is within maxClockSkew, and as just expired beyond it: a
+// record must not stay fresh for longer than the TTL.
+func (c *Checker) snapshotOf(rec Record, now time.Time) (*snapshot, error) {
 	var body api.CheckEntitlementsResponse
 	if err := json.Unmarshal(rec.Body, &body); err != nil {
 		return nil, err
 	}
 	at := rec.FetchedAt
-	if at.IsZero() {
+	switch {
+	case at.IsZero():
 		return nil, fmt.Errorf("the record has no fetch time")
-	}
-	if at.After(now) {
+	case at.After(now.Add(maxClockSkew)):
+		at = now.Add(-c.cfg.ttl)
+	case at.After(now):
 		at = now
 	}
 	return &snapshot{features: aggregate(body.Entitlements, at), fetchedAt: at}, nil

@@ -35,7 +35,12 @@ type fakeAPI struct {
 
 func newFakeAPI(t testing.TB) *fakeAPI {
 	f := &fakeAPI{t: t, customers: map[string]string{}}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	f.srv = httptest.NewUnstartedServer(http.HandlerFunc(f.serve))
+	// One connection per request: net/http's client resends an idempotent
+	// request whose reused connection closes unanswered (the drop mode),
+	// which would make the call counts depend on connection reuse.
+	f.srv.Config.SetKeepAlivesEnabled(false)
+	f.srv.Start()
 	t.Cleanup(f.srv.Close)
 	return f
 }

@@ -12,9 +12,20 @@
 //
 // When Redis fails, checks go on with memory and kelviq (the Checker logs it
 // once per outage and leaves Redis alone for a second after each failure).
-// A check still waits for what a failing call costs, so bound it with the
-// client's own settings: DialTimeout, ReadTimeout, WriteTimeout, and
-// MaxRetries (go-redis retries 3 times with backoff by default).
+// A check that misses memory still waits for what one failing call costs,
+// and go-redis's defaults make that long: 5 dial attempts 100 ms apart
+// (about half a second against a Redis that is down) and 3 retries of a
+// command. For a gate on a request path, bound them:
+//
+//	rdb := redis.NewClient(&redis.Options{
+//		Addr:         "localhost:6379",
+//		DialTimeout:  200 * time.Millisecond,
+//		ReadTimeout:  100 * time.Millisecond,
+//		WriteTimeout: 100 * time.Millisecond,
+//		MaxRetries:   -1, // no retries: the Checker falls back to kelviq
+//		DialerRetries:      1,
+//		DialerRetryTimeout: 10 * time.Millisecond,
+//	})
 package redisstore
 
 import (
