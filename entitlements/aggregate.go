@@ -48,7 +48,8 @@ func aggregate(entries []api.EntitlementDetail, fetchedAt time.Time) map[string]
 	}
 	for _, id := range order {
 		items := groups[id]
-		ent := Entitlement{FeatureID: id, Items: items, FetchedAt: fetchedAt}
+		// Round(0) drops the monotonic reading: FetchedAt is a wall time.
+		ent := Entitlement{FeatureID: id, Items: items, FetchedAt: fetchedAt.Round(0)}
 		first := items[0]
 		if first.FeatureType != nil {
 			ent.FeatureType = *first.FeatureType

@@ -108,7 +108,7 @@ func (c *Checker) fetch(parent context.Context, customerID string, refresh bool)
 	}
 	if err == nil {
 		c.api.ok(ctx)
-		s := &snapshot{features: aggregate(res.JSON200.Entitlements, now), fetchedAt: now}
+		s := newSnapshot(aggregate(res.JSON200.Entitlements, now), now)
 		if c.remember(customerID, s, f) {
 			c.store.save(ctx, key, Record{FetchedAt: now, Body: res.Body}, c.cfg.storeTTL())
 		}
@@ -125,7 +125,7 @@ func (c *Checker) fetch(parent context.Context, customerID string, refresh bool)
 	if last != nil && last.age(c.cfg.now()) >= c.cfg.ttl {
 		// Keep serving the last known value without asking kelviq again for
 		// a moment. (A refresh ahead that failed keeps its fresh snapshot.)
-		kept := &snapshot{features: last.features, fetchedAt: last.fetchedAt, retryAt: c.cfg.now().Add(staleRetryInterval), lastErr: err}
+		kept := &snapshot{features: last.features, access: last.access, fetchedAt: last.fetchedAt, retryAt: c.cfg.now().Add(staleRetryInterval), lastErr: err}
 		c.remember(customerID, kept, f)
 	}
 	return fetchResult{last: last, err: err}
@@ -153,7 +153,10 @@ func (c *Checker) snapshotOf(rec Record, now time.Time) (*snapshot, error) {
 	case at.After(now):
 		at = now
 	}
-	return &snapshot{features: aggregate(body.Entitlements, at), fetchedAt: at}, nil
+	// The same instant on our clock, with now's monotonic reading, so that
+	// the hot path's age is one monotonic clock read (Checker.age).
+	at = now.Add(-now.Sub(at))
+	return newSnapshot(aggregate(body.Entitlements, at), at), nil
 }
 
 func (c *Checker) startFlight(customerID string) *flight {

@@ -33,13 +33,16 @@ type fakeAPI struct {
 	gate      chan struct{}     // non-nil: requests wait for it to close
 }
 
-func newFakeAPI(t testing.TB) *fakeAPI {
+func newFakeAPI(t testing.TB) *fakeAPI { return startFakeAPI(t, false) }
+
+// startFakeAPI starts the fake. Without keepAlive, every request has its own
+// connection: net/http's client resends an idempotent request whose reused
+// connection closes unanswered (the drop mode), which would make the call
+// counts of tests depend on connection reuse. Benchmarks keep connections.
+func startFakeAPI(t testing.TB, keepAlive bool) *fakeAPI {
 	f := &fakeAPI{t: t, customers: map[string]string{}}
 	f.srv = httptest.NewUnstartedServer(http.HandlerFunc(f.serve))
-	// One connection per request: net/http's client resends an idempotent
-	// request whose reused connection closes unanswered (the drop mode),
-	// which would make the call counts depend on connection reuse.
-	f.srv.Config.SetKeepAlivesEnabled(false)
+	f.srv.Config.SetKeepAlivesEnabled(keepAlive)
 	f.srv.Start()
 	t.Cleanup(f.srv.Close)
 	return f
