@@ -31,7 +31,8 @@ type Checker struct {
 	flightsMu sync.Mutex
 	flights   map[string]*flight
 
-	realClock bool // cfg.now is time.Now (tests replace it)
+	realClock  bool // cfg.now is time.Now (tests replace it)
+	accessSets accessSets
 }
 
 // flight is one fetch in progress; invalidated is guarded by flightsMu.

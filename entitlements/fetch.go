@@ -108,7 +108,7 @@ func (c *Checker) fetch(parent context.Context, customerID string, refresh bool)
 	}
 	if err == nil {
 		c.api.ok(ctx)
-		s := newSnapshot(aggregate(res.JSON200.Entitlements, now), now)
+		s := c.newSnapshot(aggregate(res.JSON200.Entitlements, now), now)
 		if c.remember(customerID, s, f) {
 			c.store.save(ctx, key, Record{FetchedAt: now, Body: res.Body}, c.cfg.storeTTL())
 		}
@@ -156,7 +156,15 @@ func (c *Checker) snapshotOf(rec Record, now time.Time) (*snapshot, error) {
 	// The same instant on our clock, with now's monotonic reading, so that
 	// the hot path's age is one monotonic clock read (Checker.age).
 	at = now.Add(-now.Sub(at))
-	return newSnapshot(aggregate(body.Entitlements, at), at), nil
+	return c.newSnapshot(aggregate(body.Entitlements, at), at), nil
+}
+
+// newSnapshot makes a snapshot whose access map is shared with the
+// customers that have the same one.
+func (c *Checker) newSnapshot(features map[string]Entitlement, fetchedAt time.Time) *snapshot {
+	s := newSnapshot(features, fetchedAt)
+	s.access = c.accessSets.intern(s.access)
+	return s
 }
 
 func (c *Checker) startFlight(customerID string) *flight {
