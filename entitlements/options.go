@@ -39,26 +39,20 @@ type config struct {
 // 60 s): within it, checks are answered from memory or the shared store
 // without a call. It must be positive.
 func WithTTL(d time.Duration) Option {
-	return func(c *config) {
-		if d <= 0 {
-			c.errs = append(c.errs, fmt.Errorf("WithTTL(%v): the TTL must be positive", d))
-			return
-		}
-		c.ttl = d
+	if d <= 0 {
+		return invalid("WithTTL(%v): the TTL must be positive", d)
 	}
+	return func(c *config) { c.ttl = d }
 }
 
 // WithMaxCustomers bounds the customers kept in memory (default
 // DefaultMaxCustomers, 100,000); the least recently checked are evicted
 // first. It must be at least 1.
 func WithMaxCustomers(n int) Option {
-	return func(c *config) {
-		if n < 1 {
-			c.errs = append(c.errs, fmt.Errorf("WithMaxCustomers(%d): must be at least 1", n))
-			return
-		}
-		c.maxCustomers = n
+	if n < 1 {
+		return invalid("WithMaxCustomers(%d): must be at least 1", n)
 	}
+	return func(c *config) { c.maxCustomers = n }
 }
 
 // WithMaxStale sets how old a last known value may be and still be served,
@@ -67,31 +61,27 @@ func WithMaxCustomers(n int) Option {
 // stale value. Choose it by the risk of the feature: past it, a check is
 // denied with an error wrapping ErrUnavailable. It must not be negative.
 func WithMaxStale(d time.Duration) Option {
-	return func(c *config) {
-		if d < 0 {
-			c.errs = append(c.errs, fmt.Errorf("WithMaxStale(%v): must not be negative", d))
-			return
-		}
-		c.maxStale = d
+	if d < 0 {
+		return invalid("WithMaxStale(%v): must not be negative", d)
 	}
+	return func(c *config) { c.maxStale = d }
 }
 
 // WithMaxStaleFor overrides WithMaxStale for one feature: 0 never serves
 // that feature stale (a paid export, say), a longer bound keeps a harmless
 // one available through a long outage. It may be given once per feature.
 func WithMaxStaleFor(featureID string, d time.Duration) Option {
+	switch {
+	case featureID == "":
+		return invalid("WithMaxStaleFor(%q, %v): the feature ID is empty", featureID, d)
+	case d < 0:
+		return invalid("WithMaxStaleFor(%q, %v): must not be negative", featureID, d)
+	}
 	return func(c *config) {
-		switch {
-		case featureID == "":
-			c.errs = append(c.errs, fmt.Errorf("WithMaxStaleFor(%q, %v): the feature ID is empty", featureID, d))
-		case d < 0:
-			c.errs = append(c.errs, fmt.Errorf("WithMaxStaleFor(%q, %v): must not be negative", featureID, d))
-		default:
-			if c.maxStaleFor == nil {
-				c.maxStaleFor = make(map[string]time.Duration)
-			}
-			c.maxStaleFor[featureID] = d
+		if c.maxStaleFor == nil {
+			c.maxStaleFor = make(map[string]time.Duration)
 		}
+		c.maxStaleFor[featureID] = d
 	}
 }
 
@@ -116,26 +106,26 @@ func WithLogger(l *slog.Logger) Option {
 // never waits on kelviq. A customer not checked in that window expires as
 // usual. 0 (the default) turns it off; d must be less than the TTL.
 func WithRefreshAhead(d time.Duration) Option {
-	return func(c *config) {
-		if d < 0 {
-			c.errs = append(c.errs, fmt.Errorf("WithRefreshAhead(%v): must not be negative", d))
-			return
-		}
-		c.refreshAhead = d
+	if d < 0 {
+		return invalid("WithRefreshAhead(%v): must not be negative", d)
 	}
+	return func(c *config) { c.refreshAhead = d }
 }
 
 // WithFetchTimeout bounds one fetch of a customer, shared store and kelviq
 // together (default DefaultFetchTimeout, 10 s). A check waits at most until
 // its own context ends: the fetch goes on for the checks that come after.
 func WithFetchTimeout(d time.Duration) Option {
-	return func(c *config) {
-		if d <= 0 {
-			c.errs = append(c.errs, fmt.Errorf("WithFetchTimeout(%v): must be positive", d))
-			return
-		}
-		c.fetchTimeout = d
+	if d <= 0 {
+		return invalid("WithFetchTimeout(%v): must be positive", d)
 	}
+	return func(c *config) { c.fetchTimeout = d }
+}
+
+// invalid is an option that was given a bad value: New reports it.
+func invalid(format string, args ...any) Option {
+	err := fmt.Errorf(format, args...)
+	return func(c *config) { c.errs = append(c.errs, err) }
 }
 
 // maxStaleOf is the max-stale bound of a feature.
