@@ -238,7 +238,7 @@ func TestNonJSONSuccessIsAnOutage(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := newFakeAPI(t)
-			f.srv.Config.Handler = h
+			f.serveWith(h)
 			c, _ := newChecker(t, f)
 			ok, err := c.HasAccess(context.Background(), "cust", "sso")
 			if ok || !errors.Is(err, entitlements.ErrUnavailable) {

@@ -31,6 +31,14 @@ type fakeAPI struct {
 	status    int               // non-zero: answer this status to every request
 	drop      bool              // close the connection without an answer
 	gate      chan struct{}     // non-nil: requests wait for it to close
+	override  http.Handler      // non-nil: serves every request instead
+}
+
+// serveWith makes h answer every request from now on.
+func (f *fakeAPI) serveWith(h http.Handler) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.override = h
 }
 
 func newFakeAPI(t testing.TB) *fakeAPI { return startFakeAPI(t, false) }
@@ -50,6 +58,13 @@ func startFakeAPI(t testing.TB, keepAlive bool) *fakeAPI {
 
 func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 	f.calls.Add(1)
+	f.mu.Lock()
+	override := f.override
+	f.mu.Unlock()
+	if override != nil {
+		override.ServeHTTP(w, r)
+		return
+	}
 	if r.URL.Path != "/entitlements/" || r.Header.Get("Authorization") != "Bearer "+testKey {
 		http.Error(w, "unexpected request "+r.Method+" "+r.URL.Path, http.StatusTeapot)
 		return
