@@ -173,12 +173,16 @@ func TestRefreshAhead(t *testing.T) {
 	for range 20 {
 		mustHave(t, c, "cust", "sso", true) // hits; one starts the refresh
 	}
-	waitFor(t, "the refresh", func() bool { return f.calls.Load() == 2 })
-	clk.advance(10 * time.Second) // 65 s: the first answer has expired
+	refreshedAt := clk.Now()
 	waitFor(t, "the refreshed answer", func() bool {
 		e, err := c.Get(context.Background(), "cust", "sso")
-		return err == nil && e.FetchedAt.Equal(clk.Now().Add(-10*time.Second))
+		return err == nil && e.FetchedAt.Equal(refreshedAt)
 	})
+	if got := f.calls.Load(); got != 2 {
+		t.Fatalf("%d calls, want 2: one refresh", got)
+	}
+	clk.advance(10 * time.Second) // 65 s: the first answer has expired, not the refreshed one
+	mustHave(t, c, "cust", "sso", true)
 	st := c.Stats()
 	if st.Misses != 1 || st.APICalls != 2 {
 		t.Errorf("Stats = %+v, want 1 miss (the first check) and 2 calls", st)
