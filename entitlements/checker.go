@@ -143,7 +143,7 @@ func (c *Checker) All(ctx context.Context, customerID string) (map[string]Entitl
 		c.stats.errors.Add(1)
 		return nil, fmt.Errorf("%w: empty customer ID", errInvalidArgument)
 	}
-	fresh, last, err := c.resolve(ctx, customerID)
+	fresh, last, err := c.resolve(ctx, customerID, c.cfg.maxStale)
 	if err == nil {
 		out := make(map[string]Entitlement, len(fresh.features))
 		for id, e := range fresh.features {
@@ -202,7 +202,7 @@ func (c *Checker) entitlement(ctx context.Context, customerID, featureID string)
 		c.stats.errors.Add(1)
 		return Entitlement{}, false, fmt.Errorf("%w: empty feature ID (customer %q)", errInvalidArgument, customerID)
 	}
-	fresh, last, err := c.resolve(ctx, customerID)
+	fresh, last, err := c.resolve(ctx, customerID, c.cfg.maxStaleOf(featureID))
 	if err == nil {
 		e, found := fresh.features[featureID]
 		return e, found, nil

@@ -51,12 +51,15 @@
 // *kelviq.Error; test it with errors.Is(err, kelviq.ErrNotFound)), never
 // hidden behind a cached value, and it forgets the customer.
 //
-// After a failed call, the customer's last known value is served without
-// asking kelviq again for a second, so an outage costs one call per customer
-// per second rather than one per check. A check waits for a call at most as
-// long as its context allows (and WithFetchTimeout, default 10 s, bounds the
-// call itself); when its context ends first, it is answered as if kelviq
-// were unreachable.
+// An outage does not slow checks down. After a failed call, the customer's
+// last known value is served without asking kelviq again for a second; and
+// while kelviq is failing, a check that has a last known value within its
+// bound is answered with it at once while the customer is fetched in the
+// background, so calls that hang until they time out delay no check but the
+// first. Otherwise a check waits for a call at most as long as its context
+// allows (WithFetchTimeout, default 10 s, bounds the call itself); when its
+// context ends first, it is answered as if kelviq were unreachable. The
+// kelviq.Client's own retries (kelviq.WithRetries) happen inside that call.
 //
 // # Keeping answers current
 //

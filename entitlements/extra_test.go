@@ -109,3 +109,17 @@ func TestLogsHoldNoKey(t *testing.T) {
 		}
 	}
 }
+
+// WithFetchTimeout bounds a call to a kelviq that does not answer, for a
+// check whose own context has no deadline.
+func TestFetchTimeout(t *testing.T) {
+	f := newFakeAPI(t)
+	f.set("cust", `[`+boolOn+`]`)
+	release := f.hold()
+	defer release()
+	c, _ := newChecker(t, f, entitlements.WithFetchTimeout(50*time.Millisecond))
+	ok, err := c.HasAccess(context.Background(), "cust", "sso")
+	if ok || !errors.Is(err, entitlements.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("HasAccess = %v, %v; want false, ErrUnavailable wrapping context.DeadlineExceeded", ok, err)
+	}
+}

@@ -41,10 +41,8 @@ func TestAPIDownServesStaleWithinMaxStale(t *testing.T) {
 		t.Errorf("50 checks within the retry interval made %d calls, want 0", got-calls)
 	}
 	clk.advance(entitlements.StaleRetryInterval)
-	mustHave(t, c, "cust", "sso", true)
-	if got := f.calls.Load(); got != calls+1 {
-		t.Errorf("after the retry interval: %d calls, want 1", got-calls)
-	}
+	mustHave(t, c, "cust", "sso", true) // stale at once, kelviq asked in the background
+	waitFor(t, "the background call after the retry interval", func() bool { return f.calls.Load() == calls+1 })
 	if got := logs.count("is failing"); got != 1 {
 		t.Errorf("the outage was logged %d times, want once:\n%s", got, logs)
 	}
@@ -285,4 +283,47 @@ func TestCheckWaitsNoLongerThanItsContext(t *testing.T) {
 	if got := f.calls.Load(); got != 1 {
 		t.Errorf("a cancelled check made a call")
 	}
+}
+
+// While kelviq is failing, a check with a last known value is answered at
+// once, not after a call that hangs: the customer is fetched in the
+// background, and its answer is used once kelviq answers again.
+func TestHangingAPIDoesNotHoldChecks(t *testing.T) {
+	f := newFakeAPI(t)
+	f.set("a", `[`+boolOn+`]`)
+	f.set("b", `[`+boolOn+`]`)
+	// A fetch timeout longer than the test: a check that waited for the
+	// hanging call would hang the test.
+	c, clk := newChecker(t, f, entitlements.WithFetchTimeout(time.Hour))
+	mustHave(t, c, "a", "sso", true)
+	mustHave(t, c, "b", "sso", true)
+
+	f.fail(http.StatusServiceUnavailable) // kelviq starts failing
+	clk.advance(entitlements.DefaultTTL)
+	mustHave(t, c, "a", "sso", true) // one call, failed: stale
+
+	release := f.hold() // now calls hang
+	defer release()
+	f.fail(0)
+	f.set("b", `[]`) // b loses sso upstream
+	calls := f.calls.Load()
+	for range 10 {
+		e, err := c.Get(context.Background(), "b", "sso")
+		if err != nil || !e.Stale || !e.HasAccess {
+			t.Fatalf("Get(b) = %+v, %v; want the stale answer at once", e, err)
+		}
+	}
+	waitFor(t, "one background call for b", func() bool { return f.calls.Load() == calls+1 })
+	release()
+	waitFor(t, "b's new answer", func() bool {
+		ok, err := c.HasAccess(context.Background(), "b", "sso")
+		return err == nil && !ok
+	})
+	if got := f.calls.Load(); got != calls+1 {
+		t.Errorf("%d calls for b, want 1", got-calls)
+	}
+	// A customer never seen still waits for its answer: there is nothing
+	// to serve instead.
+	f.set("new", `[`+boolOn+`]`)
+	mustHave(t, c, "new", "sso", true)
 }

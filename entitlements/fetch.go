@@ -25,7 +25,13 @@ type fetchResult struct {
 // resolve returns the customer's fresh snapshot, or the error of fetching it
 // and the last known snapshot. Concurrent misses for one customer share one
 // fetch; each waits for it at most until its own ctx ends.
-func (c *Checker) resolve(ctx context.Context, customerID string) (fresh, last *snapshot, err error) {
+//
+// maxStale is the bound the caller will serve a last known value within.
+// While kelviq is failing (its last call failed), a check that has such a
+// value does not wait for a call at all: it is answered stale at once and
+// the customer is fetched in the background. An outage where calls hang
+// until they time out then delays one check, not every check.
+func (c *Checker) resolve(ctx context.Context, customerID string, maxStale time.Duration) (fresh, last *snapshot, err error) {
 	now := c.cfg.now()
 	s := c.mem.get(customerID)
 	if s != nil {
@@ -36,6 +42,11 @@ func (c *Checker) resolve(ctx context.Context, customerID string) (fresh, last *
 		if now.Before(s.retryAt) {
 			c.stats.misses.Add(1)
 			return nil, s, s.lastErr
+		}
+		if lastErr := c.api.failing(); lastErr != nil && s.age(now) < maxStale {
+			c.stats.misses.Add(1)
+			c.fetchInBackground(ctx, customerID)
+			return nil, s, lastErr
 		}
 	}
 	c.stats.misses.Add(1)
@@ -55,6 +66,22 @@ func (c *Checker) resolve(ctx context.Context, customerID string) (fresh, last *
 	case <-ctx.Done():
 		return nil, s, ctx.Err()
 	}
+}
+
+// fetchInBackground starts a fetch of the customer unless one is running;
+// nobody waits for it.
+func (c *Checker) fetchInBackground(ctx context.Context, customerID string) {
+	c.flightsMu.Lock()
+	_, running := c.flights[customerID]
+	c.flightsMu.Unlock()
+	if running {
+		return
+	}
+	detached := context.WithoutCancel(ctx)
+	// DoChan's channel is buffered: the result is dropped, not leaked.
+	c.group.DoChan(customerID, func() (any, error) {
+		return c.fetch(detached, customerID, false), nil
+	})
 }
 
 // startRefresh refreshes s's customer in the background, once per snapshot.
