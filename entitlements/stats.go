@@ -6,7 +6,8 @@ import "sync/atomic"
 type Stats struct {
 	// Hits are checks answered from memory, fresh.
 	Hits uint64
-	// Misses are checks that needed a fetch (or shared one in progress).
+	// Misses are checks that memory could not answer fresh: they waited for
+	// a fetch (or shared one in progress), or were answered stale.
 	Misses uint64
 	// StoreHits are fetches answered by the shared store without a call.
 	StoreHits uint64
