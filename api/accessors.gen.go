@@ -2145,9 +2145,9 @@ func (m *DetailErrorResponse) GetDetail() string {
 
 // GetCurrentUsage returns the value of CurrentUsage, or the zero value when it
 // is absent, null, or m is nil.
-func (m *EntitlementDetail) GetCurrentUsage() int32 {
+func (m *EntitlementDetail) GetCurrentUsage() int64 {
 	if m == nil {
-		var zero int32
+		var zero int64
 		return zero
 	}
 	return m.CurrentUsage.GetOrEmpty()
@@ -2192,9 +2192,9 @@ func (m *EntitlementDetail) GetHasAccess() bool {
 
 // GetRemaining returns the value of Remaining, or the zero value when it
 // is absent, null, or m is nil.
-func (m *EntitlementDetail) GetRemaining() int32 {
+func (m *EntitlementDetail) GetRemaining() int64 {
 	if m == nil {
-		var zero int32
+		var zero int64
 		return zero
 	}
 	return m.Remaining.GetOrEmpty()
@@ -2211,9 +2211,9 @@ func (m *EntitlementDetail) GetResetAt() string {
 
 // GetUsageLimit returns the value of UsageLimit, or the zero value when it
 // is absent, null, or m is nil.
-func (m *EntitlementDetail) GetUsageLimit() int32 {
+func (m *EntitlementDetail) GetUsageLimit() int64 {
 	if m == nil {
-		var zero int32
+		var zero int64
 		return zero
 	}
 	return m.UsageLimit.GetOrEmpty()

@@ -2310,7 +2310,7 @@ type DetailErrorResponse struct {
 // EntitlementDetail defines model for EntitlementDetail.
 type EntitlementDetail struct {
 	// CurrentUsage Example: 0
-	CurrentUsage nullable.Nullable[int32] `json:"currentUsage,omitempty,omitzero"`
+	CurrentUsage nullable.Nullable[int64] `json:"currentUsage,omitempty,omitzero"`
 
 	// FeatureID Example: advanced-analytics
 	FeatureID *string `json:"featureId,omitempty"`
@@ -2325,7 +2325,7 @@ type EntitlementDetail struct {
 	HasAccess *bool `json:"hasAccess,omitempty"`
 
 	// Remaining Example: 3
-	Remaining nullable.Nullable[int32] `json:"remaining,omitempty,omitzero"`
+	Remaining nullable.Nullable[int64] `json:"remaining,omitempty,omitzero"`
 
 	// ResetAt The reset timestamp for the entitlement (e.g., yyyy-MM-dd HH:mm:ss). Not necessarily ISO 8601.
 	//
@@ -2333,7 +2333,7 @@ type EntitlementDetail struct {
 	ResetAt *string `json:"resetAt,omitempty"`
 
 	// UsageLimit Example: 3
-	UsageLimit nullable.Nullable[int32] `json:"usageLimit,omitempty,omitzero"`
+	UsageLimit nullable.Nullable[int64] `json:"usageLimit,omitempty,omitzero"`
 }
 
 // ErrorResponse defines model for ErrorResponse.

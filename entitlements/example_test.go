@@ -1,0 +1,83 @@
+package entitlements_test
+
+import (
+	"errors"
+	"fmt"
+	"log"
+	"net/http"
+	"net/http/httptest"
+
+	"github.com/kelviq/kelviq-go/entitlements"
+	"github.com/kelviq/kelviq-go/kelviq"
+	"github.com/kelviq/kelviq-go/kelviqtest"
+)
+
+// Gate an HTTP handler on a feature. The customer comes from your own
+// authentication (a header here); the Checker answers from memory after the
+// first request of each customer. Access is denied on any error: when
+// kelviq is unreachable and nothing recent enough is known, the handler
+// answers 503 rather than guessing.
+func Example_gateHandler() {
+	// kelviq for this example: the fake server, where cust_pro has the
+	// csv-export feature and cust_free has nothing.
+	fake, err := kelviqtest.NewHandler(kelviqtest.WithResponseFunc("getCustomerEntitlements", func(r *http.Request) kelviqtest.Response {
+		switch id := r.URL.Query().Get("customer_id"); id {
+		case "cust_pro":
+			return kelviqtest.Response{Body: `{"customerId":"cust_pro","entitlements":[{"featureId":"csv-export","featureType":"BOOLEAN","hasAccess":true}]}`}
+		case "cust_free":
+			return kelviqtest.Response{Body: `{"customerId":"cust_free","entitlements":[]}`}
+		default:
+			return kelviqtest.Response{Status: http.StatusNotFound, Body: `{"detail":"Customer does not exist."}`}
+		}
+	}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	kelviqSrv := httptest.NewServer(fake)
+	defer kelviqSrv.Close()
+
+	client, err := kelviq.NewClient(kelviq.WithBaseURL(kelviqSrv.URL), kelviq.WithServerKey(kelviqtest.ServerKey))
+	if err != nil {
+		log.Fatal(err)
+	}
+	checker, err := entitlements.New(client)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// requireFeature lets a request through only when its customer has the
+	// feature.
+	requireFeature := func(feature string, next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			customer := r.Header.Get("X-Customer-ID") // your session's customer
+			ok, err := checker.HasAccess(r.Context(), customer, feature)
+			switch {
+			case errors.Is(err, entitlements.ErrUnavailable):
+				http.Error(w, "billing is unreachable, try again shortly", http.StatusServiceUnavailable)
+			case err != nil || !ok: // no access, or kelviq's own refusal (an unknown customer)
+				http.Error(w, "your plan does not include "+feature, http.StatusForbidden)
+			default:
+				next.ServeHTTP(w, r)
+			}
+		})
+	}
+	export := requireFeature("csv-export", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "id,amount")
+	}))
+
+	for _, customer := range []string{"cust_pro", "cust_free", "cust_unknown", "cust_pro"} {
+		req := httptest.NewRequest(http.MethodGet, "/export.csv", nil)
+		req.Header.Set("X-Customer-ID", customer)
+		rec := httptest.NewRecorder()
+		export.ServeHTTP(rec, req)
+		fmt.Println(customer, rec.Code)
+	}
+	st := checker.Stats()
+	fmt.Printf("calls to kelviq: %d, answered from memory: %d\n", st.APICalls, st.Hits)
+	// Output:
+	// cust_pro 200
+	// cust_free 403
+	// cust_unknown 403
+	// cust_pro 200
+	// calls to kelviq: 3, answered from memory: 1
+}

@@ -1,0 +1,12 @@
+package entitlements
+
+import "time"
+
+// WithClock makes the Checker read the time from now: tests move time
+// forward instead of sleeping.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) { c.now = now }
+}
+
+// StaleRetryInterval is exported to the tests.
+const StaleRetryInterval = staleRetryInterval

@@ -1,0 +1,229 @@
+package entitlements
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/kelviq/kelviq-go/api"
+	"github.com/kelviq/kelviq-go/kelviq"
+)
+
+// staleRetryInterval is how long a last known value is served stale after a
+// failed fetch before kelviq is tried again for that customer.
+const staleRetryInterval = time.Second
+
+// fetchResult is what one fetch gives every check waiting for it: a fresh
+// snapshot, or the error and the last known snapshot (nil when none).
+type fetchResult struct {
+	fresh *snapshot
+	last  *snapshot
+	err   error
+}
+
+// resolve returns the customer's fresh snapshot, or the error of fetching it
+// and the last known snapshot. Concurrent misses for one customer share one
+// fetch; each waits for it at most until its own ctx ends.
+//
+// maxStale is the bound the caller will serve a last known value within.
+// While kelviq is failing (its last call failed), a check that has such a
+// value does not wait for a call at all: it is answered stale at once and
+// the customer is fetched in the background. An outage where calls hang
+// until they time out then delays one check, not every check.
+func (c *Checker) resolve(ctx context.Context, customerID string, maxStale time.Duration) (fresh, last *snapshot, err error) {
+	now := c.cfg.now()
+	s := c.mem.get(customerID)
+	if s != nil {
+		if s.age(now) < c.cfg.ttl {
+			c.stats.hits.Add(1)
+			return s, nil, nil
+		}
+		if now.Before(s.retryAt) {
+			c.stats.misses.Add(1)
+			return nil, s, s.lastErr
+		}
+		if lastErr := c.api.failing(); lastErr != nil && s.age(now) < maxStale {
+			c.stats.misses.Add(1)
+			c.fetchInBackground(ctx, customerID)
+			return nil, s, lastErr
+		}
+	}
+	c.stats.misses.Add(1)
+	if err := ctx.Err(); err != nil {
+		return nil, s, err
+	}
+	// The fetch must not end with the first caller's context: the others
+	// sharing it would fail with that caller's cancellation.
+	detached := context.WithoutCancel(ctx)
+	ch := c.group.DoChan(customerID, func() (any, error) {
+		return c.fetch(detached, customerID, false), nil
+	})
+	select {
+	case r := <-ch:
+		f := r.Val.(fetchResult)
+		return f.fresh, f.last, f.err
+	case <-ctx.Done():
+		return nil, s, ctx.Err()
+	}
+}
+
+// fetchInBackground starts a fetch of the customer unless one is running;
+// nobody waits for it.
+func (c *Checker) fetchInBackground(ctx context.Context, customerID string) {
+	c.flightsMu.Lock()
+	_, running := c.flights[customerID]
+	c.flightsMu.Unlock()
+	if running {
+		return
+	}
+	detached := context.WithoutCancel(ctx)
+	// DoChan's channel is buffered: the result is dropped, not leaked.
+	c.group.DoChan(customerID, func() (any, error) {
+		return c.fetch(detached, customerID, false), nil
+	})
+}
+
+// startRefresh refreshes s's customer in the background, once per snapshot.
+func (c *Checker) startRefresh(customerID string, s *snapshot) {
+	if !s.refreshing.CompareAndSwap(false, true) {
+		return
+	}
+	go c.group.Do(customerID, func() (any, error) {
+		return c.fetch(context.Background(), customerID, true), nil
+	})
+}
+
+// fetch reads the customer from the shared store, then from kelviq, and
+// caches what it finds. refresh is set for a refresh ahead, which replaces
+// a snapshot that is still fresh.
+func (c *Checker) fetch(parent context.Context, customerID string, refresh bool) fetchResult {
+	f := c.startFlight(customerID)
+	defer c.endFlight(customerID, f)
+	ctx, cancel := context.WithTimeout(parent, c.cfg.fetchTimeout)
+	defer cancel()
+	key := c.key(customerID)
+	now := c.cfg.now()
+	last := c.mem.get(customerID)
+	if last != nil && !refresh && last.age(now) < c.cfg.ttl {
+		// A fetch that ended just before this one started already
+		// answered: a check that missed a moment ago joins it here.
+		return fetchResult{fresh: last}
+	}
+
+	if rec, ok := c.store.load(ctx, key); ok {
+		if s, err := c.snapshotOf(rec, now); err != nil {
+			c.logDebug(ctx, "entitlements: ignoring an unreadable record of the store", "customer", customerID, "error", err)
+		} else if last == nil || s.fetchedAt.After(last.fetchedAt) {
+			if s.age(now) < c.cfg.ttl {
+				c.store.hits.Add(1)
+				c.remember(customerID, s, f)
+				return fetchResult{fresh: s}
+			}
+			last = s
+		}
+	}
+
+	c.stats.apiCalls.Add(1)
+	res, err := c.client.GetCustomerEntitlementsWithResponse(ctx, &api.GetCustomerEntitlementsParams{CustomerID: customerID})
+	if err == nil && (res == nil || res.JSON200 == nil) {
+		status := 0
+		if res != nil {
+			status = res.StatusCode()
+		}
+		err = fmt.Errorf("%w: getCustomerEntitlements answered %d without a JSON body", kelviq.ErrUnexpectedResponse, status)
+	}
+	if err == nil {
+		c.api.ok(ctx)
+		s := c.newSnapshot(aggregate(res.JSON200.Entitlements, now), now)
+		if c.remember(customerID, s, f) {
+			c.store.save(ctx, key, Record{FetchedAt: now, Body: res.Body}, c.cfg.storeTTL())
+		}
+		return fetchResult{fresh: s}
+	}
+	if !transient(err) {
+		// kelviq's definite answer (the customer does not exist, the key is
+		// wrong): nothing known of the customer stands any more.
+		c.mem.remove(customerID)
+		c.store.delete(ctx, key)
+		return fetchResult{err: err}
+	}
+	c.api.fail(ctx, err)
+	if last != nil && last.age(c.cfg.now()) >= c.cfg.ttl {
+		// Keep serving the last known value without asking kelviq again for
+		// a moment. (A refresh ahead that failed keeps its fresh snapshot.)
+		kept := &snapshot{features: last.features, access: last.access, fetchedAt: last.fetchedAt, retryAt: c.cfg.now().Add(staleRetryInterval), lastErr: err}
+		c.remember(customerID, kept, f)
+	}
+	return fetchResult{last: last, err: err}
+}
+
+// maxClockSkew is how far in the future a record's fetch time may be (the
+// instance that saved it has a clock ahead of ours) and still count as
+// fetched now.
+const maxClockSkew = time.Second
+
+// snapshotOf reads a record of the store. A fetch time in the future counts
+// as now when it is within maxClockSkew, and as just expired beyond it: a
+// record must not stay fresh for longer than the TTL.
+func (c *Checker) snapshotOf(rec Record, now time.Time) (*snapshot, error) {
+	var body api.CheckEntitlementsResponse
+	if err := json.Unmarshal(rec.Body, &body); err != nil {
+		return nil, err
+	}
+	at := rec.FetchedAt
+	switch {
+	case at.IsZero():
+		return nil, fmt.Errorf("the record has no fetch time")
+	case at.After(now.Add(maxClockSkew)):
+		at = now.Add(-c.cfg.ttl)
+	case at.After(now):
+		at = now
+	}
+	// The same instant on our clock, with now's monotonic reading, so that
+	// the hot path's age is one monotonic clock read (Checker.age).
+	at = now.Add(-now.Sub(at))
+	return c.newSnapshot(aggregate(body.Entitlements, at), at), nil
+}
+
+// newSnapshot makes a snapshot whose access map is shared with the
+// customers that have the same one.
+func (c *Checker) newSnapshot(features map[string]Entitlement, fetchedAt time.Time) *snapshot {
+	s := newSnapshot(features, fetchedAt)
+	s.access = c.accessSets.intern(s.access)
+	return s
+}
+
+func (c *Checker) startFlight(customerID string) *flight {
+	f := &flight{}
+	c.flightsMu.Lock()
+	c.flights[customerID] = f
+	c.flightsMu.Unlock()
+	return f
+}
+
+func (c *Checker) endFlight(customerID string, f *flight) {
+	c.flightsMu.Lock()
+	if c.flights[customerID] == f {
+		delete(c.flights, customerID)
+	}
+	c.flightsMu.Unlock()
+}
+
+// remember caches s in memory unless the customer was invalidated while f
+// was fetching it; it reports whether it did.
+func (c *Checker) remember(customerID string, s *snapshot, f *flight) bool {
+	c.flightsMu.Lock()
+	defer c.flightsMu.Unlock()
+	if f.invalidated {
+		return false
+	}
+	c.mem.put(customerID, s)
+	return true
+}
+
+func (c *Checker) logDebug(ctx context.Context, msg string, args ...any) {
+	if c.cfg.logger != nil {
+		c.cfg.logger.DebugContext(ctx, msg, args...)
+	}
+}

@@ -1,0 +1,132 @@
+// Package redisstore keeps the entitlements cache of every instance of an
+// app in one Redis: an entitlements.Store on github.com/redis/go-redis/v9.
+//
+//	rdb := redis.NewClient(&redis.Options{Addr: "localhost:6379"})
+//	checker, err := entitlements.New(client,
+//		entitlements.WithStore(redisstore.New(rdb, "myapp:entitlements:")))
+//
+// A customer's record is one string key, prefix + environment + ":" +
+// customer ID, holding kelviq's answer and when it was fetched, with a TTL
+// of the Checker's longest max-stale bound. Any Redis that go-redis's
+// UniversalClient reaches will do: a single server, Sentinel or Cluster.
+//
+// When Redis fails, checks go on with memory and kelviq (the Checker logs it
+// once per outage and leaves Redis alone for a second after each failure).
+// A check that misses memory still waits for what one failing call costs,
+// and go-redis's defaults make that long: 5 dial attempts 100 ms apart
+// (about half a second against a Redis that is down) and 3 retries of a
+// command. For a gate on a request path, bound them:
+//
+//	rdb := redis.NewClient(&redis.Options{
+//		Addr:         "localhost:6379",
+//		DialTimeout:  200 * time.Millisecond,
+//		ReadTimeout:  100 * time.Millisecond,
+//		WriteTimeout: 100 * time.Millisecond,
+//		MaxRetries:   -1, // no retries: the Checker falls back to kelviq
+//		DialerRetries:      1,
+//		DialerRetryTimeout: 10 * time.Millisecond,
+//	})
+package redisstore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/kelviq/kelviq-go/entitlements"
+)
+
+// Store is an entitlements.Store on Redis. It is safe for concurrent use.
+type Store struct {
+	rdb    redis.UniversalClient
+	prefix string
+}
+
+var _ entitlements.Store = (*Store)(nil)
+
+// New returns a Store that keeps its records in rdb under keys starting with
+// prefix (e.g. "myapp:entitlements:"), so that several apps or Checkers can
+// share one Redis without meeting.
+func New(rdb redis.UniversalClient, prefix string) *Store {
+	return &Store{rdb: rdb, prefix: prefix}
+}
+
+// errNoClient is returned by every method of a Store made with a nil client.
+var errNoClient = errors.New("redisstore: the Store has no Redis client (redisstore.New was given nil)")
+
+// magic opens every value: a format version, so that a record of another
+// format is never misread.
+const magic = "kq-ent/1\n"
+
+// Load returns the record of key, or ok false when Redis has none.
+func (s *Store) Load(ctx context.Context, key string) (entitlements.Record, bool, error) {
+	if s.rdb == nil {
+		return entitlements.Record{}, false, errNoClient
+	}
+	b, err := s.rdb.Get(ctx, s.prefix+key).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return entitlements.Record{}, false, nil
+	}
+	if err != nil {
+		return entitlements.Record{}, false, fmt.Errorf("redisstore: load: %w", err)
+	}
+	rec, err := decode(b)
+	if err != nil {
+		return entitlements.Record{}, false, fmt.Errorf("redisstore: load %q: %w", s.prefix+key, err)
+	}
+	return rec, true, nil
+}
+
+// Save stores rec under key for ttl (at least a millisecond, Redis's unit).
+func (s *Store) Save(ctx context.Context, key string, rec entitlements.Record, ttl time.Duration) error {
+	if s.rdb == nil {
+		return errNoClient
+	}
+	if err := s.rdb.Set(ctx, s.prefix+key, encode(rec), max(ttl, time.Millisecond)).Err(); err != nil {
+		return fmt.Errorf("redisstore: save: %w", err)
+	}
+	return nil
+}
+
+// Delete removes key's record.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	if s.rdb == nil {
+		return errNoClient
+	}
+	if err := s.rdb.Del(ctx, s.prefix+key).Err(); err != nil {
+		return fmt.Errorf("redisstore: delete: %w", err)
+	}
+	return nil
+}
+
+// encode writes a record as magic, the fetch time in Unix nanoseconds, a
+// newline and the body: readable with redis-cli, and decoded without
+// parsing the body twice.
+func encode(rec entitlements.Record) []byte {
+	b := make([]byte, 0, len(magic)+20+1+len(rec.Body))
+	b = append(b, magic...)
+	b = strconv.AppendInt(b, rec.FetchedAt.UnixNano(), 10)
+	b = append(b, '\n')
+	return append(b, rec.Body...)
+}
+
+func decode(b []byte) (entitlements.Record, error) {
+	rest, ok := bytes.CutPrefix(b, []byte(magic))
+	if !ok {
+		return entitlements.Record{}, errors.New("not a record of this package (unknown format)")
+	}
+	at, body, ok := bytes.Cut(rest, []byte{'\n'})
+	if !ok {
+		return entitlements.Record{}, errors.New("truncated record")
+	}
+	ns, err := strconv.ParseInt(string(at), 10, 64)
+	if err != nil {
+		return entitlements.Record{}, fmt.Errorf("bad fetch time: %w", err)
+	}
+	return entitlements.Record{FetchedAt: time.Unix(0, ns), Body: body}, nil
+}
