@@ -18,17 +18,6 @@ const readmeLimit = 15 << 10 // 15 KiB
 // checked.
 var userDocs = []string{"README.md", "CHANGELOG.md", "docs/maintaining.md"}
 
-// pendingTargets are link targets written by other branches of the same
-// release (issues 11, 12, 13, 14), absent from this branch alone. Once they
-// exist they are checked like every other target; the list can then be
-// emptied.
-var pendingTargets = map[string]bool{
-	"API.md":             true,
-	"docs/spec-drift.md": true,
-	"entitlements":       true,
-	"usage":              true,
-}
-
 func readDoc(t *testing.T, name string) string {
 	t.Helper()
 	b, err := os.ReadFile(name)
@@ -208,9 +197,7 @@ func TestDocsLinks(t *testing.T) {
 						path = filepath.Join(filepath.Dir(doc), file)
 					}
 					if _, err := os.Stat(path); err != nil {
-						if !pendingTargets[filepath.ToSlash(filepath.Clean(path))] {
-							t.Errorf("%s: link to %s: %v", where, target, err)
-						}
+						t.Errorf("%s: link to %s: %v", where, target, err)
 						continue
 					}
 					if frag != "" && !anchors(readDoc(t, path))[frag] {
