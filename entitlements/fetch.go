@@ -3,6 +3,7 @@ package entitlements
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -112,7 +113,7 @@ func (c *Checker) fetch(parent context.Context, customerID string, refresh bool)
 	}
 
 	if rec, ok := c.store.load(ctx, key); ok {
-		if s, err := c.snapshotOf(rec, now); err != nil {
+		if s, err := c.snapshotOf(rec, customerID, now); err != nil {
 			c.logDebug(ctx, "entitlements: ignoring an unreadable record of the store", "customer", customerID, "error", err)
 		} else if last == nil || s.fetchedAt.After(last.fetchedAt) {
 			if s.age(now) < c.cfg.ttl {
@@ -134,16 +135,31 @@ func (c *Checker) fetch(parent context.Context, customerID string, refresh bool)
 		err = fmt.Errorf("%w: getCustomerEntitlements answered %d without a JSON body", kelviq.ErrUnexpectedResponse, status)
 	}
 	if err == nil {
+		err = checkCustomer(res.JSON200, customerID)
+	}
+	if err == nil {
 		c.api.ok(ctx)
 		s := c.newSnapshot(aggregate(res.JSON200.Entitlements, now), now)
 		if c.remember(customerID, s, f) {
 			c.store.save(ctx, key, Record{FetchedAt: now, Body: res.Body}, c.cfg.storeTTL())
+			if c.invalidated(f) {
+				// Invalidate ran while the answer was being saved, maybe
+				// before the save reached the store: its delete may have
+				// come first. The answer predates the invalidation.
+				c.store.delete(ctx, key)
+			}
 		}
 		return fetchResult{fresh: s}
 	}
 	if !transient(err) {
 		// kelviq's definite answer (the customer does not exist, the key is
 		// wrong): nothing known of the customer stands any more.
+		if _, answered := errors.AsType[*kelviq.Error](err); answered {
+			// kelviq answered: it is not down. Left failing, every
+			// customer's expired value would be served stale without a
+			// call while kelviq refuses them all (a revoked key).
+			c.api.ok(ctx)
+		}
 		c.mem.remove(customerID)
 		c.store.delete(ctx, key)
 		return fetchResult{err: err}
@@ -163,12 +179,27 @@ func (c *Checker) fetch(parent context.Context, customerID string, refresh bool)
 // fetched now.
 const maxClockSkew = time.Second
 
-// snapshotOf reads a record of the store. A fetch time in the future counts
+// checkCustomer refuses an answer of kelviq (from the API or a record of the
+// store) that names another customer than the one asked for: a proxy that
+// caches by path alone, a record copied under the wrong key. Using it would
+// give one customer another's entitlements. An answer that names no
+// customer is taken as is (the spec does not require the field).
+func checkCustomer(body *api.CheckEntitlementsResponse, customerID string) error {
+	if body.CustomerID != nil && *body.CustomerID != customerID {
+		return fmt.Errorf("%w: getCustomerEntitlements for customer %q answered for customer %q", kelviq.ErrUnexpectedResponse, customerID, *body.CustomerID)
+	}
+	return nil
+}
+
+// snapshotOf reads a record of the store for the customer. A fetch time in the future counts
 // as now when it is within maxClockSkew, and as just expired beyond it: a
 // record must not stay fresh for longer than the TTL.
-func (c *Checker) snapshotOf(rec Record, now time.Time) (*snapshot, error) {
+func (c *Checker) snapshotOf(rec Record, customerID string, now time.Time) (*snapshot, error) {
 	var body api.CheckEntitlementsResponse
 	if err := json.Unmarshal(rec.Body, &body); err != nil {
+		return nil, err
+	}
+	if err := checkCustomer(&body, customerID); err != nil {
 		return nil, err
 	}
 	at := rec.FetchedAt
@@ -208,6 +239,14 @@ func (c *Checker) endFlight(customerID string, f *flight) {
 		delete(c.flights, customerID)
 	}
 	c.flightsMu.Unlock()
+}
+
+// invalidated reports whether the customer was invalidated while f was
+// fetching it.
+func (c *Checker) invalidated(f *flight) bool {
+	c.flightsMu.Lock()
+	defer c.flightsMu.Unlock()
+	return f.invalidated
 }
 
 // remember caches s in memory unless the customer was invalidated while f

@@ -1,0 +1,139 @@
+package entitlements_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/kelviq/kelviq-go/entitlements"
+	"github.com/kelviq/kelviq-go/kelviq"
+)
+
+// Regression tests of a hostile review: each failed before its fix.
+
+// slowSaveStore is a mapStore whose Save waits until the test lets it go,
+// so that a test can run something between a fetch's answer and its save.
+type slowSaveStore struct {
+	mapStore
+	saving  chan struct{} // receives when a Save starts
+	proceed chan struct{} // a Save returns once this is closed
+}
+
+func (s *slowSaveStore) Save(ctx context.Context, key string, r entitlements.Record, ttl time.Duration) error {
+	s.saving <- struct{}{}
+	<-s.proceed
+	return s.mapStore.Save(ctx, key, r, ttl)
+}
+
+// An Invalidate that lands while a fetch is saving its (pre-invalidation)
+// answer to the store must not leave that answer in the store: it would be
+// served, fresh, to every instance for a TTL after the invalidation.
+func TestInvalidateDuringStoreSave(t *testing.T) {
+	f := newFakeAPI(t)
+	f.set("cust", `[`+boolOn+`]`)
+	s := &slowSaveStore{mapStore: mapStore{m: map[string]entitlements.Record{}}, saving: make(chan struct{}), proceed: make(chan struct{})}
+	c, _ := newChecker(t, f, entitlements.WithStore(s))
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = c.HasAccess(context.Background(), "cust", "sso")
+	}()
+	<-s.saving // the fetch has kelviq's answer and is saving it
+	f.set("cust", `[]`)
+	c.Invalidate("cust") // the customer lost sso: the webhook invalidates
+	close(s.proceed)
+	<-done
+
+	s.mu.Lock()
+	_, left := s.m["production:cust"]
+	s.mu.Unlock()
+	if left {
+		t.Error("the pre-invalidation answer was left in the store")
+	}
+	go func() {
+		for range s.saving { // later saves go through
+		}
+	}()
+	defer close(s.saving)
+	mustHave(t, c, "cust", "sso", false)
+}
+
+// A 4xx is kelviq answering: it ends an outage. Otherwise, after one 5xx,
+// every customer with an expired value is granted access stale without a
+// call while kelviq is refusing the key (403) for all of them.
+func TestDefiniteAnswerEndsOutage(t *testing.T) {
+	f := newFakeAPI(t)
+	for _, id := range []string{"a", "b", "c"} {
+		f.set(id, `[`+boolOn+`]`)
+	}
+	c, clk := newChecker(t, f, entitlements.WithMaxStaleFor("export", 0))
+	for _, id := range []string{"a", "b", "c"} {
+		mustHave(t, c, id, "sso", true)
+	}
+	clk.advance(entitlements.DefaultTTL)
+
+	f.fail(http.StatusServiceUnavailable)
+	mustHave(t, c, "a", "sso", true) // stale: kelviq is failing
+
+	f.fail(http.StatusForbidden) // the key is revoked
+	// A feature that is never served stale waits for kelviq's answer.
+	if _, err := c.HasAccess(context.Background(), "b", "export"); !isStatus(err, http.StatusForbidden) {
+		t.Fatalf("HasAccess(b, export) err = %v, want the 403", err)
+	}
+	// kelviq has answered: the next customer waits for its answer too
+	// instead of being granted its stale value.
+	ok, err := c.HasAccess(context.Background(), "c", "sso")
+	if ok || !isStatus(err, http.StatusForbidden) {
+		t.Fatalf("HasAccess(c, sso) = %v, %v; want false and the 403", ok, err)
+	}
+}
+
+func isStatus(err error, status int) bool {
+	apiErr, ok := errors.AsType[*kelviq.Error](err)
+	return ok && apiErr.StatusCode == status
+}
+
+// An answer of kelviq that names another customer than the one asked for
+// (a proxy that caches by path and drops the query string) is not used:
+// it would give one customer another's entitlements.
+func TestAnswerForAnotherCustomerIsRefused(t *testing.T) {
+	f := newFakeAPI(t)
+	f.serveWith(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"customerId":"paying","entitlements":[` + boolOn + `]}`))
+	}))
+	c, _ := newChecker(t, f)
+	ok, err := c.HasAccess(context.Background(), "freeloader", "sso")
+	if ok || !errors.Is(err, entitlements.ErrUnavailable) || !errors.Is(err, kelviq.ErrUnexpectedResponse) {
+		t.Fatalf("HasAccess = %v, %v; want false, ErrUnavailable wrapping ErrUnexpectedResponse", ok, err)
+	}
+	if _, err := c.All(context.Background(), "freeloader"); err == nil {
+		t.Fatal("All used another customer's answer")
+	}
+}
+
+// A record of the store that names another customer (a key written by
+// hand, a copy gone wrong, a hostile writer) is ignored: kelviq is asked.
+func TestStoreRecordOfAnotherCustomerIsIgnored(t *testing.T) {
+	f := newFakeAPI(t)
+	f.set("free", `[]`)
+	s := &mapStore{m: map[string]entitlements.Record{}}
+	body, _ := json.Marshal(map[string]any{"customerId": "paying", "entitlements": []json.RawMessage{json.RawMessage(boolOn)}})
+	c, clk := newChecker(t, f, entitlements.WithStore(s))
+	s.m["production:free"] = entitlements.Record{FetchedAt: clk.Now(), Body: body}
+
+	mustHave(t, c, "free", "sso", false)
+	if got := f.calls.Load(); got != 1 {
+		t.Errorf("%d calls, want 1: the foreign record was used", got)
+	}
+	// Nor is it served stale when kelviq is down.
+	s.m["production:other"] = entitlements.Record{FetchedAt: clk.Now().Add(-time.Hour), Body: body}
+	f.down(true)
+	if ok, err := c.HasAccess(context.Background(), "other", "sso"); ok || !errors.Is(err, entitlements.ErrUnavailable) {
+		t.Fatalf("HasAccess(other) = %v, %v; want false, ErrUnavailable", ok, err)
+	}
+}
