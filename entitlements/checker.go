@@ -93,7 +93,8 @@ func New(client *kelviq.Client, opts ...Option) (*Checker, error) {
 // none, HasAccess gives false and an error wrapping ErrUnavailable. A 4xx
 // answer of kelviq (the customer does not exist, a wrong key) gives false
 // and that error (a *kelviq.Error): it is never hidden behind a cached
-// value.
+// value. A check whose ctx its caller cancels gives false and an error
+// wrapping context.Canceled (not ErrUnavailable), never a stale value.
 //
 // Answered from memory, it takes well under a microsecond and allocates
 // nothing (see BENCHMARKS.md).
@@ -144,6 +145,9 @@ func (c *Checker) All(ctx context.Context, customerID string) (map[string]Entitl
 		return nil, fmt.Errorf("%w: empty customer ID", errInvalidArgument)
 	}
 	fresh, last, err := c.resolve(ctx, customerID, c.cfg.maxStale)
+	if abandoned(ctx, err) {
+		return nil, c.abandon(customerID, err)
+	}
 	if err == nil {
 		out := make(map[string]Entitlement, len(fresh.features))
 		for id, e := range fresh.features {
@@ -203,6 +207,9 @@ func (c *Checker) entitlement(ctx context.Context, customerID, featureID string)
 		return Entitlement{}, false, fmt.Errorf("%w: empty feature ID (customer %q)", errInvalidArgument, customerID)
 	}
 	fresh, last, err := c.resolve(ctx, customerID, c.cfg.maxStaleOf(featureID))
+	if abandoned(ctx, err) {
+		return Entitlement{}, false, c.abandon(customerID, err)
+	}
 	if err == nil {
 		e, found := fresh.features[featureID]
 		return e, found, nil
@@ -214,6 +221,20 @@ func (c *Checker) entitlement(ctx context.Context, customerID, featureID string)
 		return e, found, nil
 	}
 	return Entitlement{}, false, c.failure(customerID, err)
+}
+
+// abandoned reports whether err is the caller's own cancellation of the
+// check (ctx cancelled, not timed out): kelviq may be up and have changed
+// the customer, so the check is neither an outage nor answered stale. A
+// caller's deadline is a timeout of kelviq, and is (issue 13's fallback).
+func abandoned(ctx context.Context, err error) bool {
+	return err != nil && errors.Is(err, context.Canceled) && errors.Is(ctx.Err(), context.Canceled)
+}
+
+// abandon is the error of a check its caller cancelled.
+func (c *Checker) abandon(customerID string, err error) error {
+	c.stats.errors.Add(1)
+	return fmt.Errorf("entitlements: customer %q: the check was cancelled: %w", customerID, err)
 }
 
 // failure is the error of a check that could not be answered.

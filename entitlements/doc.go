@@ -58,15 +58,25 @@
 // background, so calls that hang until they time out delay no check but the
 // first. Otherwise a check waits for a call at most as long as its context
 // allows (WithFetchTimeout, default 10 s, bounds the call itself); when its
-// context ends first, it is answered as if kelviq were unreachable. The
-// kelviq.Client's own retries (kelviq.WithRetries) happen inside that call.
+// context's deadline passes first, it is answered as if kelviq were
+// unreachable (a timeout). A check its caller cancels is not an outage: it
+// gives false and an error wrapping context.Canceled, never a stale value.
+// The call goes on for the checks that share it. The kelviq.Client's own
+// retries (kelviq.WithRetries) happen inside that call.
+//
+// An answer that names another customer than the one asked for (a proxy
+// caching by path alone, a store record under the wrong key) is never
+// used: from kelviq it counts as unavailable, from the store it is ignored.
 //
 // # Keeping answers current
 //
-// Invalidate forgets a customer in memory and in the store. Wire kelviq's
-// webhooks to it with WebhookHandlerFunc, so that a subscription or an
-// order changing invalidates its customer at once rather than at the end of
-// the TTL.
+// Invalidate forgets a customer in memory and in the store. A fetch already
+// in progress still answers the checks waiting for it, but its answer,
+// which may predate the invalidation, is kept neither in memory nor in the
+// store (the fetch deletes its own save again when the two cross). Wire
+// kelviq's webhooks to it with WebhookHandlerFunc, so that a subscription
+// or an order changing invalidates its customer at once rather than at the
+// end of the TTL.
 //
 // Stats counts hits, misses, calls, stale answers and errors; WithLogger
 // logs the start and end of each outage of kelviq or of the store, once.

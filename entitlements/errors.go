@@ -25,8 +25,11 @@ var errInvalidArgument = errors.New("entitlements: invalid argument")
 // answer: anything but an *kelviq.Error of a definite client error (a 4xx
 // other than 429, or another status the operation does not answer with on
 // success) and the client's configuration errors. Network errors, timeouts,
-// a cancelled wait, a 200 that is not JSON (a proxy in the way) are all
-// transient: the last known value may stand in for the answer.
+// a 200 that is not JSON or names another customer (a proxy in the way,
+// kelviq.ErrUnexpectedResponse) are all transient: the last known value may
+// stand in for the answer. A 200 kelviq cannot be told from a proxy's is
+// not a definite answer, so it neither evicts the customer nor erases the
+// store. (A caller's own cancellation is handled before: see abandoned.)
 func transient(err error) bool {
 	if apiErr, ok := errors.AsType[*kelviq.Error](err); ok {
 		return errors.Is(apiErr, kelviq.ErrRateLimited) || errors.Is(apiErr, kelviq.ErrServerError)

@@ -1,6 +1,7 @@
 package entitlements
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -135,7 +136,7 @@ func (c *Checker) fetch(parent context.Context, customerID string, refresh bool)
 		err = fmt.Errorf("%w: getCustomerEntitlements answered %d without a JSON body", kelviq.ErrUnexpectedResponse, status)
 	}
 	if err == nil {
-		err = checkCustomer(res.JSON200, customerID)
+		err = checkAnswer(res.Body, res.JSON200, customerID)
 	}
 	if err == nil {
 		c.api.ok(ctx)
@@ -179,12 +180,20 @@ func (c *Checker) fetch(parent context.Context, customerID string, refresh bool)
 // fetched now.
 const maxClockSkew = time.Second
 
-// checkCustomer refuses an answer of kelviq (from the API or a record of the
-// store) that names another customer than the one asked for: a proxy that
-// caches by path alone, a record copied under the wrong key. Using it would
-// give one customer another's entitlements. An answer that names no
-// customer is taken as is (the spec does not require the field).
-func checkCustomer(body *api.CheckEntitlementsResponse, customerID string) error {
+// checkAnswer refuses an answer of kelviq (from the API or a record of the
+// store), raw as it came and body decoded, that is not one for customerID:
+//   - JSON null, which decodes without an error into "no entitlements" but
+//     is no object at all (a proxy, a broken record);
+//   - an answer that names another customer than the one asked for (a proxy
+//     that caches by path alone, a record copied under the wrong key): using
+//     it would give one customer another's entitlements.
+//
+// An answer that names no customer is taken as is (the spec does not
+// require the field).
+func checkAnswer(raw []byte, body *api.CheckEntitlementsResponse, customerID string) error {
+	if bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		return fmt.Errorf("%w: getCustomerEntitlements for customer %q answered JSON null", kelviq.ErrUnexpectedResponse, customerID)
+	}
 	if body.CustomerID != nil && *body.CustomerID != customerID {
 		return fmt.Errorf("%w: getCustomerEntitlements for customer %q answered for customer %q", kelviq.ErrUnexpectedResponse, customerID, *body.CustomerID)
 	}
@@ -199,7 +208,7 @@ func (c *Checker) snapshotOf(rec Record, customerID string, now time.Time) (*sna
 	if err := json.Unmarshal(rec.Body, &body); err != nil {
 		return nil, err
 	}
-	if err := checkCustomer(&body, customerID); err != nil {
+	if err := checkAnswer(rec.Body, &body, customerID); err != nil {
 		return nil, err
 	}
 	at := rec.FetchedAt

@@ -78,8 +78,13 @@ func shardsFor(max int) int {
 func newMemory(max int) (*memory, error) {
 	n := shardsFor(max)
 	m := &memory{seed: maphash.MakeSeed(), mask: uint64(n - 1)}
-	per := (max + n - 1) / n
-	for range n {
+	// The first max%n shards take one more customer: the capacities add
+	// up to max exactly, so the bound holds however customers hash.
+	for i := range n {
+		per := max / n
+		if i < max%n {
+			per++
+		}
 		c, err := lru.New[string, *snapshot](per)
 		if err != nil { // only for a size <= 0, which New refuses first
 			return nil, err

@@ -137,3 +137,68 @@ func TestStoreRecordOfAnotherCustomerIsIgnored(t *testing.T) {
 		t.Fatalf("HasAccess(other) = %v, %v; want false, ErrUnavailable", ok, err)
 	}
 }
+
+// A check its caller cancelled is not an outage: it is not answered with
+// the last known value (kelviq may have changed it, and is up), not counted
+// as a stale answer, and its error is the cancellation, not ErrUnavailable.
+func TestCallerCancelIsNotAnOutage(t *testing.T) {
+	f := newFakeAPI(t)
+	f.set("cust", `[`+boolOn+`]`)
+	c, clk := newChecker(t, f)
+	mustHave(t, c, "cust", "sso", true)
+	clk.advance(entitlements.DefaultTTL)
+	f.set("cust", `[]`) // sso revoked upstream
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	ok, err := c.HasAccess(ctx, "cust", "sso")
+	if ok || !errors.Is(err, context.Canceled) || errors.Is(err, entitlements.ErrUnavailable) {
+		t.Fatalf("HasAccess(cancelled) = %v, %v; want false and context.Canceled, not ErrUnavailable", ok, err)
+	}
+	if all, err := c.All(ctx, "cust"); all != nil || !errors.Is(err, context.Canceled) || errors.Is(err, entitlements.ErrUnavailable) {
+		t.Fatalf("All(cancelled) = %v, %v; want nil and context.Canceled", all, err)
+	}
+	if st := c.Stats(); st.StaleAnswers != 0 || st.Errors != 2 {
+		t.Errorf("Stats = %+v, want no stale answer and 2 errors", st)
+	}
+	mustHave(t, c, "cust", "sso", false) // kelviq was up all along
+}
+
+// A 200 that cannot be read as kelviq's answer (kelviq.ErrUnexpectedResponse:
+// empty, not JSON, JSON null, another customer's) is an outage, not a
+// definite answer: the last known value is served stale within its bound,
+// and neither memory nor the store forgets it; a feature never served
+// stale is denied with ErrUnavailable.
+func TestUnreadableSuccessServesStale(t *testing.T) {
+	for name, body := range map[string]string{
+		"empty":            ``,
+		"null":             `null`,
+		"another customer": `{"customerId":"someone-else","entitlements":[]}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFakeAPI(t)
+			f.set("cust", `[`+boolOn+`]`)
+			s := &mapStore{m: map[string]entitlements.Record{}}
+			c, clk := newChecker(t, f, entitlements.WithStore(s), entitlements.WithMaxStaleFor("export", 0))
+			mustHave(t, c, "cust", "sso", true)
+			f.serveWith(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write([]byte(body))
+			}))
+			clk.advance(entitlements.DefaultTTL)
+			e, err := c.Get(context.Background(), "cust", "sso")
+			if err != nil || !e.Stale || !e.HasAccess {
+				t.Fatalf("Get = %+v, %v; want the stale value", e, err)
+			}
+			if _, err := c.HasAccess(context.Background(), "cust", "export"); !errors.Is(err, entitlements.ErrUnavailable) || !errors.Is(err, kelviq.ErrUnexpectedResponse) {
+				t.Fatalf("HasAccess(export) err = %v; want ErrUnavailable wrapping ErrUnexpectedResponse", err)
+			}
+			s.mu.Lock()
+			_, kept := s.m["production:cust"]
+			s.mu.Unlock()
+			if !kept {
+				t.Error("the store's record was erased by an unreadable 200")
+			}
+		})
+	}
+}
