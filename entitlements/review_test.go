@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -200,5 +201,28 @@ func TestUnreadableSuccessServesStale(t *testing.T) {
 				t.Error("the store's record was erased by an unreadable 200")
 			}
 		})
+	}
+}
+
+// An answer for another customer is refused without quoting the customer
+// it names: a hostile server that echoes the Authorization header there
+// must not get the key into errors or logs.
+func TestForeignCustomerErrorHoldsNoKey(t *testing.T) {
+	f := newFakeAPI(t)
+	f.serveWith(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		body, _ := json.Marshal(map[string]any{"customerId": r.Header.Get("Authorization"), "entitlements": []any{}})
+		_, _ = w.Write(body)
+	}))
+	logs := &logBuffer{}
+	c, _ := newChecker(t, f, entitlements.WithLogger(logs.logger()))
+	_, err := c.HasAccess(context.Background(), "cust", "sso")
+	if !errors.Is(err, kelviq.ErrUnexpectedResponse) {
+		t.Fatalf("err = %v, want ErrUnexpectedResponse", err)
+	}
+	for _, where := range []string{logs.String(), err.Error()} {
+		if strings.Contains(where, testKey) {
+			t.Fatalf("the server key leaked: %s", where)
+		}
 	}
 }
