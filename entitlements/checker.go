@@ -28,8 +28,10 @@ type Checker struct {
 
 	// flights are the fetches in progress, by customer, so that Invalidate
 	// can stop one from caching an answer it got before the invalidation.
+	// A customer can have more than one: Invalidate forgets the shared
+	// fetch, and the next check starts another while the first runs.
 	flightsMu sync.Mutex
-	flights   map[string]*flight
+	flights   map[string]map[*flight]struct{}
 
 	realClock  bool // cfg.now is time.Now (tests replace it)
 	accessSets accessSets
@@ -77,7 +79,7 @@ func New(client *kelviq.Client, opts ...Option) (*Checker, error) {
 		env:       client.Environment().String(),
 		cfg:       cfg,
 		mem:       mem,
-		flights:   make(map[string]*flight),
+		flights:   make(map[string]map[*flight]struct{}),
 		realClock: realClock,
 	}
 	c.store = storeLevel{s: cfg.store, now: cfg.now, health: outage{what: "the entitlements store", logger: cfg.logger}}
@@ -184,7 +186,7 @@ func (c *Checker) Invalidate(customerID string) {
 		return
 	}
 	c.flightsMu.Lock()
-	if f := c.flights[customerID]; f != nil {
+	for f := range c.flights[customerID] {
 		f.invalidated = true
 	}
 	c.mem.remove(customerID)

@@ -74,7 +74,7 @@ func (c *Checker) resolve(ctx context.Context, customerID string, maxStale time.
 // nobody waits for it.
 func (c *Checker) fetchInBackground(ctx context.Context, customerID string) {
 	c.flightsMu.Lock()
-	_, running := c.flights[customerID]
+	running := len(c.flights[customerID]) > 0
 	c.flightsMu.Unlock()
 	if running {
 		return
@@ -239,14 +239,21 @@ func (c *Checker) newSnapshot(features map[string]Entitlement, fetchedAt time.Ti
 func (c *Checker) startFlight(customerID string) *flight {
 	f := &flight{}
 	c.flightsMu.Lock()
-	c.flights[customerID] = f
+	set := c.flights[customerID]
+	if set == nil {
+		set = make(map[*flight]struct{}, 1)
+		c.flights[customerID] = set
+	}
+	set[f] = struct{}{}
 	c.flightsMu.Unlock()
 	return f
 }
 
 func (c *Checker) endFlight(customerID string, f *flight) {
 	c.flightsMu.Lock()
-	if c.flights[customerID] == f {
+	set := c.flights[customerID]
+	delete(set, f)
+	if len(set) == 0 {
 		delete(c.flights, customerID)
 	}
 	c.flightsMu.Unlock()
