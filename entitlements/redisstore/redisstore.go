@@ -58,8 +58,9 @@ func New(rdb redis.UniversalClient, prefix string) *Store {
 	return &Store{rdb: rdb, prefix: prefix}
 }
 
-// errNoClient is returned by every method of a Store made with a nil client.
-var errNoClient = errors.New("redisstore: the Store has no Redis client (redisstore.New was given nil)")
+// errNoClient is returned by every method of a Store made with a nil client,
+// and of a nil *Store.
+var errNoClient = errors.New("redisstore: the Store has no Redis client (a nil *Store, or redisstore.New was given nil)")
 
 // magic opens every value: a format version, so that a record of another
 // format is never misread.
@@ -82,7 +83,7 @@ const maxRecordBytes = kelviq.DefaultMaxResponseBytes + len(magic) + 21
 // an outage of Redis, leave Redis alone for a while after every fetch of
 // that customer, and skip the very save that repairs the key.
 func (s *Store) Load(ctx context.Context, key string) (entitlements.Record, bool, error) {
-	if s.rdb == nil {
+	if s == nil || s.rdb == nil {
 		return entitlements.Record{}, false, errNoClient
 	}
 	// GETRANGE reads at most maxRecordBytes+1 bytes whatever the value's
@@ -113,7 +114,7 @@ func isWrongType(err error) bool {
 
 // Save stores rec under key for ttl (at least a millisecond, Redis's unit).
 func (s *Store) Save(ctx context.Context, key string, rec entitlements.Record, ttl time.Duration) error {
-	if s.rdb == nil {
+	if s == nil || s.rdb == nil {
 		return errNoClient
 	}
 	if err := s.rdb.Set(ctx, s.prefix+key, encode(rec), max(ttl, time.Millisecond)).Err(); err != nil {
@@ -124,7 +125,7 @@ func (s *Store) Save(ctx context.Context, key string, rec entitlements.Record, t
 
 // Delete removes key's record.
 func (s *Store) Delete(ctx context.Context, key string) error {
-	if s.rdb == nil {
+	if s == nil || s.rdb == nil {
 		return errNoClient
 	}
 	if err := s.rdb.Del(ctx, s.prefix+key).Err(); err != nil {

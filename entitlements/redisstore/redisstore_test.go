@@ -138,3 +138,19 @@ func TestNilClientAndDeadServerAreErrors(t *testing.T) {
 		t.Fatalf("Load from a dead server = %v, %v; want an error", ok, err)
 	}
 }
+
+// A nil *Store (a variable declared and never set, given to WithStore) is
+// an error on every method, never a panic: the Checker goes on without it.
+func TestNilStoreIsAnError(t *testing.T) {
+	ctx := context.Background()
+	var s *redisstore.Store
+	if _, ok, err := s.Load(ctx, "k"); ok || err == nil {
+		t.Errorf("Load on a nil Store = %v, %v; want an error", ok, err)
+	}
+	if err := s.Save(ctx, "k", entitlements.Record{}, time.Minute); err == nil {
+		t.Error("Save on a nil Store: no error")
+	}
+	if err := s.Delete(ctx, "k"); err == nil {
+		t.Error("Delete on a nil Store: no error")
+	}
+}
