@@ -178,7 +178,15 @@ func (c *Checker) All(ctx context.Context, customerID string) (map[string]Entitl
 // Invalidate forgets what is known of the customer, in memory and in the
 // shared store, so that the next check asks kelviq. Call it when the
 // customer's entitlements change (see WebhookHandlerFunc). A fetch already
-// in progress still answers the checks waiting for it but is not cached.
+// in progress still answers the checks waiting for it but is not cached,
+// in memory or in the store.
+//
+// The bound across instances: a fetch in progress in another process
+// (which this Invalidate cannot flag) may save its earlier answer to the
+// store just after the delete; that answer is then served for at most the
+// TTL. So is an answer kelviq gives before it has applied the change the
+// webhook announced.
+//
 // Deleting from the store is bounded by a few seconds; a store failure is
 // logged, not returned.
 func (c *Checker) Invalidate(customerID string) {
