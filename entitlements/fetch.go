@@ -202,9 +202,12 @@ func checkAnswer(raw []byte, body *api.CheckEntitlementsResponse, customerID str
 	return nil
 }
 
-// snapshotOf reads a record of the store for the customer. A fetch time in the future counts
-// as now when it is within maxClockSkew, and as just expired beyond it: a
-// record must not stay fresh for longer than the TTL.
+// snapshotOf reads a record of the store for the customer. A fetch time in
+// the future counts as now when it is within maxClockSkew. Beyond it, the
+// record's age is unknown (it may be as old as the store keeps records) and
+// the record is not used at all: taken as fresh it would stay fresh past the
+// TTL, and taken as just expired it would be served stale past a feature's
+// max-stale bound for as long as the skew.
 func (c *Checker) snapshotOf(rec Record, customerID string, now time.Time) (*snapshot, error) {
 	var body api.CheckEntitlementsResponse
 	if err := json.Unmarshal(rec.Body, &body); err != nil {
@@ -218,7 +221,7 @@ func (c *Checker) snapshotOf(rec Record, customerID string, now time.Time) (*sna
 	case at.IsZero():
 		return nil, fmt.Errorf("the record has no fetch time")
 	case at.After(now.Add(maxClockSkew)):
-		at = now.Add(-c.cfg.ttl)
+		return nil, fmt.Errorf("the record was fetched %v in the future (a clock ahead of ours?)", at.Sub(now).Round(time.Second))
 	case at.After(now):
 		at = now
 	}

@@ -226,3 +226,20 @@ func TestForeignCustomerErrorHoldsNoKey(t *testing.T) {
 		}
 	}
 }
+
+// A record dated in the future beyond the allowed skew (an instance whose
+// clock runs an hour ahead saved it) has an unknown age: it must not be
+// served stale, where its real age may be far past the feature's bound.
+func TestFutureRecordIsNeverServedStale(t *testing.T) {
+	f := newFakeAPI(t)
+	s := &mapStore{m: map[string]entitlements.Record{}}
+	c, clk := newChecker(t, f, entitlements.WithStore(s), entitlements.WithMaxStaleFor("sso", 2*time.Minute))
+	body := []byte(`{"customerId":"cust","entitlements":[` + boolOn + `]}`)
+	// Fetched now by an instance an hour ahead.
+	s.m["production:cust"] = entitlements.Record{FetchedAt: clk.Now().Add(time.Hour), Body: body}
+	clk.advance(50 * time.Minute) // its real age: 50 minutes
+	f.down(true)
+	if ok, err := c.HasAccess(context.Background(), "cust", "sso"); ok || !errors.Is(err, entitlements.ErrUnavailable) {
+		t.Fatalf("HasAccess = %v, %v; want false, ErrUnavailable: a 50-minute-old record served within a 2-minute bound", ok, err)
+	}
+}

@@ -157,7 +157,7 @@ func TestUnreadableRecordIsIgnored(t *testing.T) {
 
 // A record from an instance whose clock runs ahead is fresh for no longer
 // than the TTL: within a second of skew it counts as fetched now, beyond
-// that as expired.
+// that it is not used (TestFutureRecordIsNeverServedStale).
 func TestFutureRecordIsNotFreshForever(t *testing.T) {
 	_, _, store := sharedRedis(t)
 	s := store()
