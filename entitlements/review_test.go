@@ -243,3 +243,35 @@ func TestFutureRecordIsNeverServedStale(t *testing.T) {
 		t.Fatalf("HasAccess = %v, %v; want false, ErrUnavailable: a 50-minute-old record served within a 2-minute bound", ok, err)
 	}
 }
+
+// Stats count each check exactly once, through every path: hits, misses
+// (fetched, from the store, stale, failed), calls, stale answers, errors.
+func TestStatsAreExact(t *testing.T) {
+	f := newFakeAPI(t)
+	f.set("cust", `[`+boolOn+`]`)
+	s := &mapStore{m: map[string]entitlements.Record{}}
+	c, clk := newChecker(t, f, entitlements.WithStore(s))
+	ctx := context.Background()
+	mustHave(t, c, "cust", "sso", true) // miss, call
+	mustHave(t, c, "cust", "sso", true) // hit
+	_, _ = c.Get(ctx, "cust", "sso")    // hit
+	_, _ = c.All(ctx, "cust")           // hit
+	_, _ = c.HasAccess(ctx, "", "sso")  // error, no hit or miss
+	_, _ = c.Get(ctx, "cust", "absent") // hit: an answer, not an error
+	c.Invalidate("cust")                //
+	mustHave(t, c, "cust", "sso", true) // miss, call
+	other, _ := newChecker(t, f, entitlements.WithStore(s))
+	mustHave(t, other, "cust", "sso", true) // miss, store hit
+	clk.advance(entitlements.DefaultTTL)
+	f.fail(http.StatusBadGateway)
+	mustHave(t, c, "cust", "sso", true)          // miss, call, stale
+	mustHave(t, c, "cust", "sso", true)          // miss, stale (no call for a second)
+	_, _ = c.HasAccess(ctx, "never-seen", "sso") // miss, call, error
+	want := entitlements.Stats{Hits: 4, Misses: 5, APICalls: 4, StaleAnswers: 2, Errors: 2}
+	if got := c.Stats(); got != want {
+		t.Errorf("Stats = %+v\nwant    %+v", got, want)
+	}
+	if got, want := other.Stats(), (entitlements.Stats{Misses: 1, StoreHits: 1}); got != want {
+		t.Errorf("other Stats = %+v, want %+v", got, want)
+	}
+}
