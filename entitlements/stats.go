@@ -16,8 +16,8 @@ type Stats struct {
 	// StaleAnswers are checks answered with a last known value because
 	// kelviq could not be reached.
 	StaleAnswers uint64
-	// Errors are checks that returned an error: kelviq's or the store's
-	// failure to answer, a refusal, a bad argument, a cancellation. Get's
+	// Errors are checks that returned an error: kelviq unavailable past
+	// the bound, its refusal (a 4xx), a bad argument, a cancellation. Get's
 	// ErrFeatureNotFound is an answer (the customer lacks the feature) and
 	// is not counted.
 	Errors uint64
