@@ -275,3 +275,17 @@ func TestStatsAreExact(t *testing.T) {
 		t.Errorf("other Stats = %+v, want %+v", got, want)
 	}
 }
+
+// WithMaxStaleFor given twice for one feature is a mistake (two parts of a
+// configuration disagree), not a silent override: New names it. Otherwise
+// a later WithMaxStaleFor("export", 24h) quietly undoes a 0 that was
+// meant to never serve the export stale.
+func TestMaxStaleForTwiceIsRefused(t *testing.T) {
+	f := newFakeAPI(t)
+	_, err := entitlements.New(f.client(t),
+		entitlements.WithMaxStaleFor("export", 0),
+		entitlements.WithMaxStaleFor("export", 24*time.Hour))
+	if err == nil || !strings.Contains(err.Error(), `WithMaxStaleFor("export"`) {
+		t.Fatalf("New = %v; want an error naming WithMaxStaleFor(\"export\", …)", err)
+	}
+}
