@@ -289,3 +289,51 @@ func TestMaxStaleForTwiceIsRefused(t *testing.T) {
 		t.Fatalf("New = %v; want an error naming WithMaxStaleFor(\"export\", …)", err)
 	}
 }
+
+// WithMaxStaleFor(feature, 0) never serves that feature stale, by any path:
+// HasAccess, Get, All, the fast stale answer while kelviq is failing, the
+// retry window after a failed call, refresh-ahead, and a restarted
+// instance that has only the store's record.
+func TestZeroMaxStaleNeverStaleAnyPath(t *testing.T) {
+	const export = `{"featureId":"export","featureType":"BOOLEAN","hasAccess":true}`
+	f := newFakeAPI(t)
+	f.set("cust", `[`+boolOn+`,`+export+`]`)
+	f.set("warm", `[`+boolOn+`,`+export+`]`)
+	s := &mapStore{m: map[string]entitlements.Record{}}
+	opts := []entitlements.Option{entitlements.WithStore(s), entitlements.WithMaxStaleFor("export", 0), entitlements.WithRefreshAhead(10 * time.Second)}
+	c, clk := newChecker(t, f, opts...)
+	ctx := context.Background()
+	mustHave(t, c, "cust", "export", true)
+	mustHave(t, c, "warm", "export", true)
+	clk.advance(55 * time.Second) // in the refresh-ahead window
+	f.down(true)
+	mustHave(t, c, "warm", "export", true) // fresh still; starts a refresh that fails
+	clk.advance(5 * time.Second)           // now expired, kelviq failing
+
+	denied := func(where string) {
+		t.Helper()
+		if ok, err := c.HasAccess(ctx, "cust", "export"); ok || !errors.Is(err, entitlements.ErrUnavailable) {
+			t.Fatalf("%s: HasAccess(export) = %v, %v; want false, ErrUnavailable", where, ok, err)
+		}
+		if _, err := c.Get(ctx, "cust", "export"); !errors.Is(err, entitlements.ErrUnavailable) {
+			t.Fatalf("%s: Get(export) err = %v; want ErrUnavailable", where, err)
+		}
+		all, err := c.All(ctx, "cust")
+		if _, has := all["export"]; has || err != nil || !all["sso"].Stale {
+			t.Fatalf("%s: All = %v, %v; want sso stale and no export", where, all, err)
+		}
+	}
+	denied("first failure")
+	mustHave(t, c, "cust", "sso", true) // the default bound still serves sso
+	denied("retry window")
+	clk.advance(entitlements.StaleRetryInterval)
+	denied("kelviq failing")
+	if ok, err := c.HasAccess(ctx, "warm", "export"); ok || !errors.Is(err, entitlements.ErrUnavailable) {
+		t.Fatalf("after a failed refresh-ahead: HasAccess(warm, export) = %v, %v", ok, err)
+	}
+
+	restarted, _ := newChecker(t, f, append(opts, entitlements.WithClock(clk.Now))...)
+	if ok, err := restarted.HasAccess(ctx, "cust", "export"); ok || !errors.Is(err, entitlements.ErrUnavailable) {
+		t.Fatalf("restarted with the store's old record: HasAccess(export) = %v, %v", ok, err)
+	}
+}
