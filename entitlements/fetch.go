@@ -169,10 +169,23 @@ func (c *Checker) fetch(parent context.Context, customerID string, refresh bool)
 	if last != nil && last.age(c.cfg.now()) >= c.cfg.ttl {
 		// Keep serving the last known value without asking kelviq again for
 		// a moment. (A refresh ahead that failed keeps its fresh snapshot.)
-		kept := &snapshot{features: last.features, access: last.access, fetchedAt: last.fetchedAt, retryAt: c.cfg.now().Add(staleRetryInterval), lastErr: err}
+		kept := &snapshot{features: last.features, access: last.access, fetchedAt: last.fetchedAt, retryAt: c.cfg.now().Add(c.retryAfter(err)), lastErr: err}
 		c.remember(customerID, kept, f)
 	}
 	return fetchResult{last: last, err: err}
+}
+
+// retryAfter is how long a last known value is served without asking kelviq
+// again after the failure err: staleRetryInterval, or the Retry-After kelviq
+// sent with a 429 or 503 when longer, up to the TTL (a longer one from a
+// misbehaving server would deny a feature past its bound for that long
+// without asking).
+func (c *Checker) retryAfter(err error) time.Duration {
+	d := staleRetryInterval
+	if apiErr, ok := errors.AsType[*kelviq.Error](err); ok && apiErr.RetryAfter > d {
+		d = min(apiErr.RetryAfter, c.cfg.ttl)
+	}
+	return d
 }
 
 // maxClockSkew is how far in the future a record's fetch time may be (the

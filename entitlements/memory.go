@@ -22,7 +22,8 @@ type snapshot struct {
 	// retryAt, on the copy of a last known value kept after a failed fetch,
 	// is when to try kelviq again: until then the value is served stale
 	// without a call, so an outage costs one call per customer per
-	// staleRetryInterval instead of one per check.
+	// staleRetryInterval (or kelviq's Retry-After, see Checker.retryAfter)
+	// instead of one per check.
 	retryAt time.Time
 	lastErr error // the failure that made this copy
 

@@ -337,3 +337,42 @@ func TestZeroMaxStaleNeverStaleAnyPath(t *testing.T) {
 		t.Fatalf("restarted with the store's old record: HasAccess(export) = %v, %v", ok, err)
 	}
 }
+
+// A 429's Retry-After is honoured, up to the TTL: a customer's last known
+// value is served without asking kelviq again until then, instead of one
+// call per customer per second against an API that asked for a pause.
+// (Checks of a feature never served stale wait for their call, so the
+// calls are counted without racing a background one.)
+func TestRetryAfterIsHonoured(t *testing.T) {
+	f := newFakeAPI(t)
+	f.set("cust", `[`+boolOn+`]`)
+	c, clk := newChecker(t, f, entitlements.WithMaxStaleFor("export", 0))
+	mustHave(t, c, "cust", "sso", true)
+	f.serveWith(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Retry-After", "30")
+		w.WriteHeader(http.StatusTooManyRequests)
+		_, _ = w.Write([]byte(`{"detail":"slow down"}`))
+	}))
+	clk.advance(entitlements.DefaultTTL)
+	unavailable := func() {
+		t.Helper()
+		if ok, err := c.HasAccess(context.Background(), "cust", "export"); ok || !errors.Is(err, entitlements.ErrUnavailable) {
+			t.Fatalf("HasAccess(export) = %v, %v; want false, ErrUnavailable", ok, err)
+		}
+	}
+	unavailable() // one call, the 429: 2 so far
+	for range 10 {
+		clk.advance(2 * time.Second) // 20 s of checks
+		unavailable()
+		mustHave(t, c, "cust", "sso", true) // stale
+	}
+	if got := f.calls.Load(); got != 2 {
+		t.Fatalf("%d calls within the Retry-After, want 2", got)
+	}
+	clk.advance(10 * time.Second)
+	unavailable()
+	if got := f.calls.Load(); got != 3 {
+		t.Fatalf("%d calls after the Retry-After, want 3", got)
+	}
+}
