@@ -376,3 +376,58 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 		t.Fatalf("%d calls after the Retry-After, want 3", got)
 	}
 }
+
+// Keys cannot collide: customer IDs holding ':' or another environment's
+// name, in two environments sharing one store, each read their own record.
+func TestStoreKeysDoNotCollide(t *testing.T) {
+	s := &mapStore{m: map[string]entitlements.Record{}}
+	ids := []string{"a", "a:b", ":a", "a:", "production:a", "sandbox:a", "test:ent:a", "a b", "é"}
+	envs := []kelviq.Environment{kelviq.Production, kelviq.Sandbox}
+	checker := func(env kelviq.Environment, f *fakeAPI) *entitlements.Checker {
+		cl, err := kelviq.NewClient(kelviq.WithServerKey(testKey), kelviq.WithBaseURL(f.srv.URL), kelviq.WithEnvironment(env), kelviq.WithRetries(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := entitlements.New(cl, entitlements.WithStore(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	feature := func(env kelviq.Environment, id string) string { return string(env) + "/" + id }
+	for _, env := range envs {
+		f := newFakeAPI(t)
+		for _, id := range ids {
+			// Each (environment, customer) has its own feature.
+			f.set(id, `[{"featureId":`+jsonQuote(feature(env, id))+`,"featureType":"BOOLEAN","hasAccess":true}]`)
+		}
+		c := checker(env, f)
+		for _, id := range ids {
+			mustHave(t, c, id, feature(env, id), true)
+		}
+	}
+	if got, want := len(s.m), len(envs)*len(ids); got != want {
+		t.Fatalf("%d records in the store, want %d (one per environment and customer)", got, want)
+	}
+	// New instances, kelviq down: each answers from its own record only.
+	down := newFakeAPI(t)
+	down.down(true)
+	for _, env := range envs {
+		c := checker(env, down)
+		for _, id := range ids {
+			mustHave(t, c, id, feature(env, id), true)
+			for _, env2 := range envs {
+				for _, id2 := range ids {
+					if env2 != env || id2 != id {
+						mustHave(t, c, id, feature(env2, id2), false)
+					}
+				}
+			}
+		}
+	}
+	if got := down.calls.Load(); got != 0 {
+		t.Errorf("%d calls: the records were not read", got)
+	}
+}
+
+func jsonQuote(s string) string { b, _ := json.Marshal(s); return string(b) }
