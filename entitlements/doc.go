@@ -52,11 +52,12 @@
 // hidden behind a cached value, and it forgets the customer.
 //
 // An outage does not slow checks down. After a failed call, the customer's
-// last known value is served without asking kelviq again for a second; and
-// while kelviq is failing, a check that has a last known value within its
-// bound is answered with it at once while the customer is fetched in the
-// background, so calls that hang until they time out delay no check but the
-// first. Otherwise a check waits for a call at most as long as its context
+// last known value is served without asking kelviq again for a second (or
+// for the Retry-After kelviq sent, up to the TTL); and while kelviq is
+// failing, a check that has a last known value within its bound is
+// answered with it at once while the customer is fetched in the
+// background, so calls that hang until they time out delay no check but
+// the first. Otherwise a check waits for a call at most as long as its context
 // allows (WithFetchTimeout, default 10 s, bounds the call itself); when its
 // context's deadline passes first, it is answered as if kelviq were
 // unreachable (a timeout). A check its caller cancels is not an outage: it
