@@ -38,16 +38,16 @@
 //
 // # When kelviq is down
 //
-// On a network error, a timeout, a 429 or a 5xx, the last known value is
-// served, marked Stale, while it is younger than the max-stale bound:
-// WithMaxStale (default 24 h), or WithMaxStaleFor for one feature, where 0
-// means never serve this feature stale. Choose the bound by the risk of the
-// feature. Past it, or when nothing was ever known of the customer, a check
-// is denied: HasAccess gives false and an error wrapping ErrUnavailable and
-// the API's error. Access is never granted without an answer.
+// On a network error, a timeout (408 included), a 429 or a 5xx, the last
+// known value is served, marked Stale, while it is younger than the
+// max-stale bound: WithMaxStale (default 24 h), or WithMaxStaleFor for one
+// feature, where 0 means never serve this feature stale. Choose the bound
+// by the risk of the feature. Past it, or when nothing was ever known of
+// the customer, a check is denied: HasAccess gives false and an error
+// wrapping ErrUnavailable and the API's error. Access is never granted without an answer.
 //
-// A 4xx answer other than 429 (401 a wrong key, 403, 404 an unknown
-// customer) is kelviq's definite answer: it is returned as it is (a
+// A 4xx answer other than 408 and 429 (401 a wrong key, 403, 404 an
+// unknown customer) is kelviq's definite answer: it is returned as it is (a
 // *kelviq.Error; test it with errors.Is(err, kelviq.ErrNotFound)), never
 // hidden behind a cached value, and it forgets the customer.
 //

@@ -431,3 +431,29 @@ func TestStoreKeysDoNotCollide(t *testing.T) {
 }
 
 func jsonQuote(s string) string { b, _ := json.Marshal(s); return string(b) }
+
+// A 408 is a timeout (the kelviq client retries it as one), not kelviq's
+// answer about the customer: the last known value is served stale, and
+// neither memory nor the shared store forgets the customer.
+func TestRequestTimeoutIsAnOutage(t *testing.T) {
+	f := newFakeAPI(t)
+	f.set("cust", `[`+boolOn+`]`)
+	s := &mapStore{m: map[string]entitlements.Record{}}
+	c, clk := newChecker(t, f, entitlements.WithStore(s))
+	mustHave(t, c, "cust", "sso", true)
+	f.fail(http.StatusRequestTimeout)
+	clk.advance(entitlements.DefaultTTL)
+	e, err := c.Get(context.Background(), "cust", "sso")
+	if err != nil || !e.Stale || !e.HasAccess {
+		t.Fatalf("Get after a 408 = %+v, %v; want the stale value", e, err)
+	}
+	s.mu.Lock()
+	_, kept := s.m["production:cust"]
+	s.mu.Unlock()
+	if !kept {
+		t.Error("a 408 erased the customer's record from the store")
+	}
+	if _, err := c.HasAccess(context.Background(), "never-seen", "sso"); !errors.Is(err, entitlements.ErrUnavailable) {
+		t.Errorf("a never-seen customer on a 408: err = %v, want ErrUnavailable", err)
+	}
+}
