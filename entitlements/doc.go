@@ -44,7 +44,8 @@
 // feature, where 0 means never serve this feature stale. Choose the bound
 // by the risk of the feature. Past it, or when nothing was ever known of
 // the customer, a check is denied: HasAccess gives false and an error
-// wrapping ErrUnavailable and the API's error. Access is never granted without an answer.
+// wrapping ErrUnavailable and the API's error. Access is never granted
+// without an answer.
 //
 // A 4xx answer other than 408 and 429 (401 a wrong key, 403, 404 an
 // unknown customer) is kelviq's definite answer: it is returned as it is (a
