@@ -83,7 +83,7 @@ func New(client *kelviq.Client, opts ...Option) (*Checker, error) {
 		realClock: realClock,
 	}
 	c.store = storeLevel{s: cfg.store, now: cfg.now, health: outage{what: "the entitlements store", logger: cfg.logger}}
-	c.api = outage{what: "kelviq's entitlements API", logger: cfg.logger}
+	c.api = outage{what: "kelviq's entitlements API", logger: cfg.logger, now: cfg.now}
 	return c, nil
 }
 

@@ -29,9 +29,9 @@ type fetchResult struct {
 // fetch; each waits for it at most until its own ctx ends.
 //
 // maxStale is the bound the caller will serve a last known value within.
-// While kelviq is failing (its last call failed), a check that has such a
-// value does not wait for a call at all: it is answered stale at once and
-// the customer is fetched in the background. An outage where calls hang
+// While kelviq is failing (its last call failed, recently: failingFor), a
+// check that has such a value does not wait for a call at all: it is
+// answered stale at once and the customer is fetched in the background. An outage where calls hang
 // until they time out then delays one check, not every check.
 func (c *Checker) resolve(ctx context.Context, customerID string, maxStale time.Duration) (fresh, last *snapshot, err error) {
 	now := c.cfg.now()
@@ -45,7 +45,7 @@ func (c *Checker) resolve(ctx context.Context, customerID string, maxStale time.
 			c.stats.misses.Add(1)
 			return nil, s, s.lastErr
 		}
-		if lastErr := c.api.failing(); lastErr != nil && s.age(now) < maxStale {
+		if lastErr := c.api.failing(c.failingFor()); lastErr != nil && s.age(now) < maxStale {
 			c.stats.misses.Add(1)
 			c.fetchInBackground(ctx, customerID)
 			return nil, s, lastErr
@@ -68,6 +68,14 @@ func (c *Checker) resolve(ctx context.Context, customerID string, maxStale time.
 	case <-ctx.Done():
 		return nil, s, ctx.Err()
 	}
+}
+
+// failingFor is how long a failure of kelviq counts as current for the
+// stale answers that do not wait (see resolve): the TTL, and at least two
+// fetch timeouts, so that calls that hang until they time out keep an
+// outage current between one failure and the next.
+func (c *Checker) failingFor() time.Duration {
+	return max(c.cfg.ttl, 2*c.cfg.fetchTimeout)
 }
 
 // fetchInBackground starts a fetch of the customer unless one is running;

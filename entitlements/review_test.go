@@ -457,3 +457,32 @@ func TestRequestTimeoutIsAnOutage(t *testing.T) {
 		t.Errorf("a never-seen customer on a 408: err = %v, want ErrUnavailable", err)
 	}
 }
+
+// An instance that saw kelviq fail, and since answers every miss from the
+// store's fresh records (another instance fetched them), does not go on
+// serving its own stale values without waiting forever: kelviq's failure
+// counts as current for a bounded time (the TTL) after it was last seen.
+// Otherwise it gave one stale answer per customer per TTL indefinitely,
+// here a revoked feature, with kelviq up and the revocation in the store.
+func TestOldFailureDoesNotKeepServingStale(t *testing.T) {
+	f := newFakeAPI(t)
+	f.set("cust", `[`+boolOn+`]`)
+	s := &mapStore{m: map[string]entitlements.Record{}}
+	a, clk := newChecker(t, f, entitlements.WithStore(s))
+	b, _ := newChecker(t, f, entitlements.WithStore(s), entitlements.WithClock(clk.Now))
+	mustHave(t, a, "cust", "sso", true)
+	f.fail(http.StatusServiceUnavailable)
+	clk.advance(entitlements.DefaultTTL)
+	mustHave(t, a, "cust", "sso", true) // stale: kelviq is failing
+
+	f.fail(0)
+	f.set("cust", `[]`) // kelviq is back; sso revoked
+	for range 3 {
+		clk.advance(entitlements.DefaultTTL)
+		mustHave(t, b, "cust", "sso", false) // b fetches and saves the revocation
+		e, err := a.Get(context.Background(), "cust", "sso")
+		if !errors.Is(err, entitlements.ErrFeatureNotFound) {
+			t.Fatalf("a.Get = %+v, %v; want the store's fresh revocation, not a stale grant", e, err)
+		}
+	}
+}
