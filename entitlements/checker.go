@@ -28,8 +28,10 @@ type Checker struct {
 
 	// flights are the fetches in progress, by customer, so that Invalidate
 	// can stop one from caching an answer it got before the invalidation.
+	// A customer can have more than one: Invalidate forgets the shared
+	// fetch, and the next check starts another while the first runs.
 	flightsMu sync.Mutex
-	flights   map[string]*flight
+	flights   map[string]map[*flight]struct{}
 
 	realClock  bool // cfg.now is time.Now (tests replace it)
 	accessSets accessSets
@@ -77,11 +79,11 @@ func New(client *kelviq.Client, opts ...Option) (*Checker, error) {
 		env:       client.Environment().String(),
 		cfg:       cfg,
 		mem:       mem,
-		flights:   make(map[string]*flight),
+		flights:   make(map[string]map[*flight]struct{}),
 		realClock: realClock,
 	}
 	c.store = storeLevel{s: cfg.store, now: cfg.now, health: outage{what: "the entitlements store", logger: cfg.logger}}
-	c.api = outage{what: "kelviq's entitlements API", logger: cfg.logger}
+	c.api = outage{what: "kelviq's entitlements API", logger: cfg.logger, now: cfg.now}
 	return c, nil
 }
 
@@ -93,7 +95,8 @@ func New(client *kelviq.Client, opts ...Option) (*Checker, error) {
 // none, HasAccess gives false and an error wrapping ErrUnavailable. A 4xx
 // answer of kelviq (the customer does not exist, a wrong key) gives false
 // and that error (a *kelviq.Error): it is never hidden behind a cached
-// value.
+// value. A check whose ctx its caller cancels gives false and an error
+// wrapping context.Canceled (not ErrUnavailable), never a stale value.
 //
 // Answered from memory, it takes well under a microsecond and allocates
 // nothing (see BENCHMARKS.md).
@@ -144,6 +147,9 @@ func (c *Checker) All(ctx context.Context, customerID string) (map[string]Entitl
 		return nil, fmt.Errorf("%w: empty customer ID", errInvalidArgument)
 	}
 	fresh, last, err := c.resolve(ctx, customerID, c.cfg.maxStale)
+	if abandoned(ctx, err) {
+		return nil, c.abandon(customerID, err)
+	}
 	if err == nil {
 		out := make(map[string]Entitlement, len(fresh.features))
 		for id, e := range fresh.features {
@@ -172,7 +178,15 @@ func (c *Checker) All(ctx context.Context, customerID string) (map[string]Entitl
 // Invalidate forgets what is known of the customer, in memory and in the
 // shared store, so that the next check asks kelviq. Call it when the
 // customer's entitlements change (see WebhookHandlerFunc). A fetch already
-// in progress still answers the checks waiting for it but is not cached.
+// in progress still answers the checks waiting for it but is not cached,
+// in memory or in the store.
+//
+// The bound across instances: a fetch in progress in another process
+// (which this Invalidate cannot flag) may save its earlier answer to the
+// store just after the delete; that answer is then served for at most the
+// TTL. So is an answer kelviq gives before it has applied the change the
+// webhook announced.
+//
 // Deleting from the store is bounded by a few seconds; a store failure is
 // logged, not returned.
 func (c *Checker) Invalidate(customerID string) {
@@ -180,7 +194,7 @@ func (c *Checker) Invalidate(customerID string) {
 		return
 	}
 	c.flightsMu.Lock()
-	if f := c.flights[customerID]; f != nil {
+	for f := range c.flights[customerID] {
 		f.invalidated = true
 	}
 	c.mem.remove(customerID)
@@ -203,6 +217,9 @@ func (c *Checker) entitlement(ctx context.Context, customerID, featureID string)
 		return Entitlement{}, false, fmt.Errorf("%w: empty feature ID (customer %q)", errInvalidArgument, customerID)
 	}
 	fresh, last, err := c.resolve(ctx, customerID, c.cfg.maxStaleOf(featureID))
+	if abandoned(ctx, err) {
+		return Entitlement{}, false, c.abandon(customerID, err)
+	}
 	if err == nil {
 		e, found := fresh.features[featureID]
 		return e, found, nil
@@ -214,6 +231,20 @@ func (c *Checker) entitlement(ctx context.Context, customerID, featureID string)
 		return e, found, nil
 	}
 	return Entitlement{}, false, c.failure(customerID, err)
+}
+
+// abandoned reports whether err is the caller's own cancellation of the
+// check (ctx cancelled, not timed out): kelviq may be up and have changed
+// the customer, so the check is neither an outage nor answered stale. A
+// caller's deadline is a timeout of kelviq, and is (issue 13's fallback).
+func abandoned(ctx context.Context, err error) bool {
+	return err != nil && errors.Is(err, context.Canceled) && errors.Is(ctx.Err(), context.Canceled)
+}
+
+// abandon is the error of a check its caller cancelled.
+func (c *Checker) abandon(customerID string, err error) error {
+	c.stats.errors.Add(1)
+	return fmt.Errorf("entitlements: customer %q: the check was cancelled: %w", customerID, err)
 }
 
 // failure is the error of a check that could not be answered.

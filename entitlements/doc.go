@@ -38,35 +38,47 @@
 //
 // # When kelviq is down
 //
-// On a network error, a timeout, a 429 or a 5xx, the last known value is
-// served, marked Stale, while it is younger than the max-stale bound:
-// WithMaxStale (default 24 h), or WithMaxStaleFor for one feature, where 0
-// means never serve this feature stale. Choose the bound by the risk of the
-// feature. Past it, or when nothing was ever known of the customer, a check
-// is denied: HasAccess gives false and an error wrapping ErrUnavailable and
-// the API's error. Access is never granted without an answer.
+// On a network error, a timeout (408 included), a 429 or a 5xx, the last
+// known value is served, marked Stale, while it is younger than the
+// max-stale bound: WithMaxStale (default 24 h), or WithMaxStaleFor for one
+// feature, where 0 means never serve this feature stale. Choose the bound
+// by the risk of the feature. Past it, or when nothing was ever known of
+// the customer, a check is denied: HasAccess gives false and an error
+// wrapping ErrUnavailable and the API's error. Access is never granted
+// without an answer.
 //
-// A 4xx answer other than 429 (401 a wrong key, 403, 404 an unknown
-// customer) is kelviq's definite answer: it is returned as it is (a
+// A 4xx answer other than 408 and 429 (401 a wrong key, 403, 404 an
+// unknown customer) is kelviq's definite answer: it is returned as it is (a
 // *kelviq.Error; test it with errors.Is(err, kelviq.ErrNotFound)), never
 // hidden behind a cached value, and it forgets the customer.
 //
 // An outage does not slow checks down. After a failed call, the customer's
-// last known value is served without asking kelviq again for a second; and
-// while kelviq is failing, a check that has a last known value within its
-// bound is answered with it at once while the customer is fetched in the
-// background, so calls that hang until they time out delay no check but the
-// first. Otherwise a check waits for a call at most as long as its context
+// last known value is served without asking kelviq again for a second (or
+// for the Retry-After kelviq sent, up to the TTL); and while kelviq is
+// failing, a check that has a last known value within its bound is
+// answered with it at once while the customer is fetched in the
+// background, so calls that hang until they time out delay no check but
+// the first. Otherwise a check waits for a call at most as long as its context
 // allows (WithFetchTimeout, default 10 s, bounds the call itself); when its
-// context ends first, it is answered as if kelviq were unreachable. The
-// kelviq.Client's own retries (kelviq.WithRetries) happen inside that call.
+// context's deadline passes first, it is answered as if kelviq were
+// unreachable (a timeout). A check its caller cancels is not an outage: it
+// gives false and an error wrapping context.Canceled, never a stale value.
+// The call goes on for the checks that share it. The kelviq.Client's own
+// retries (kelviq.WithRetries) happen inside that call.
+//
+// An answer that names another customer than the one asked for (a proxy
+// caching by path alone, a store record under the wrong key) is never
+// used: from kelviq it counts as unavailable, from the store it is ignored.
 //
 // # Keeping answers current
 //
-// Invalidate forgets a customer in memory and in the store. Wire kelviq's
-// webhooks to it with WebhookHandlerFunc, so that a subscription or an
-// order changing invalidates its customer at once rather than at the end of
-// the TTL.
+// Invalidate forgets a customer in memory and in the store. A fetch already
+// in progress still answers the checks waiting for it, but its answer,
+// which may predate the invalidation, is kept neither in memory nor in the
+// store (the fetch deletes its own save again when the two cross). Wire
+// kelviq's webhooks to it with WebhookHandlerFunc, so that a subscription
+// or an order changing invalidates its customer at once rather than at the
+// end of the TTL.
 //
 // Stats counts hits, misses, calls, stale answers and errors; WithLogger
 // logs the start and end of each outage of kelviq or of the store, once.

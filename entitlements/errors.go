@@ -2,6 +2,7 @@ package entitlements
 
 import (
 	"errors"
+	"net/http"
 
 	"github.com/kelviq/kelviq-go/kelviq"
 )
@@ -23,13 +24,20 @@ var errInvalidArgument = errors.New("entitlements: invalid argument")
 
 // transient reports whether err is an outage of the API rather than its
 // answer: anything but an *kelviq.Error of a definite client error (a 4xx
-// other than 429, or another status the operation does not answer with on
-// success) and the client's configuration errors. Network errors, timeouts,
-// a cancelled wait, a 200 that is not JSON (a proxy in the way) are all
-// transient: the last known value may stand in for the answer.
+// other than 408 and 429, or another status the operation does not answer
+// with on success) and the client's configuration errors. Network errors, timeouts,
+// a 200 that is not JSON or names another customer (a proxy in the way,
+// kelviq.ErrUnexpectedResponse) are all transient: the last known value may
+// stand in for the answer. A 200 kelviq cannot be told from a proxy's is
+// not a definite answer, so it neither evicts the customer nor erases the
+// store. (A caller's own cancellation is handled before: see abandoned.)
 func transient(err error) bool {
 	if apiErr, ok := errors.AsType[*kelviq.Error](err); ok {
-		return errors.Is(apiErr, kelviq.ErrRateLimited) || errors.Is(apiErr, kelviq.ErrServerError)
+		// A 408 is a timeout (the kelviq client retries it as one), not an
+		// answer about the customer: as definite, it would evict the
+		// customer and erase the shared store's record of it.
+		return errors.Is(apiErr, kelviq.ErrRateLimited) || errors.Is(apiErr, kelviq.ErrServerError) ||
+			apiErr.StatusCode == http.StatusRequestTimeout
 	}
 	switch {
 	case errors.Is(err, kelviq.ErrMissingCredential),

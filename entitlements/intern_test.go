@@ -50,3 +50,26 @@ func TestAccessSetsAreBounded(t *testing.T) {
 		t.Fatalf("past the bound, intern returned %v", got)
 	}
 }
+
+// Interned sets outlive the customers that made them (evicting a customer
+// does not release its set), so what they hold is bounded in features, not
+// only in sets: 4096 sets of a few thousand features each (a server that
+// sends every customer a different large set) would pin gigabytes that
+// WithMaxCustomers does not count.
+func TestAccessSetsAreBoundedInFeatures(t *testing.T) {
+	var a accessSets
+	for i := range 100 {
+		set := make(map[string]bool, 2000)
+		for j := range 2000 {
+			set[fmt.Sprint("c", i, "-f", j)] = true
+		}
+		a.intern(set)
+	}
+	held := 0
+	for _, s := range a.sets {
+		held += len(s)
+	}
+	if held > maxInternedFeatures {
+		t.Fatalf("interned sets hold %d features, want at most %d", held, maxInternedFeatures)
+	}
+}

@@ -22,7 +22,8 @@ type snapshot struct {
 	// retryAt, on the copy of a last known value kept after a failed fetch,
 	// is when to try kelviq again: until then the value is served stale
 	// without a call, so an outage costs one call per customer per
-	// staleRetryInterval instead of one per check.
+	// staleRetryInterval (or kelviq's Retry-After, see Checker.retryAfter)
+	// instead of one per check.
 	retryAt time.Time
 	lastErr error // the failure that made this copy
 
@@ -78,8 +79,13 @@ func shardsFor(max int) int {
 func newMemory(max int) (*memory, error) {
 	n := shardsFor(max)
 	m := &memory{seed: maphash.MakeSeed(), mask: uint64(n - 1)}
-	per := (max + n - 1) / n
-	for range n {
+	// The first max%n shards take one more customer: the capacities add
+	// up to max exactly, so the bound holds however customers hash.
+	for i := range n {
+		per := max / n
+		if i < max%n {
+			per++
+		}
 		c, err := lru.New[string, *snapshot](per)
 		if err != nil { // only for a size <= 0, which New refuses first
 			return nil, err

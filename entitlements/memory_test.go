@@ -63,3 +63,21 @@ func TestShardedRecency(t *testing.T) {
 		t.Fatalf("len %d, want %d", got, per)
 	}
 }
+
+// The bound of WithMaxCustomers holds exactly, whatever it is: the shards'
+// capacities add up to it (16 shards of ceil(max/16) kept up to 15 more).
+func TestMemoryBoundIsExact(t *testing.T) {
+	snap := newSnapshot(nil, time.Now())
+	for _, max := range []int{1, 7, 4095, 4096, 4097, 5000, 100_003} {
+		m, err := newMemory(max)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 200_000 {
+			m.put("c"+strconv.Itoa(i), snap)
+		}
+		if got := m.len(); got != max {
+			t.Errorf("WithMaxCustomers(%d): %d customers kept after 200,000", max, got)
+		}
+	}
+}

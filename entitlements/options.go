@@ -69,7 +69,9 @@ func WithMaxStale(d time.Duration) Option {
 
 // WithMaxStaleFor overrides WithMaxStale for one feature: 0 never serves
 // that feature stale (a paid export, say), a longer bound keeps a harmless
-// one available through a long outage. It may be given once per feature.
+// one available through a long outage. It may be given once per feature:
+// New refuses a second bound for the same feature rather than let one part
+// of a configuration silently loosen another's.
 func WithMaxStaleFor(featureID string, d time.Duration) Option {
 	switch {
 	case featureID == "":
@@ -80,6 +82,10 @@ func WithMaxStaleFor(featureID string, d time.Duration) Option {
 	return func(c *config) {
 		if c.maxStaleFor == nil {
 			c.maxStaleFor = make(map[string]time.Duration)
+		}
+		if prev, dup := c.maxStaleFor[featureID]; dup {
+			c.errs = append(c.errs, fmt.Errorf("WithMaxStaleFor(%q, %v): the feature already has a bound (%v)", featureID, d, prev))
+			return
 		}
 		c.maxStaleFor[featureID] = d
 	}

@@ -16,7 +16,10 @@ type Stats struct {
 	// StaleAnswers are checks answered with a last known value because
 	// kelviq could not be reached.
 	StaleAnswers uint64
-	// Errors are checks that returned an error.
+	// Errors are checks that returned an error: kelviq unavailable past
+	// the bound, its refusal (a 4xx), a bad argument, a cancellation. Get's
+	// ErrFeatureNotFound is an answer (the customer lacks the feature) and
+	// is not counted.
 	Errors uint64
 	// StoreErrors are failed operations of the shared store (none of them
 	// failed a check).

@@ -14,7 +14,11 @@ import (
 // the Checker goes on with memory and kelviq.
 type Store interface {
 	// Load returns the record saved under key; ok is false when there is
-	// none (never saved, expired or deleted).
+	// none (never saved, expired or deleted). A value it cannot read as a
+	// record is best reported as none too (ok false, nil error): the
+	// Checker then asks kelviq and Save replaces the value. An error
+	// counts as a failure of the store, which is then left alone for a
+	// second, saves included.
 	Load(ctx context.Context, key string) (rec Record, ok bool, err error)
 	// Save saves rec under key, replacing any record there, for ttl.
 	Save(ctx context.Context, key string, rec Record, ttl time.Duration) error

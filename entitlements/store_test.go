@@ -3,6 +3,7 @@ package entitlements_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -156,7 +157,7 @@ func TestUnreadableRecordIsIgnored(t *testing.T) {
 
 // A record from an instance whose clock runs ahead is fresh for no longer
 // than the TTL: within a second of skew it counts as fetched now, beyond
-// that as expired.
+// that it is not used (TestFutureRecordIsNeverServedStale).
 func TestFutureRecordIsNotFreshForever(t *testing.T) {
 	_, _, store := sharedRedis(t)
 	s := store()
@@ -186,5 +187,46 @@ func TestFutureRecordIsNotFreshForever(t *testing.T) {
 	mustHave(t, c, "cust", "sso", true)
 	if got := f.calls.Load(); got != 2 {
 		t.Errorf("%d calls, want 2: a record a day ahead was taken as fresh", got)
+	}
+}
+
+// A value under a customer's key that is not a record (garbage, a record
+// format of another version, another type of key, a value far larger than
+// any answer) is no record: it neither counts as a failure of the store
+// (which would leave the whole store alone for a second after every fetch
+// of that customer) nor survives, since the fresh answer replaces it.
+func TestPoisonedKeyHeals(t *testing.T) {
+	_, rdb, store := sharedRedis(t)
+	ctx := context.Background()
+	f := newFakeAPI(t)
+	f.set("cust", `[`+boolOn+`]`)
+	const key = "test:ent:production:cust"
+	poisons := map[string]func() error{
+		"garbage":        func() error { return rdb.Set(ctx, key, "garbage", 0).Err() },
+		"future version": func() error { return rdb.Set(ctx, key, "kq-ent/2\n1\n{}", 0).Err() },
+		"hash":           func() error { return rdb.HSet(ctx, key, "a", "b").Err() },
+		"huge":           func() error { return rdb.Set(ctx, key, strings.Repeat("x", 20<<20), 0).Err() },
+	}
+	for name, poison := range poisons {
+		t.Run(name, func(t *testing.T) {
+			if err := rdb.Del(ctx, key).Err(); err != nil {
+				t.Fatal(err)
+			}
+			if err := poison(); err != nil {
+				t.Fatal(err)
+			}
+			c, _ := newChecker(t, f, entitlements.WithStore(store()))
+			mustHave(t, c, "cust", "sso", true)
+			if st := c.Stats(); st.StoreErrors != 0 {
+				t.Errorf("Stats = %+v: the poisoned key counted as a store failure", st)
+			}
+			// The answer replaced the poison: another instance reads it.
+			calls := f.calls.Load()
+			other, _ := newChecker(t, f, entitlements.WithStore(store()))
+			mustHave(t, other, "cust", "sso", true)
+			if f.calls.Load() != calls {
+				t.Error("the poisoned key was not replaced by the answer")
+			}
+		})
 	}
 }

@@ -34,11 +34,13 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/kelviq/kelviq-go/entitlements"
+	"github.com/kelviq/kelviq-go/kelviq"
 )
 
 // Store is an entitlements.Store on Redis. It is safe for concurrent use.
@@ -56,35 +58,63 @@ func New(rdb redis.UniversalClient, prefix string) *Store {
 	return &Store{rdb: rdb, prefix: prefix}
 }
 
-// errNoClient is returned by every method of a Store made with a nil client.
-var errNoClient = errors.New("redisstore: the Store has no Redis client (redisstore.New was given nil)")
+// errNoClient is returned by every method of a Store made with a nil client,
+// and of a nil *Store.
+var errNoClient = errors.New("redisstore: the Store has no Redis client (a nil *Store, or redisstore.New was given nil)")
 
 // magic opens every value: a format version, so that a record of another
 // format is never misread.
 const magic = "kq-ent/1\n"
 
+// maxRecordBytes caps the value Load reads: kelviq's answer at the kelviq
+// client's default cap on a response, plus the record's header. A value
+// larger than that is no record of this package (a Checker never saves one
+// unless kelviq.WithMaxResponseBytes was raised past the default), and
+// reading it whole would let one key cost every check of its customer
+// hundreds of megabytes.
+const maxRecordBytes = kelviq.DefaultMaxResponseBytes + len(magic) + 21
+
 // Load returns the record of key, or ok false when Redis has none.
+//
+// A value that is not a record of this package (garbage, another format
+// version, a key of another Redis type, a value over the size cap) is
+// reported as no record, not as an error: the Checker then fetches the
+// customer and its Save replaces the value. As an error it would count as
+// an outage of Redis, leave Redis alone for a while after every fetch of
+// that customer, and skip the very save that repairs the key.
 func (s *Store) Load(ctx context.Context, key string) (entitlements.Record, bool, error) {
-	if s.rdb == nil {
+	if s == nil || s.rdb == nil {
 		return entitlements.Record{}, false, errNoClient
 	}
-	b, err := s.rdb.Get(ctx, s.prefix+key).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return entitlements.Record{}, false, nil
-	}
+	// GETRANGE reads at most maxRecordBytes+1 bytes whatever the value's
+	// size; a missing key reads as empty, which no record is.
+	b, err := s.rdb.GetRange(ctx, s.prefix+key, 0, int64(maxRecordBytes)).Bytes()
 	if err != nil {
+		if isWrongType(err) {
+			return entitlements.Record{}, false, nil
+		}
 		return entitlements.Record{}, false, fmt.Errorf("redisstore: load: %w", err)
+	}
+	if len(b) == 0 || len(b) > maxRecordBytes {
+		return entitlements.Record{}, false, nil
 	}
 	rec, err := decode(b)
 	if err != nil {
-		return entitlements.Record{}, false, fmt.Errorf("redisstore: load %q: %w", s.prefix+key, err)
+		return entitlements.Record{}, false, nil
 	}
 	return rec, true, nil
 }
 
+// isWrongType reports Redis's answer to a read of a key that holds another
+// type than a string (a hash, a list …).
+func isWrongType(err error) bool {
+	var rerr redis.Error
+	return errors.As(err, &rerr) && strings.HasPrefix(rerr.Error(), "WRONGTYPE")
+}
+
 // Save stores rec under key for ttl (at least a millisecond, Redis's unit).
 func (s *Store) Save(ctx context.Context, key string, rec entitlements.Record, ttl time.Duration) error {
-	if s.rdb == nil {
+	if s == nil || s.rdb == nil {
 		return errNoClient
 	}
 	if err := s.rdb.Set(ctx, s.prefix+key, encode(rec), max(ttl, time.Millisecond)).Err(); err != nil {
@@ -95,7 +125,7 @@ func (s *Store) Save(ctx context.Context, key string, rec entitlements.Record, t
 
 // Delete removes key's record.
 func (s *Store) Delete(ctx context.Context, key string) error {
-	if s.rdb == nil {
+	if s == nil || s.rdb == nil {
 		return errNoClient
 	}
 	if err := s.rdb.Del(ctx, s.prefix+key).Err(); err != nil {

@@ -3,6 +3,7 @@ package redisstore_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,7 +80,10 @@ func TestRecordsExpire(t *testing.T) {
 	}
 }
 
-func TestForeignValueIsAnError(t *testing.T) {
+// A value that is not a record of this package is no record, not a failure
+// of Redis: the Checker's next Save replaces it (see TestPoisonedKeyHeals
+// in package entitlements).
+func TestForeignValueIsNoRecord(t *testing.T) {
 	_, rdb := newRedis(t)
 	ctx := context.Background()
 	s := redisstore.New(rdb, "p:")
@@ -87,13 +91,29 @@ func TestForeignValueIsAnError(t *testing.T) {
 		"other format": `{"fetchedAt":"2026-05-01"}`,
 		"truncated":    "kq-ent/1\n1746100800",
 		"bad time":     "kq-ent/1\nyesterday\n{}",
+		"empty":        "",
+		"too large":    "kq-ent/1\n1746100800\n" + strings.Repeat(" ", 17<<20),
 	} {
 		if err := rdb.Set(ctx, "p:"+name, v, time.Minute).Err(); err != nil {
 			t.Fatal(err)
 		}
-		if _, ok, err := s.Load(ctx, name); ok || err == nil {
-			t.Errorf("%s: Load = %v, %v; want an error", name, ok, err)
+		if _, ok, err := s.Load(ctx, name); ok || err != nil {
+			t.Errorf("%s: Load = %v, %v; want no record and no error", name, ok, err)
 		}
+	}
+	if err := rdb.RPush(ctx, "p:list", "x").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := s.Load(ctx, "list"); ok || err != nil {
+		t.Errorf("a list: Load = %v, %v; want no record and no error", ok, err)
+	}
+	// Save replaces a key of another type.
+	rec := entitlements.Record{FetchedAt: time.Unix(1, 0), Body: []byte(`{}`)}
+	if err := s.Save(ctx, "list", rec, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := s.Load(ctx, "list"); !ok || err != nil {
+		t.Errorf("after Save: Load = %v, %v; want the record", ok, err)
 	}
 }
 
@@ -116,5 +136,21 @@ func TestNilClientAndDeadServerAreErrors(t *testing.T) {
 	_, ok, err := s.Load(ctx, "k")
 	if ok || err == nil || errors.Is(err, redis.Nil) {
 		t.Fatalf("Load from a dead server = %v, %v; want an error", ok, err)
+	}
+}
+
+// A nil *Store (a variable declared and never set, given to WithStore) is
+// an error on every method, never a panic: the Checker goes on without it.
+func TestNilStoreIsAnError(t *testing.T) {
+	ctx := context.Background()
+	var s *redisstore.Store
+	if _, ok, err := s.Load(ctx, "k"); ok || err == nil {
+		t.Errorf("Load on a nil Store = %v, %v; want an error", ok, err)
+	}
+	if err := s.Save(ctx, "k", entitlements.Record{}, time.Minute); err == nil {
+		t.Error("Save on a nil Store: no error")
+	}
+	if err := s.Delete(ctx, "k"); err == nil {
+		t.Error("Delete on a nil Store: no error")
 	}
 }
