@@ -25,7 +25,9 @@
 // The background sender sends a (customer, feature) at most every 100 ms, so
 // that under a steady load its reports go in a few requests a second, not
 // one request each. It retries with backoff (full jitter) on network errors,
-// 408, 429 and 5xx, and honours Retry-After. Any other 4xx is permanent: the
+// 408, 429 and 5xx, and honours Retry-After up to 10 minutes (a longer one,
+// a wrong header or a date years ahead, counts as 10 minutes, so that it
+// cannot stop delivery until the next restart). Any other 4xx is permanent: the
 // report moves to the dead-letter bucket (DeadLetters lists it), the
 // WithOnDropped callback runs once per report, and Stats.Dropped counts it.
 // A (customer, feature) has at most one request in flight, and its delete is

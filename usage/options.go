@@ -52,6 +52,7 @@ type config struct {
 	requestTimeout time.Duration // bound of one ReportUsage call
 	baseDelay      time.Duration // first backoff ceiling, doubled per failure
 	maxDelay       time.Duration // backoff ceiling
+	maxRetryAfter  time.Duration // longest Retry-After honoured
 	concurrency    int           // requests in flight at once (one per pair)
 	maxPerRequest  int           // original reports merged into one request at most
 	pairInterval   time.Duration // background sends of one pair are this far apart at least
@@ -65,6 +66,7 @@ func defaultConfig() config {
 		requestTimeout: 30 * time.Second,
 		baseDelay:      500 * time.Millisecond,
 		maxDelay:       time.Minute,
+		maxRetryAfter:  10 * time.Minute,
 		concurrency:    4,
 		maxPerRequest:  100_000,
 		pairInterval:   100 * time.Millisecond,
@@ -94,6 +96,11 @@ func WithMemory() Option {
 // merged several reports calls it once for each of them. It runs on the
 // sender's goroutine: return quickly, and do not call the Reporter's Flush
 // or Close from it.
+//
+// It is called at most once per report: a crash after the move and before
+// the call skips it, and a later start does not call it for what it finds
+// in the dead-letter bucket. Reporter.DeadLetters lists every dead letter,
+// from this run and earlier ones.
 func WithOnDropped(f func(Report, error)) Option {
 	return func(c *config) { c.onDropped = f }
 }

@@ -33,6 +33,8 @@ type Reporter struct {
 	// writing by Close, so Close waits for them and none starts after.
 	closeMu sync.RWMutex
 	closed  bool
+	// closeDone is closed when the first Close has returned.
+	closeDone chan struct{}
 
 	writes      chan *writeReq
 	writerDone  chan struct{}
@@ -126,6 +128,7 @@ func NewReporter(client *kelviq.Client, opts ...Option) (*Reporter, error) {
 		writerDone: make(chan struct{}),
 		wake:       make(chan struct{}, 1),
 		senderDone: make(chan struct{}),
+		closeDone:  make(chan struct{}),
 		sem:        make(chan struct{}, cfg.concurrency),
 		pairs:      map[string]*pairState{},
 	}
@@ -254,14 +257,25 @@ func (r *Reporter) DeadLetters() ([]DeadLetter, error) {
 // is not an error. An error means the outbox could not be written or
 // closed. A request still in flight when ctx ends is abandoned, and counts
 // as ambiguous (see Delivery).
+//
+// A second Close returns ErrClosed, once the first one has returned (or
+// when its own ctx ends).
 func (r *Reporter) Close(ctx context.Context) error {
 	r.closeMu.Lock()
 	if r.closed {
 		r.closeMu.Unlock()
-		return nil
+		// Not nil: the caller must not take it that this call closed the
+		// outbox. Waiting for the first Close lets it know the file is
+		// free once this returns (unless ctx ends first).
+		select {
+		case <-r.closeDone:
+		case <-ctx.Done():
+		}
+		return ErrClosed
 	}
 	r.closed = true
 	r.closeMu.Unlock()
+	defer close(r.closeDone)
 	// No Report is in progress or can start; the writer stays up for the
 	// sender's deletes until every send is over.
 	left, ferr := r.flush(ctx)

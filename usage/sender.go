@@ -145,14 +145,32 @@ func (r *Reporter) send(ctx context.Context, p *pairState) error {
 	}
 	rctx, cancel := context.WithTimeout(ctx, r.cfg.requestTimeout)
 	resp, err := r.client.ReportUsage(rctx, body)
+	redirected := false
 	if err == nil {
 		discard(resp)
-		if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		switch {
+		case resp.Request != nil && resp.Request.Method != http.MethodPost:
+			// A 301, 302 or 303 made net/http follow with a GET: the 2xx
+			// answers the GET, and the POST was never applied. Taking it
+			// as delivered would lose the reports; sending it again would
+			// meet the same redirect.
+			via := "a redirect"
+			if resp.Request.Response != nil {
+				via = resp.Request.Response.Status
+			}
+			err = fmt.Errorf("usage: kelviq answered the POST with %s, which net/http followed with a %s (answered %s): the report was not applied",
+				via, resp.Request.Method, resp.Status)
+			redirected = true
+		case resp.StatusCode < 200 || resp.StatusCode > 299:
 			err = fmt.Errorf("usage: kelviq answered %s", resp.Status)
 		}
 	}
 	cancel()
-	switch classify(err) {
+	outcome := classify(err)
+	if redirected {
+		outcome = refused
+	}
+	switch outcome {
 	case delivered:
 		if err != nil {
 			r.log.Warn("usage: kelviq took the report but its answer failed the client's checks", "customer", customerID, "feature", featureID, "error", err)
@@ -165,7 +183,12 @@ func (r *Reporter) send(ctx context.Context, p *pairState) error {
 		r.dropFront(p, m.n)
 		return nil
 	case refused:
-		r.log.Error("usage: kelviq refused reports; moved to the dead-letter bucket", "customer", customerID, "feature", featureID, "reports", m.n, "error", err)
+		msg := "usage: kelviq refused reports; moved to the dead-letter bucket"
+		if errors.Is(err, kelviq.ErrUnauthorized) || errors.Is(err, kelviq.ErrForbidden) {
+			// Every pair will meet the same answer: say what to fix.
+			msg = "usage: kelviq refused the client's server key (401/403: wrong, revoked, other environment or not allowed); reports moved to the dead-letter bucket"
+		}
+		r.log.Error(msg, "customer", customerID, "feature", featureID, "reports", m.n, "error", err)
 		return r.give(p, recs, false, err)
 	case ambiguous:
 		if !m.set && r.cfg.delivery == AtMostOnce {
@@ -202,7 +225,9 @@ func (r *Reporter) retryLater(p *pairState, m merged, err error) {
 	var retryAfter time.Duration
 	var apiErr *kelviq.Error
 	if errors.As(err, &apiErr) {
-		retryAfter = apiErr.RetryAfter
+		// Capped, so that a wrong header (kelviq's client reads up to
+		// 31 years) cannot stop delivery until the next restart.
+		retryAfter = min(apiErr.RetryAfter, r.cfg.maxRetryAfter)
 	}
 	p.notBefore = now + max(wait, int64(retryAfter))
 	r.mu.Lock()

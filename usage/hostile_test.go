@@ -1,0 +1,298 @@
+package usage_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kelviq/kelviq-go/kelviq"
+	"github.com/kelviq/kelviq-go/usage"
+)
+
+// Attacks of a hostile or broken server, a careless caller and a crash on
+// the Reporter, found in review; each test failed before its fix, or
+// pins down what held.
+
+// A 2xx whose Content-Length promises more than the server sends before
+// it hangs up was still a 2xx: the report was taken, and is not sent
+// again (which would count the DELTA twice), under both deliveries.
+// Likewise a 2xx whose JSON body does not decode.
+func TestBroken2xxBodyCountsAsDelivered(t *testing.T) {
+	bodies := map[string]func(w http.ResponseWriter){
+		"lying Content-Length": func(w http.ResponseWriter) {
+			conn, buf, err := w.(http.Hijacker).Hijack()
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer conn.Close()
+			_, _ = buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"va")
+			_ = buf.Flush()
+		},
+		"undecodable JSON": func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"value": "not a number", `))
+		},
+	}
+	for name, answer := range bodies {
+		for _, mode := range []usage.Delivery{usage.AtLeastOnce, usage.AtMostOnce} {
+			t.Run(name+"/"+mode.String(), func(t *testing.T) {
+				var requests atomic.Int32
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+					requests.Add(1)
+					answer(w)
+				}))
+				defer srv.Close()
+				r := newReporter(t, newClient(t, srv.URL), usage.WithMemory(), usage.WithDelivery(mode))
+				if err := r.Report(context.Background(), "c1", "calls", 1, delta); err != nil {
+					t.Fatal(err)
+				}
+				flushAll(t, r)
+				flushAll(t, r)
+				if s := r.Stats(); requests.Load() != 1 || s.Sent != 1 || s.Retried != 0 || s.Uncertain != 0 || s.Queued != 0 {
+					t.Errorf("%d requests, stats %+v; want one request, sent", requests.Load(), s)
+				}
+			})
+		}
+	}
+}
+
+// A 302 to the POST makes net/http follow with a GET, whose 2xx says
+// nothing about the report: it was never applied. It was counted as sent
+// and deleted (lost); now it goes to the dead letters, saying why.
+func TestRedirectedPostIsNotTakenAsDelivered(t *testing.T) {
+	var posts, gets atomic.Int32
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /report/usage/", func(w http.ResponseWriter, req *http.Request) {
+		posts.Add(1)
+		http.Redirect(w, req, "/elsewhere/", http.StatusFound)
+	})
+	mux.HandleFunc("GET /elsewhere/", func(w http.ResponseWriter, _ *http.Request) {
+		gets.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"value": 1}`))
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	var mu sync.Mutex
+	var drops []usage.Report
+	r := newReporter(t, newClient(t, srv.URL), usage.WithMemory(),
+		usage.WithOnDropped(func(rep usage.Report, _ error) { mu.Lock(); drops = append(drops, rep); mu.Unlock() }))
+	ctx := context.Background()
+	for _, v := range []int{1, 2} {
+		if err := r.Report(ctx, "c1", "calls", v, delta); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// (The background sender may have met the redirect first.)
+	if n, err := r.Flush(ctx); n != 0 || (err != nil && !strings.Contains(err.Error(), "302 Found")) {
+		t.Errorf("Flush = %d, %v; want 0 left", n, err)
+	}
+	s := r.Stats()
+	if s.Sent != 0 || s.Dropped != 2 || s.Queued != 0 || posts.Load() < 1 || gets.Load() != posts.Load() {
+		t.Errorf("stats %+v after %d POST, %d GET; want both reports dropped, none sent", s, posts.Load(), gets.Load())
+	}
+	if dl, err := r.DeadLetters(); err != nil || len(dl) != 2 || !strings.Contains(dl[0].Reason, "302 Found") || !strings.Contains(dl[0].Reason, "not applied") {
+		t.Errorf("dead letters %+v, %v", dl, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(drops) != 2 || drops[0].Value+drops[1].Value != 3 {
+		t.Errorf("callback got %+v, want the two reports", drops)
+	}
+}
+
+// A Retry-After kelviq's client reads as years (a huge number, a date far
+// ahead) stopped every send, Flush's too, until the next restart; it
+// counts as 10 minutes now. A negative one or a date in the past is no
+// wait at all.
+func TestRetryAfterIsBounded(t *testing.T) {
+	for _, tc := range []struct {
+		header string
+		wait   time.Duration // the Reporter waits this long, not less
+	}{
+		{"999999999999", 10 * time.Minute},
+		{"Fri, 31 Dec 9999 23:59:59 GMT", 10 * time.Minute},
+		{"-5", 0},
+		{"Mon, 01 Jan 1990 00:00:00 GMT", 0},
+	} {
+		t.Run(tc.header, func(t *testing.T) {
+			fake := newFakeAPI(t, "")
+			fake.setAnswer(func(n int, _ got) (int, http.Header, bool) {
+				if n == 0 {
+					return http.StatusTooManyRequests, http.Header{"Retry-After": {tc.header}}, false
+				}
+				return http.StatusOK, nil, true
+			})
+			clk := &clock{}
+			clk.ns.Store(time.Now().UnixNano())
+			r := newReporter(t, newClient(t, fake.srv.URL), usage.WithMemory(), usage.WithClock(clk.now),
+				usage.WithBackoff(time.Millisecond, time.Millisecond))
+			ctx := context.Background()
+			if err := r.Report(ctx, "c1", "calls", 5, delta); err != nil {
+				t.Fatal(err)
+			}
+			if tc.wait > 0 {
+				// (The 429 may go to the background sender or to Flush.)
+				if n, err := r.Flush(ctx); n != 1 || !errors.Is(err, kelviq.ErrRateLimited) {
+					t.Fatalf("first flush: %d, %v; want the 429", n, err)
+				}
+				clk.advance(tc.wait - time.Second)
+				if n, err := r.Flush(ctx); n != 1 || !strings.Contains(fmt_(err), "Retry-After") {
+					t.Fatalf("flush 1 s before the bound: %d, %v; want it still waiting", n, err)
+				}
+				clk.advance(2 * time.Second)
+			}
+			flushAll(t, r)
+			if got := fake.sum(pair{"c1", "calls"}); got != 5 || len(fake.received()) != 2 {
+				t.Errorf("sum %d after %d requests, want 5 after 2", got, len(fake.received()))
+			}
+		})
+	}
+}
+
+func fmt_(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// ErrClosed says Close returns it after Close: a second Close returned nil
+// at once, even while the first was still sending, so its caller took the
+// outbox for closed. It waits for the first now. Flush, Report and
+// DeadLetters after Close return ErrClosed too.
+func TestSecondCloseWaitsAndReturnsErrClosed(t *testing.T) {
+	release := make(chan struct{})
+	stuck := newFakeAPI(t, "")
+	stuck.setAnswer(func(int, got) (int, http.Header, bool) {
+		<-release
+		return http.StatusOK, nil, false
+	})
+	t.Cleanup(func() { close(release) })
+	path := filepath.Join(t.TempDir(), "outbox.db")
+	r, err := usage.NewReporter(newClient(t, stuck.srv.URL), usage.WithPath(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := r.Report(ctx, "c1", "calls", 1, delta); err != nil {
+		t.Fatal(err)
+	}
+	var firstDone atomic.Bool
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		defer cancel()
+		if err := r.Close(cctx); err != nil {
+			t.Errorf("first Close: %v", err)
+		}
+		firstDone.Store(true)
+	})
+	// Until the first Close has begun, Report still stores.
+	for r.Report(ctx, "c1", "calls", 1, delta) == nil {
+		time.Sleep(time.Millisecond)
+	}
+	_, ferr := r.Flush(ctx)
+	err = r.Close(ctx)
+	if !errors.Is(err, usage.ErrClosed) || !firstDone.Load() {
+		t.Errorf("second Close = %v, first done: %v; want ErrClosed after the first returned", err, firstDone.Load())
+	}
+	wg.Wait()
+	if !errors.Is(ferr, usage.ErrClosed) {
+		t.Errorf("Flush during Close = %v, want ErrClosed", ferr)
+	}
+	if err := r.Report(ctx, "c1", "calls", 1, delta); !errors.Is(err, usage.ErrClosed) {
+		t.Errorf("Report after Close = %v", err)
+	}
+	if _, err := r.DeadLetters(); !errors.Is(err, usage.ErrClosed) {
+		t.Errorf("DeadLetters after Close = %v", err)
+	}
+	// The file is free: the next Reporter opens it.
+	next := newReporter(t, newClient(t, "http://"+deadAddr(t)), usage.WithPath(path))
+	if s := next.Stats(); s.Queued == 0 {
+		t.Errorf("the next start found nothing queued: %+v", s)
+	}
+}
+
+// A 401 (or 403) dead-letters every queued report, one request per pair,
+// as for any 4xx: that is the contract. It is counted per original
+// report, the callback runs once for each, and the log says the key was
+// refused, without the key (which this server echoes back).
+func TestRefusedKeyIsCountedAndLoggedClearly(t *testing.T) {
+	const key = "sk_live_wrong_but_secret_0123456789"
+	for _, status := range []int{http.StatusUnauthorized, http.StatusForbidden} {
+		t.Run(http.StatusText(status), func(t *testing.T) {
+			var requests atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+				requests.Add(1)
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(status)
+				_, _ = w.Write([]byte(`{"detail":"key ` + strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer ") + ` refused"}`))
+			}))
+			defer srv.Close()
+			c, err := kelviq.NewClient(kelviq.WithBaseURL(srv.URL), kelviq.WithServerKey(key), kelviq.WithRetries(0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var logs bytes.Buffer
+			var mu sync.Mutex
+			var calls atomic.Int32
+			var sum atomic.Int64
+			r := newReporter(t, c, usage.WithMemory(),
+				usage.WithLogger(slog.New(slog.NewTextHandler(&lockedWriter{&mu, &logs}, nil))),
+				usage.WithOnDropped(func(rep usage.Report, err error) {
+					if errors.Is(err, kelviq.ErrUnauthorized) || errors.Is(err, kelviq.ErrForbidden) {
+						calls.Add(1)
+						sum.Add(int64(rep.Value))
+					}
+				}))
+			ctx := context.Background()
+			want := 0
+			// (The background sender may send a pair before all its
+			// reports are in: 3 requests or more.)
+			for i := 1; i <= 12; i++ {
+				b := delta
+				if i%4 == 0 {
+					b = set
+				}
+				if err := r.Report(ctx, "c1", []string{"calls", "seats", "storage"}[i%3], i, b); err != nil {
+					t.Fatal(err)
+				}
+				want += i
+			}
+			if n, err := r.Flush(ctx); n != 0 || err == nil {
+				t.Errorf("Flush = %d, %v; want nothing left and the refusal", n, err)
+			}
+			s := r.Stats()
+			if s.Dropped != 12 || s.Sent != 0 || s.Queued != 0 || calls.Load() != 12 || sum.Load() != int64(want) || requests.Load() < 3 {
+				t.Errorf("stats %+v, %d callbacks (sum %d), %d requests; want 12 dropped, 12 callbacks (sum %d), 3 requests or more",
+					s, calls.Load(), sum.Load(), requests.Load(), want)
+			}
+			dl, err := r.DeadLetters()
+			if err != nil || len(dl) != 12 {
+				t.Fatalf("dead letters: %d, %v", len(dl), err)
+			}
+			mu.Lock()
+			out := logs.String()
+			mu.Unlock()
+			if !strings.Contains(out, "level=ERROR") || !strings.Contains(out, "server key") || strings.Count(out, "server key") != int(requests.Load()) {
+				t.Errorf("the log does not say the key was refused, once per request:\n%s", out)
+			}
+			for _, text := range append([]string{out}, dl[0].Reason) {
+				if strings.Contains(text, key) || strings.Contains(text, "0123456789") {
+					t.Errorf("the key leaked: %s", text)
+				}
+			}
+		})
+	}
+}
