@@ -49,6 +49,12 @@
 // AtMostOnce it moves to the dead-letter bucket, counted in
 // Stats.Uncertain, and may then be lost. A SET is always resent.
 //
+// A crash has the same ambiguity: the request in flight at a kill -9 may
+// have reached kelviq. Under AtMostOnce the sender marks a DELTA's
+// records in the file before sending them (one more shared commit), and
+// the next start dead-letters marked records as uncertain instead of
+// resending them; under AtLeastOnce the next start resends them.
+//
 // # The client
 //
 // kelviq's client never resends a POST once any byte of it may have left,

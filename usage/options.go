@@ -23,8 +23,10 @@ const (
 	// AtMostOnce moves an ambiguous DELTA to the dead-letter bucket,
 	// counted in Stats.Uncertain and passed to the WithOnDropped callback
 	// with an error matching ErrUncertain: a report is never counted
-	// twice, and may in rare cases be lost. A SET is always resent under
-	// both: sending it twice has the effect of sending it once.
+	// twice, and may in rare cases be lost. The DELTA in flight at a
+	// crash counts as ambiguous too: the next start dead-letters it. A SET
+	// is always resent under both: sending it twice has the effect of
+	// sending it once.
 	AtMostOnce
 )
 
@@ -91,11 +93,13 @@ func WithMemory() Option {
 
 // WithOnDropped sets a function called once for every original report the
 // sender gives up on, after it has been moved to the dead-letter bucket: a
-// 4xx answer other than 408 and 429 (err is the *kelviq.Error), or, under
+// 4xx answer other than 408 and 429 (err is the *kelviq.Error), a redirect
+// that net/http followed with a GET (the POST was not applied), or, under
 // AtMostOnce, an ambiguous DELTA (err matches ErrUncertain). A request that
 // merged several reports calls it once for each of them. It runs on the
-// sender's goroutine: return quickly, and do not call the Reporter's Flush
-// or Close from it.
+// sender's goroutine (or, for the DELTAs in flight at a crash under
+// AtMostOnce, in the next NewReporter): return quickly, and do not call
+// the Reporter's Flush or Close from it.
 //
 // It is called at most once per report: a crash after the move and before
 // the call skips it, and a later start does not call it for what it finds

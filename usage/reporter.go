@@ -144,9 +144,13 @@ func NewReporter(client *kelviq.Client, opts ...Option) (*Reporter, error) {
 		}
 		r.store = s
 	}
-	corrupt, err := r.store.load(func(rec record) {
+	sending := map[string][]record{} // per pair: the records of its request in flight at the last stop
+	corrupt, err := r.store.load(func(rec record, marked bool) {
 		p := r.pair(rec.pair)
 		p.seqs = append(p.seqs, rec.seq)
+		if marked {
+			sending[rec.pair] = append(sending[rec.pair], rec)
+		}
 	})
 	if err != nil {
 		_ = r.store.close()
@@ -155,11 +159,40 @@ func NewReporter(client *kelviq.Client, opts ...Option) (*Reporter, error) {
 	if corrupt > 0 {
 		r.log.Error("usage: unreadable records moved to the dead-letter bucket", "records", corrupt)
 	}
+	if err := r.settleInFlight(sending); err != nil {
+		_ = r.store.close()
+		return nil, err
+	}
 	r.sendCtx, r.stopSending = context.WithCancel(context.Background())
 	go r.writer()
 	go r.sender()
 	r.kick()
 	return r, nil
+}
+
+// settleInFlight dead-letters, under AtMostOnce, the DELTAs whose request
+// was in flight when the previous process stopped (sending holds the marked
+// records per pair, which are the oldest of the pair): it may have reached
+// kelviq, and sending it again could count it twice. A request that was a
+// SET is sent again, as is everything under AtLeastOnce.
+func (r *Reporter) settleInFlight(sending map[string][]record) error {
+	if r.cfg.delivery != AtMostOnce {
+		return nil
+	}
+	for k, recs := range sending {
+		if coalesce(recs).set {
+			continue
+		}
+		err := fmt.Errorf("%w (AtMostOnce): the process stopped while their request was in flight", ErrUncertain)
+		c, f, _ := splitPairKey(k)
+		r.log.Error("usage: DELTA reports may or may not have reached kelviq before the last stop; moved to the dead-letter bucket (AtMostOnce)",
+			"customer", c, "feature", f, "reports", len(recs))
+		p := r.pairs[k]
+		if gerr := r.give(p, recs, true, err); !errors.Is(gerr, ErrUncertain) {
+			return fmt.Errorf("usage: reading the outbox: %w", gerr)
+		}
+	}
+	return nil
 }
 
 func (c *config) check() error {

@@ -143,6 +143,14 @@ func (r *Reporter) send(ctx context.Context, p *pairState) error {
 	if err := ctx.Err(); err != nil {
 		return err // nothing sent: not a failure of the request
 	}
+	// Under AtMostOnce a crash while a DELTA is in flight must not lead the
+	// next start to send it again: mark it durably first (settleInFlight).
+	marked := !m.set && r.cfg.delivery == AtMostOnce
+	if marked {
+		if err := r.markSending(seqs[:m.n]); err != nil {
+			return r.storeFailed("marking reports as in flight", p, err)
+		}
+	}
 	rctx, cancel := context.WithTimeout(ctx, r.cfg.requestTimeout)
 	resp, err := r.client.ReportUsage(rctx, body)
 	redirected := false
@@ -190,6 +198,14 @@ func (r *Reporter) send(ctx context.Context, p *pairState) error {
 		}
 		r.log.Error(msg, "customer", customerID, "feature", featureID, "reports", m.n, "error", err)
 		return r.give(p, recs, false, err)
+	case notApplied:
+		if marked {
+			// Left marked, a crash would dead-letter reports kelviq never
+			// saw: not worse than AtMostOnce allows, so a failure only logs.
+			if uerr := r.unmarkSending(seqs[:m.n]); uerr != nil {
+				r.log.Error("usage: outbox storage failed while sending", "error", &storeError{fmt.Errorf("unmarking reports: %w", uerr)})
+			}
+		}
 	case ambiguous:
 		if !m.set && r.cfg.delivery == AtMostOnce {
 			err = fmt.Errorf("%w (AtMostOnce): %w", ErrUncertain, err)
