@@ -16,6 +16,7 @@ import (
 
 	"github.com/kelviq/kelviq-go/kelviq"
 	"github.com/kelviq/kelviq-go/usage"
+	bolt "go.etcd.io/bbolt"
 )
 
 // Attacks of a hostile or broken server, a careless caller and a crash on
@@ -294,5 +295,112 @@ func TestRefusedKeyIsCountedAndLoggedClearly(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A record of a newer format (written before a rollback of a deploy) was
+// moved to the dead letters, where the newer version, back after the
+// rollback, would never send it. It stays in the outbox now, said in the
+// log, while the others are delivered; the newer version finds it.
+func TestNewerFormatRecordIsLeftForTheNewerVersion(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "outbox.db")
+	r, err := usage.NewReporter(newClient(t, "http://"+deadAddr(t)), usage.WithPath(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Report(context.Background(), "c1", "calls", 5, delta); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	future := []byte{2, 0, 0xAA, 0xBB} // version 2: whatever it holds
+	key := []byte{0, 0, 0, 0, 0, 0, 0x10, 0}
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *bolt.Tx) error { return tx.Bucket([]byte("outbox")).Put(key, future) }); err != nil {
+		t.Fatal(err)
+	}
+	_ = db.Close()
+
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	fake := newFakeAPI(t, "")
+	next, err := usage.NewReporter(newClient(t, fake.srv.URL), usage.WithPath(path),
+		usage.WithLogger(slog.New(slog.NewTextHandler(&lockedWriter{&mu, &logs}, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	flushAll(t, next)
+	dl, err := next.DeadLetters()
+	if err != nil || len(dl) != 0 || fake.sum(pair{"c1", "calls"}) != 5 || len(fake.received()) != 1 {
+		t.Errorf("dead letters %+v (%v), %d requests; want none, and the readable report sent", dl, err, len(fake.received()))
+	}
+	if err := next.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	if !strings.Contains(logs.String(), "newer version") {
+		t.Errorf("the log does not say so: %s", logs.String())
+	}
+	mu.Unlock()
+	db, err = bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	_ = db.View(func(tx *bolt.Tx) error {
+		if got := tx.Bucket([]byte("outbox")).Get(key); !bytes.Equal(got, future) {
+			t.Errorf("the newer record is now %v, want it kept as it was", got)
+		}
+		return nil
+	})
+}
+
+// IDs with odd bytes (NUL, a line separator, non-ASCII, the longest
+// allowed) survive the file and a restart and reach kelviq byte for byte;
+// a 1 MiB ID and one that is not UTF-8 are refused without quoting them.
+func TestOddIDsRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "outbox.db")
+	ids := []pair{
+		{"c\x00d", "f\x00"},
+		{"line\u2028sep", "tab\there"},
+		{"ünïcødé-😀", "emoji-😀"},
+		{strings.Repeat("x", 1024), strings.Repeat("y", 1024)},
+	}
+	r, err := usage.NewReporter(newClient(t, "http://"+deadAddr(t)), usage.WithPath(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for i, p := range ids {
+		if err := r.Report(ctx, p.customer, p.feature, i+1, delta); err != nil {
+			t.Fatalf("%q: %v", p, err)
+		}
+	}
+	huge := strings.Repeat("z", 1<<20)
+	for _, bad := range []string{huge, "bad\xffutf8"} {
+		err := r.Report(ctx, bad, "f", 1, delta)
+		if !errors.Is(err, usage.ErrInvalidReport) || len(err.Error()) > 200 {
+			t.Errorf("err = %.200v, want a short ErrInvalidReport", err)
+		}
+	}
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
+	defer cancel()
+	if err := r.Close(cctx); err != nil {
+		t.Fatal(err)
+	}
+	fake := newFakeAPI(t, "")
+	next := newReporter(t, newClient(t, fake.srv.URL), usage.WithPath(path))
+	flushAll(t, next)
+	for i, p := range ids {
+		if got := fake.sum(p); got != i+1 {
+			t.Errorf("%q: sum %d, want %d", p, got, i+1)
+		}
+	}
+	if s := next.Stats(); s.Sent != int64(len(ids)) || len(fake.received()) != len(ids) {
+		t.Errorf("stats %+v, %d requests", s, len(fake.received()))
 	}
 }

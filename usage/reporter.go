@@ -79,11 +79,13 @@ type Stats struct {
 	// counts once per failed attempt.
 	Retried int64
 	// Dropped is the number of reports moved to the dead-letter bucket
-	// because kelviq refused them (a 4xx other than 408 and 429).
+	// because kelviq refused them (a 4xx other than 408 and 429, or a
+	// redirect that turned the POST into a GET).
 	Dropped int64
 	// Uncertain is the number of DELTA reports moved to the dead-letter
 	// bucket under AtMostOnce because their request may or may not have
-	// reached kelviq.
+	// reached kelviq (those in flight at a crash, found by NewReporter,
+	// included).
 	Uncertain int64
 	// Queued is the number of reports stored and not yet sent or
 	// dead-lettered, those found in the file at start included.
@@ -145,7 +147,7 @@ func NewReporter(client *kelviq.Client, opts ...Option) (*Reporter, error) {
 		r.store = s
 	}
 	sending := map[string][]record{} // per pair: the records of its request in flight at the last stop
-	corrupt, err := r.store.load(func(rec record, marked bool) {
+	corrupt, newer, err := r.store.load(func(rec record, marked bool) {
 		p := r.pair(rec.pair)
 		p.seqs = append(p.seqs, rec.seq)
 		if marked {
@@ -158,6 +160,10 @@ func NewReporter(client *kelviq.Client, opts ...Option) (*Reporter, error) {
 	}
 	if corrupt > 0 {
 		r.log.Error("usage: unreadable records moved to the dead-letter bucket", "records", corrupt)
+	}
+	if newer > 0 {
+		r.log.Error("usage: records written by a newer version of this package are left in the outbox for it to send; this version does not send them",
+			"records", newer)
 	}
 	if err := r.settleInFlight(sending); err != nil {
 		_ = r.store.close()

@@ -13,8 +13,9 @@ type store interface {
 	commit(batch []*writeReq) error
 	// load calls fn for every stored record, in order, for a fresh start,
 	// saying whether it carries an in-flight mark. A record that cannot
-	// be decoded is moved to the dead-letter bucket.
-	load(fn func(rec record, sending bool)) (corrupt int, err error)
+	// be decoded is moved to the dead-letter bucket (corrupt counts them);
+	// one of a newer format is left in place (newer counts them).
+	load(fn func(rec record, sending bool)) (corrupt, newer int, err error)
 	// get returns the records of seqs.
 	get(seqs []uint64) ([]record, error)
 	// deadLetter moves recs to the dead-letter bucket, with the reason,

@@ -99,25 +99,29 @@ func (s *boltStore) commit(batch []*writeReq) error {
 	})
 }
 
-func (s *boltStore) load(fn func(record, bool)) (int, error) {
+func (s *boltStore) load(fn func(record, bool)) (int, int, error) {
 	var bad [][]byte
+	newer := 0
 	err := s.db.View(func(tx *bolt.Tx) error {
 		sending := tx.Bucket(sendingBucket)
 		return tx.Bucket(outboxBucket).ForEach(func(k, v []byte) error {
 			r, err := decodeRecord(k, v)
-			if err != nil {
+			switch {
+			case errors.Is(err, errNewerFormat):
+				newer++
+			case err != nil:
 				bad = append(bad, bytes.Clone(k))
-				return nil
+			default:
+				fn(r, sending.Get(k) != nil)
 			}
-			fn(r, sending.Get(k) != nil)
 			return nil
 		})
 	})
 	if err != nil || len(bad) == 0 {
-		return 0, err
+		return 0, newer, err
 	}
 	// Unreadable records cannot be sent: keep them aside, not in the way.
-	return len(bad), s.db.Update(func(tx *bolt.Tx) error {
+	return len(bad), newer, s.db.Update(func(tx *bolt.Tx) error {
 		for _, k := range bad {
 			if err := moveDead(tx, k, errCorrupt.Error()); err != nil {
 				return err

@@ -36,7 +36,7 @@ func (s *memStore) commit(batch []*writeReq) error {
 	return nil
 }
 
-func (s *memStore) load(func(record, bool)) (int, error) { return 0, nil } // always empty at start
+func (s *memStore) load(func(record, bool)) (int, int, error) { return 0, 0, nil } // always empty at start
 
 func (s *memStore) get(seqs []uint64) ([]record, error) {
 	s.mu.Lock()
