@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -189,7 +190,6 @@ func TestSecondCloseWaitsAndReturnsErrClosed(t *testing.T) {
 	if err := r.Report(ctx, "c1", "calls", 1, delta); err != nil {
 		t.Fatal(err)
 	}
-	var firstDone atomic.Bool
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
@@ -197,16 +197,21 @@ func TestSecondCloseWaitsAndReturnsErrClosed(t *testing.T) {
 		if err := r.Close(cctx); err != nil {
 			t.Errorf("first Close: %v", err)
 		}
-		firstDone.Store(true)
 	})
 	// Until the first Close has begun, Report still stores.
 	for r.Report(ctx, "c1", "calls", 1, delta) == nil {
 		time.Sleep(time.Millisecond)
 	}
 	_, ferr := r.Flush(ctx)
-	err = r.Close(ctx)
-	if !errors.Is(err, usage.ErrClosed) || !firstDone.Load() {
-		t.Errorf("second Close = %v, first done: %v; want ErrClosed after the first returned", err, firstDone.Load())
+	if err := r.Close(ctx); !errors.Is(err, usage.ErrClosed) {
+		t.Errorf("second Close = %v, want ErrClosed", err)
+	}
+	// Once it returned, the file is free: the next Reporter opens it
+	// (waiting 100 ms at most for the lock), while the first Close, its
+	// request hanging, would hold it for 300 ms.
+	next, err := usage.NewReporter(newClient(t, "http://"+deadAddr(t)), usage.WithPath(path))
+	if err != nil {
+		t.Fatalf("opening the file after the second Close: %v", err)
 	}
 	wg.Wait()
 	if !errors.Is(ferr, usage.ErrClosed) {
@@ -218,11 +223,10 @@ func TestSecondCloseWaitsAndReturnsErrClosed(t *testing.T) {
 	if _, err := r.DeadLetters(); !errors.Is(err, usage.ErrClosed) {
 		t.Errorf("DeadLetters after Close = %v", err)
 	}
-	// The file is free: the next Reporter opens it.
-	next := newReporter(t, newClient(t, "http://"+deadAddr(t)), usage.WithPath(path))
 	if s := next.Stats(); s.Queued == 0 {
 		t.Errorf("the next start found nothing queued: %+v", s)
 	}
+	_ = next.Close(ctx)
 }
 
 // A 401 (or 403) dead-letters every queued report, one request per pair,
@@ -403,4 +407,60 @@ func TestOddIDsRoundTrip(t *testing.T) {
 	if s := next.Stats(); s.Sent != int64(len(ids)) || len(fake.received()) != len(ids) {
 		t.Errorf("stats %+v, %d requests", s, len(fake.received()))
 	}
+}
+
+// kelviq accepts connections and never answers (a black hole): each pair's
+// request fails only at the request timeout (30 s by default), and Flush,
+// or a Close without a deadline, tried every pair in turn: 1,000 pairs
+// took over two hours. The pass now stops starting pairs after a request
+// that got no answer.
+func TestFlushStopsAfterNoAnswer(t *testing.T) {
+	release := make(chan struct{})
+	var requests atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		requests.Add(1)
+		<-release
+	}))
+	defer srv.Close()
+	defer close(release)
+	path := filepath.Join(t.TempDir(), "outbox.db")
+	down, err := usage.NewReporter(newClient(t, "http://"+deadAddr(t)), usage.WithPath(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const pairs = 40
+	ctx := context.Background()
+	for i := range pairs {
+		if err := down.Report(ctx, "c1", "f"+strconv.Itoa(i), 1, delta); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
+	defer cancel()
+	if err := down.Close(cctx); err != nil {
+		t.Fatal(err)
+	}
+	// (A long backoff keeps the background sender to its first requests.)
+	r, err := usage.NewReporter(newClient(t, srv.URL), usage.WithPath(path), usage.WithRequestTimeout(100*time.Millisecond),
+		usage.WithBackoff(time.Hour, time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Close without a deadline: the pass, not a deadline, must end it.
+	if err := r.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The background sender's first requests, and Flush's (4 at a time),
+	// at most; not one per pair.
+	if n := requests.Load(); n > 12 {
+		t.Errorf("%d requests to a kelviq that never answers, for %d pairs; want a few", n, pairs)
+	}
+	next, err := usage.NewReporter(newClient(t, "http://"+deadAddr(t)), usage.WithPath(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := next.Stats(); s.Queued != pairs {
+		t.Errorf("%d reports left on disk, want %d", s.Queued, pairs)
+	}
+	_ = next.Close(cctx)
 }

@@ -135,10 +135,10 @@ func TestKillAfterNotAppliedResends(t *testing.T) {
 		t.Fatalf("%d left after the 429, want 1", n)
 	}
 	killed := snapshot(t, path)
-	fake.setAnswer(nil)
-	next := newReporter(t, newClient(t, fake.srv.URL), usage.WithPath(killed), usage.WithDelivery(usage.AtMostOnce))
+	after := newFakeAPI(t, "")
+	next := newReporter(t, newClient(t, after.srv.URL), usage.WithPath(killed), usage.WithDelivery(usage.AtMostOnce))
 	flushAll(t, next)
-	if s := next.Stats(); s.Uncertain != 0 || s.Sent != 1 || fake.sum(pair{"c1", "calls"}) != 5 {
-		t.Errorf("stats %+v, sum %d; want the report sent", s, fake.sum(pair{"c1", "calls"}))
+	if s := next.Stats(); s.Uncertain != 0 || s.Sent != 1 || after.sum(pair{"c1", "calls"}) != 5 {
+		t.Errorf("stats %+v, sum %d; want the report sent", s, after.sum(pair{"c1", "calls"}))
 	}
 }

@@ -106,6 +106,9 @@ func (r *Reporter) dispatch() (next int64) {
 	return next
 }
 
+// errRedirected marks a POST that a redirect turned into a GET.
+var errRedirected = errors.New("usage: redirected")
+
 // errNothing is send's answer for a pair with nothing stored.
 var errNothing = errors.New("usage: nothing to send")
 
@@ -166,8 +169,8 @@ func (r *Reporter) send(ctx context.Context, p *pairState) error {
 			if resp.Request.Response != nil {
 				via = resp.Request.Response.Status
 			}
-			err = fmt.Errorf("usage: kelviq answered the POST with %s, which net/http followed with a %s (answered %s): the report was not applied",
-				via, resp.Request.Method, resp.Status)
+			err = fmt.Errorf("%w: kelviq answered the POST with %s, which net/http followed with a %s (answered %s): the report was not applied",
+				errRedirected, via, resp.Request.Method, resp.Status)
 			redirected = true
 		case resp.StatusCode < 200 || resp.StatusCode > 299:
 			err = fmt.Errorf("usage: kelviq answered %s", resp.Status)
