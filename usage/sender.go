@@ -33,6 +33,17 @@ type pairState struct {
 	// kelviq took but whose delete failed: it is retried before anything
 	// is sent again.
 	delivered int
+	// undelivered is a move to the dead letters that failed in the
+	// store: it too is retried before anything is sent again, so that an
+	// uncertain DELTA is not sent twice under AtMostOnce.
+	undelivered *deadMove
+}
+
+// deadMove is a call of give to make again.
+type deadMove struct {
+	recs      []record
+	uncertain bool
+	cause     error
 }
 
 // pair returns the state of pair k, made on first use; r.mu is held.
@@ -122,6 +133,10 @@ func (r *Reporter) send(ctx context.Context, p *pairState) error {
 		}
 		r.dropFront(p, p.delivered)
 		p.delivered = 0
+	}
+	if d := p.undelivered; d != nil {
+		p.undelivered = nil
+		return r.give(p, d.recs, d.uncertain, d.cause)
 	}
 	seqs := r.front(p, r.cfg.maxPerRequest)
 	if len(seqs) == 0 {
@@ -283,6 +298,7 @@ func (r *Reporter) backoff(failures int) time.Duration {
 // each, once: the callback runs only after the move is stored.
 func (r *Reporter) give(p *pairState, recs []record, uncertain bool, cause error) error {
 	if err := r.store.deadLetter(recs, cause.Error()); err != nil {
+		p.undelivered = &deadMove{recs, uncertain, cause}
 		return r.storeFailed("moving reports to the dead-letter bucket", p, err)
 	}
 	r.dropFront(p, len(recs))
