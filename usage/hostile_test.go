@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -463,4 +464,57 @@ func TestFlushStopsAfterNoAnswer(t *testing.T) {
 		t.Errorf("%d reports left on disk, want %d", s.Queued, pairs)
 	}
 	_ = next.Close(cctx)
+}
+
+// The same redirect, with a GET that answers a page instead of JSON: the
+// client's error for a 2xx it cannot read carries no response, and the
+// report was taken as delivered (lost). The sender counts the requests it
+// wrote and the bodies they read, and sees the bodiless GET. A 307 sends
+// the POST again, and its 2xx, readable or not, is a delivery.
+func TestRedirectedPostWithUnreadableAnswer(t *testing.T) {
+	for _, tc := range []struct {
+		status  int
+		applied bool
+	}{
+		{http.StatusFound, false},
+		{http.StatusSeeOther, false},
+		{http.StatusTemporaryRedirect, true},
+		{http.StatusPermanentRedirect, true},
+	} {
+		t.Run(http.StatusText(tc.status), func(t *testing.T) {
+			var posts, applied atomic.Int32
+			mux := http.NewServeMux()
+			mux.HandleFunc("POST /report/usage/", func(w http.ResponseWriter, req *http.Request) {
+				posts.Add(1)
+				http.Redirect(w, req, "/elsewhere/", tc.status)
+			})
+			mux.HandleFunc("/elsewhere/", func(w http.ResponseWriter, req *http.Request) {
+				if req.Method == http.MethodPost {
+					if b, _ := io.ReadAll(req.Body); bytes.Contains(b, []byte(`"calls"`)) {
+						applied.Add(1)
+					}
+				}
+				w.Header().Set("Content-Type", "text/html")
+				_, _ = w.Write([]byte("<html>welcome</html>"))
+			})
+			srv := httptest.NewServer(mux)
+			defer srv.Close()
+			r := newReporter(t, newClient(t, srv.URL), usage.WithMemory())
+			if err := r.Report(context.Background(), "c1", "calls", 1, delta); err != nil {
+				t.Fatal(err)
+			}
+			_, _ = r.Flush(context.Background())
+			s := r.Stats()
+			dl, _ := r.DeadLetters()
+			if tc.applied {
+				if s.Sent != 1 || s.Dropped != 0 || applied.Load() != 1 {
+					t.Errorf("stats %+v, applied %d times; want sent once", s, applied.Load())
+				}
+				return
+			}
+			if s.Sent != 0 || s.Dropped != 1 || len(dl) != 1 || !strings.Contains(dl[0].Reason, "not applied") {
+				t.Errorf("stats %+v, dead letters %+v; want the report dead-lettered, not taken as sent", s, dl)
+			}
+		})
+	}
 }
