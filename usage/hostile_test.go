@@ -73,19 +73,12 @@ func TestBroken2xxBodyCountsAsDelivered(t *testing.T) {
 // nothing about the report: it was never applied. It was counted as sent
 // and deleted (lost); now it goes to the dead letters, saying why.
 func TestRedirectedPostIsNotTakenAsDelivered(t *testing.T) {
-	var posts, gets atomic.Int32
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /report/usage/", func(w http.ResponseWriter, req *http.Request) {
-		posts.Add(1)
-		http.Redirect(w, req, "/elsewhere/", http.StatusFound)
-	})
-	mux.HandleFunc("GET /elsewhere/", func(w http.ResponseWriter, _ *http.Request) {
+	var gets atomic.Int32
+	srv, posts := newRedirectingAPI(t, http.StatusFound, func(w http.ResponseWriter, _ *http.Request) {
 		gets.Add(1)
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"value": 1}`))
 	})
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
 	var mu sync.Mutex
 	var drops []usage.Report
 	r := newReporter(t, newClient(t, srv.URL), usage.WithMemory(),
@@ -175,13 +168,7 @@ func fmt_(err error) string {
 // outbox for closed. It waits for the first now. Flush, Report and
 // DeadLetters after Close return ErrClosed too.
 func TestSecondCloseWaitsAndReturnsErrClosed(t *testing.T) {
-	release := make(chan struct{})
-	stuck := newFakeAPI(t, "")
-	stuck.setAnswer(func(int, got) (int, http.Header, bool) {
-		<-release
-		return http.StatusOK, nil, false
-	})
-	t.Cleanup(func() { close(release) })
+	stuck := newStuckAPI(t)
 	path := filepath.Join(t.TempDir(), "outbox.db")
 	r, err := usage.NewReporter(newClient(t, stuck.srv.URL), usage.WithPath(path))
 	if err != nil {
@@ -482,13 +469,8 @@ func TestRedirectedPostWithUnreadableAnswer(t *testing.T) {
 		{http.StatusPermanentRedirect, true},
 	} {
 		t.Run(http.StatusText(tc.status), func(t *testing.T) {
-			var posts, applied atomic.Int32
-			mux := http.NewServeMux()
-			mux.HandleFunc("POST /report/usage/", func(w http.ResponseWriter, req *http.Request) {
-				posts.Add(1)
-				http.Redirect(w, req, "/elsewhere/", tc.status)
-			})
-			mux.HandleFunc("/elsewhere/", func(w http.ResponseWriter, req *http.Request) {
+			var applied atomic.Int32
+			srv, _ := newRedirectingAPI(t, tc.status, func(w http.ResponseWriter, req *http.Request) {
 				if req.Method == http.MethodPost {
 					if b, _ := io.ReadAll(req.Body); bytes.Contains(b, []byte(`"calls"`)) {
 						applied.Add(1)
@@ -497,8 +479,6 @@ func TestRedirectedPostWithUnreadableAnswer(t *testing.T) {
 				w.Header().Set("Content-Type", "text/html")
 				_, _ = w.Write([]byte("<html>welcome</html>"))
 			})
-			srv := httptest.NewServer(mux)
-			defer srv.Close()
 			r := newReporter(t, newClient(t, srv.URL), usage.WithMemory())
 			if err := r.Report(context.Background(), "c1", "calls", 1, delta); err != nil {
 				t.Fatal(err)
