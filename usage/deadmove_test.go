@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kelviq/kelviq-go/api"
 	"github.com/kelviq/kelviq-go/kelviq"
@@ -72,5 +73,82 @@ func TestFailedDeadLetterMoveIsRetriedBeforeSendingAgain(t *testing.T) {
 	}
 	if dl, err := r.DeadLetters(); err != nil || len(dl) != 1 {
 		t.Errorf("dead letters %+v, %v", dl, err)
+	}
+}
+
+// failingDeletes is a store whose next commit with a delete fails.
+type failingDeletes struct {
+	store
+	mu    sync.Mutex
+	fails int
+}
+
+func (s *failingDeletes) commit(batch []*writeReq) error {
+	s.mu.Lock()
+	for _, w := range batch {
+		if w.op == opDelete && s.fails > 0 {
+			s.fails--
+			s.mu.Unlock()
+			return errors.New("disk full")
+		}
+	}
+	s.mu.Unlock()
+	return s.store.commit(batch)
+}
+
+// kelviq took a report, its delete failed in the store, and Close came
+// with its context already done: the delete, retried only before the
+// pair's next send, was never made, and the next start sent the report
+// again (counted twice) without any crash. Close makes it now.
+func TestCloseMakesTheDeleteThatFailed(t *testing.T) {
+	var mu sync.Mutex
+	requests := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		mu.Lock()
+		requests++
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{}`))
+	}))
+	defer srv.Close()
+	c, err := kelviq.NewClient(kelviq.WithBaseURL(srv.URL), kelviq.WithServerKey("sk_test_usage"), kelviq.WithRetries(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := t.TempDir() + "/outbox.db"
+	// (A long backoff keeps the background sender from retrying the delete.)
+	r, err := NewReporter(c, WithPath(path), WithBackoff(time.Hour, time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	failing := &failingDeletes{store: r.store, fails: 1 << 30}
+	r.store = failing // before any report: the writer and sender see it
+	ctx := context.Background()
+	if err := r.Report(ctx, "c1", "calls", 7, api.ReportUsageRequestBehaviourDELTA); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Flush(ctx); err == nil {
+		t.Fatal("Flush: no error, want the failed delete")
+	}
+	failing.mu.Lock()
+	failing.fails = 0 // the disk has room again
+	failing.mu.Unlock()
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := r.Close(done); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	next, err := NewReporter(c, WithPath(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer next.Close(ctx)
+	if _, err := next.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if requests != 1 || next.Stats().Sent != 0 {
+		t.Errorf("%d requests; the next start sent %d: want the report sent once", requests, next.Stats().Sent)
 	}
 }

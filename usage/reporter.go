@@ -88,7 +88,8 @@ type Stats struct {
 	// included).
 	Uncertain int64
 	// Queued is the number of reports stored and not yet sent or
-	// dead-lettered, those found in the file at start included.
+	// dead-lettered, those found in the file at start included (not
+	// those of a newer format, which this version leaves alone).
 	Queued int64
 }
 
@@ -199,6 +200,44 @@ func (r *Reporter) settleInFlight(sending map[string][]record) error {
 		}
 	}
 	return nil
+}
+
+// settlePending makes, at Close, the deletes of delivered reports and the
+// moves to the dead letters that failed in the store during a send, even
+// after ctx ended: they send nothing and take one commit, and left undone
+// the next start would send those reports again (counted twice). No send
+// is in progress: Close has stopped them all.
+func (r *Reporter) settlePending() error {
+	r.mu.Lock()
+	var pending []*pairState
+	for _, p := range r.pairs {
+		if p.delivered > 0 || p.undelivered != nil {
+			pending = append(pending, p)
+		}
+	}
+	r.mu.Unlock()
+	var first error
+	for _, p := range pending {
+		p.busy <- struct{}{}
+		var err error
+		if p.delivered > 0 {
+			if err = r.remove(r.front(p, p.delivered)); err == nil {
+				r.dropFront(p, p.delivered)
+				p.delivered = 0
+			}
+		}
+		if d := p.undelivered; d != nil && err == nil {
+			p.undelivered = nil
+			if err = r.give(p, d.recs, d.uncertain, d.cause); errors.Is(err, d.cause) {
+				err = nil
+			}
+		}
+		<-p.busy
+		if err != nil && first == nil {
+			first = err // a *storeError
+		}
+	}
+	return first
 }
 
 func (c *config) check() error {
@@ -328,6 +367,9 @@ func (r *Reporter) Close(ctx context.Context) error {
 	r.stopSending()
 	<-r.senderDone
 	r.inflight.Wait()
+	if serr := r.settlePending(); serr != nil && ferr == nil {
+		ferr = serr
+	}
 	close(r.writes)
 	<-r.writerDone
 	err := r.store.close()
