@@ -45,9 +45,10 @@
 // reportUsage takes no idempotency key. A DELTA whose request may have
 // reached kelviq without an answer (a timeout or a lost connection after
 // the body was sent, or a 5xx) is resent under AtLeastOnce, the default
-// and the behaviour of kelviq's own SDKs, and may then count twice; under
-// AtMostOnce it moves to the dead-letter bucket, counted in
-// Stats.Uncertain, and may then be lost. A SET is always resent.
+// and the behaviour of kelviq's own SDKs, and may then count more than
+// once (once per ambiguous attempt); under AtMostOnce it moves to the
+// dead-letter bucket, counted in Stats.Uncertain, and may then be lost.
+// A SET is always resent.
 //
 // A crash has the same ambiguity: the request in flight at a kill -9 may
 // have reached kelviq. Under AtMostOnce the sender marks a DELTA's

@@ -12,12 +12,14 @@ type Option func(*config)
 // Delivery says what the sender does with a DELTA whose request may or may
 // not have reached kelviq: a timeout or a lost connection after the body
 // was sent, or a 5xx answer. kelviq's reportUsage takes no idempotency key,
-// so a resend may count the DELTA twice and a drop may lose it.
+// so a resend may count the DELTA again and a drop may lose it.
 type Delivery int
 
 const (
 	// AtLeastOnce resends an ambiguous DELTA: a report is never lost, and
-	// may in rare cases be counted twice. It is the default, and the
+	// may in rare cases be counted more than once (once per ambiguous
+	// attempt: a kelviq that applies a DELTA and then answers 5xx every
+	// time counts it at each retry). It is the default, and the
 	// behaviour of kelviq's own SDKs.
 	AtLeastOnce Delivery = iota
 	// AtMostOnce moves an ambiguous DELTA to the dead-letter bucket,
