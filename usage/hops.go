@@ -2,6 +2,7 @@ package usage
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptrace"
@@ -59,6 +60,33 @@ func (h *hops) attach(ctx context.Context) (context.Context, api.RequestEditorFn
 // becameGet reports whether a request without a body went out: the POST
 // was redirected into a GET.
 func (h *hops) becameGet() bool { return h.written.Load() > h.bodies.Load() }
+
+// redirected returns, for a call whose 2xx counts as delivered (resp, or
+// err when its body failed the client's checks), an error wrapping
+// errRedirected when that 2xx answers the GET of a redirect: the POST was
+// not applied. Else nil.
+func (h *hops) redirected(resp *http.Response, err error) error {
+	if resp != nil && resp.Request != nil && resp.Request.Method != http.MethodPost {
+		via := "a redirect"
+		if resp.Request.Response != nil {
+			via = resp.Request.Response.Status
+		}
+		return fmt.Errorf("%w: kelviq answered the POST with %s, which net/http followed with a %s (answered %s): the report was not applied",
+			errRedirected, via, resp.Request.Method, resp.Status)
+	}
+	if !h.becameGet() {
+		return nil
+	}
+	answer := "an unreadable 2xx"
+	switch {
+	case resp != nil:
+		answer = resp.Status
+	case err != nil:
+		answer = err.Error()
+	}
+	return fmt.Errorf("%w: kelviq answered the POST with a redirect, which net/http followed with a GET (answered %s): the report was not applied",
+		errRedirected, answer)
+}
 
 // countedBody counts itself in h.bodies at its first read.
 type countedBody struct {

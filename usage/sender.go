@@ -173,39 +173,20 @@ func (r *Reporter) send(ctx context.Context, p *pairState) error {
 	var h hops
 	rctx, countBodies := h.attach(rctx)
 	resp, err := r.client.ReportUsage(rctx, body, countBodies)
-	redirected := false
-	if err != nil && classify(err) == delivered && h.becameGet() {
-		// A 2xx whose body failed the client's checks, answering a GET.
-		err = fmt.Errorf("%w: kelviq answered the POST with a redirect, which net/http followed with a GET (%w): the report was not applied",
-			errRedirected, err)
-		redirected = true
-	}
 	if err == nil {
 		discard(resp)
-		switch {
-		case (resp.Request != nil && resp.Request.Method != http.MethodPost) || h.becameGet():
-			// A 301, 302 or 303 made net/http follow with a GET: the 2xx
-			// answers the GET, and the POST was never applied. Taking it
-			// as delivered would lose the reports; sending it again would
-			// meet the same redirect.
-			via, method := "a redirect", http.MethodGet
-			if resp.Request != nil {
-				method = resp.Request.Method
-				if resp.Request.Response != nil {
-					via = resp.Request.Response.Status
-				}
-			}
-			err = fmt.Errorf("%w: kelviq answered the POST with %s, which net/http followed with a %s (answered %s): the report was not applied",
-				errRedirected, via, method, resp.Status)
-			redirected = true
-		case resp.StatusCode < 200 || resp.StatusCode > 299:
+		if resp.StatusCode < 200 || resp.StatusCode > 299 {
 			err = fmt.Errorf("usage: kelviq answered %s", resp.Status)
 		}
 	}
 	cancel()
 	outcome := classify(err)
-	if redirected {
-		outcome = refused
+	if outcome == delivered {
+		if rerr := h.redirected(resp, err); rerr != nil {
+			// Taken as delivered, the reports would be lost; sent again,
+			// they would meet the same redirect.
+			outcome, err = refused, rerr
+		}
 	}
 	switch outcome {
 	case delivered:
