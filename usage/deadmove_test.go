@@ -152,3 +152,61 @@ func TestCloseMakesTheDeleteThatFailed(t *testing.T) {
 		t.Errorf("%d requests; the next start sent %d: want the report sent once", requests, next.Stats().Sent)
 	}
 }
+
+// cancelOnMark is a store that runs cancel while it commits a mark: the
+// context ends during the mark's sync.
+type cancelOnMark struct {
+	store
+	cancel context.CancelFunc
+}
+
+func (s *cancelOnMark) commit(batch []*writeReq) error {
+	for _, w := range batch {
+		if w.op == opMark {
+			s.cancel()
+		}
+	}
+	return s.store.commit(batch)
+}
+
+// Under AtMostOnce a DELTA is marked in flight (one sync) before it is
+// sent. When the flush's context ended during that sync (a Close with a
+// deadline), the request was made anyway, failed at once, and counted as
+// ambiguous: the report went to the dead letters although nothing was
+// sent. It stays queued now, and nothing is sent.
+func TestContextEndingDuringTheMarkSendsNothing(t *testing.T) {
+	var mu sync.Mutex
+	requests := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		mu.Lock()
+		requests++
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{}`))
+	}))
+	defer srv.Close()
+	c, err := kelviq.NewClient(kelviq.WithBaseURL(srv.URL), kelviq.WithServerKey("sk_test_usage"), kelviq.WithRetries(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewReporter(c, WithMemory(), WithDelivery(AtMostOnce))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close(context.Background())
+	ctx, cancel := context.WithCancel(context.Background())
+	r.store = &cancelOnMark{store: r.store, cancel: cancel} // before any report
+	// The background sender leaves the pair alone (Flush does not wait).
+	r.mu.Lock()
+	r.pair(pairKey("c1", "calls")).notBefore = time.Now().Add(time.Hour).UnixNano()
+	r.mu.Unlock()
+	if err := r.Report(ctx, "c1", "calls", 7, api.ReportUsageRequestBehaviourDELTA); err != nil {
+		t.Fatal(err)
+	}
+	n, ferr := r.Flush(ctx)
+	mu.Lock()
+	defer mu.Unlock()
+	if s := r.Stats(); n != 1 || !errors.Is(ferr, context.Canceled) || requests != 0 || s.Uncertain != 0 || s.Queued != 1 {
+		t.Errorf("Flush = %d, %v; %d requests, stats %+v; want the report still queued, nothing sent", n, ferr, requests, s)
+	}
+}

@@ -168,6 +168,13 @@ func (r *Reporter) send(ctx context.Context, p *pairState) error {
 		if err := r.markSending(seqs[:m.n]); err != nil {
 			return r.storeFailed("marking reports as in flight", p, err)
 		}
+		if err := ctx.Err(); err != nil {
+			// ctx ended during the mark's sync (a Close's deadline, say):
+			// a request made now fails at once, and would count as
+			// ambiguous although nothing was sent.
+			r.unmark(seqs[:m.n])
+			return err
+		}
 	}
 	rctx, cancel := context.WithTimeout(ctx, r.cfg.requestTimeout)
 	var h hops
@@ -210,11 +217,7 @@ func (r *Reporter) send(ctx context.Context, p *pairState) error {
 		return r.give(p, recs, false, err)
 	case notApplied:
 		if marked {
-			// Left marked, a crash would dead-letter reports kelviq never
-			// saw: not worse than AtMostOnce allows, so a failure only logs.
-			if uerr := r.unmarkSending(seqs[:m.n]); uerr != nil {
-				r.log.Error("usage: outbox storage failed while sending", "error", &storeError{fmt.Errorf("unmarking reports: %w", uerr)})
-			}
+			r.unmark(seqs[:m.n])
 		}
 	case ambiguous:
 		if !m.set && r.cfg.delivery == AtMostOnce {
@@ -225,6 +228,15 @@ func (r *Reporter) send(ctx context.Context, p *pairState) error {
 	}
 	r.retryLater(p, m, err)
 	return err
+}
+
+// unmark removes the in-flight marks of records kelviq did not get. Left
+// marked, a crash would dead-letter reports kelviq never saw: not worse
+// than AtMostOnce allows, so a failure only logs.
+func (r *Reporter) unmark(seqs []uint64) {
+	if err := r.unmarkSending(seqs); err != nil {
+		r.log.Error("usage: outbox storage failed while sending", "error", &storeError{fmt.Errorf("unmarking reports: %w", err)})
+	}
 }
 
 // succeeded resets p's backoff and counts its delivered reports. The
