@@ -498,3 +498,61 @@ func TestRedirectedPostWithUnreadableAnswer(t *testing.T) {
 		})
 	}
 }
+
+// A damaged outbox: its sequence behind its last key (set back by a tool
+// or damage), or a nested bucket where a record goes. bbolt's
+// NextSequence then gave a key in use: Put wrote the new report over a
+// stored one (lost), or failed on the nested bucket for every Report
+// from then on. The sequence is moved past the last key at open now.
+func TestDamagedOutboxSequenceOverwritesNothing(t *testing.T) {
+	for _, damage := range []string{"sequence reset", "nested bucket"} {
+		t.Run(damage, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "outbox.db")
+			r, err := usage.NewReporter(newClient(t, "http://"+deadAddr(t)), usage.WithPath(path))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			for i := 1; i <= 3; i++ {
+				if err := r.Report(ctx, "c1", "calls", i, delta); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := r.Close(ctx); err != nil {
+				t.Fatal(err)
+			}
+			db, err := bolt.Open(path, 0o600, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = db.Update(func(tx *bolt.Tx) error {
+				b := tx.Bucket([]byte("outbox"))
+				if damage == "nested bucket" {
+					_, err := b.CreateBucket([]byte{0, 0, 0, 0, 0, 0, 0, 4})
+					return err
+				}
+				return b.SetSequence(0)
+			})
+			_ = db.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err = usage.NewReporter(newClient(t, "http://"+deadAddr(t)), usage.WithPath(path))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := r.Report(ctx, "c1", "calls", 10, delta); err != nil {
+				t.Fatalf("Report after the damage: %v", err)
+			}
+			if err := r.Close(ctx); err != nil {
+				t.Fatal(err)
+			}
+			fake := newFakeAPI(t, "")
+			next := newReporter(t, newClient(t, fake.srv.URL), usage.WithPath(path))
+			flushAll(t, next)
+			if got := fake.sum(pair{"c1", "calls"}); got != 16 {
+				t.Errorf("kelviq's sum %d, want 16 (1+2+3+10): a report was lost", got)
+			}
+		})
+	}
+}

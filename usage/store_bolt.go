@@ -50,13 +50,33 @@ func openBolt(path string, cfg *config) (*boltStore, error) {
 				return err
 			}
 		}
-		return nil
+		return catchUpSequence(tx)
 	})
 	if err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("usage: preparing the outbox file %s: %w", path, err)
 	}
 	return &boltStore{db: db}, nil
+}
+
+// catchUpSequence moves the outbox's sequence past the last key of the
+// outbox and of the dead letters (which keep their outbox keys). Commits
+// keep them in step, but in a damaged file (a sequence set back, a nested
+// bucket where a record goes) NextSequence would give a key in use, and
+// Put would write a new report over a stored one, or fail for every
+// report from then on.
+func catchUpSequence(tx *bolt.Tx) error {
+	out := tx.Bucket(outboxBucket)
+	last := out.Sequence()
+	for _, name := range [][]byte{outboxBucket, deadBucket} {
+		if k, _ := tx.Bucket(name).Cursor().Last(); len(k) == 8 {
+			last = max(last, binary.BigEndian.Uint64(k))
+		}
+	}
+	if last == out.Sequence() {
+		return nil // the usual case: nothing to write
+	}
+	return out.SetSequence(last)
 }
 
 func (s *boltStore) commit(batch []*writeReq) error {
