@@ -25,14 +25,17 @@
 // The background sender sends a (customer, feature) at most every 100 ms, so
 // that under a steady load its reports go in a few requests a second, not
 // one request each. It retries with backoff (full jitter) on network errors,
-// 408, 429 and 5xx, and honours Retry-After up to 10 minutes (a longer one,
-// a wrong header or a date years ahead, counts as 10 minutes, so that it
-// cannot stop delivery until the next restart). Any other 4xx is permanent: the
-// report moves to the dead-letter bucket (DeadLetters lists it), the
-// WithOnDropped callback runs once per report, and Stats.Dropped counts it.
-// A (customer, feature) has at most one request in flight, and its delete is
-// committed before it is sent again, so a crash resends at most the one
-// request that was in flight for each (customer, feature).
+// 408, 429 and 5xx, and honours Retry-After up to 10 minutes (a longer
+// one, a wrong header or a date years ahead, counts as 10 minutes, so that
+// it cannot stop delivery until the next restart). Any other 4xx is
+// permanent: the report moves to the dead-letter bucket (DeadLetters lists
+// it), the WithOnDropped callback runs once per report, and Stats.Dropped
+// counts it. So does a 401 or 403 (logged as the server key refused), and
+// a redirect that net/http followed with a GET, which never applied the
+// POST. A (customer, feature) has at most one request in flight, and its
+// delete is committed before it is sent again, so a crash resends at most
+// the one request that was in flight for each (customer, feature). Flush
+// and Close stop starting requests once one got no answer at all.
 //
 // Reports waiting for the same (customer, feature) are merged into one
 // request: DELTAs add up, a SET replaces everything before it and a DELTA
