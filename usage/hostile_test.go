@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kelviq/kelviq-go/api"
 	"github.com/kelviq/kelviq-go/kelviq"
 	"github.com/kelviq/kelviq-go/usage"
 	bolt "go.etcd.io/bbolt"
@@ -554,5 +555,58 @@ func TestDamagedOutboxSequenceOverwritesNothing(t *testing.T) {
 				t.Errorf("kelviq's sum %d, want 16 (1+2+3+10): a report was lost", got)
 			}
 		})
+	}
+}
+
+// Stats count original reports exactly: a merged request that failed once
+// and then went through counts each of its reports once as retried, once
+// as sent, and all but one as coalesced; a SET that a negative DELTA
+// cannot join splits the pair into two requests.
+func TestStatsCountOriginalReports(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "outbox.db")
+	down, err := usage.NewReporter(newClient(t, "http://"+deadAddr(t)), usage.WithPath(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for i := 1; i <= 10; i++ {
+		if err := down.Report(ctx, "c1", "calls", i, delta); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, rep := range []struct {
+		v int
+		b api.ReportUsageRequestBehaviour
+	}{{1, set}, {-2, delta}, {5, delta}} {
+		if err := down.Report(ctx, "c1", "seats", rep.v, rep.b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := down.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fake := newFakeAPI(t, "")
+	failed := map[pair]bool{}
+	fake.setAnswer(func(_ int, g got) (int, http.Header, bool) {
+		if !failed[g.pair] {
+			failed[g.pair] = true
+			return http.StatusServiceUnavailable, nil, false
+		}
+		return http.StatusOK, nil, true
+	})
+	r := newReporter(t, newClient(t, fake.srv.URL), usage.WithPath(path), usage.WithBackoff(time.Millisecond, time.Millisecond))
+	flushAll(t, r)
+	s := r.Stats()
+	// calls: 10 reports, one request refused then one taken. seats: SET 1
+	// alone (refused, then taken), then DELTA -2+5 merged.
+	want := usage.Stats{Stored: 0, Sent: 13, Coalesced: 9 + 1, Retried: 10 + 1, Queued: 0}
+	if s != want {
+		t.Errorf("stats %+v, want %+v", s, want)
+	}
+	if got := fake.sum(pair{"c1", "calls"}); got != 55 {
+		t.Errorf("calls: sum %d, want 55", got)
+	}
+	if got := fake.sum(pair{"c1", "seats"}); got != 4 {
+		t.Errorf("seats: sum %d, want 4", got)
 	}
 }
