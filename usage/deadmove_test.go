@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -101,20 +102,7 @@ func (s *failingDeletes) commit(batch []*writeReq) error {
 // pair's next send, was never made, and the next start sent the report
 // again (counted twice) without any crash. Close makes it now.
 func TestCloseMakesTheDeleteThatFailed(t *testing.T) {
-	var mu sync.Mutex
-	requests := 0
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		mu.Lock()
-		requests++
-		mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{}`))
-	}))
-	defer srv.Close()
-	c, err := kelviq.NewClient(kelviq.WithBaseURL(srv.URL), kelviq.WithServerKey("sk_test_usage"), kelviq.WithRetries(0))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, requests := newCountingAPI(t)
 	path := t.TempDir() + "/outbox.db"
 	// (A long backoff keeps the background sender from retrying the delete.)
 	r, err := NewReporter(c, WithPath(path), WithBackoff(time.Hour, time.Hour))
@@ -146,10 +134,8 @@ func TestCloseMakesTheDeleteThatFailed(t *testing.T) {
 	if _, err := next.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if requests != 1 || next.Stats().Sent != 0 {
-		t.Errorf("%d requests; the next start sent %d: want the report sent once", requests, next.Stats().Sent)
+	if n := requests(); n != 1 || next.Stats().Sent != 0 {
+		t.Errorf("%d requests; the next start sent %d: want the report sent once", n, next.Stats().Sent)
 	}
 }
 
@@ -175,20 +161,7 @@ func (s *cancelOnMark) commit(batch []*writeReq) error {
 // ambiguous: the report went to the dead letters although nothing was
 // sent. It stays queued now, and nothing is sent.
 func TestContextEndingDuringTheMarkSendsNothing(t *testing.T) {
-	var mu sync.Mutex
-	requests := 0
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		mu.Lock()
-		requests++
-		mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{}`))
-	}))
-	defer srv.Close()
-	c, err := kelviq.NewClient(kelviq.WithBaseURL(srv.URL), kelviq.WithServerKey("sk_test_usage"), kelviq.WithRetries(0))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, requests := newCountingAPI(t)
 	r, err := NewReporter(c, WithMemory(), WithDelivery(AtMostOnce))
 	if err != nil {
 		t.Fatal(err)
@@ -204,9 +177,25 @@ func TestContextEndingDuringTheMarkSendsNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	n, ferr := r.Flush(ctx)
-	mu.Lock()
-	defer mu.Unlock()
-	if s := r.Stats(); n != 1 || !errors.Is(ferr, context.Canceled) || requests != 0 || s.Uncertain != 0 || s.Queued != 1 {
-		t.Errorf("Flush = %d, %v; %d requests, stats %+v; want the report still queued, nothing sent", n, ferr, requests, s)
+	if s := r.Stats(); n != 1 || !errors.Is(ferr, context.Canceled) || requests() != 0 || s.Uncertain != 0 || s.Queued != 1 {
+		t.Errorf("Flush = %d, %v; %d requests, stats %+v; want the report still queued, nothing sent", n, ferr, requests(), s)
 	}
+}
+
+// newCountingAPI returns a client of a loopback kelviq that answers every
+// request 200, and a count of the requests.
+func newCountingAPI(t *testing.T) (*kelviq.Client, func() int) {
+	t.Helper()
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		n.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{}`))
+	}))
+	t.Cleanup(srv.Close)
+	c, err := kelviq.NewClient(kelviq.WithBaseURL(srv.URL), kelviq.WithServerKey("sk_test_usage"), kelviq.WithRetries(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, func() int { return int(n.Load()) }
 }
