@@ -5,13 +5,25 @@ import (
 	"time"
 )
 
-// writeReq is one report on its way to the store, or (del not nil) the
-// delete of records kelviq took.
+// writeReq is one report on its way to the store, or (op not opReport)
+// a change to stored records: the delete of records kelviq took, or the
+// in-flight mark of AtMostOnce (see markSending).
 type writeReq struct {
-	rec  record
-	del  []uint64
+	op   writeOp
+	rec  record     // opReport
+	seqs []uint64   // the other ops
 	done chan error // capacity 1: the writer never blocks on it
 }
+
+// writeOp is what a writeReq does.
+type writeOp int
+
+const (
+	opReport writeOp = iota // store rec
+	opDelete                // delete seqs (kelviq took them)
+	opMark                  // mark seqs as in flight
+	opUnmark                // unmark seqs: their request was not applied
+)
 
 // maxBatch bounds the reports of one commit, so one transaction stays
 // small and the first report's wait is bounded.
@@ -42,7 +54,7 @@ func (r *Reporter) writer() {
 			stored := 0
 			r.mu.Lock()
 			for _, w := range batch {
-				if w.del == nil {
+				if w.op == opReport {
 					p := r.pair(w.rec.pair)
 					p.seqs = append(p.seqs, w.rec.seq)
 					stored++
@@ -69,11 +81,24 @@ func (e *storeError) Unwrap() error { return e.err }
 
 // remove deletes records through the group commit. The caller is a send
 // or a flush, which Close waits for before it stops the writer.
-func (r *Reporter) remove(seqs []uint64) error {
+func (r *Reporter) remove(seqs []uint64) error { return r.change(opDelete, seqs) }
+
+// markSending durably marks records as in the request about to be sent,
+// under AtMostOnce: a start that finds a DELTA so marked knows its
+// request may have reached kelviq before a crash, and dead-letters it as
+// uncertain instead of sending it again. A delete or a move to the
+// dead letters removes the mark; unmarkSending removes it after a request
+// kelviq did not apply.
+func (r *Reporter) markSending(seqs []uint64) error { return r.change(opMark, seqs) }
+
+func (r *Reporter) unmarkSending(seqs []uint64) error { return r.change(opUnmark, seqs) }
+
+// change applies op to seqs through the group commit.
+func (r *Reporter) change(op writeOp, seqs []uint64) error {
 	if len(seqs) == 0 {
-		return nil // and a nil del would be a report
+		return nil
 	}
-	w := &writeReq{del: seqs, done: make(chan error, 1)}
+	w := &writeReq{op: op, seqs: seqs, done: make(chan error, 1)}
 	r.writes <- w
 	return <-w.done
 }

@@ -25,12 +25,17 @@
 // The background sender sends a (customer, feature) at most every 100 ms, so
 // that under a steady load its reports go in a few requests a second, not
 // one request each. It retries with backoff (full jitter) on network errors,
-// 408, 429 and 5xx, and honours Retry-After. Any other 4xx is permanent: the
-// report moves to the dead-letter bucket (DeadLetters lists it), the
-// WithOnDropped callback runs once per report, and Stats.Dropped counts it.
-// A (customer, feature) has at most one request in flight, and its delete is
-// committed before it is sent again, so a crash resends at most the one
-// request that was in flight for each (customer, feature).
+// 408, 429 and 5xx, and honours Retry-After up to 10 minutes (a longer
+// one, a wrong header or a date years ahead, counts as 10 minutes, so that
+// it cannot stop delivery until the next restart). Any other 4xx is
+// permanent: the report moves to the dead-letter bucket (DeadLetters lists
+// it), the WithOnDropped callback runs once per report, and Stats.Dropped
+// counts it. So does a 401 or 403 (logged as the server key refused), and
+// a redirect that net/http followed with a GET, which never applied the
+// POST. A (customer, feature) has at most one request in flight, and its
+// delete is committed before it is sent again, so a crash resends at most
+// the one request that was in flight for each (customer, feature). Flush
+// and Close stop starting requests once one got no answer at all.
 //
 // Reports waiting for the same (customer, feature) are merged into one
 // request: DELTAs add up, a SET replaces everything before it and a DELTA
@@ -43,9 +48,16 @@
 // reportUsage takes no idempotency key. A DELTA whose request may have
 // reached kelviq without an answer (a timeout or a lost connection after
 // the body was sent, or a 5xx) is resent under AtLeastOnce, the default
-// and the behaviour of kelviq's own SDKs, and may then count twice; under
-// AtMostOnce it moves to the dead-letter bucket, counted in
-// Stats.Uncertain, and may then be lost. A SET is always resent.
+// and the behaviour of kelviq's own SDKs, and may then count more than
+// once (once per ambiguous attempt); under AtMostOnce it moves to the
+// dead-letter bucket, counted in Stats.Uncertain, and may then be lost.
+// A SET is always resent.
+//
+// A crash has the same ambiguity: the request in flight at a kill -9 may
+// have reached kelviq. Under AtMostOnce the sender marks a DELTA's
+// records in the file before sending them (one more shared commit), and
+// the next start dead-letters marked records as uncertain instead of
+// resending them; under AtLeastOnce the next start resends them.
 //
 // # The client
 //

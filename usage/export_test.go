@@ -19,3 +19,6 @@ func WithMaxPerRequest(n int) Option { return func(c *config) { c.maxPerRequest 
 func CommitStats(r *Reporter) (commits int64, total time.Duration) {
 	return r.commits.Load(), time.Duration(r.commitNanos.Load())
 }
+
+// WithRequestTimeout bounds one ReportUsage call.
+func WithRequestTimeout(d time.Duration) Option { return func(c *config) { c.requestTimeout = d } }

@@ -5,13 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/kelviq/kelviq-go/kelviq"
 )
 
 // Flush tries to send everything stored now, without waiting for the
 // sender's backoff, and returns how many reports remain stored. It makes
 // one pass: every (customer, feature) with reports is sent until it is
-// empty or a request fails; reports stored meanwhile may remain. It honours
+// empty or a request fails; reports stored meanwhile may remain. Once a
+// request gets no answer at all (kelviq unreachable, or a timeout), the
+// pass starts no other (customer, feature). It honours
 // a Retry-After kelviq asked for: until then it sends nothing and returns
 // an error saying so. err is the first failure (nil when every send
 // succeeded), or ctx's error.
@@ -44,10 +49,11 @@ func (r *Reporter) flush(ctx context.Context) (int, error) {
 	r.mu.Unlock()
 
 	var (
-		mu       sync.Mutex
-		firstErr error
-		wg       sync.WaitGroup
-		work     = make(chan *pairState)
+		mu          sync.Mutex
+		firstErr    error
+		unreachable atomic.Bool
+		wg          sync.WaitGroup
+		work        = make(chan *pairState)
 	)
 	fail := func(err error) {
 		mu.Lock()
@@ -59,8 +65,17 @@ func (r *Reporter) flush(ctx context.Context) (int, error) {
 	for range min(r.cfg.concurrency, len(todo)) {
 		wg.Go(func() {
 			for p := range work {
+				if unreachable.Load() {
+					// kelviq did not answer: every pair would fail alike,
+					// each after up to a request timeout (30 s), and a
+					// Close without a deadline would wait for them all.
+					continue
+				}
 				if err := r.drain(ctx, p); err != nil {
 					fail(err)
+					if noAnswer(err) {
+						unreachable.Store(true)
+					}
 				}
 			}
 		})
@@ -79,6 +94,15 @@ feed:
 		firstErr = err
 	}
 	return r.queued(), firstErr
+}
+
+// noAnswer reports whether err is a failed send that kelviq did not
+// answer: a network failure or a timeout, not a status or a store
+// failure. (The caller's context ending counts too: no pair can be sent.)
+func noAnswer(err error) bool {
+	var apiErr *kelviq.Error
+	var storeErr *storeError
+	return !errors.As(err, &apiErr) && !errors.As(err, &storeErr) && !errors.Is(err, errRedirected)
 }
 
 // drain sends pair p until it is empty or a send fails.

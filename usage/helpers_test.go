@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/kelviq/kelviq-go/api"
@@ -141,4 +142,34 @@ func deadAddr(t testing.TB) string {
 	addr := l.Addr().String()
 	_ = l.Close()
 	return addr
+}
+
+// newStuckAPI returns a fake API whose requests hang until the test ends:
+// none is ever answered.
+func newStuckAPI(t testing.TB) *fakeAPI {
+	t.Helper()
+	release := make(chan struct{})
+	stuck := newFakeAPI(t, "")
+	stuck.setAnswer(func(int, got) (int, http.Header, bool) {
+		<-release
+		return http.StatusOK, nil, false
+	})
+	t.Cleanup(func() { close(release) })
+	return stuck
+}
+
+// newRedirectingAPI returns a server that answers the reportUsage POST
+// with a redirect of status to /elsewhere/, served by elsewhere.
+func newRedirectingAPI(t testing.TB, status int, elsewhere http.HandlerFunc) (srv *httptest.Server, posts *atomic.Int32) {
+	t.Helper()
+	posts = new(atomic.Int32)
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /report/usage/", func(w http.ResponseWriter, req *http.Request) {
+		posts.Add(1)
+		http.Redirect(w, req, "/elsewhere/", status)
+	})
+	mux.HandleFunc("/elsewhere/", elsewhere)
+	srv = httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv, posts
 }

@@ -12,19 +12,23 @@ type Option func(*config)
 // Delivery says what the sender does with a DELTA whose request may or may
 // not have reached kelviq: a timeout or a lost connection after the body
 // was sent, or a 5xx answer. kelviq's reportUsage takes no idempotency key,
-// so a resend may count the DELTA twice and a drop may lose it.
+// so a resend may count the DELTA again and a drop may lose it.
 type Delivery int
 
 const (
 	// AtLeastOnce resends an ambiguous DELTA: a report is never lost, and
-	// may in rare cases be counted twice. It is the default, and the
+	// may in rare cases be counted more than once (once per ambiguous
+	// attempt: a kelviq that applies a DELTA and then answers 5xx every
+	// time counts it at each retry). It is the default, and the
 	// behaviour of kelviq's own SDKs.
 	AtLeastOnce Delivery = iota
 	// AtMostOnce moves an ambiguous DELTA to the dead-letter bucket,
 	// counted in Stats.Uncertain and passed to the WithOnDropped callback
 	// with an error matching ErrUncertain: a report is never counted
-	// twice, and may in rare cases be lost. A SET is always resent under
-	// both: sending it twice has the effect of sending it once.
+	// twice, and may in rare cases be lost. The DELTA in flight at a
+	// crash counts as ambiguous too: the next start dead-letters it. A SET
+	// is always resent under both: sending it twice has the effect of
+	// sending it once.
 	AtMostOnce
 )
 
@@ -52,6 +56,7 @@ type config struct {
 	requestTimeout time.Duration // bound of one ReportUsage call
 	baseDelay      time.Duration // first backoff ceiling, doubled per failure
 	maxDelay       time.Duration // backoff ceiling
+	maxRetryAfter  time.Duration // longest Retry-After honoured
 	concurrency    int           // requests in flight at once (one per pair)
 	maxPerRequest  int           // original reports merged into one request at most
 	pairInterval   time.Duration // background sends of one pair are this far apart at least
@@ -65,6 +70,7 @@ func defaultConfig() config {
 		requestTimeout: 30 * time.Second,
 		baseDelay:      500 * time.Millisecond,
 		maxDelay:       time.Minute,
+		maxRetryAfter:  10 * time.Minute,
 		concurrency:    4,
 		maxPerRequest:  100_000,
 		pairInterval:   100 * time.Millisecond,
@@ -89,11 +95,18 @@ func WithMemory() Option {
 
 // WithOnDropped sets a function called once for every original report the
 // sender gives up on, after it has been moved to the dead-letter bucket: a
-// 4xx answer other than 408 and 429 (err is the *kelviq.Error), or, under
+// 4xx answer other than 408 and 429 (err is the *kelviq.Error), a redirect
+// that net/http followed with a GET (the POST was not applied), or, under
 // AtMostOnce, an ambiguous DELTA (err matches ErrUncertain). A request that
 // merged several reports calls it once for each of them. It runs on the
-// sender's goroutine: return quickly, and do not call the Reporter's Flush
-// or Close from it.
+// sender's goroutine (or, for the DELTAs in flight at a crash under
+// AtMostOnce, in the next NewReporter): return quickly, and do not call
+// the Reporter's Flush or Close from it.
+//
+// It is called at most once per report: a crash after the move and before
+// the call skips it, and a later start does not call it for what it finds
+// in the dead-letter bucket. Reporter.DeadLetters lists every dead letter,
+// from this run and earlier ones.
 func WithOnDropped(f func(Report, error)) Option {
 	return func(c *config) { c.onDropped = f }
 }

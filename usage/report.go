@@ -119,12 +119,22 @@ func (r record) encode() []byte {
 // errCorrupt marks a stored record that cannot be read.
 var errCorrupt = errors.New("usage: corrupt record in the outbox")
 
+// errNewerFormat marks a record written by a later version of this
+// package: after a rollback of a deploy, say. It is left where it is for
+// that version to send; moved to the dead letters, it would never be.
+var errNewerFormat = errors.New("usage: record of a newer format in the outbox")
+
 // decodeRecord reads the record stored under key.
 func decodeRecord(key, v []byte) (record, error) {
 	if len(key) != 8 {
 		return record{}, fmt.Errorf("%w: key of %d bytes", errCorrupt, len(key))
 	}
 	r := record{seq: binary.BigEndian.Uint64(key)}
+	if len(v) > 0 && v[0] > recordVersion && v[0] < 0x80 {
+		// (A version byte ≥ 0x80 is taken as damage: versions will not
+		// go that far.)
+		return r, fmt.Errorf("%w: version %d, this version reads %d", errNewerFormat, v[0], recordVersion)
+	}
 	if len(v) < 2 || v[0] != recordVersion || v[1] > 1 {
 		return r, fmt.Errorf("%w: unknown format", errCorrupt)
 	}

@@ -33,6 +33,8 @@ type Reporter struct {
 	// writing by Close, so Close waits for them and none starts after.
 	closeMu sync.RWMutex
 	closed  bool
+	// closeDone is closed when the first Close has returned.
+	closeDone chan struct{}
 
 	writes      chan *writeReq
 	writerDone  chan struct{}
@@ -77,14 +79,17 @@ type Stats struct {
 	// counts once per failed attempt.
 	Retried int64
 	// Dropped is the number of reports moved to the dead-letter bucket
-	// because kelviq refused them (a 4xx other than 408 and 429).
+	// because kelviq refused them (a 4xx other than 408 and 429, or a
+	// redirect that turned the POST into a GET).
 	Dropped int64
 	// Uncertain is the number of DELTA reports moved to the dead-letter
 	// bucket under AtMostOnce because their request may or may not have
-	// reached kelviq.
+	// reached kelviq (those in flight at a crash, found by NewReporter,
+	// included).
 	Uncertain int64
 	// Queued is the number of reports stored and not yet sent or
-	// dead-lettered, those found in the file at start included.
+	// dead-lettered, those found in the file at start included (not
+	// those of a newer format, which this version leaves alone).
 	Queued int64
 }
 
@@ -126,6 +131,7 @@ func NewReporter(client *kelviq.Client, opts ...Option) (*Reporter, error) {
 		writerDone: make(chan struct{}),
 		wake:       make(chan struct{}, 1),
 		senderDone: make(chan struct{}),
+		closeDone:  make(chan struct{}),
 		sem:        make(chan struct{}, cfg.concurrency),
 		pairs:      map[string]*pairState{},
 	}
@@ -141,9 +147,13 @@ func NewReporter(client *kelviq.Client, opts ...Option) (*Reporter, error) {
 		}
 		r.store = s
 	}
-	corrupt, err := r.store.load(func(rec record) {
+	sending := map[string][]record{} // per pair: the records of its request in flight at the last stop
+	corrupt, newer, err := r.store.load(func(rec record, marked bool) {
 		p := r.pair(rec.pair)
 		p.seqs = append(p.seqs, rec.seq)
+		if marked {
+			sending[rec.pair] = append(sending[rec.pair], rec)
+		}
 	})
 	if err != nil {
 		_ = r.store.close()
@@ -152,11 +162,82 @@ func NewReporter(client *kelviq.Client, opts ...Option) (*Reporter, error) {
 	if corrupt > 0 {
 		r.log.Error("usage: unreadable records moved to the dead-letter bucket", "records", corrupt)
 	}
+	if newer > 0 {
+		r.log.Error("usage: records written by a newer version of this package are left in the outbox for it to send; this version does not send them",
+			"records", newer)
+	}
+	if err := r.settleInFlight(sending); err != nil {
+		_ = r.store.close()
+		return nil, err
+	}
 	r.sendCtx, r.stopSending = context.WithCancel(context.Background())
 	go r.writer()
 	go r.sender()
 	r.kick()
 	return r, nil
+}
+
+// settleInFlight dead-letters, under AtMostOnce, the DELTAs whose request
+// was in flight when the previous process stopped (sending holds the marked
+// records per pair, which are the oldest of the pair): it may have reached
+// kelviq, and sending it again could count it twice. A request that was a
+// SET is sent again, as is everything under AtLeastOnce.
+func (r *Reporter) settleInFlight(sending map[string][]record) error {
+	if r.cfg.delivery != AtMostOnce {
+		return nil
+	}
+	for k, recs := range sending {
+		if coalesce(recs).set {
+			continue
+		}
+		err := fmt.Errorf("%w (AtMostOnce): the process stopped while their request was in flight", ErrUncertain)
+		c, f, _ := splitPairKey(k)
+		r.log.Error("usage: DELTA reports may or may not have reached kelviq before the last stop; moved to the dead-letter bucket (AtMostOnce)",
+			"customer", c, "feature", f, "reports", len(recs))
+		p := r.pairs[k]
+		if gerr := r.give(p, recs, true, err); !errors.Is(gerr, ErrUncertain) {
+			return fmt.Errorf("usage: reading the outbox: %w", gerr)
+		}
+	}
+	return nil
+}
+
+// settlePending makes, at Close, the deletes of delivered reports and the
+// moves to the dead letters that failed in the store during a send, even
+// after ctx ended: they send nothing and take one commit, and left undone
+// the next start would send those reports again (counted twice). No send
+// is in progress: Close has stopped them all.
+func (r *Reporter) settlePending() error {
+	r.mu.Lock()
+	var pending []*pairState
+	for _, p := range r.pairs {
+		if p.delivered > 0 || p.undelivered != nil {
+			pending = append(pending, p)
+		}
+	}
+	r.mu.Unlock()
+	var first error
+	for _, p := range pending {
+		p.busy <- struct{}{}
+		var err error
+		if p.delivered > 0 {
+			if err = r.remove(r.front(p, p.delivered)); err == nil {
+				r.dropFront(p, p.delivered)
+				p.delivered = 0
+			}
+		}
+		if d := p.undelivered; d != nil && err == nil {
+			p.undelivered = nil
+			if err = r.give(p, d.recs, d.uncertain, d.cause); errors.Is(err, d.cause) {
+				err = nil
+			}
+		}
+		<-p.busy
+		if err != nil && first == nil {
+			first = err // a *storeError
+		}
+	}
+	return first
 }
 
 func (c *config) check() error {
@@ -254,14 +335,25 @@ func (r *Reporter) DeadLetters() ([]DeadLetter, error) {
 // is not an error. An error means the outbox could not be written or
 // closed. A request still in flight when ctx ends is abandoned, and counts
 // as ambiguous (see Delivery).
+//
+// A second Close returns ErrClosed, once the first one has returned (or
+// when its own ctx ends).
 func (r *Reporter) Close(ctx context.Context) error {
 	r.closeMu.Lock()
 	if r.closed {
 		r.closeMu.Unlock()
-		return nil
+		// Not nil: the caller must not take it that this call closed the
+		// outbox. Waiting for the first Close lets it know the file is
+		// free once this returns (unless ctx ends first).
+		select {
+		case <-r.closeDone:
+		case <-ctx.Done():
+		}
+		return ErrClosed
 	}
 	r.closed = true
 	r.closeMu.Unlock()
+	defer close(r.closeDone)
 	// No Report is in progress or can start; the writer stays up for the
 	// sender's deletes until every send is over.
 	left, ferr := r.flush(ctx)
@@ -275,6 +367,9 @@ func (r *Reporter) Close(ctx context.Context) error {
 	r.stopSending()
 	<-r.senderDone
 	r.inflight.Wait()
+	if serr := r.settlePending(); serr != nil && ferr == nil {
+		ferr = serr
+	}
 	close(r.writes)
 	<-r.writerDone
 	err := r.store.close()

@@ -313,13 +313,7 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 }
 
 func TestCloseWithShortDeadlineLeavesTheRestForTheNextStart(t *testing.T) {
-	release := make(chan struct{})
-	stuck := newFakeAPI(t, "")
-	stuck.setAnswer(func(int, got) (int, http.Header, bool) {
-		<-release // hang until the test ends: the request never answers
-		return http.StatusOK, nil, false
-	})
-	t.Cleanup(func() { close(release) })
+	stuck := newStuckAPI(t)
 	path := filepath.Join(t.TempDir(), "outbox.db")
 	r, err := usage.NewReporter(newClient(t, stuck.srv.URL), usage.WithPath(path))
 	if err != nil {

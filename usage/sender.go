@@ -33,6 +33,17 @@ type pairState struct {
 	// kelviq took but whose delete failed: it is retried before anything
 	// is sent again.
 	delivered int
+	// undelivered is a move to the dead letters that failed in the
+	// store: it too is retried before anything is sent again, so that an
+	// uncertain DELTA is not sent twice under AtMostOnce.
+	undelivered *deadMove
+}
+
+// deadMove is a call of give to make again.
+type deadMove struct {
+	recs      []record
+	uncertain bool
+	cause     error
 }
 
 // pair returns the state of pair k, made on first use; r.mu is held.
@@ -106,6 +117,9 @@ func (r *Reporter) dispatch() (next int64) {
 	return next
 }
 
+// errRedirected marks a POST that a redirect turned into a GET.
+var errRedirected = errors.New("usage: redirected")
+
 // errNothing is send's answer for a pair with nothing stored.
 var errNothing = errors.New("usage: nothing to send")
 
@@ -119,6 +133,10 @@ func (r *Reporter) send(ctx context.Context, p *pairState) error {
 		}
 		r.dropFront(p, p.delivered)
 		p.delivered = 0
+	}
+	if d := p.undelivered; d != nil {
+		p.undelivered = nil
+		return r.give(p, d.recs, d.uncertain, d.cause)
 	}
 	seqs := r.front(p, r.cfg.maxPerRequest)
 	if len(seqs) == 0 {
@@ -143,8 +161,25 @@ func (r *Reporter) send(ctx context.Context, p *pairState) error {
 	if err := ctx.Err(); err != nil {
 		return err // nothing sent: not a failure of the request
 	}
+	// Under AtMostOnce a crash while a DELTA is in flight must not lead the
+	// next start to send it again: mark it durably first (settleInFlight).
+	marked := !m.set && r.cfg.delivery == AtMostOnce
+	if marked {
+		if err := r.markSending(seqs[:m.n]); err != nil {
+			return r.storeFailed("marking reports as in flight", p, err)
+		}
+		if err := ctx.Err(); err != nil {
+			// ctx ended during the mark's sync (a Close's deadline, say):
+			// a request made now fails at once, and would count as
+			// ambiguous although nothing was sent.
+			r.unmark(seqs[:m.n])
+			return err
+		}
+	}
 	rctx, cancel := context.WithTimeout(ctx, r.cfg.requestTimeout)
-	resp, err := r.client.ReportUsage(rctx, body)
+	var h hops
+	rctx, countBodies := h.attach(rctx)
+	resp, err := r.client.ReportUsage(rctx, body, countBodies)
 	if err == nil {
 		discard(resp)
 		if resp.StatusCode < 200 || resp.StatusCode > 299 {
@@ -152,7 +187,15 @@ func (r *Reporter) send(ctx context.Context, p *pairState) error {
 		}
 	}
 	cancel()
-	switch classify(err) {
+	outcome := classify(err)
+	if outcome == delivered {
+		if rerr := h.redirected(resp, err); rerr != nil {
+			// Taken as delivered, the reports would be lost; sent again,
+			// they would meet the same redirect.
+			outcome, err = refused, rerr
+		}
+	}
+	switch outcome {
 	case delivered:
 		if err != nil {
 			r.log.Warn("usage: kelviq took the report but its answer failed the client's checks", "customer", customerID, "feature", featureID, "error", err)
@@ -165,8 +208,17 @@ func (r *Reporter) send(ctx context.Context, p *pairState) error {
 		r.dropFront(p, m.n)
 		return nil
 	case refused:
-		r.log.Error("usage: kelviq refused reports; moved to the dead-letter bucket", "customer", customerID, "feature", featureID, "reports", m.n, "error", err)
+		msg := "usage: kelviq refused reports; moved to the dead-letter bucket"
+		if errors.Is(err, kelviq.ErrUnauthorized) || errors.Is(err, kelviq.ErrForbidden) {
+			// Every pair will meet the same answer: say what to fix.
+			msg = "usage: kelviq refused the client's server key (401/403: wrong, revoked, other environment or not allowed); reports moved to the dead-letter bucket"
+		}
+		r.log.Error(msg, "customer", customerID, "feature", featureID, "reports", m.n, "error", err)
 		return r.give(p, recs, false, err)
+	case notApplied:
+		if marked {
+			r.unmark(seqs[:m.n])
+		}
 	case ambiguous:
 		if !m.set && r.cfg.delivery == AtMostOnce {
 			err = fmt.Errorf("%w (AtMostOnce): %w", ErrUncertain, err)
@@ -176,6 +228,15 @@ func (r *Reporter) send(ctx context.Context, p *pairState) error {
 	}
 	r.retryLater(p, m, err)
 	return err
+}
+
+// unmark removes the in-flight marks of records kelviq did not get. Left
+// marked, a crash would dead-letter reports kelviq never saw: not worse
+// than AtMostOnce allows, so a failure only logs.
+func (r *Reporter) unmark(seqs []uint64) {
+	if err := r.unmarkSending(seqs); err != nil {
+		r.log.Error("usage: outbox storage failed while sending", "error", &storeError{fmt.Errorf("unmarking reports: %w", err)})
+	}
 }
 
 // succeeded resets p's backoff and counts its delivered reports. The
@@ -202,7 +263,9 @@ func (r *Reporter) retryLater(p *pairState, m merged, err error) {
 	var retryAfter time.Duration
 	var apiErr *kelviq.Error
 	if errors.As(err, &apiErr) {
-		retryAfter = apiErr.RetryAfter
+		// Capped, so that a wrong header (kelviq's client reads up to
+		// 31 years) cannot stop delivery until the next restart.
+		retryAfter = min(apiErr.RetryAfter, r.cfg.maxRetryAfter)
 	}
 	p.notBefore = now + max(wait, int64(retryAfter))
 	r.mu.Lock()
@@ -239,6 +302,7 @@ func (r *Reporter) backoff(failures int) time.Duration {
 // each, once: the callback runs only after the move is stored.
 func (r *Reporter) give(p *pairState, recs []record, uncertain bool, cause error) error {
 	if err := r.store.deadLetter(recs, cause.Error()); err != nil {
+		p.undelivered = &deadMove{recs, uncertain, cause}
 		return r.storeFailed("moving reports to the dead-letter bucket", p, err)
 	}
 	r.dropFront(p, len(recs))

@@ -12,8 +12,9 @@ import (
 
 // Buckets of the outbox file.
 var (
-	outboxBucket = []byte("outbox") // pending records, keyed pair+seq
-	deadBucket   = []byte("dead")   // dead letters: same keys, record+reason
+	outboxBucket  = []byte("outbox")  // pending records, keyed by seq
+	deadBucket    = []byte("dead")    // dead letters: same keys, record+reason
+	sendingBucket = []byte("sending") // in-flight marks (AtMostOnce): same keys, value 1
 )
 
 // ErrLocked is wrapped by the error NewReporter returns when another
@@ -44,12 +45,12 @@ func openBolt(path string, cfg *config) (*boltStore, error) {
 		return nil, fmt.Errorf("usage: opening the outbox file %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{outboxBucket, deadBucket} {
+		for _, name := range [][]byte{outboxBucket, deadBucket, sendingBucket} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
 		}
-		return nil
+		return catchUpSequence(tx)
 	})
 	if err != nil {
 		_ = db.Close()
@@ -58,19 +59,51 @@ func openBolt(path string, cfg *config) (*boltStore, error) {
 	return &boltStore{db: db}, nil
 }
 
+// catchUpSequence moves the outbox's sequence past the last key of the
+// outbox and of the dead letters (which keep their outbox keys). Commits
+// keep them in step, but in a damaged file (a sequence set back, a nested
+// bucket where a record goes) NextSequence would give a key in use, and
+// Put would write a new report over a stored one, or fail for every
+// report from then on.
+func catchUpSequence(tx *bolt.Tx) error {
+	out := tx.Bucket(outboxBucket)
+	last := out.Sequence()
+	for _, name := range [][]byte{outboxBucket, deadBucket} {
+		if k, _ := tx.Bucket(name).Cursor().Last(); len(k) == 8 {
+			last = max(last, binary.BigEndian.Uint64(k))
+		}
+	}
+	if last == out.Sequence() {
+		return nil // the usual case: nothing to write
+	}
+	return out.SetSequence(last)
+}
+
 func (s *boltStore) commit(batch []*writeReq) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(outboxBucket)
+		b, sending := tx.Bucket(outboxBucket), tx.Bucket(sendingBucket)
 		// Keys only grow: a split page is never written into again, so
 		// fill it (bbolt's default of half suits random inserts).
 		b.FillPercent = 0.95
 		for _, w := range batch {
-			for _, seq := range w.del {
-				if err := b.Delete(seqKey(seq)); err != nil {
+			var err error
+			for _, seq := range w.seqs {
+				k := seqKey(seq)
+				switch w.op {
+				case opDelete:
+					if err = b.Delete(k); err == nil {
+						err = sending.Delete(k)
+					}
+				case opMark:
+					err = sending.Put(k, []byte{1})
+				case opUnmark:
+					err = sending.Delete(k)
+				}
+				if err != nil {
 					return err
 				}
 			}
-			if w.del != nil {
+			if w.op != opReport {
 				continue
 			}
 			seq, err := b.NextSequence()
@@ -86,24 +119,29 @@ func (s *boltStore) commit(batch []*writeReq) error {
 	})
 }
 
-func (s *boltStore) load(fn func(record)) (int, error) {
+func (s *boltStore) load(fn func(record, bool)) (int, int, error) {
 	var bad [][]byte
+	newer := 0
 	err := s.db.View(func(tx *bolt.Tx) error {
+		sending := tx.Bucket(sendingBucket)
 		return tx.Bucket(outboxBucket).ForEach(func(k, v []byte) error {
 			r, err := decodeRecord(k, v)
-			if err != nil {
+			switch {
+			case errors.Is(err, errNewerFormat):
+				newer++
+			case err != nil:
 				bad = append(bad, bytes.Clone(k))
-				return nil
+			default:
+				fn(r, sending.Get(k) != nil)
 			}
-			fn(r)
 			return nil
 		})
 	})
 	if err != nil || len(bad) == 0 {
-		return 0, err
+		return 0, newer, err
 	}
 	// Unreadable records cannot be sent: keep them aside, not in the way.
-	return len(bad), s.db.Update(func(tx *bolt.Tx) error {
+	return len(bad), newer, s.db.Update(func(tx *bolt.Tx) error {
 		for _, k := range bad {
 			if err := moveDead(tx, k, errCorrupt.Error()); err != nil {
 				return err
@@ -153,6 +191,9 @@ func moveDead(tx *bolt.Tx, k []byte, reason string) error {
 	dv = append(dv, v...)
 	dv = append(dv, reason...)
 	if err := dead.Put(k, dv); err != nil {
+		return err
+	}
+	if err := tx.Bucket(sendingBucket).Delete(k); err != nil {
 		return err
 	}
 	return out.Delete(k)

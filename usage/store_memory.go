@@ -20,11 +20,14 @@ func (s *memStore) commit(batch []*writeReq) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, w := range batch {
-		for _, seq := range w.del {
-			delete(s.recs, seq)
-		}
-		if w.del != nil {
+		switch w.op {
+		case opDelete:
+			for _, seq := range w.seqs {
+				delete(s.recs, seq)
+			}
 			continue
+		case opMark, opUnmark:
+			continue // a mark matters only after a crash, which memory does not survive
 		}
 		s.seq++
 		w.rec.seq = s.seq
@@ -33,7 +36,7 @@ func (s *memStore) commit(batch []*writeReq) error {
 	return nil
 }
 
-func (s *memStore) load(func(record)) (int, error) { return 0, nil } // always empty at start
+func (s *memStore) load(func(record, bool)) (int, int, error) { return 0, 0, nil } // always empty at start
 
 func (s *memStore) get(seqs []uint64) ([]record, error) {
 	s.mu.Lock()
