@@ -68,7 +68,7 @@ func (c *responseChecker) Do(req *http.Request) (*http.Response, error) {
 		if cancel != nil {
 			cancel()
 		}
-		return nil, &callError{op: op, req: req, err: err, red: c.red}
+		return nil, &callError{op: op, req: req, err: c.red.hide(err), red: c.red}
 	}
 	code := resp.StatusCode
 	if (code >= 200 && code <= 299) || (op != nil && slices.Contains(op.Success, code)) {

@@ -40,7 +40,7 @@ func (c *Client) undecodable(op string, rsp *http.Response, err error) error {
 	if errors.As(err, &ce) || errors.Is(err, ErrResponseTooLarge) || errors.Is(err, ErrUnexpectedResponse) {
 		return err
 	}
-	return &decodeError{op: op, status: rsp.StatusCode, ct: rsp.Header.Get("Content-Type"), err: err, red: c.red}
+	return &decodeError{op: op, status: rsp.StatusCode, ct: rsp.Header.Get("Content-Type"), err: c.red.hide(err), red: c.red}
 }
 
 // nullBody fails a success whose declared JSON body is the literal null

@@ -1,6 +1,8 @@
 package kelviq
 
 import (
+	"errors"
+	"net/url"
 	"strings"
 	"unicode/utf8"
 )
@@ -189,4 +191,45 @@ func hexPrefixOf[T ~string | ~[]byte](h T, c rune) bool {
 		}
 	}
 	return true
+}
+
+// hide returns err with its text redacted when it holds a key: net/http
+// quotes what a server sent in some errors (a malformed header line), and a
+// caller reaches the *url.Error inside a call's error with errors.As and
+// prints it. The *url.Error is kept (its Op and URL, errors.As still finds
+// it) with its Err replaced; errors.Is still reaches what it wrapped
+// (context.Canceled, io.ErrUnexpectedEOF), errors.As no longer does, as
+// that would hand back the text with the key. err itself when it holds no
+// key, which is every error but a hostile server's.
+func (r *redactor) hide(err error) error {
+	if r == nil || err == nil || !r.found(err.Error()) {
+		return err
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) && ue.Err != nil && r.found(ue.Err.Error()) {
+		ue.Err = &redactedError{text: r.string(ue.Err.Error()), err: ue.Err}
+		if !r.found(err.Error()) {
+			return err
+		}
+	}
+	return &redactedError{text: r.string(err.Error()), err: err}
+}
+
+// redactedError is an error whose text held a key: the text redacted, and
+// errors.Is answered by the original.
+type redactedError struct {
+	text string
+	err  error
+}
+
+func (e *redactedError) Error() string { return e.text }
+
+// Is reports whether the original error matches target.
+func (e *redactedError) Is(target error) bool { return errors.Is(e.err, target) }
+
+// Timeout reports whether the original error is a timeout, as net.Error
+// and *url.Error ask.
+func (e *redactedError) Timeout() bool {
+	var t interface{ Timeout() bool }
+	return errors.As(e.err, &t) && t.Timeout()
 }

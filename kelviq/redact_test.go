@@ -37,6 +37,11 @@ func everywhere(t *testing.T, err error) map[string]string {
 	if b, jerr := json.Marshal(err); jerr == nil {
 		out["json.Marshal"] = string(b)
 	}
+	// What errors.As hands a caller: every error in the chain (a
+	// *url.Error among them), printed on its own.
+	for i, e := range chain(err) {
+		out[fmt.Sprintf("chain[%d] %T", i, e)] = e.Error()
+	}
 	var e *kelviq.Error
 	if errors.As(err, &e) {
 		out["Body"] = string(e.Body)
@@ -49,6 +54,29 @@ func everywhere(t *testing.T, err error) map[string]string {
 			out["Body decoded"] = fmt.Sprint(v)
 		}
 	}
+	return out
+}
+
+// chain returns every error err wraps, depth first (err excluded).
+func chain(err error) []error {
+	var out []error
+	var walk func(error)
+	walk = func(e error) {
+		var next []error
+		switch u := e.(type) {
+		case interface{ Unwrap() error }:
+			next = []error{u.Unwrap()}
+		case interface{ Unwrap() []error }:
+			next = u.Unwrap()
+		}
+		for _, n := range next {
+			if n != nil {
+				out = append(out, n)
+				walk(n)
+			}
+		}
+	}
+	walk(err)
 	return out
 }
 

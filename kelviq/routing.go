@@ -169,7 +169,9 @@ func (r *router) edit(_ context.Context, req *http.Request) error {
 func (r *router) route(req *http.Request) (*api.Operation, error) {
 	path := req.URL.EscapedPath()
 	rel, ok := strings.CutPrefix(path, r.base.path)
-	if !ok || req.URL.Host != r.base.host {
+	if !ok || req.URL.Host != r.base.host || req.URL.Scheme != r.base.scheme {
+		// The scheme too: a request editor turning https into http would
+		// otherwise send the key in clear to the right host.
 		return nil, fmt.Errorf("%w: %s %s is not below the client's base URL", ErrUnknownOperation, req.Method, path)
 	}
 	op, i := operations.lookup(req.Method, rel)
