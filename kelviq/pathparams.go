@@ -1,6 +1,7 @@
 package kelviq
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -16,14 +17,34 @@ import (
 // Nothing was sent.
 var ErrInvalidParameter = errors.New("kelviq: invalid parameter")
 
-// guardedClient is the generated client with every method that takes a
-// string path parameter checking it first (pathparams.gen.go, written by
+// guardedClient is the generated client with every method checking its
+// string path parameters first and marking the request's context with the
+// operation it is built for (pathparams.gen.go, written by
 // internal/cmd/genoperations from the generated ClientInterface). The
-// router cannot do this check: once the builder has resolved the path, a
-// call of deleteCatalogPlanFeature with ".." is exactly a call of
-// deleteCatalogPlan.
+// router cannot do the parameter check: once the builder has resolved the
+// path, a call of deleteCatalogPlanFeature with ".." is exactly a call of
+// deleteCatalogPlan. With the mark, it refuses a request that a request
+// editor (run after the builder) moved to another operation, which would
+// otherwise go out with that operation's credential.
 type guardedClient struct {
 	api.ClientInterface
+}
+
+// builtForKey is the context key of the operationId a request is built for.
+type builtForKey struct{}
+
+// builtFor returns ctx marked with the operationId op; the router reads it
+// back with builtForOf.
+func builtFor(ctx context.Context, op string) context.Context {
+	return context.WithValue(ctx, builtForKey{}, op)
+}
+
+// builtForOf returns the operationId the request was built for, or "" for
+// a request built without the mark (a test's request, an iterator's is
+// marked).
+func builtForOf(ctx context.Context) string {
+	op, _ := ctx.Value(builtForKey{}).(string)
+	return op
 }
 
 // checkPathParam fails for a value that does not stay one segment of its

@@ -1,6 +1,7 @@
 package kelviq_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -153,5 +154,68 @@ func TestDotDotCannotDeleteThePlan(t *testing.T) {
 	}
 	if got := rec.take(); len(got) != 1 || got[0].Path != "/catalog/plans/plan%201/features/a%2Fb/" {
 		t.Errorf("arrived: %+v", got)
+	}
+}
+
+// A request editor runs after the path is built, so it can move a call to
+// another operation, which the router would send with that operation's
+// credential (a DELETE of the whole plan). Every generated method marks the
+// operation it builds the request for, and the router refuses a request
+// that no longer matches it: for every operation, an editor rewriting the
+// request into deleteCatalogPlan gets ErrUnknownOperation and nothing is
+// sent. An edit that stays within the operation still goes out.
+func TestEditorCannotSwitchTheOperation(t *testing.T) {
+	rec := &recorder{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec.add(r)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	c, err := kelviq.NewClient(kelviq.WithServerKey(testServerKey), kelviq.WithPartnerKey(testPartnerKey), kelviq.WithBaseURL(srv.URL), kelviq.WithRetries(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const target = "deleteCatalogPlan"
+	editor := func(_ context.Context, req *http.Request) error {
+		req.Method = http.MethodDelete
+		req.URL.Path = "/catalog/plans/plan_1/"
+		req.URL.RawPath = ""
+		return nil
+	}
+	refused := 0
+	for _, op := range api.Operations {
+		_, err := invokeOperationWith(t, c, op, func(_, n int) string { return fmt.Sprintf("x%d", n) }, editor)
+		got := rec.take()
+		if op.ID == target {
+			continue // the edit leaves it what it is
+		}
+		if !errors.Is(err, kelviq.ErrUnknownOperation) || !strings.Contains(fmt.Sprint(err), op.ID) {
+			t.Errorf("%s edited into %s: error %v", op.ID, target, err)
+		}
+		for _, r := range got {
+			t.Errorf("%s edited into %s: sent %s %s", op.ID, target, r.Method, r.Path)
+		}
+		refused++
+	}
+	if refused < 60 {
+		t.Errorf("only %d operations tried", refused)
+	}
+	// An iterator's pages are marked too.
+	for _, err := range c.ListCustomersIter(t.Context(), nil, editor) {
+		if !errors.Is(err, kelviq.ErrUnknownOperation) {
+			t.Errorf("iterator: %v", err)
+		}
+	}
+	// An edit within the operation (a header, another value) is the
+	// caller's to make.
+	sameOp := func(_ context.Context, req *http.Request) error {
+		req.URL.Path = strings.Replace(req.URL.Path, "feat_1", "feat_2", 1)
+		return nil
+	}
+	if _, err := c.DeleteCatalogPlanFeatureWithResponse(t.Context(), "plan_1", "feat_1", sameOp); err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.take(); len(got) != 1 || got[0].Path != "/catalog/plans/plan_1/features/feat_2/" {
+		t.Errorf("sent %+v", got)
 	}
 }

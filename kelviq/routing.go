@@ -16,7 +16,10 @@ import (
 var ErrMissingCredential = errors.New("kelviq: missing credential")
 
 // ErrUnknownOperation is wrapped by the error of a request that matches no
-// operation of the spec the client was generated from. Nothing was sent.
+// operation of the spec the client was generated from, or that a request
+// editor changed into another operation than the one it was built for (a
+// call of deleteCatalogPlanFeature edited into deleteCatalogPlan's path).
+// Nothing was sent.
 var ErrUnknownOperation = errors.New("kelviq: no operation of the spec matches the request")
 
 // ErrNoSandboxServer is wrapped by the error of a call, in the sandbox, to
@@ -177,6 +180,11 @@ func (r *router) route(req *http.Request) (*api.Operation, error) {
 	op, i := operations.lookup(req.Method, rel)
 	if op == nil {
 		return nil, fmt.Errorf("%w: %s %s", ErrUnknownOperation, req.Method, rel)
+	}
+	if want := builtForOf(req.Context()); want != "" && want != op.ID {
+		// A request editor changed the method or path of a call: it would
+		// go out as another operation, with that operation's credential.
+		return nil, fmt.Errorf("%w: a call of %s was changed (by a request editor) into %s %s, which is %s", ErrUnknownOperation, want, req.Method, rel, op.ID)
 	}
 	if err := r.missing[i]; err != nil {
 		return nil, err

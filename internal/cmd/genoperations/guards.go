@@ -13,10 +13,12 @@ import (
 )
 
 // RenderGuards returns the Go source of kelviq/pathparams.gen.go: for every
-// method of the generated api.ClientInterface whose operation has a string
-// path parameter, a method of kelviq's guardedClient with the same signature
-// that checks each such parameter (checkPathParam, hand-written in kelviq)
-// before delegating. The builders oapi-codegen writes resolve the path
+// method of the generated api.ClientInterface, a method of kelviq's
+// guardedClient with the same signature that checks each string path
+// parameter (checkPathParam, hand-written in kelviq) and marks the context
+// with the operation the request is built for (builtFor: the router refuses
+// a request that a request editor moved to another operation) before
+// delegating. The builders oapi-codegen writes resolve the path
 // against the server URL, which removes "." and ".." segments: a parameter
 // ".." would send the request to another operation. Nothing in the
 // request that arrives at the client's Doer tells it apart from a real call
@@ -39,7 +41,7 @@ func RenderGuards(t *Table, clientSrc []byte, pkg, apiImport string) ([]byte, er
 	byGoName := t.byGoName()
 	used := map[string]bool{}
 	var body bytes.Buffer
-	n := 0
+	guarded := 0
 	for _, m := range iface.Methods.List {
 		if len(m.Names) != 1 {
 			continue
@@ -50,9 +52,6 @@ func RenderGuards(t *Table, clientSrc []byte, pkg, apiImport string) ([]byte, er
 			return nil, fmt.Errorf("ClientInterface.%s belongs to no operation of the table", name)
 		}
 		params := pathParamNames(op.Path)
-		if len(params) == 0 {
-			continue
-		}
 		ft := m.Type.(*ast.FuncType)
 		args, err := funcArgs(ft, imports, used)
 		if err != nil {
@@ -74,20 +73,29 @@ func RenderGuards(t *Table, clientSrc []byte, pkg, apiImport string) ([]byte, er
 			}
 			checks = append(checks, fmt.Sprintf("if err := checkPathParam(%q, %q, %s); err != nil {\nreturn nil, err\n}\n", op.ID, p, value))
 		}
-		if len(checks) == 0 {
-			continue // UUIDs, numbers, dates: no value of theirs is a dot segment
-		}
+		// UUIDs, numbers, dates have no checks: no value of theirs leaves
+		// its segment.
 		results, err := fieldList(ft.Results, imports, used)
 		if err != nil {
 			return nil, fmt.Errorf("ClientInterface.%s: %w", name, err)
 		}
+		if len(args) == 0 || args[0].typ != "context.Context" {
+			return nil, fmt.Errorf("ClientInterface.%s does not take a context.Context first", name)
+		}
 		decl, call := signature(args)
-		fmt.Fprintf(&body, "\n// %s checks the path parameters of %s (%s %s), then calls the generated client.\n", name, op.ID, op.Method, op.Path)
+		call = "builtFor(" + args[0].name + ", " + strconv.Quote(op.ID) + ")" + strings.TrimPrefix(call, args[0].name)
+		what := "checks the path parameters of"
+		if len(checks) == 0 {
+			what = "marks the request as one of"
+		}
+		fmt.Fprintf(&body, "\n// %s %s %s (%s %s), then calls the generated client.\n", name, what, op.ID, op.Method, op.Path)
 		fmt.Fprintf(&body, "func (g guardedClient) %s(%s) (%s) {\n%sreturn g.ClientInterface.%s(%s)\n}\n",
 			name, decl, results, strings.Join(checks, ""), name, call)
-		n++
+		if len(checks) > 0 {
+			guarded++
+		}
 	}
-	if n == 0 {
+	if guarded == 0 {
 		return nil, fmt.Errorf("no operation has a string path parameter: nothing to guard (did the generated ClientInterface change shape?)")
 	}
 
