@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"unicode"
 
 	"github.com/kelviq/kelviq-go/api"
 )
@@ -12,8 +14,10 @@ import (
 // the client refuses to send: a path parameter that would make the request
 // another operation's, "." or ".." (URL resolution removes such a segment,
 // so DELETE /catalog/plans/{identifier}/features/{feature_id}/ with
-// feature_id ".." would delete the plan), or an empty one; or a page_size
-// above MaxPageSize. The error names the operation and the parameter.
+// feature_id ".." would delete the plan), one holding such a segment
+// between '/', '\' or ';' ("a/..", which a server decoding %2F would
+// resolve), one with a control character, or an empty one (see
+// checkPathParam); or a page_size above MaxPageSize. The error names the operation and the parameter.
 // Nothing was sent.
 var ErrInvalidParameter = errors.New("kelviq: invalid parameter")
 
@@ -48,8 +52,22 @@ func builtForOf(ctx context.Context) string {
 }
 
 // checkPathParam fails for a value that does not stay one segment of its
-// operation's path. Every other value is safe: the generated builder
-// escapes '/', '?', '#' and '%' in it.
+// operation's path, on the client or on a server on the way:
+//
+//   - "." and "..": URL resolution removes such a segment, in the client;
+//   - a value with a "." or ".." piece between '/', '\' or ';' ("../x",
+//     "a/..", "..\x", "..;x"), or made of those separators only ("/"):
+//     the generated builder escapes '/' as %2F, but a server or proxy that
+//     decodes %2F before it normalizes the path (nginx does), or takes '\'
+//     for '/' (some do), or ";..." for path parameters (Java servers),
+//     would resolve the dot segment or merge the slashes, and route the
+//     request to another resource;
+//   - a control character (NUL, a newline): no ID has one, and servers
+//     differ on them (a NUL ends a C string);
+//   - the empty value.
+//
+// Every other value is sent as one escaped segment of the operation's path
+// (the builder escapes '/', '?', '#', '%', '\' and non-ASCII in it).
 func checkPathParam(op, name, value string) error {
 	switch value {
 	case "":
@@ -57,7 +75,31 @@ func checkPathParam(op, name, value string) error {
 	case ".", "..":
 		return fmt.Errorf("%w: %s: path parameter %s is %q, which the URL would resolve away (the request would reach another operation)", ErrInvalidParameter, op, name, value)
 	}
+	if strings.IndexFunc(value, unicode.IsControl) >= 0 {
+		return fmt.Errorf("%w: %s: path parameter %s contains a control character", ErrInvalidParameter, op, name)
+	}
+	if hasDotPiece(value) {
+		return fmt.Errorf("%w: %s: path parameter %s is %q, which holds a dot segment or only slashes: a server that decodes %%2F, or takes '\\' for '/', would resolve it to another path", ErrInvalidParameter, op, name, value)
+	}
 	return nil
 }
 
-var _ api.ClientInterface = guardedClient{}
+// hasDotPiece reports whether s, split at '/', '\' and ';', has a piece
+// that is "." or "..", or has no piece that is not empty ("/", `\\`:
+// a server merging slashes, as nginx does by default, would drop the
+// segment). It allocates nothing.
+func hasDotPiece(s string) bool {
+	start, filled := 0, false
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) && s[i] != '/' && s[i] != '\\' && s[i] != ';' {
+			continue
+		}
+		piece := s[start:i]
+		if piece == "." || piece == ".." {
+			return true
+		}
+		filled = filled || piece != ""
+		start = i + 1
+	}
+	return !filled
+}

@@ -1,0 +1,47 @@
+package kelviq
+
+import (
+	"net/url"
+	"path"
+	"strings"
+	"testing"
+
+	"github.com/kelviq/kelviq-go/api"
+)
+
+// Any value checkPathParam lets through is sent as one escaped segment of
+// its own operation's path, and stays below it even on a hostile server
+// that decodes %2F, takes '\' and ';' for '/', merges slashes and resolves
+// dot segments before routing (what nginx and others do in part).
+func FuzzPathParamStaysItsSegment(f *testing.F) {
+	for _, s := range []string{"x", ".", "..", "a/..", "../x", "%2e%2e", ".%2e", "a/b", `\`, `..\x`, "..;x", "/", "a//", "\x00", "\u2024\u2024", "..."} {
+		f.Add(s)
+	}
+	const prefix = "/api/catalog/plans/plan/features/"
+	f.Fuzz(func(t *testing.T, v string) {
+		if checkPathParam("deleteCatalogPlanFeature", "feature_id", v) != nil {
+			return
+		}
+		req, err := api.NewDeleteCatalogPlanFeatureRequest("http://127.0.0.1/api/", "plan", v)
+		if err != nil {
+			t.Fatalf("%q: %v", v, err)
+		}
+		p := req.URL.EscapedPath()
+		seg, ok := strings.CutPrefix(p, prefix)
+		seg, ok2 := strings.CutSuffix(seg, "/")
+		if !ok || !ok2 || strings.Contains(seg, "/") {
+			t.Fatalf("%q sent as %s", v, p)
+		}
+		if got, err := url.PathUnescape(seg); err != nil || got != v {
+			t.Fatalf("%q arrives as %q (%v)", v, got, err)
+		}
+		dec, err := url.PathUnescape(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resolved := path.Clean(strings.NewReplacer(`\`, "/", ";", "/").Replace(dec)) + "/"
+		if !strings.HasPrefix(resolved, prefix) || resolved == prefix {
+			t.Fatalf("%q: a normalizing server routes %s as %s", v, p, resolved)
+		}
+	})
+}
