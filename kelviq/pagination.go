@@ -75,11 +75,14 @@ func (e *pageError) Error() string {
 
 func (e *pageError) Unwrap() error { return e.err }
 
-// firstPage returns the page to start from and the page size of a walk:
-// the caller's (page default 1, size default MaxPageSize), except that a
-// size above MaxPageSize, which the API refuses, becomes the largest size
-// up to MaxPageSize that starts at the same item.
-func firstPage(page, size *int) (first, n int) {
+// firstPage returns the page to start from, the page size of a walk and
+// how many items of the first page to skip: the caller's page (default 1)
+// and size (default MaxPageSize), except that a size above MaxPageSize,
+// which the API refuses, becomes pages of MaxPageSize from the page that
+// holds the caller's first item, skipping the items before it. (Not the
+// largest size that divides the offset: page 2 of 101 would then walk one
+// item per request, and a long list would hit the page limit.)
+func firstPage(page, size *int) (first, n, skip int) {
 	first, n = 1, MaxPageSize
 	if page != nil && *page > 1 {
 		first = *page
@@ -88,17 +91,13 @@ func firstPage(page, size *int) (first, n int) {
 		n = *size
 	}
 	if n <= MaxPageSize {
-		return first, n
+		return first, n, 0
 	}
 	offset := satMul(first-1, n)
 	if offset == math.MaxInt {
-		return math.MaxInt, MaxPageSize // beyond any list: the server says so
+		return math.MaxInt, MaxPageSize, 0 // beyond any list: the server says so
 	}
-	for s := MaxPageSize; ; s-- { // s = 1 always divides
-		if offset%s == 0 {
-			return offset/s + 1, s
-		}
-	}
+	return offset/MaxPageSize + 1, MaxPageSize, offset % MaxPageSize
 }
 
 // satMul is a*b for a, b >= 0, or math.MaxInt when that overflows.
@@ -121,7 +120,7 @@ func satMul(a, b int) int {
 // server sends no count, the same items), more pages than count allows, or
 // maxPages pages. It never follows the next URL.
 func paginate[T any](ctx context.Context, maxPages int, opID string, page, size *int, fetch func(ctx context.Context, page, size int) (listPage[T], error)) iter.Seq2[T, error] {
-	first, n := firstPage(page, size)
+	first, n, skip := firstPage(page, size)
 	if maxPages <= 0 {
 		maxPages = DefaultMaxPages
 	}
@@ -130,7 +129,7 @@ func paginate[T any](ctx context.Context, maxPages int, opID string, page, size 
 		var prevBody []byte
 		var prevResults []T
 		offset := satMul(first-1, n) // items before the first page fetched
-		seen := 0                    // items yielded
+		seen := 0                    // items of the pages fetched, skipped ones included
 		full := 0                    // the length of the first page: a full page
 		for p, fetched := first, 0; ; p++ {
 			if fetched >= maxPages {
@@ -148,7 +147,10 @@ func paginate[T any](ctx context.Context, maxPages int, opID string, page, size 
 				return
 			}
 			prevBody, prevResults = pg.body, pg.results
-			for _, item := range pg.results {
+			for i, item := range pg.results {
+				if fetched == 1 && i < skip {
+					continue // before the caller's first item
+				}
 				if !yield(item, nil) {
 					return
 				}

@@ -192,3 +192,25 @@ func TestRedirectLoopErrorReadsOnce(t *testing.T) {
 		t.Errorf("error: %v", err)
 	}
 }
+
+// A page size above MaxPageSize walks exactly the items from the caller's
+// first one ((page-1)*size+1), in pages of MaxPageSize: no item skipped or
+// doubled, whatever the offset, in few requests. (Page 2 of 101 used to be
+// walked one item a request, so a list of any length hit the page limit
+// with a false ErrPaginationLoop.)
+func TestIterSplitsALargePageSize(t *testing.T) {
+	const n = 1000
+	for _, tc := range []struct{ page, size int }{{1, 101}, {2, 101}, {2, 150}, {3, 333}, {4, 250}, {5, 199}, {10, 111}, {9, 124}, {3, 499}} {
+		p := newPager(t, n)
+		c, _ := pagerClient(t, p, kelviq.WithMaxPages(12))
+		page, size := tc.page, tc.size
+		ids, errs, after := collect(c.ListCustomersIter(t.Context(), &api.ListCustomersParams{Page: &page, PageSize: &size}), nil)
+		from := (page-1)*size + 1
+		if !slices.Equal(ids, wantIDs(from, n)) || len(errs) != 0 || after != 0 {
+			t.Errorf("page %d of %d: %d items (want %d from cus_%03d), errors %v", page, size, len(ids), n-from+1, from, errs)
+		}
+		if got, most := len(p.pages()), (n-from+kelviq.MaxPageSize)/kelviq.MaxPageSize+1; got > most {
+			t.Errorf("page %d of %d: %d requests, want at most %d", page, size, got, most)
+		}
+	}
+}
