@@ -195,6 +195,19 @@ func TestPlainHTTPOnlyToLoopback(t *testing.T) {
 		"0.0.0.0":                false,
 		"127.1":                  false,
 		"example.com":            false,
+		// Forms some resolvers (inet_aton) read as 127.0.0.1, but Go's
+		// does not: refused, as a name that may go to DNS.
+		"0x7f.1":             false,
+		"0x7f000001":         false,
+		"2130706433":         false,
+		"0177.0.0.1":         false,
+		"127.0.0.1.":         false,
+		"LOCALHOST":          true,
+		"[::ffff:7f00:1]":    true,
+		"[0:0:0:0:0:0:0:1]":  true,
+		"[::1%25lo]":         false,
+		"127.0.0.1.nip.io":   false,
+		"[::ffff:128.0.0.1]": false,
 	} {
 		for _, opt := range []func(string) kelviq.Option{kelviq.WithBaseURL, kelviq.WithEdgeURL} {
 			_, err := kelviq.NewClient(kelviq.WithServerKey(testServerKey), opt("http://"+host+":8080/v1"))
