@@ -223,3 +223,26 @@ func TestRedactUndecodableSuccessBody(t *testing.T) {
 		t.Errorf("error: %v", err)
 	}
 }
+
+// A redirect's Location is the server's to choose: a hop to a path holding
+// a key, which then fails and is retried, is logged without the key, and
+// the call's error (which may quote the URL) holds none either.
+func TestRedactRedirectedPathInTheRetryLog(t *testing.T) {
+	srv := newFaultServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		if !strings.Contains(r.URL.Path, "echo") {
+			http.Redirect(w, r, "/echo/"+faultServerKey+"/?k="+faultPartnerKey, http.StatusTemporaryRedirect)
+			return
+		}
+		writeJSON(w, 503, `{"detail":"busy"}`)
+	})
+	h := newHarness(t)
+	_, err := h.client(srv.URL, nil).ListCustomersWithResponse(t.Context(), nil)
+	checkNoKey(t, "redirected", err)
+	logs := h.logs.String()
+	if !strings.Contains(logs, "retrying") {
+		t.Fatalf("nothing was retried: %s", hideKeys(logs))
+	}
+	if strings.Contains(logs, secretMarker) {
+		t.Errorf("log: %s", hideKeys(logs))
+	}
+}
