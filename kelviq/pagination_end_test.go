@@ -13,6 +13,7 @@ import (
 
 	"github.com/kelviq/kelviq-go/api"
 	"github.com/kelviq/kelviq-go/kelviq"
+	"github.com/kelviq/kelviq-go/nullable"
 )
 
 // The hostile server of the report: no count (the spec makes it optional),
@@ -212,5 +213,31 @@ func TestIterSplitsALargePageSize(t *testing.T) {
 		if got, most := len(p.pages()), (n-from+kelviq.MaxPageSize)/kelviq.MaxPageSize+1; got > most {
 			t.Errorf("page %d of %d: %d requests, want at most %d", page, size, got, most)
 		}
+	}
+}
+
+// An error of building the request (a body that does not marshal, a request
+// editor's own error) names the operation too, once, and errors.Is still
+// reaches the editor's error. Nothing is sent.
+func TestBuildErrorsNameTheOperation(t *testing.T) {
+	srv := newFaultServer(t, func(w http.ResponseWriter, r *http.Request, n int) { w.WriteHeader(204) })
+	c := newHarness(t).client(srv.URL, nil)
+	_, err := c.CreateCheckoutSessionWithResponse(t.Context(), api.CreateCheckoutSessionJSONRequestBody{CustomAmount: nullable.NewNullableWithValue(math.NaN())})
+	if msg := fmt.Sprint(err); !strings.Contains(msg, "createCheckoutSession") || strings.Count(msg, "kelviq:") != 1 || !strings.Contains(msg, "NaN") {
+		t.Errorf("NaN body: %v", err)
+	}
+	errEditor := errors.New("no tenant in the context")
+	editor := func(context.Context, *http.Request) error { return errEditor }
+	_, errs, _ := collect(c.ListCustomersIter(t.Context(), nil, editor), nil)
+	if len(errs) != 1 || !errors.Is(errs[0], errEditor) || strings.Count(errs[0].Error(), "listCustomers") != 1 || strings.Count(errs[0].Error(), "kelviq:") != 1 {
+		t.Errorf("editor: %v", errs)
+	}
+	// The client's own errors are not wrapped again.
+	_, err = c.RetrieveOrderWithResponse(t.Context(), "..")
+	if strings.Count(fmt.Sprint(err), "kelviq:") != 1 || !errors.Is(err, kelviq.ErrInvalidParameter) {
+		t.Errorf("path parameter: %v", err)
+	}
+	if got := srv.requests(); len(got) != 0 {
+		t.Errorf("%d requests sent", len(got))
 	}
 }

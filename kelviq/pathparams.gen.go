@@ -13,42 +13,50 @@ import (
 
 // ListCatalogFeatures marks the request as one of listCatalogFeatures (GET /catalog/features/), then calls the generated client.
 func (g guardedClient) ListCatalogFeatures(ctx context.Context, params *api.ListCatalogFeaturesParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.ListCatalogFeatures(builtFor(ctx, "listCatalogFeatures"), params, reqEditors...)
+	rsp, err := g.ClientInterface.ListCatalogFeatures(builtFor(ctx, "listCatalogFeatures"), params, reqEditors...)
+	return rsp, named("listCatalogFeatures", err)
 }
 
 // CreateCatalogFeatureWithBody marks the request as one of createCatalogFeature (POST /catalog/features/), then calls the generated client.
 func (g guardedClient) CreateCatalogFeatureWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.CreateCatalogFeatureWithBody(builtFor(ctx, "createCatalogFeature"), contentType, body, reqEditors...)
+	rsp, err := g.ClientInterface.CreateCatalogFeatureWithBody(builtFor(ctx, "createCatalogFeature"), contentType, body, reqEditors...)
+	return rsp, named("createCatalogFeature", err)
 }
 
 // CreateCatalogFeature marks the request as one of createCatalogFeature (POST /catalog/features/), then calls the generated client.
 func (g guardedClient) CreateCatalogFeature(ctx context.Context, body api.CreateCatalogFeatureJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.CreateCatalogFeature(builtFor(ctx, "createCatalogFeature"), body, reqEditors...)
+	rsp, err := g.ClientInterface.CreateCatalogFeature(builtFor(ctx, "createCatalogFeature"), body, reqEditors...)
+	return rsp, named("createCatalogFeature", err)
 }
 
 // DeleteCatalogFeature marks the request as one of deleteCatalogFeature (DELETE /catalog/features/{pk}/), then calls the generated client.
 func (g guardedClient) DeleteCatalogFeature(ctx context.Context, pk openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.DeleteCatalogFeature(builtFor(ctx, "deleteCatalogFeature"), pk, reqEditors...)
+	rsp, err := g.ClientInterface.DeleteCatalogFeature(builtFor(ctx, "deleteCatalogFeature"), pk, reqEditors...)
+	return rsp, named("deleteCatalogFeature", err)
 }
 
 // RetrieveCatalogFeature marks the request as one of retrieveCatalogFeature (GET /catalog/features/{pk}/), then calls the generated client.
 func (g guardedClient) RetrieveCatalogFeature(ctx context.Context, pk openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.RetrieveCatalogFeature(builtFor(ctx, "retrieveCatalogFeature"), pk, reqEditors...)
+	rsp, err := g.ClientInterface.RetrieveCatalogFeature(builtFor(ctx, "retrieveCatalogFeature"), pk, reqEditors...)
+	return rsp, named("retrieveCatalogFeature", err)
 }
 
 // ListCatalogPlans marks the request as one of listCatalogPlans (GET /catalog/plans/), then calls the generated client.
 func (g guardedClient) ListCatalogPlans(ctx context.Context, params *api.ListCatalogPlansParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.ListCatalogPlans(builtFor(ctx, "listCatalogPlans"), params, reqEditors...)
+	rsp, err := g.ClientInterface.ListCatalogPlans(builtFor(ctx, "listCatalogPlans"), params, reqEditors...)
+	return rsp, named("listCatalogPlans", err)
 }
 
 // CreateCatalogPlanWithBody marks the request as one of createCatalogPlan (POST /catalog/plans/), then calls the generated client.
 func (g guardedClient) CreateCatalogPlanWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.CreateCatalogPlanWithBody(builtFor(ctx, "createCatalogPlan"), contentType, body, reqEditors...)
+	rsp, err := g.ClientInterface.CreateCatalogPlanWithBody(builtFor(ctx, "createCatalogPlan"), contentType, body, reqEditors...)
+	return rsp, named("createCatalogPlan", err)
 }
 
 // CreateCatalogPlan marks the request as one of createCatalogPlan (POST /catalog/plans/), then calls the generated client.
 func (g guardedClient) CreateCatalogPlan(ctx context.Context, body api.CreateCatalogPlanJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.CreateCatalogPlan(builtFor(ctx, "createCatalogPlan"), body, reqEditors...)
+	rsp, err := g.ClientInterface.CreateCatalogPlan(builtFor(ctx, "createCatalogPlan"), body, reqEditors...)
+	return rsp, named("createCatalogPlan", err)
 }
 
 // DeleteCatalogPlan checks the path parameters of deleteCatalogPlan (DELETE /catalog/plans/{identifier}/), then calls the generated client.
@@ -56,7 +64,8 @@ func (g guardedClient) DeleteCatalogPlan(ctx context.Context, identifier string,
 	if err := checkPathParam("deleteCatalogPlan", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.DeleteCatalogPlan(builtFor(ctx, "deleteCatalogPlan"), identifier, params, reqEditors...)
+	rsp, err := g.ClientInterface.DeleteCatalogPlan(builtFor(ctx, "deleteCatalogPlan"), identifier, params, reqEditors...)
+	return rsp, named("deleteCatalogPlan", err)
 }
 
 // RetrieveCatalogPlan checks the path parameters of retrieveCatalogPlan (GET /catalog/plans/{identifier}/), then calls the generated client.
@@ -64,7 +73,8 @@ func (g guardedClient) RetrieveCatalogPlan(ctx context.Context, identifier strin
 	if err := checkPathParam("retrieveCatalogPlan", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.RetrieveCatalogPlan(builtFor(ctx, "retrieveCatalogPlan"), identifier, params, reqEditors...)
+	rsp, err := g.ClientInterface.RetrieveCatalogPlan(builtFor(ctx, "retrieveCatalogPlan"), identifier, params, reqEditors...)
+	return rsp, named("retrieveCatalogPlan", err)
 }
 
 // UpdateCatalogPlanWithBody checks the path parameters of updateCatalogPlan (PATCH /catalog/plans/{identifier}/), then calls the generated client.
@@ -72,7 +82,8 @@ func (g guardedClient) UpdateCatalogPlanWithBody(ctx context.Context, identifier
 	if err := checkPathParam("updateCatalogPlan", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.UpdateCatalogPlanWithBody(builtFor(ctx, "updateCatalogPlan"), identifier, params, contentType, body, reqEditors...)
+	rsp, err := g.ClientInterface.UpdateCatalogPlanWithBody(builtFor(ctx, "updateCatalogPlan"), identifier, params, contentType, body, reqEditors...)
+	return rsp, named("updateCatalogPlan", err)
 }
 
 // UpdateCatalogPlan checks the path parameters of updateCatalogPlan (PATCH /catalog/plans/{identifier}/), then calls the generated client.
@@ -80,7 +91,8 @@ func (g guardedClient) UpdateCatalogPlan(ctx context.Context, identifier string,
 	if err := checkPathParam("updateCatalogPlan", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.UpdateCatalogPlan(builtFor(ctx, "updateCatalogPlan"), identifier, params, body, reqEditors...)
+	rsp, err := g.ClientInterface.UpdateCatalogPlan(builtFor(ctx, "updateCatalogPlan"), identifier, params, body, reqEditors...)
+	return rsp, named("updateCatalogPlan", err)
 }
 
 // DiscardCatalogPlanDraft checks the path parameters of discardCatalogPlanDraft (DELETE /catalog/plans/{identifier}/discard/), then calls the generated client.
@@ -88,7 +100,8 @@ func (g guardedClient) DiscardCatalogPlanDraft(ctx context.Context, identifier s
 	if err := checkPathParam("discardCatalogPlanDraft", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.DiscardCatalogPlanDraft(builtFor(ctx, "discardCatalogPlanDraft"), identifier, reqEditors...)
+	rsp, err := g.ClientInterface.DiscardCatalogPlanDraft(builtFor(ctx, "discardCatalogPlanDraft"), identifier, reqEditors...)
+	return rsp, named("discardCatalogPlanDraft", err)
 }
 
 // ListCatalogPlanFeatures checks the path parameters of listCatalogPlanFeatures (GET /catalog/plans/{identifier}/features/), then calls the generated client.
@@ -96,7 +109,8 @@ func (g guardedClient) ListCatalogPlanFeatures(ctx context.Context, identifier s
 	if err := checkPathParam("listCatalogPlanFeatures", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.ListCatalogPlanFeatures(builtFor(ctx, "listCatalogPlanFeatures"), identifier, params, reqEditors...)
+	rsp, err := g.ClientInterface.ListCatalogPlanFeatures(builtFor(ctx, "listCatalogPlanFeatures"), identifier, params, reqEditors...)
+	return rsp, named("listCatalogPlanFeatures", err)
 }
 
 // AddCatalogPlanFeaturesWithBody checks the path parameters of addCatalogPlanFeatures (POST /catalog/plans/{identifier}/features/), then calls the generated client.
@@ -104,7 +118,8 @@ func (g guardedClient) AddCatalogPlanFeaturesWithBody(ctx context.Context, ident
 	if err := checkPathParam("addCatalogPlanFeatures", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.AddCatalogPlanFeaturesWithBody(builtFor(ctx, "addCatalogPlanFeatures"), identifier, params, contentType, body, reqEditors...)
+	rsp, err := g.ClientInterface.AddCatalogPlanFeaturesWithBody(builtFor(ctx, "addCatalogPlanFeatures"), identifier, params, contentType, body, reqEditors...)
+	return rsp, named("addCatalogPlanFeatures", err)
 }
 
 // AddCatalogPlanFeatures checks the path parameters of addCatalogPlanFeatures (POST /catalog/plans/{identifier}/features/), then calls the generated client.
@@ -112,7 +127,8 @@ func (g guardedClient) AddCatalogPlanFeatures(ctx context.Context, identifier st
 	if err := checkPathParam("addCatalogPlanFeatures", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.AddCatalogPlanFeatures(builtFor(ctx, "addCatalogPlanFeatures"), identifier, params, body, reqEditors...)
+	rsp, err := g.ClientInterface.AddCatalogPlanFeatures(builtFor(ctx, "addCatalogPlanFeatures"), identifier, params, body, reqEditors...)
+	return rsp, named("addCatalogPlanFeatures", err)
 }
 
 // DeleteCatalogPlanFeature checks the path parameters of deleteCatalogPlanFeature (DELETE /catalog/plans/{identifier}/features/{feature_id}/), then calls the generated client.
@@ -123,7 +139,8 @@ func (g guardedClient) DeleteCatalogPlanFeature(ctx context.Context, identifier 
 	if err := checkPathParam("deleteCatalogPlanFeature", "feature_id", featureID); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.DeleteCatalogPlanFeature(builtFor(ctx, "deleteCatalogPlanFeature"), identifier, featureID, reqEditors...)
+	rsp, err := g.ClientInterface.DeleteCatalogPlanFeature(builtFor(ctx, "deleteCatalogPlanFeature"), identifier, featureID, reqEditors...)
+	return rsp, named("deleteCatalogPlanFeature", err)
 }
 
 // UpdateCatalogPlanFeatureWithBody checks the path parameters of updateCatalogPlanFeature (PATCH /catalog/plans/{identifier}/features/{feature_id}/), then calls the generated client.
@@ -134,7 +151,8 @@ func (g guardedClient) UpdateCatalogPlanFeatureWithBody(ctx context.Context, ide
 	if err := checkPathParam("updateCatalogPlanFeature", "feature_id", featureID); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.UpdateCatalogPlanFeatureWithBody(builtFor(ctx, "updateCatalogPlanFeature"), identifier, featureID, contentType, body, reqEditors...)
+	rsp, err := g.ClientInterface.UpdateCatalogPlanFeatureWithBody(builtFor(ctx, "updateCatalogPlanFeature"), identifier, featureID, contentType, body, reqEditors...)
+	return rsp, named("updateCatalogPlanFeature", err)
 }
 
 // UpdateCatalogPlanFeature checks the path parameters of updateCatalogPlanFeature (PATCH /catalog/plans/{identifier}/features/{feature_id}/), then calls the generated client.
@@ -145,7 +163,8 @@ func (g guardedClient) UpdateCatalogPlanFeature(ctx context.Context, identifier 
 	if err := checkPathParam("updateCatalogPlanFeature", "feature_id", featureID); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.UpdateCatalogPlanFeature(builtFor(ctx, "updateCatalogPlanFeature"), identifier, featureID, body, reqEditors...)
+	rsp, err := g.ClientInterface.UpdateCatalogPlanFeature(builtFor(ctx, "updateCatalogPlanFeature"), identifier, featureID, body, reqEditors...)
+	return rsp, named("updateCatalogPlanFeature", err)
 }
 
 // DeleteCatalogPlanFile checks the path parameters of deleteCatalogPlanFile (DELETE /catalog/plans/{identifier}/file/{pk}/), then calls the generated client.
@@ -153,7 +172,8 @@ func (g guardedClient) DeleteCatalogPlanFile(ctx context.Context, identifier str
 	if err := checkPathParam("deleteCatalogPlanFile", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.DeleteCatalogPlanFile(builtFor(ctx, "deleteCatalogPlanFile"), identifier, pk, reqEditors...)
+	rsp, err := g.ClientInterface.DeleteCatalogPlanFile(builtFor(ctx, "deleteCatalogPlanFile"), identifier, pk, reqEditors...)
+	return rsp, named("deleteCatalogPlanFile", err)
 }
 
 // UpdateCatalogPlanFileWithBody checks the path parameters of updateCatalogPlanFile (PATCH /catalog/plans/{identifier}/file/{pk}/), then calls the generated client.
@@ -161,7 +181,8 @@ func (g guardedClient) UpdateCatalogPlanFileWithBody(ctx context.Context, identi
 	if err := checkPathParam("updateCatalogPlanFile", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.UpdateCatalogPlanFileWithBody(builtFor(ctx, "updateCatalogPlanFile"), identifier, pk, contentType, body, reqEditors...)
+	rsp, err := g.ClientInterface.UpdateCatalogPlanFileWithBody(builtFor(ctx, "updateCatalogPlanFile"), identifier, pk, contentType, body, reqEditors...)
+	return rsp, named("updateCatalogPlanFile", err)
 }
 
 // UpdateCatalogPlanFile checks the path parameters of updateCatalogPlanFile (PATCH /catalog/plans/{identifier}/file/{pk}/), then calls the generated client.
@@ -169,7 +190,8 @@ func (g guardedClient) UpdateCatalogPlanFile(ctx context.Context, identifier str
 	if err := checkPathParam("updateCatalogPlanFile", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.UpdateCatalogPlanFile(builtFor(ctx, "updateCatalogPlanFile"), identifier, pk, body, reqEditors...)
+	rsp, err := g.ClientInterface.UpdateCatalogPlanFile(builtFor(ctx, "updateCatalogPlanFile"), identifier, pk, body, reqEditors...)
+	return rsp, named("updateCatalogPlanFile", err)
 }
 
 // DownloadCatalogPlanFile checks the path parameters of downloadCatalogPlanFile (GET /catalog/plans/{identifier}/file/{pk}/download/), then calls the generated client.
@@ -177,7 +199,8 @@ func (g guardedClient) DownloadCatalogPlanFile(ctx context.Context, identifier s
 	if err := checkPathParam("downloadCatalogPlanFile", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.DownloadCatalogPlanFile(builtFor(ctx, "downloadCatalogPlanFile"), identifier, pk, reqEditors...)
+	rsp, err := g.ClientInterface.DownloadCatalogPlanFile(builtFor(ctx, "downloadCatalogPlanFile"), identifier, pk, reqEditors...)
+	return rsp, named("downloadCatalogPlanFile", err)
 }
 
 // ListCatalogPlanPrices checks the path parameters of listCatalogPlanPrices (GET /catalog/plans/{identifier}/prices/), then calls the generated client.
@@ -185,7 +208,8 @@ func (g guardedClient) ListCatalogPlanPrices(ctx context.Context, identifier str
 	if err := checkPathParam("listCatalogPlanPrices", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.ListCatalogPlanPrices(builtFor(ctx, "listCatalogPlanPrices"), identifier, params, reqEditors...)
+	rsp, err := g.ClientInterface.ListCatalogPlanPrices(builtFor(ctx, "listCatalogPlanPrices"), identifier, params, reqEditors...)
+	return rsp, named("listCatalogPlanPrices", err)
 }
 
 // BulkSetCatalogPlanPricesWithBody checks the path parameters of bulkSetCatalogPlanPrices (POST /catalog/plans/{identifier}/prices/bulk/), then calls the generated client.
@@ -193,7 +217,8 @@ func (g guardedClient) BulkSetCatalogPlanPricesWithBody(ctx context.Context, ide
 	if err := checkPathParam("bulkSetCatalogPlanPrices", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.BulkSetCatalogPlanPricesWithBody(builtFor(ctx, "bulkSetCatalogPlanPrices"), identifier, contentType, body, reqEditors...)
+	rsp, err := g.ClientInterface.BulkSetCatalogPlanPricesWithBody(builtFor(ctx, "bulkSetCatalogPlanPrices"), identifier, contentType, body, reqEditors...)
+	return rsp, named("bulkSetCatalogPlanPrices", err)
 }
 
 // BulkSetCatalogPlanPrices checks the path parameters of bulkSetCatalogPlanPrices (POST /catalog/plans/{identifier}/prices/bulk/), then calls the generated client.
@@ -201,7 +226,8 @@ func (g guardedClient) BulkSetCatalogPlanPrices(ctx context.Context, identifier 
 	if err := checkPathParam("bulkSetCatalogPlanPrices", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.BulkSetCatalogPlanPrices(builtFor(ctx, "bulkSetCatalogPlanPrices"), identifier, body, reqEditors...)
+	rsp, err := g.ClientInterface.BulkSetCatalogPlanPrices(builtFor(ctx, "bulkSetCatalogPlanPrices"), identifier, body, reqEditors...)
+	return rsp, named("bulkSetCatalogPlanPrices", err)
 }
 
 // PublishCatalogPlanWithBody checks the path parameters of publishCatalogPlan (POST /catalog/plans/{identifier}/publish/), then calls the generated client.
@@ -209,7 +235,8 @@ func (g guardedClient) PublishCatalogPlanWithBody(ctx context.Context, identifie
 	if err := checkPathParam("publishCatalogPlan", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.PublishCatalogPlanWithBody(builtFor(ctx, "publishCatalogPlan"), identifier, contentType, body, reqEditors...)
+	rsp, err := g.ClientInterface.PublishCatalogPlanWithBody(builtFor(ctx, "publishCatalogPlan"), identifier, contentType, body, reqEditors...)
+	return rsp, named("publishCatalogPlan", err)
 }
 
 // PublishCatalogPlan checks the path parameters of publishCatalogPlan (POST /catalog/plans/{identifier}/publish/), then calls the generated client.
@@ -217,97 +244,116 @@ func (g guardedClient) PublishCatalogPlan(ctx context.Context, identifier string
 	if err := checkPathParam("publishCatalogPlan", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.PublishCatalogPlan(builtFor(ctx, "publishCatalogPlan"), identifier, body, reqEditors...)
+	rsp, err := g.ClientInterface.PublishCatalogPlan(builtFor(ctx, "publishCatalogPlan"), identifier, body, reqEditors...)
+	return rsp, named("publishCatalogPlan", err)
 }
 
 // ListCatalogProducts marks the request as one of listCatalogProducts (GET /catalog/products/), then calls the generated client.
 func (g guardedClient) ListCatalogProducts(ctx context.Context, params *api.ListCatalogProductsParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.ListCatalogProducts(builtFor(ctx, "listCatalogProducts"), params, reqEditors...)
+	rsp, err := g.ClientInterface.ListCatalogProducts(builtFor(ctx, "listCatalogProducts"), params, reqEditors...)
+	return rsp, named("listCatalogProducts", err)
 }
 
 // CreateCatalogProductWithBody marks the request as one of createCatalogProduct (POST /catalog/products/), then calls the generated client.
 func (g guardedClient) CreateCatalogProductWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.CreateCatalogProductWithBody(builtFor(ctx, "createCatalogProduct"), contentType, body, reqEditors...)
+	rsp, err := g.ClientInterface.CreateCatalogProductWithBody(builtFor(ctx, "createCatalogProduct"), contentType, body, reqEditors...)
+	return rsp, named("createCatalogProduct", err)
 }
 
 // CreateCatalogProduct marks the request as one of createCatalogProduct (POST /catalog/products/), then calls the generated client.
 func (g guardedClient) CreateCatalogProduct(ctx context.Context, body api.CreateCatalogProductJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.CreateCatalogProduct(builtFor(ctx, "createCatalogProduct"), body, reqEditors...)
+	rsp, err := g.ClientInterface.CreateCatalogProduct(builtFor(ctx, "createCatalogProduct"), body, reqEditors...)
+	return rsp, named("createCatalogProduct", err)
 }
 
 // DeleteCatalogProduct marks the request as one of deleteCatalogProduct (DELETE /catalog/products/{pk}/), then calls the generated client.
 func (g guardedClient) DeleteCatalogProduct(ctx context.Context, pk openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.DeleteCatalogProduct(builtFor(ctx, "deleteCatalogProduct"), pk, reqEditors...)
+	rsp, err := g.ClientInterface.DeleteCatalogProduct(builtFor(ctx, "deleteCatalogProduct"), pk, reqEditors...)
+	return rsp, named("deleteCatalogProduct", err)
 }
 
 // RetrieveCatalogProduct marks the request as one of retrieveCatalogProduct (GET /catalog/products/{pk}/), then calls the generated client.
 func (g guardedClient) RetrieveCatalogProduct(ctx context.Context, pk openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.RetrieveCatalogProduct(builtFor(ctx, "retrieveCatalogProduct"), pk, reqEditors...)
+	rsp, err := g.ClientInterface.RetrieveCatalogProduct(builtFor(ctx, "retrieveCatalogProduct"), pk, reqEditors...)
+	return rsp, named("retrieveCatalogProduct", err)
 }
 
 // UpdateCatalogProductWithBody marks the request as one of updateCatalogProduct (PATCH /catalog/products/{pk}/), then calls the generated client.
 func (g guardedClient) UpdateCatalogProductWithBody(ctx context.Context, pk openapi_types.UUID, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.UpdateCatalogProductWithBody(builtFor(ctx, "updateCatalogProduct"), pk, contentType, body, reqEditors...)
+	rsp, err := g.ClientInterface.UpdateCatalogProductWithBody(builtFor(ctx, "updateCatalogProduct"), pk, contentType, body, reqEditors...)
+	return rsp, named("updateCatalogProduct", err)
 }
 
 // UpdateCatalogProduct marks the request as one of updateCatalogProduct (PATCH /catalog/products/{pk}/), then calls the generated client.
 func (g guardedClient) UpdateCatalogProduct(ctx context.Context, pk openapi_types.UUID, body api.UpdateCatalogProductJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.UpdateCatalogProduct(builtFor(ctx, "updateCatalogProduct"), pk, body, reqEditors...)
+	rsp, err := g.ClientInterface.UpdateCatalogProduct(builtFor(ctx, "updateCatalogProduct"), pk, body, reqEditors...)
+	return rsp, named("updateCatalogProduct", err)
 }
 
 // GetCatalogProductSettings marks the request as one of getCatalogProductSettings (GET /catalog/products/{pk}/settings/), then calls the generated client.
 func (g guardedClient) GetCatalogProductSettings(ctx context.Context, pk openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.GetCatalogProductSettings(builtFor(ctx, "getCatalogProductSettings"), pk, reqEditors...)
+	rsp, err := g.ClientInterface.GetCatalogProductSettings(builtFor(ctx, "getCatalogProductSettings"), pk, reqEditors...)
+	return rsp, named("getCatalogProductSettings", err)
 }
 
 // UpdateCatalogProductSettingsWithBody marks the request as one of updateCatalogProductSettings (PATCH /catalog/products/{pk}/settings/), then calls the generated client.
 func (g guardedClient) UpdateCatalogProductSettingsWithBody(ctx context.Context, pk openapi_types.UUID, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.UpdateCatalogProductSettingsWithBody(builtFor(ctx, "updateCatalogProductSettings"), pk, contentType, body, reqEditors...)
+	rsp, err := g.ClientInterface.UpdateCatalogProductSettingsWithBody(builtFor(ctx, "updateCatalogProductSettings"), pk, contentType, body, reqEditors...)
+	return rsp, named("updateCatalogProductSettings", err)
 }
 
 // UpdateCatalogProductSettings marks the request as one of updateCatalogProductSettings (PATCH /catalog/products/{pk}/settings/), then calls the generated client.
 func (g guardedClient) UpdateCatalogProductSettings(ctx context.Context, pk openapi_types.UUID, body api.UpdateCatalogProductSettingsJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.UpdateCatalogProductSettings(builtFor(ctx, "updateCatalogProductSettings"), pk, body, reqEditors...)
+	rsp, err := g.ClientInterface.UpdateCatalogProductSettings(builtFor(ctx, "updateCatalogProductSettings"), pk, body, reqEditors...)
+	return rsp, named("updateCatalogProductSettings", err)
 }
 
 // DeleteCatalogProductImage marks the request as one of deleteCatalogProductImage (DELETE /catalog/products/{product_pk}/image/{pk}/), then calls the generated client.
 func (g guardedClient) DeleteCatalogProductImage(ctx context.Context, productPk openapi_types.UUID, pk openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.DeleteCatalogProductImage(builtFor(ctx, "deleteCatalogProductImage"), productPk, pk, reqEditors...)
+	rsp, err := g.ClientInterface.DeleteCatalogProductImage(builtFor(ctx, "deleteCatalogProductImage"), productPk, pk, reqEditors...)
+	return rsp, named("deleteCatalogProductImage", err)
 }
 
 // UpdateCatalogProductImageWithBody marks the request as one of updateCatalogProductImage (PATCH /catalog/products/{product_pk}/image/{pk}/), then calls the generated client.
 func (g guardedClient) UpdateCatalogProductImageWithBody(ctx context.Context, productPk openapi_types.UUID, pk openapi_types.UUID, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.UpdateCatalogProductImageWithBody(builtFor(ctx, "updateCatalogProductImage"), productPk, pk, contentType, body, reqEditors...)
+	rsp, err := g.ClientInterface.UpdateCatalogProductImageWithBody(builtFor(ctx, "updateCatalogProductImage"), productPk, pk, contentType, body, reqEditors...)
+	return rsp, named("updateCatalogProductImage", err)
 }
 
 // UpdateCatalogProductImage marks the request as one of updateCatalogProductImage (PATCH /catalog/products/{product_pk}/image/{pk}/), then calls the generated client.
 func (g guardedClient) UpdateCatalogProductImage(ctx context.Context, productPk openapi_types.UUID, pk openapi_types.UUID, body api.UpdateCatalogProductImageJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.UpdateCatalogProductImage(builtFor(ctx, "updateCatalogProductImage"), productPk, pk, body, reqEditors...)
+	rsp, err := g.ClientInterface.UpdateCatalogProductImage(builtFor(ctx, "updateCatalogProductImage"), productPk, pk, body, reqEditors...)
+	return rsp, named("updateCatalogProductImage", err)
 }
 
 // CreateChargeWithBody marks the request as one of createCharge (POST /charges/), then calls the generated client.
 func (g guardedClient) CreateChargeWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.CreateChargeWithBody(builtFor(ctx, "createCharge"), contentType, body, reqEditors...)
+	rsp, err := g.ClientInterface.CreateChargeWithBody(builtFor(ctx, "createCharge"), contentType, body, reqEditors...)
+	return rsp, named("createCharge", err)
 }
 
 // CreateCharge marks the request as one of createCharge (POST /charges/), then calls the generated client.
 func (g guardedClient) CreateCharge(ctx context.Context, body api.CreateChargeJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.CreateCharge(builtFor(ctx, "createCharge"), body, reqEditors...)
+	rsp, err := g.ClientInterface.CreateCharge(builtFor(ctx, "createCharge"), body, reqEditors...)
+	return rsp, named("createCharge", err)
 }
 
 // CreateCheckoutSessionWithBody marks the request as one of createCheckoutSession (POST /checkout/), then calls the generated client.
 func (g guardedClient) CreateCheckoutSessionWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.CreateCheckoutSessionWithBody(builtFor(ctx, "createCheckoutSession"), contentType, body, reqEditors...)
+	rsp, err := g.ClientInterface.CreateCheckoutSessionWithBody(builtFor(ctx, "createCheckoutSession"), contentType, body, reqEditors...)
+	return rsp, named("createCheckoutSession", err)
 }
 
 // CreateCheckoutSession marks the request as one of createCheckoutSession (POST /checkout/), then calls the generated client.
 func (g guardedClient) CreateCheckoutSession(ctx context.Context, body api.CreateCheckoutSessionJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.CreateCheckoutSession(builtFor(ctx, "createCheckoutSession"), body, reqEditors...)
+	rsp, err := g.ClientInterface.CreateCheckoutSession(builtFor(ctx, "createCheckoutSession"), body, reqEditors...)
+	return rsp, named("createCheckoutSession", err)
 }
 
 // ListCheckoutSessions marks the request as one of listCheckoutSessions (GET /checkout/sessions/), then calls the generated client.
 func (g guardedClient) ListCheckoutSessions(ctx context.Context, params *api.ListCheckoutSessionsParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.ListCheckoutSessions(builtFor(ctx, "listCheckoutSessions"), params, reqEditors...)
+	rsp, err := g.ClientInterface.ListCheckoutSessions(builtFor(ctx, "listCheckoutSessions"), params, reqEditors...)
+	return rsp, named("listCheckoutSessions", err)
 }
 
 // RetrieveCheckoutSession checks the path parameters of retrieveCheckoutSession (GET /checkout/sessions/{session_id}/), then calls the generated client.
@@ -315,7 +361,8 @@ func (g guardedClient) RetrieveCheckoutSession(ctx context.Context, sessionID st
 	if err := checkPathParam("retrieveCheckoutSession", "session_id", sessionID); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.RetrieveCheckoutSession(builtFor(ctx, "retrieveCheckoutSession"), sessionID, reqEditors...)
+	rsp, err := g.ClientInterface.RetrieveCheckoutSession(builtFor(ctx, "retrieveCheckoutSession"), sessionID, reqEditors...)
+	return rsp, named("retrieveCheckoutSession", err)
 }
 
 // ListCheckoutSessionEvents checks the path parameters of listCheckoutSessionEvents (GET /checkout/sessions/{session_id}/events/), then calls the generated client.
@@ -323,22 +370,26 @@ func (g guardedClient) ListCheckoutSessionEvents(ctx context.Context, sessionID 
 	if err := checkPathParam("listCheckoutSessionEvents", "session_id", sessionID); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.ListCheckoutSessionEvents(builtFor(ctx, "listCheckoutSessionEvents"), sessionID, params, reqEditors...)
+	rsp, err := g.ClientInterface.ListCheckoutSessionEvents(builtFor(ctx, "listCheckoutSessionEvents"), sessionID, params, reqEditors...)
+	return rsp, named("listCheckoutSessionEvents", err)
 }
 
 // ListCustomers marks the request as one of listCustomers (GET /customers/), then calls the generated client.
 func (g guardedClient) ListCustomers(ctx context.Context, params *api.ListCustomersParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.ListCustomers(builtFor(ctx, "listCustomers"), params, reqEditors...)
+	rsp, err := g.ClientInterface.ListCustomers(builtFor(ctx, "listCustomers"), params, reqEditors...)
+	return rsp, named("listCustomers", err)
 }
 
 // CreateCustomerWithBody marks the request as one of createCustomer (POST /customers/), then calls the generated client.
 func (g guardedClient) CreateCustomerWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.CreateCustomerWithBody(builtFor(ctx, "createCustomer"), contentType, body, reqEditors...)
+	rsp, err := g.ClientInterface.CreateCustomerWithBody(builtFor(ctx, "createCustomer"), contentType, body, reqEditors...)
+	return rsp, named("createCustomer", err)
 }
 
 // CreateCustomer marks the request as one of createCustomer (POST /customers/), then calls the generated client.
 func (g guardedClient) CreateCustomer(ctx context.Context, body api.CreateCustomerJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.CreateCustomer(builtFor(ctx, "createCustomer"), body, reqEditors...)
+	rsp, err := g.ClientInterface.CreateCustomer(builtFor(ctx, "createCustomer"), body, reqEditors...)
+	return rsp, named("createCustomer", err)
 }
 
 // UpdateCustomerWithBody checks the path parameters of updateCustomer (PATCH /customers/{customerId}/), then calls the generated client.
@@ -346,7 +397,8 @@ func (g guardedClient) UpdateCustomerWithBody(ctx context.Context, customerID st
 	if err := checkPathParam("updateCustomer", "customerId", customerID); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.UpdateCustomerWithBody(builtFor(ctx, "updateCustomer"), customerID, contentType, body, reqEditors...)
+	rsp, err := g.ClientInterface.UpdateCustomerWithBody(builtFor(ctx, "updateCustomer"), customerID, contentType, body, reqEditors...)
+	return rsp, named("updateCustomer", err)
 }
 
 // UpdateCustomer checks the path parameters of updateCustomer (PATCH /customers/{customerId}/), then calls the generated client.
@@ -354,62 +406,74 @@ func (g guardedClient) UpdateCustomer(ctx context.Context, customerID string, bo
 	if err := checkPathParam("updateCustomer", "customerId", customerID); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.UpdateCustomer(builtFor(ctx, "updateCustomer"), customerID, body, reqEditors...)
+	rsp, err := g.ClientInterface.UpdateCustomer(builtFor(ctx, "updateCustomer"), customerID, body, reqEditors...)
+	return rsp, named("updateCustomer", err)
 }
 
 // GetCustomerEntitlements marks the request as one of getCustomerEntitlements (GET /entitlements/), then calls the generated client.
 func (g guardedClient) GetCustomerEntitlements(ctx context.Context, params *api.GetCustomerEntitlementsParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.GetCustomerEntitlements(builtFor(ctx, "getCustomerEntitlements"), params, reqEditors...)
+	rsp, err := g.ClientInterface.GetCustomerEntitlements(builtFor(ctx, "getCustomerEntitlements"), params, reqEditors...)
+	return rsp, named("getCustomerEntitlements", err)
 }
 
 // LicenseActivateWithBody marks the request as one of licenseActivate (POST /license/activate/), then calls the generated client.
 func (g guardedClient) LicenseActivateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.LicenseActivateWithBody(builtFor(ctx, "licenseActivate"), contentType, body, reqEditors...)
+	rsp, err := g.ClientInterface.LicenseActivateWithBody(builtFor(ctx, "licenseActivate"), contentType, body, reqEditors...)
+	return rsp, named("licenseActivate", err)
 }
 
 // LicenseActivate marks the request as one of licenseActivate (POST /license/activate/), then calls the generated client.
 func (g guardedClient) LicenseActivate(ctx context.Context, body api.LicenseActivateJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.LicenseActivate(builtFor(ctx, "licenseActivate"), body, reqEditors...)
+	rsp, err := g.ClientInterface.LicenseActivate(builtFor(ctx, "licenseActivate"), body, reqEditors...)
+	return rsp, named("licenseActivate", err)
 }
 
 // LicenseDeactivateWithBody marks the request as one of licenseDeactivate (POST /license/deactivate/), then calls the generated client.
 func (g guardedClient) LicenseDeactivateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.LicenseDeactivateWithBody(builtFor(ctx, "licenseDeactivate"), contentType, body, reqEditors...)
+	rsp, err := g.ClientInterface.LicenseDeactivateWithBody(builtFor(ctx, "licenseDeactivate"), contentType, body, reqEditors...)
+	return rsp, named("licenseDeactivate", err)
 }
 
 // LicenseDeactivate marks the request as one of licenseDeactivate (POST /license/deactivate/), then calls the generated client.
 func (g guardedClient) LicenseDeactivate(ctx context.Context, body api.LicenseDeactivateJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.LicenseDeactivate(builtFor(ctx, "licenseDeactivate"), body, reqEditors...)
+	rsp, err := g.ClientInterface.LicenseDeactivate(builtFor(ctx, "licenseDeactivate"), body, reqEditors...)
+	return rsp, named("licenseDeactivate", err)
 }
 
 // LicenseValidateWithBody marks the request as one of licenseValidate (POST /license/validate/), then calls the generated client.
 func (g guardedClient) LicenseValidateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.LicenseValidateWithBody(builtFor(ctx, "licenseValidate"), contentType, body, reqEditors...)
+	rsp, err := g.ClientInterface.LicenseValidateWithBody(builtFor(ctx, "licenseValidate"), contentType, body, reqEditors...)
+	return rsp, named("licenseValidate", err)
 }
 
 // LicenseValidate marks the request as one of licenseValidate (POST /license/validate/), then calls the generated client.
 func (g guardedClient) LicenseValidate(ctx context.Context, body api.LicenseValidateJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.LicenseValidate(builtFor(ctx, "licenseValidate"), body, reqEditors...)
+	rsp, err := g.ClientInterface.LicenseValidate(builtFor(ctx, "licenseValidate"), body, reqEditors...)
+	return rsp, named("licenseValidate", err)
 }
 
 // CreatePresignedUploadURLWithBody marks the request as one of createPresignedUploadUrl (POST /media/), then calls the generated client.
 func (g guardedClient) CreatePresignedUploadURLWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.CreatePresignedUploadURLWithBody(builtFor(ctx, "createPresignedUploadUrl"), contentType, body, reqEditors...)
+	rsp, err := g.ClientInterface.CreatePresignedUploadURLWithBody(builtFor(ctx, "createPresignedUploadUrl"), contentType, body, reqEditors...)
+	return rsp, named("createPresignedUploadUrl", err)
 }
 
 // CreatePresignedUploadURL marks the request as one of createPresignedUploadUrl (POST /media/), then calls the generated client.
 func (g guardedClient) CreatePresignedUploadURL(ctx context.Context, body api.CreatePresignedUploadURLJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.CreatePresignedUploadURL(builtFor(ctx, "createPresignedUploadUrl"), body, reqEditors...)
+	rsp, err := g.ClientInterface.CreatePresignedUploadURL(builtFor(ctx, "createPresignedUploadUrl"), body, reqEditors...)
+	return rsp, named("createPresignedUploadUrl", err)
 }
 
 // GetProductOffering marks the request as one of getProductOffering (GET /monetization/product-offering/{product_id}/), then calls the generated client.
 func (g guardedClient) GetProductOffering(ctx context.Context, productID openapi_types.UUID, params *api.GetProductOfferingParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.GetProductOffering(builtFor(ctx, "getProductOffering"), productID, params, reqEditors...)
+	rsp, err := g.ClientInterface.GetProductOffering(builtFor(ctx, "getProductOffering"), productID, params, reqEditors...)
+	return rsp, named("getProductOffering", err)
 }
 
 // ListOrders marks the request as one of listOrders (GET /orders/), then calls the generated client.
 func (g guardedClient) ListOrders(ctx context.Context, params *api.ListOrdersParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.ListOrders(builtFor(ctx, "listOrders"), params, reqEditors...)
+	rsp, err := g.ClientInterface.ListOrders(builtFor(ctx, "listOrders"), params, reqEditors...)
+	return rsp, named("listOrders", err)
 }
 
 // RetrieveOrder checks the path parameters of retrieveOrder (GET /orders/{id}/), then calls the generated client.
@@ -417,7 +481,8 @@ func (g guardedClient) RetrieveOrder(ctx context.Context, id string, reqEditors 
 	if err := checkPathParam("retrieveOrder", "id", id); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.RetrieveOrder(builtFor(ctx, "retrieveOrder"), id, reqEditors...)
+	rsp, err := g.ClientInterface.RetrieveOrder(builtFor(ctx, "retrieveOrder"), id, reqEditors...)
+	return rsp, named("retrieveOrder", err)
 }
 
 // ListOrderEvents checks the path parameters of listOrderEvents (GET /orders/{id}/events/), then calls the generated client.
@@ -425,22 +490,26 @@ func (g guardedClient) ListOrderEvents(ctx context.Context, id string, params *a
 	if err := checkPathParam("listOrderEvents", "id", id); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.ListOrderEvents(builtFor(ctx, "listOrderEvents"), id, params, reqEditors...)
+	rsp, err := g.ClientInterface.ListOrderEvents(builtFor(ctx, "listOrderEvents"), id, params, reqEditors...)
+	return rsp, named("listOrderEvents", err)
 }
 
 // ListPartnerOrganizations marks the request as one of listPartnerOrganizations (GET /partner/organizations/), then calls the generated client.
 func (g guardedClient) ListPartnerOrganizations(ctx context.Context, params *api.ListPartnerOrganizationsParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.ListPartnerOrganizations(builtFor(ctx, "listPartnerOrganizations"), params, reqEditors...)
+	rsp, err := g.ClientInterface.ListPartnerOrganizations(builtFor(ctx, "listPartnerOrganizations"), params, reqEditors...)
+	return rsp, named("listPartnerOrganizations", err)
 }
 
 // ProvisionPartnerOrganizationWithBody marks the request as one of provisionPartnerOrganization (POST /partner/organizations/), then calls the generated client.
 func (g guardedClient) ProvisionPartnerOrganizationWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.ProvisionPartnerOrganizationWithBody(builtFor(ctx, "provisionPartnerOrganization"), contentType, body, reqEditors...)
+	rsp, err := g.ClientInterface.ProvisionPartnerOrganizationWithBody(builtFor(ctx, "provisionPartnerOrganization"), contentType, body, reqEditors...)
+	return rsp, named("provisionPartnerOrganization", err)
 }
 
 // ProvisionPartnerOrganization marks the request as one of provisionPartnerOrganization (POST /partner/organizations/), then calls the generated client.
 func (g guardedClient) ProvisionPartnerOrganization(ctx context.Context, body api.ProvisionPartnerOrganizationJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.ProvisionPartnerOrganization(builtFor(ctx, "provisionPartnerOrganization"), body, reqEditors...)
+	rsp, err := g.ClientInterface.ProvisionPartnerOrganization(builtFor(ctx, "provisionPartnerOrganization"), body, reqEditors...)
+	return rsp, named("provisionPartnerOrganization", err)
 }
 
 // RetrievePartnerOrganizationByExternalID checks the path parameters of retrievePartnerOrganizationByExternalId (GET /partner/organizations/by-external-id/{externalId}/), then calls the generated client.
@@ -448,110 +517,132 @@ func (g guardedClient) RetrievePartnerOrganizationByExternalID(ctx context.Conte
 	if err := checkPathParam("retrievePartnerOrganizationByExternalId", "externalId", externalID); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.RetrievePartnerOrganizationByExternalID(builtFor(ctx, "retrievePartnerOrganizationByExternalId"), externalID, reqEditors...)
+	rsp, err := g.ClientInterface.RetrievePartnerOrganizationByExternalID(builtFor(ctx, "retrievePartnerOrganizationByExternalId"), externalID, reqEditors...)
+	return rsp, named("retrievePartnerOrganizationByExternalId", err)
 }
 
 // RetrievePartnerOrganization marks the request as one of retrievePartnerOrganization (GET /partner/organizations/{identifier}/), then calls the generated client.
 func (g guardedClient) RetrievePartnerOrganization(ctx context.Context, identifier openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.RetrievePartnerOrganization(builtFor(ctx, "retrievePartnerOrganization"), identifier, reqEditors...)
+	rsp, err := g.ClientInterface.RetrievePartnerOrganization(builtFor(ctx, "retrievePartnerOrganization"), identifier, reqEditors...)
+	return rsp, named("retrievePartnerOrganization", err)
 }
 
 // ListPaymentMethods marks the request as one of listPaymentMethods (GET /payment-methods/), then calls the generated client.
 func (g guardedClient) ListPaymentMethods(ctx context.Context, params *api.ListPaymentMethodsParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.ListPaymentMethods(builtFor(ctx, "listPaymentMethods"), params, reqEditors...)
+	rsp, err := g.ClientInterface.ListPaymentMethods(builtFor(ctx, "listPaymentMethods"), params, reqEditors...)
+	return rsp, named("listPaymentMethods", err)
 }
 
 // CreatePortalSessionWithBody marks the request as one of createPortalSession (POST /portal/session/), then calls the generated client.
 func (g guardedClient) CreatePortalSessionWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.CreatePortalSessionWithBody(builtFor(ctx, "createPortalSession"), contentType, body, reqEditors...)
+	rsp, err := g.ClientInterface.CreatePortalSessionWithBody(builtFor(ctx, "createPortalSession"), contentType, body, reqEditors...)
+	return rsp, named("createPortalSession", err)
 }
 
 // CreatePortalSession marks the request as one of createPortalSession (POST /portal/session/), then calls the generated client.
 func (g guardedClient) CreatePortalSession(ctx context.Context, body api.CreatePortalSessionJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.CreatePortalSession(builtFor(ctx, "createPortalSession"), body, reqEditors...)
+	rsp, err := g.ClientInterface.CreatePortalSession(builtFor(ctx, "createPortalSession"), body, reqEditors...)
+	return rsp, named("createPortalSession", err)
 }
 
 // GetPromotion marks the request as one of getPromotion (GET /promotions), then calls the generated client.
 func (g guardedClient) GetPromotion(ctx context.Context, params *api.GetPromotionParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.GetPromotion(builtFor(ctx, "getPromotion"), params, reqEditors...)
+	rsp, err := g.ClientInterface.GetPromotion(builtFor(ctx, "getPromotion"), params, reqEditors...)
+	return rsp, named("getPromotion", err)
 }
 
 // ListRefunds marks the request as one of listRefunds (GET /refunds/), then calls the generated client.
 func (g guardedClient) ListRefunds(ctx context.Context, params *api.ListRefundsParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.ListRefunds(builtFor(ctx, "listRefunds"), params, reqEditors...)
+	rsp, err := g.ClientInterface.ListRefunds(builtFor(ctx, "listRefunds"), params, reqEditors...)
+	return rsp, named("listRefunds", err)
 }
 
 // CreateRefundWithBody marks the request as one of createRefund (POST /refunds/), then calls the generated client.
 func (g guardedClient) CreateRefundWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.CreateRefundWithBody(builtFor(ctx, "createRefund"), contentType, body, reqEditors...)
+	rsp, err := g.ClientInterface.CreateRefundWithBody(builtFor(ctx, "createRefund"), contentType, body, reqEditors...)
+	return rsp, named("createRefund", err)
 }
 
 // CreateRefund marks the request as one of createRefund (POST /refunds/), then calls the generated client.
 func (g guardedClient) CreateRefund(ctx context.Context, body api.CreateRefundJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.CreateRefund(builtFor(ctx, "createRefund"), body, reqEditors...)
+	rsp, err := g.ClientInterface.CreateRefund(builtFor(ctx, "createRefund"), body, reqEditors...)
+	return rsp, named("createRefund", err)
 }
 
 // RetrieveRefund marks the request as one of retrieveRefund (GET /refunds/{refundId}/), then calls the generated client.
 func (g guardedClient) RetrieveRefund(ctx context.Context, refundID openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.RetrieveRefund(builtFor(ctx, "retrieveRefund"), refundID, reqEditors...)
+	rsp, err := g.ClientInterface.RetrieveRefund(builtFor(ctx, "retrieveRefund"), refundID, reqEditors...)
+	return rsp, named("retrieveRefund", err)
 }
 
 // ReportUsageWithBody marks the request as one of reportUsage (POST /report/usage/), then calls the generated client.
 func (g guardedClient) ReportUsageWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.ReportUsageWithBody(builtFor(ctx, "reportUsage"), contentType, body, reqEditors...)
+	rsp, err := g.ClientInterface.ReportUsageWithBody(builtFor(ctx, "reportUsage"), contentType, body, reqEditors...)
+	return rsp, named("reportUsage", err)
 }
 
 // ReportUsage marks the request as one of reportUsage (POST /report/usage/), then calls the generated client.
 func (g guardedClient) ReportUsage(ctx context.Context, body api.ReportUsageJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.ReportUsage(builtFor(ctx, "reportUsage"), body, reqEditors...)
+	rsp, err := g.ClientInterface.ReportUsage(builtFor(ctx, "reportUsage"), body, reqEditors...)
+	return rsp, named("reportUsage", err)
 }
 
 // ListSubscriptions marks the request as one of listSubscriptions (GET /subscriptions/), then calls the generated client.
 func (g guardedClient) ListSubscriptions(ctx context.Context, params *api.ListSubscriptionsParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.ListSubscriptions(builtFor(ctx, "listSubscriptions"), params, reqEditors...)
+	rsp, err := g.ClientInterface.ListSubscriptions(builtFor(ctx, "listSubscriptions"), params, reqEditors...)
+	return rsp, named("listSubscriptions", err)
 }
 
 // CreateSubscriptionWithBody marks the request as one of createSubscription (POST /subscriptions/create/), then calls the generated client.
 func (g guardedClient) CreateSubscriptionWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.CreateSubscriptionWithBody(builtFor(ctx, "createSubscription"), contentType, body, reqEditors...)
+	rsp, err := g.ClientInterface.CreateSubscriptionWithBody(builtFor(ctx, "createSubscription"), contentType, body, reqEditors...)
+	return rsp, named("createSubscription", err)
 }
 
 // CreateSubscription marks the request as one of createSubscription (POST /subscriptions/create/), then calls the generated client.
 func (g guardedClient) CreateSubscription(ctx context.Context, body api.CreateSubscriptionJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.CreateSubscription(builtFor(ctx, "createSubscription"), body, reqEditors...)
+	rsp, err := g.ClientInterface.CreateSubscription(builtFor(ctx, "createSubscription"), body, reqEditors...)
+	return rsp, named("createSubscription", err)
 }
 
 // RetrieveSubscription marks the request as one of retrieveSubscription (GET /subscriptions/{subscriptionId}/), then calls the generated client.
 func (g guardedClient) RetrieveSubscription(ctx context.Context, subscriptionID openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.RetrieveSubscription(builtFor(ctx, "retrieveSubscription"), subscriptionID, reqEditors...)
+	rsp, err := g.ClientInterface.RetrieveSubscription(builtFor(ctx, "retrieveSubscription"), subscriptionID, reqEditors...)
+	return rsp, named("retrieveSubscription", err)
 }
 
 // CancelSubscriptionWithBody marks the request as one of cancelSubscription (POST /subscriptions/{subscriptionId}/cancel/), then calls the generated client.
 func (g guardedClient) CancelSubscriptionWithBody(ctx context.Context, subscriptionID openapi_types.UUID, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.CancelSubscriptionWithBody(builtFor(ctx, "cancelSubscription"), subscriptionID, contentType, body, reqEditors...)
+	rsp, err := g.ClientInterface.CancelSubscriptionWithBody(builtFor(ctx, "cancelSubscription"), subscriptionID, contentType, body, reqEditors...)
+	return rsp, named("cancelSubscription", err)
 }
 
 // CancelSubscription marks the request as one of cancelSubscription (POST /subscriptions/{subscriptionId}/cancel/), then calls the generated client.
 func (g guardedClient) CancelSubscription(ctx context.Context, subscriptionID openapi_types.UUID, body api.CancelSubscriptionJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.CancelSubscription(builtFor(ctx, "cancelSubscription"), subscriptionID, body, reqEditors...)
+	rsp, err := g.ClientInterface.CancelSubscription(builtFor(ctx, "cancelSubscription"), subscriptionID, body, reqEditors...)
+	return rsp, named("cancelSubscription", err)
 }
 
 // UpdateSubscriptionWithBody marks the request as one of updateSubscription (POST /subscriptions/{subscriptionId}/update/), then calls the generated client.
 func (g guardedClient) UpdateSubscriptionWithBody(ctx context.Context, subscriptionID openapi_types.UUID, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.UpdateSubscriptionWithBody(builtFor(ctx, "updateSubscription"), subscriptionID, contentType, body, reqEditors...)
+	rsp, err := g.ClientInterface.UpdateSubscriptionWithBody(builtFor(ctx, "updateSubscription"), subscriptionID, contentType, body, reqEditors...)
+	return rsp, named("updateSubscription", err)
 }
 
 // UpdateSubscription marks the request as one of updateSubscription (POST /subscriptions/{subscriptionId}/update/), then calls the generated client.
 func (g guardedClient) UpdateSubscription(ctx context.Context, subscriptionID openapi_types.UUID, body api.UpdateSubscriptionJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.UpdateSubscription(builtFor(ctx, "updateSubscription"), subscriptionID, body, reqEditors...)
+	rsp, err := g.ClientInterface.UpdateSubscription(builtFor(ctx, "updateSubscription"), subscriptionID, body, reqEditors...)
+	return rsp, named("updateSubscription", err)
 }
 
 // ListTransactions marks the request as one of listTransactions (GET /transaction/), then calls the generated client.
 func (g guardedClient) ListTransactions(ctx context.Context, params *api.ListTransactionsParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.ListTransactions(builtFor(ctx, "listTransactions"), params, reqEditors...)
+	rsp, err := g.ClientInterface.ListTransactions(builtFor(ctx, "listTransactions"), params, reqEditors...)
+	return rsp, named("listTransactions", err)
 }
 
 // ListWebhookEventLogs marks the request as one of listWebhookEventLogs (GET /webhook/logs/), then calls the generated client.
 func (g guardedClient) ListWebhookEventLogs(ctx context.Context, params *api.ListWebhookEventLogsParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	return g.ClientInterface.ListWebhookEventLogs(builtFor(ctx, "listWebhookEventLogs"), params, reqEditors...)
+	rsp, err := g.ClientInterface.ListWebhookEventLogs(builtFor(ctx, "listWebhookEventLogs"), params, reqEditors...)
+	return rsp, named("listWebhookEventLogs", err)
 }

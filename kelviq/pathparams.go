@@ -103,3 +103,34 @@ func hasDotPiece(s string) bool {
 	}
 	return !filled
 }
+
+// named returns the error of a generated method, err, naming the
+// operation when it does not already: an error of building the request (a
+// body that does not marshal, such as a NaN; a request editor's error) is
+// otherwise a bare "json: unsupported value: NaN". Errors of the client's
+// own checks and of the call (the router's, an *Error, a transport error)
+// pass unchanged: they name it already. errors.Is and errors.As reach err.
+func named(op string, err error) error {
+	if err == nil || ours(err) {
+		return err
+	}
+	return fmt.Errorf("kelviq: %s: the request could not be built: %w", op, err)
+}
+
+// ours reports whether err comes from the client's checks or its call.
+func ours(err error) bool {
+	var (
+		apiErr  *Error
+		callErr *callError
+		decErr  *decodeError
+	)
+	if errors.As(err, &apiErr) || errors.As(err, &callErr) || errors.As(err, &decErr) {
+		return true
+	}
+	for _, s := range []error{ErrInvalidParameter, ErrUnknownOperation, ErrMissingCredential, ErrNoSandboxServer, ErrUnexpectedResponse, ErrResponseTooLarge} {
+		if errors.Is(err, s) {
+			return true
+		}
+	}
+	return false
+}

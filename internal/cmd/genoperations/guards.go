@@ -18,7 +18,8 @@ import (
 // parameter (checkPathParam, hand-written in kelviq) and marks the context
 // with the operation the request is built for (builtFor: the router refuses
 // a request that a request editor moved to another operation) before
-// delegating. The builders oapi-codegen writes resolve the path
+// delegating; an error of building the request (a body that does not
+// marshal, a request editor's) comes back naming the operation (named). The builders oapi-codegen writes resolve the path
 // against the server URL, which removes "." and ".." segments: a parameter
 // ".." would send the request to another operation. Nothing in the
 // request that arrives at the client's Doer tells it apart from a real call
@@ -89,8 +90,11 @@ func RenderGuards(t *Table, clientSrc []byte, pkg, apiImport string) ([]byte, er
 			what = "marks the request as one of"
 		}
 		fmt.Fprintf(&body, "\n// %s %s %s (%s %s), then calls the generated client.\n", name, what, op.ID, op.Method, op.Path)
-		fmt.Fprintf(&body, "func (g guardedClient) %s(%s) (%s) {\n%sreturn g.ClientInterface.%s(%s)\n}\n",
-			name, decl, results, strings.Join(checks, ""), name, call)
+		if results != "*http.Response, error" {
+			return nil, fmt.Errorf("ClientInterface.%s returns (%s), not (*http.Response, error)", name, results)
+		}
+		fmt.Fprintf(&body, "func (g guardedClient) %s(%s) (%s) {\n%srsp, err := g.ClientInterface.%s(%s)\nreturn rsp, named(%q, err)\n}\n",
+			name, decl, results, strings.Join(checks, ""), name, call, op.ID)
 		if len(checks) > 0 {
 			guarded++
 		}
