@@ -8,6 +8,7 @@ import (
 	"iter"
 	"math"
 	"net/http"
+	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
@@ -191,20 +192,40 @@ func paginate[T any](ctx context.Context, maxPages int, opID string, page, size 
 
 // checkPageSize fails a request of a paginated operation whose page_size
 // query parameter is above MaxPageSize, which the API would refuse. It
-// reads the raw query without allocating.
+// reads the raw query without allocating when nothing in it is escaped.
+// A page_size a request editor wrote in another form ("%2B1000", "+1000",
+// which is " 1000", "page%5Fsize=1000", "1e3") is read as a server would
+// decode it, and refused unless it is a plain decimal number: a lenient
+// server (Python's int() takes " 1000" and "1_000") would read it as
+// above the maximum.
 func checkPageSize(op *api.Operation, rawQuery string) error {
 	for rest := rawQuery; rest != ""; {
 		var kv string
 		kv, rest, _ = strings.Cut(rest, "&")
-		v, ok := strings.CutPrefix(kv, "page_size=")
-		if !ok {
+		k, v, _ := strings.Cut(kv, "=")
+		if strings.ContainsAny(kv, "%+") {
+			k, v = queryUnescape(k), queryUnescape(v)
+		}
+		if k != "page_size" {
 			continue
 		}
 		n, err := strconv.Atoi(v)
 		var numErr *strconv.NumError
-		if (err == nil && n > MaxPageSize) || (errors.As(err, &numErr) && numErr.Err == strconv.ErrRange && !strings.HasPrefix(v, "-")) {
+		switch {
+		case err == nil && n > MaxPageSize, errors.As(err, &numErr) && numErr.Err == strconv.ErrRange && !strings.HasPrefix(v, "-"):
 			return fmt.Errorf("%w: %s: page_size %q is above kelviq.MaxPageSize (%d), the most the API accepts; the iterator (%sIter) walks any number of items", ErrInvalidParameter, op.ID, v, MaxPageSize, op.GoName)
+		case err != nil || strings.HasPrefix(v, "+"):
+			return fmt.Errorf("%w: %s: page_size %q is not a plain number (at most kelviq.MaxPageSize, %d)", ErrInvalidParameter, op.ID, v, MaxPageSize)
 		}
 	}
 	return nil
+}
+
+// queryUnescape decodes s as a server decodes a query's key or value;
+// s itself if it is not valid.
+func queryUnescape(s string) string {
+	if u, err := url.QueryUnescape(s); err == nil {
+		return u
+	}
+	return s
 }

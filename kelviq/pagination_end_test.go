@@ -133,6 +133,30 @@ func TestDirectCallPageSizeAboveMax(t *testing.T) {
 	if _, err := c.ListCustomersWithResponse(t.Context(), &api.ListCustomersParams{PageSize: &ok}); err != nil {
 		t.Errorf("page_size %d: %v", ok, err)
 	}
+	// A request editor writing page_size in a form a server decodes to a
+	// number above the maximum: refused too, nothing sent.
+	for _, q := range []string{"page_size=%2B1000", "page_size=+1000", "page%5Fsize=1000", "page%5fsize=%31%30%31", "page_size=1000%20", "page_size=1_000", "page_size=1e3", "page_size=0x3e8", "a=1&page_size=100&page_size=101"} {
+		editor := func(_ context.Context, req *http.Request) error {
+			req.URL.RawQuery = q
+			return nil
+		}
+		_, err := c.ListCustomersWithResponse(t.Context(), nil, editor)
+		if !errors.Is(err, kelviq.ErrInvalidParameter) || !strings.Contains(err.Error(), "MaxPageSize") {
+			t.Errorf("query %s: %v", q, err)
+		}
+	}
+	if got := p.pages(); len(got) != 1 {
+		t.Errorf("sent: %v", got)
+	}
+	for _, q := range []string{"page_size=100", "page_size=%31%30%30", "page_size=-1", "page_size=0", "page_sizes=1000", "x=page_size%3D1000"} {
+		editor := func(_ context.Context, req *http.Request) error {
+			req.URL.RawQuery = q
+			return nil
+		}
+		if _, err := c.ListCustomersWithResponse(t.Context(), nil, editor); errors.Is(err, kelviq.ErrInvalidParameter) {
+			t.Errorf("query %s: %v", q, err)
+		}
+	}
 }
 
 // An iterator's error reads once: one "kelviq:" prefix, the operation
