@@ -17,9 +17,12 @@ const minFragment = 8
 // redactor removes the client's keys from what a server says before any of
 // it leaves the client (an *Error's Body, Message, FieldErrors and
 // RequestID, a Content-Type in an error, a logged error). It finds a key
-// written as is and JSON-escaped in any way (each character as itself,
-// "\u00XX" in either case, or "\/"), and a trailing piece of a key of
-// minFragment characters or more, as a cut leaves it. Redact before cutting:
+// written as is, JSON-escaped in any way (each character as itself,
+// "\u00XX" in either case, or "\/") or percent-encoded (an ASCII character
+// as %XX, as in a URL the server built), and a trailing piece of a key of
+// minFragment characters or more, as a cut leaves it. Not other encodings
+// (base64, upper-cased, reversed…): there is no end to those, and a server
+// echoes a key by quoting it, in a text, a JSON string or a URL. Redact before cutting:
 // a key cut in half is no longer a key. A nil *redactor redacts nothing.
 type redactor struct {
 	keys []string
@@ -133,6 +136,20 @@ func matchKey[T ~string | ~[]byte](b T, i int, key string) (end, n int) {
 			continue
 		case j+lit == len(b) && lit > 0:
 			return len(b), k // b ends inside the character
+		case b[j] == '%' && c < utf8.RuneSelf:
+			// Percent-encoded, as in a URL the server built with the key
+			// in it: "/" and "+" in a key come out as %2F and %2B.
+			if j+3 > len(b) {
+				if hexPrefixOf(b[j+1:], c<<8) {
+					return len(b), k
+				}
+				return -1, 0
+			}
+			if v, ok := hex4(b[j+1 : j+3]); !ok || v != c {
+				return -1, 0
+			}
+			j, k = j+3, k+size
+			continue
 		case b[j] != '\\':
 			return -1, 0
 		}

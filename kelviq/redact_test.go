@@ -131,6 +131,7 @@ func TestRedactJSONEscapedKeys(t *testing.T) {
 		"middle escaped":     faultServerKey[:10] + fmt.Sprintf(`\u%04x`, faultServerKey[10]) + faultServerKey[11:],
 		"partner, escaped":   escapeAll(faultPartnerKey[:6], `\u%04x`) + faultPartnerKey[6:],
 		"plain":              faultServerKey,
+		"percent-encoded":    strings.ReplaceAll(faultServerKey, "_", "%5F"),
 	}
 	for name, form := range forms {
 		t.Run(name, func(t *testing.T) {
