@@ -256,6 +256,19 @@ func TestBuildErrorsNameTheOperation(t *testing.T) {
 	if len(errs) != 1 || !errors.Is(errs[0], errEditor) || strings.Count(errs[0].Error(), "listCustomers") != 1 || strings.Count(errs[0].Error(), "kelviq:") != 1 {
 		t.Errorf("editor: %v", errs)
 	}
+	// A nil context (a careless caller) is an error naming the call, not
+	// the panic of net/http's req.WithContext(nil).
+	//lint:ignore SA1012 the careless caller under test
+	_, err = c.ListCustomersWithResponse(nilContext(), nil) //nolint:staticcheck
+	if !errors.Is(err, kelviq.ErrInvalidParameter) || !strings.Contains(fmt.Sprint(err), "listCustomers") {
+		t.Errorf("nil context: %v", err)
+	}
+	//lint:ignore SA1012 the careless caller under test
+	for _, err := range c.ListCustomersIter(nilContext(), nil) { //nolint:staticcheck
+		if !errors.Is(err, kelviq.ErrInvalidParameter) {
+			t.Errorf("iterator, nil context: %v", err)
+		}
+	}
 	// The client's own errors are not wrapped again.
 	_, err = c.RetrieveOrderWithResponse(t.Context(), "..")
 	if strings.Count(fmt.Sprint(err), "kelviq:") != 1 || !errors.Is(err, kelviq.ErrInvalidParameter) {
@@ -265,3 +278,6 @@ func TestBuildErrorsNameTheOperation(t *testing.T) {
 		t.Errorf("%d requests sent", len(got))
 	}
 }
+
+// nilContext is a nil context.Context, as a careless caller passes one.
+func nilContext() context.Context { return nil }

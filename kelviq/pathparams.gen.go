@@ -13,49 +13,81 @@ import (
 
 // ListCatalogFeatures marks the request as one of listCatalogFeatures (GET /catalog/features/), then calls the generated client.
 func (g guardedClient) ListCatalogFeatures(ctx context.Context, params *api.ListCatalogFeaturesParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.ListCatalogFeatures(builtFor(ctx, "listCatalogFeatures"), params, reqEditors...)
+	ctx, err := builtFor(ctx, "listCatalogFeatures")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.ListCatalogFeatures(ctx, params, reqEditors...)
 	return rsp, named("listCatalogFeatures", err)
 }
 
 // CreateCatalogFeatureWithBody marks the request as one of createCatalogFeature (POST /catalog/features/), then calls the generated client.
 func (g guardedClient) CreateCatalogFeatureWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.CreateCatalogFeatureWithBody(builtFor(ctx, "createCatalogFeature"), contentType, body, reqEditors...)
+	ctx, err := builtFor(ctx, "createCatalogFeature")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.CreateCatalogFeatureWithBody(ctx, contentType, body, reqEditors...)
 	return rsp, named("createCatalogFeature", err)
 }
 
 // CreateCatalogFeature marks the request as one of createCatalogFeature (POST /catalog/features/), then calls the generated client.
 func (g guardedClient) CreateCatalogFeature(ctx context.Context, body api.CreateCatalogFeatureJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.CreateCatalogFeature(builtFor(ctx, "createCatalogFeature"), body, reqEditors...)
+	ctx, err := builtFor(ctx, "createCatalogFeature")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.CreateCatalogFeature(ctx, body, reqEditors...)
 	return rsp, named("createCatalogFeature", err)
 }
 
 // DeleteCatalogFeature marks the request as one of deleteCatalogFeature (DELETE /catalog/features/{pk}/), then calls the generated client.
 func (g guardedClient) DeleteCatalogFeature(ctx context.Context, pk openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.DeleteCatalogFeature(builtFor(ctx, "deleteCatalogFeature"), pk, reqEditors...)
+	ctx, err := builtFor(ctx, "deleteCatalogFeature")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.DeleteCatalogFeature(ctx, pk, reqEditors...)
 	return rsp, named("deleteCatalogFeature", err)
 }
 
 // RetrieveCatalogFeature marks the request as one of retrieveCatalogFeature (GET /catalog/features/{pk}/), then calls the generated client.
 func (g guardedClient) RetrieveCatalogFeature(ctx context.Context, pk openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.RetrieveCatalogFeature(builtFor(ctx, "retrieveCatalogFeature"), pk, reqEditors...)
+	ctx, err := builtFor(ctx, "retrieveCatalogFeature")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.RetrieveCatalogFeature(ctx, pk, reqEditors...)
 	return rsp, named("retrieveCatalogFeature", err)
 }
 
 // ListCatalogPlans marks the request as one of listCatalogPlans (GET /catalog/plans/), then calls the generated client.
 func (g guardedClient) ListCatalogPlans(ctx context.Context, params *api.ListCatalogPlansParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.ListCatalogPlans(builtFor(ctx, "listCatalogPlans"), params, reqEditors...)
+	ctx, err := builtFor(ctx, "listCatalogPlans")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.ListCatalogPlans(ctx, params, reqEditors...)
 	return rsp, named("listCatalogPlans", err)
 }
 
 // CreateCatalogPlanWithBody marks the request as one of createCatalogPlan (POST /catalog/plans/), then calls the generated client.
 func (g guardedClient) CreateCatalogPlanWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.CreateCatalogPlanWithBody(builtFor(ctx, "createCatalogPlan"), contentType, body, reqEditors...)
+	ctx, err := builtFor(ctx, "createCatalogPlan")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.CreateCatalogPlanWithBody(ctx, contentType, body, reqEditors...)
 	return rsp, named("createCatalogPlan", err)
 }
 
 // CreateCatalogPlan marks the request as one of createCatalogPlan (POST /catalog/plans/), then calls the generated client.
 func (g guardedClient) CreateCatalogPlan(ctx context.Context, body api.CreateCatalogPlanJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.CreateCatalogPlan(builtFor(ctx, "createCatalogPlan"), body, reqEditors...)
+	ctx, err := builtFor(ctx, "createCatalogPlan")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.CreateCatalogPlan(ctx, body, reqEditors...)
 	return rsp, named("createCatalogPlan", err)
 }
 
@@ -64,7 +96,11 @@ func (g guardedClient) DeleteCatalogPlan(ctx context.Context, identifier string,
 	if err := checkPathParam("deleteCatalogPlan", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	rsp, err := g.ClientInterface.DeleteCatalogPlan(builtFor(ctx, "deleteCatalogPlan"), identifier, params, reqEditors...)
+	ctx, err := builtFor(ctx, "deleteCatalogPlan")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.DeleteCatalogPlan(ctx, identifier, params, reqEditors...)
 	return rsp, named("deleteCatalogPlan", err)
 }
 
@@ -73,7 +109,11 @@ func (g guardedClient) RetrieveCatalogPlan(ctx context.Context, identifier strin
 	if err := checkPathParam("retrieveCatalogPlan", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	rsp, err := g.ClientInterface.RetrieveCatalogPlan(builtFor(ctx, "retrieveCatalogPlan"), identifier, params, reqEditors...)
+	ctx, err := builtFor(ctx, "retrieveCatalogPlan")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.RetrieveCatalogPlan(ctx, identifier, params, reqEditors...)
 	return rsp, named("retrieveCatalogPlan", err)
 }
 
@@ -82,7 +122,11 @@ func (g guardedClient) UpdateCatalogPlanWithBody(ctx context.Context, identifier
 	if err := checkPathParam("updateCatalogPlan", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	rsp, err := g.ClientInterface.UpdateCatalogPlanWithBody(builtFor(ctx, "updateCatalogPlan"), identifier, params, contentType, body, reqEditors...)
+	ctx, err := builtFor(ctx, "updateCatalogPlan")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.UpdateCatalogPlanWithBody(ctx, identifier, params, contentType, body, reqEditors...)
 	return rsp, named("updateCatalogPlan", err)
 }
 
@@ -91,7 +135,11 @@ func (g guardedClient) UpdateCatalogPlan(ctx context.Context, identifier string,
 	if err := checkPathParam("updateCatalogPlan", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	rsp, err := g.ClientInterface.UpdateCatalogPlan(builtFor(ctx, "updateCatalogPlan"), identifier, params, body, reqEditors...)
+	ctx, err := builtFor(ctx, "updateCatalogPlan")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.UpdateCatalogPlan(ctx, identifier, params, body, reqEditors...)
 	return rsp, named("updateCatalogPlan", err)
 }
 
@@ -100,7 +148,11 @@ func (g guardedClient) DiscardCatalogPlanDraft(ctx context.Context, identifier s
 	if err := checkPathParam("discardCatalogPlanDraft", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	rsp, err := g.ClientInterface.DiscardCatalogPlanDraft(builtFor(ctx, "discardCatalogPlanDraft"), identifier, reqEditors...)
+	ctx, err := builtFor(ctx, "discardCatalogPlanDraft")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.DiscardCatalogPlanDraft(ctx, identifier, reqEditors...)
 	return rsp, named("discardCatalogPlanDraft", err)
 }
 
@@ -109,7 +161,11 @@ func (g guardedClient) ListCatalogPlanFeatures(ctx context.Context, identifier s
 	if err := checkPathParam("listCatalogPlanFeatures", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	rsp, err := g.ClientInterface.ListCatalogPlanFeatures(builtFor(ctx, "listCatalogPlanFeatures"), identifier, params, reqEditors...)
+	ctx, err := builtFor(ctx, "listCatalogPlanFeatures")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.ListCatalogPlanFeatures(ctx, identifier, params, reqEditors...)
 	return rsp, named("listCatalogPlanFeatures", err)
 }
 
@@ -118,7 +174,11 @@ func (g guardedClient) AddCatalogPlanFeaturesWithBody(ctx context.Context, ident
 	if err := checkPathParam("addCatalogPlanFeatures", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	rsp, err := g.ClientInterface.AddCatalogPlanFeaturesWithBody(builtFor(ctx, "addCatalogPlanFeatures"), identifier, params, contentType, body, reqEditors...)
+	ctx, err := builtFor(ctx, "addCatalogPlanFeatures")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.AddCatalogPlanFeaturesWithBody(ctx, identifier, params, contentType, body, reqEditors...)
 	return rsp, named("addCatalogPlanFeatures", err)
 }
 
@@ -127,7 +187,11 @@ func (g guardedClient) AddCatalogPlanFeatures(ctx context.Context, identifier st
 	if err := checkPathParam("addCatalogPlanFeatures", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	rsp, err := g.ClientInterface.AddCatalogPlanFeatures(builtFor(ctx, "addCatalogPlanFeatures"), identifier, params, body, reqEditors...)
+	ctx, err := builtFor(ctx, "addCatalogPlanFeatures")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.AddCatalogPlanFeatures(ctx, identifier, params, body, reqEditors...)
 	return rsp, named("addCatalogPlanFeatures", err)
 }
 
@@ -139,7 +203,11 @@ func (g guardedClient) DeleteCatalogPlanFeature(ctx context.Context, identifier 
 	if err := checkPathParam("deleteCatalogPlanFeature", "feature_id", featureID); err != nil {
 		return nil, err
 	}
-	rsp, err := g.ClientInterface.DeleteCatalogPlanFeature(builtFor(ctx, "deleteCatalogPlanFeature"), identifier, featureID, reqEditors...)
+	ctx, err := builtFor(ctx, "deleteCatalogPlanFeature")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.DeleteCatalogPlanFeature(ctx, identifier, featureID, reqEditors...)
 	return rsp, named("deleteCatalogPlanFeature", err)
 }
 
@@ -151,7 +219,11 @@ func (g guardedClient) UpdateCatalogPlanFeatureWithBody(ctx context.Context, ide
 	if err := checkPathParam("updateCatalogPlanFeature", "feature_id", featureID); err != nil {
 		return nil, err
 	}
-	rsp, err := g.ClientInterface.UpdateCatalogPlanFeatureWithBody(builtFor(ctx, "updateCatalogPlanFeature"), identifier, featureID, contentType, body, reqEditors...)
+	ctx, err := builtFor(ctx, "updateCatalogPlanFeature")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.UpdateCatalogPlanFeatureWithBody(ctx, identifier, featureID, contentType, body, reqEditors...)
 	return rsp, named("updateCatalogPlanFeature", err)
 }
 
@@ -163,7 +235,11 @@ func (g guardedClient) UpdateCatalogPlanFeature(ctx context.Context, identifier 
 	if err := checkPathParam("updateCatalogPlanFeature", "feature_id", featureID); err != nil {
 		return nil, err
 	}
-	rsp, err := g.ClientInterface.UpdateCatalogPlanFeature(builtFor(ctx, "updateCatalogPlanFeature"), identifier, featureID, body, reqEditors...)
+	ctx, err := builtFor(ctx, "updateCatalogPlanFeature")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.UpdateCatalogPlanFeature(ctx, identifier, featureID, body, reqEditors...)
 	return rsp, named("updateCatalogPlanFeature", err)
 }
 
@@ -172,7 +248,11 @@ func (g guardedClient) DeleteCatalogPlanFile(ctx context.Context, identifier str
 	if err := checkPathParam("deleteCatalogPlanFile", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	rsp, err := g.ClientInterface.DeleteCatalogPlanFile(builtFor(ctx, "deleteCatalogPlanFile"), identifier, pk, reqEditors...)
+	ctx, err := builtFor(ctx, "deleteCatalogPlanFile")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.DeleteCatalogPlanFile(ctx, identifier, pk, reqEditors...)
 	return rsp, named("deleteCatalogPlanFile", err)
 }
 
@@ -181,7 +261,11 @@ func (g guardedClient) UpdateCatalogPlanFileWithBody(ctx context.Context, identi
 	if err := checkPathParam("updateCatalogPlanFile", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	rsp, err := g.ClientInterface.UpdateCatalogPlanFileWithBody(builtFor(ctx, "updateCatalogPlanFile"), identifier, pk, contentType, body, reqEditors...)
+	ctx, err := builtFor(ctx, "updateCatalogPlanFile")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.UpdateCatalogPlanFileWithBody(ctx, identifier, pk, contentType, body, reqEditors...)
 	return rsp, named("updateCatalogPlanFile", err)
 }
 
@@ -190,7 +274,11 @@ func (g guardedClient) UpdateCatalogPlanFile(ctx context.Context, identifier str
 	if err := checkPathParam("updateCatalogPlanFile", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	rsp, err := g.ClientInterface.UpdateCatalogPlanFile(builtFor(ctx, "updateCatalogPlanFile"), identifier, pk, body, reqEditors...)
+	ctx, err := builtFor(ctx, "updateCatalogPlanFile")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.UpdateCatalogPlanFile(ctx, identifier, pk, body, reqEditors...)
 	return rsp, named("updateCatalogPlanFile", err)
 }
 
@@ -199,7 +287,11 @@ func (g guardedClient) DownloadCatalogPlanFile(ctx context.Context, identifier s
 	if err := checkPathParam("downloadCatalogPlanFile", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	rsp, err := g.ClientInterface.DownloadCatalogPlanFile(builtFor(ctx, "downloadCatalogPlanFile"), identifier, pk, reqEditors...)
+	ctx, err := builtFor(ctx, "downloadCatalogPlanFile")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.DownloadCatalogPlanFile(ctx, identifier, pk, reqEditors...)
 	return rsp, named("downloadCatalogPlanFile", err)
 }
 
@@ -208,7 +300,11 @@ func (g guardedClient) ListCatalogPlanPrices(ctx context.Context, identifier str
 	if err := checkPathParam("listCatalogPlanPrices", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	rsp, err := g.ClientInterface.ListCatalogPlanPrices(builtFor(ctx, "listCatalogPlanPrices"), identifier, params, reqEditors...)
+	ctx, err := builtFor(ctx, "listCatalogPlanPrices")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.ListCatalogPlanPrices(ctx, identifier, params, reqEditors...)
 	return rsp, named("listCatalogPlanPrices", err)
 }
 
@@ -217,7 +313,11 @@ func (g guardedClient) BulkSetCatalogPlanPricesWithBody(ctx context.Context, ide
 	if err := checkPathParam("bulkSetCatalogPlanPrices", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	rsp, err := g.ClientInterface.BulkSetCatalogPlanPricesWithBody(builtFor(ctx, "bulkSetCatalogPlanPrices"), identifier, contentType, body, reqEditors...)
+	ctx, err := builtFor(ctx, "bulkSetCatalogPlanPrices")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.BulkSetCatalogPlanPricesWithBody(ctx, identifier, contentType, body, reqEditors...)
 	return rsp, named("bulkSetCatalogPlanPrices", err)
 }
 
@@ -226,7 +326,11 @@ func (g guardedClient) BulkSetCatalogPlanPrices(ctx context.Context, identifier 
 	if err := checkPathParam("bulkSetCatalogPlanPrices", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	rsp, err := g.ClientInterface.BulkSetCatalogPlanPrices(builtFor(ctx, "bulkSetCatalogPlanPrices"), identifier, body, reqEditors...)
+	ctx, err := builtFor(ctx, "bulkSetCatalogPlanPrices")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.BulkSetCatalogPlanPrices(ctx, identifier, body, reqEditors...)
 	return rsp, named("bulkSetCatalogPlanPrices", err)
 }
 
@@ -235,7 +339,11 @@ func (g guardedClient) PublishCatalogPlanWithBody(ctx context.Context, identifie
 	if err := checkPathParam("publishCatalogPlan", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	rsp, err := g.ClientInterface.PublishCatalogPlanWithBody(builtFor(ctx, "publishCatalogPlan"), identifier, contentType, body, reqEditors...)
+	ctx, err := builtFor(ctx, "publishCatalogPlan")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.PublishCatalogPlanWithBody(ctx, identifier, contentType, body, reqEditors...)
 	return rsp, named("publishCatalogPlan", err)
 }
 
@@ -244,115 +352,191 @@ func (g guardedClient) PublishCatalogPlan(ctx context.Context, identifier string
 	if err := checkPathParam("publishCatalogPlan", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	rsp, err := g.ClientInterface.PublishCatalogPlan(builtFor(ctx, "publishCatalogPlan"), identifier, body, reqEditors...)
+	ctx, err := builtFor(ctx, "publishCatalogPlan")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.PublishCatalogPlan(ctx, identifier, body, reqEditors...)
 	return rsp, named("publishCatalogPlan", err)
 }
 
 // ListCatalogProducts marks the request as one of listCatalogProducts (GET /catalog/products/), then calls the generated client.
 func (g guardedClient) ListCatalogProducts(ctx context.Context, params *api.ListCatalogProductsParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.ListCatalogProducts(builtFor(ctx, "listCatalogProducts"), params, reqEditors...)
+	ctx, err := builtFor(ctx, "listCatalogProducts")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.ListCatalogProducts(ctx, params, reqEditors...)
 	return rsp, named("listCatalogProducts", err)
 }
 
 // CreateCatalogProductWithBody marks the request as one of createCatalogProduct (POST /catalog/products/), then calls the generated client.
 func (g guardedClient) CreateCatalogProductWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.CreateCatalogProductWithBody(builtFor(ctx, "createCatalogProduct"), contentType, body, reqEditors...)
+	ctx, err := builtFor(ctx, "createCatalogProduct")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.CreateCatalogProductWithBody(ctx, contentType, body, reqEditors...)
 	return rsp, named("createCatalogProduct", err)
 }
 
 // CreateCatalogProduct marks the request as one of createCatalogProduct (POST /catalog/products/), then calls the generated client.
 func (g guardedClient) CreateCatalogProduct(ctx context.Context, body api.CreateCatalogProductJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.CreateCatalogProduct(builtFor(ctx, "createCatalogProduct"), body, reqEditors...)
+	ctx, err := builtFor(ctx, "createCatalogProduct")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.CreateCatalogProduct(ctx, body, reqEditors...)
 	return rsp, named("createCatalogProduct", err)
 }
 
 // DeleteCatalogProduct marks the request as one of deleteCatalogProduct (DELETE /catalog/products/{pk}/), then calls the generated client.
 func (g guardedClient) DeleteCatalogProduct(ctx context.Context, pk openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.DeleteCatalogProduct(builtFor(ctx, "deleteCatalogProduct"), pk, reqEditors...)
+	ctx, err := builtFor(ctx, "deleteCatalogProduct")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.DeleteCatalogProduct(ctx, pk, reqEditors...)
 	return rsp, named("deleteCatalogProduct", err)
 }
 
 // RetrieveCatalogProduct marks the request as one of retrieveCatalogProduct (GET /catalog/products/{pk}/), then calls the generated client.
 func (g guardedClient) RetrieveCatalogProduct(ctx context.Context, pk openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.RetrieveCatalogProduct(builtFor(ctx, "retrieveCatalogProduct"), pk, reqEditors...)
+	ctx, err := builtFor(ctx, "retrieveCatalogProduct")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.RetrieveCatalogProduct(ctx, pk, reqEditors...)
 	return rsp, named("retrieveCatalogProduct", err)
 }
 
 // UpdateCatalogProductWithBody marks the request as one of updateCatalogProduct (PATCH /catalog/products/{pk}/), then calls the generated client.
 func (g guardedClient) UpdateCatalogProductWithBody(ctx context.Context, pk openapi_types.UUID, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.UpdateCatalogProductWithBody(builtFor(ctx, "updateCatalogProduct"), pk, contentType, body, reqEditors...)
+	ctx, err := builtFor(ctx, "updateCatalogProduct")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.UpdateCatalogProductWithBody(ctx, pk, contentType, body, reqEditors...)
 	return rsp, named("updateCatalogProduct", err)
 }
 
 // UpdateCatalogProduct marks the request as one of updateCatalogProduct (PATCH /catalog/products/{pk}/), then calls the generated client.
 func (g guardedClient) UpdateCatalogProduct(ctx context.Context, pk openapi_types.UUID, body api.UpdateCatalogProductJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.UpdateCatalogProduct(builtFor(ctx, "updateCatalogProduct"), pk, body, reqEditors...)
+	ctx, err := builtFor(ctx, "updateCatalogProduct")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.UpdateCatalogProduct(ctx, pk, body, reqEditors...)
 	return rsp, named("updateCatalogProduct", err)
 }
 
 // GetCatalogProductSettings marks the request as one of getCatalogProductSettings (GET /catalog/products/{pk}/settings/), then calls the generated client.
 func (g guardedClient) GetCatalogProductSettings(ctx context.Context, pk openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.GetCatalogProductSettings(builtFor(ctx, "getCatalogProductSettings"), pk, reqEditors...)
+	ctx, err := builtFor(ctx, "getCatalogProductSettings")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.GetCatalogProductSettings(ctx, pk, reqEditors...)
 	return rsp, named("getCatalogProductSettings", err)
 }
 
 // UpdateCatalogProductSettingsWithBody marks the request as one of updateCatalogProductSettings (PATCH /catalog/products/{pk}/settings/), then calls the generated client.
 func (g guardedClient) UpdateCatalogProductSettingsWithBody(ctx context.Context, pk openapi_types.UUID, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.UpdateCatalogProductSettingsWithBody(builtFor(ctx, "updateCatalogProductSettings"), pk, contentType, body, reqEditors...)
+	ctx, err := builtFor(ctx, "updateCatalogProductSettings")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.UpdateCatalogProductSettingsWithBody(ctx, pk, contentType, body, reqEditors...)
 	return rsp, named("updateCatalogProductSettings", err)
 }
 
 // UpdateCatalogProductSettings marks the request as one of updateCatalogProductSettings (PATCH /catalog/products/{pk}/settings/), then calls the generated client.
 func (g guardedClient) UpdateCatalogProductSettings(ctx context.Context, pk openapi_types.UUID, body api.UpdateCatalogProductSettingsJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.UpdateCatalogProductSettings(builtFor(ctx, "updateCatalogProductSettings"), pk, body, reqEditors...)
+	ctx, err := builtFor(ctx, "updateCatalogProductSettings")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.UpdateCatalogProductSettings(ctx, pk, body, reqEditors...)
 	return rsp, named("updateCatalogProductSettings", err)
 }
 
 // DeleteCatalogProductImage marks the request as one of deleteCatalogProductImage (DELETE /catalog/products/{product_pk}/image/{pk}/), then calls the generated client.
 func (g guardedClient) DeleteCatalogProductImage(ctx context.Context, productPk openapi_types.UUID, pk openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.DeleteCatalogProductImage(builtFor(ctx, "deleteCatalogProductImage"), productPk, pk, reqEditors...)
+	ctx, err := builtFor(ctx, "deleteCatalogProductImage")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.DeleteCatalogProductImage(ctx, productPk, pk, reqEditors...)
 	return rsp, named("deleteCatalogProductImage", err)
 }
 
 // UpdateCatalogProductImageWithBody marks the request as one of updateCatalogProductImage (PATCH /catalog/products/{product_pk}/image/{pk}/), then calls the generated client.
 func (g guardedClient) UpdateCatalogProductImageWithBody(ctx context.Context, productPk openapi_types.UUID, pk openapi_types.UUID, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.UpdateCatalogProductImageWithBody(builtFor(ctx, "updateCatalogProductImage"), productPk, pk, contentType, body, reqEditors...)
+	ctx, err := builtFor(ctx, "updateCatalogProductImage")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.UpdateCatalogProductImageWithBody(ctx, productPk, pk, contentType, body, reqEditors...)
 	return rsp, named("updateCatalogProductImage", err)
 }
 
 // UpdateCatalogProductImage marks the request as one of updateCatalogProductImage (PATCH /catalog/products/{product_pk}/image/{pk}/), then calls the generated client.
 func (g guardedClient) UpdateCatalogProductImage(ctx context.Context, productPk openapi_types.UUID, pk openapi_types.UUID, body api.UpdateCatalogProductImageJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.UpdateCatalogProductImage(builtFor(ctx, "updateCatalogProductImage"), productPk, pk, body, reqEditors...)
+	ctx, err := builtFor(ctx, "updateCatalogProductImage")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.UpdateCatalogProductImage(ctx, productPk, pk, body, reqEditors...)
 	return rsp, named("updateCatalogProductImage", err)
 }
 
 // CreateChargeWithBody marks the request as one of createCharge (POST /charges/), then calls the generated client.
 func (g guardedClient) CreateChargeWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.CreateChargeWithBody(builtFor(ctx, "createCharge"), contentType, body, reqEditors...)
+	ctx, err := builtFor(ctx, "createCharge")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.CreateChargeWithBody(ctx, contentType, body, reqEditors...)
 	return rsp, named("createCharge", err)
 }
 
 // CreateCharge marks the request as one of createCharge (POST /charges/), then calls the generated client.
 func (g guardedClient) CreateCharge(ctx context.Context, body api.CreateChargeJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.CreateCharge(builtFor(ctx, "createCharge"), body, reqEditors...)
+	ctx, err := builtFor(ctx, "createCharge")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.CreateCharge(ctx, body, reqEditors...)
 	return rsp, named("createCharge", err)
 }
 
 // CreateCheckoutSessionWithBody marks the request as one of createCheckoutSession (POST /checkout/), then calls the generated client.
 func (g guardedClient) CreateCheckoutSessionWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.CreateCheckoutSessionWithBody(builtFor(ctx, "createCheckoutSession"), contentType, body, reqEditors...)
+	ctx, err := builtFor(ctx, "createCheckoutSession")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.CreateCheckoutSessionWithBody(ctx, contentType, body, reqEditors...)
 	return rsp, named("createCheckoutSession", err)
 }
 
 // CreateCheckoutSession marks the request as one of createCheckoutSession (POST /checkout/), then calls the generated client.
 func (g guardedClient) CreateCheckoutSession(ctx context.Context, body api.CreateCheckoutSessionJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.CreateCheckoutSession(builtFor(ctx, "createCheckoutSession"), body, reqEditors...)
+	ctx, err := builtFor(ctx, "createCheckoutSession")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.CreateCheckoutSession(ctx, body, reqEditors...)
 	return rsp, named("createCheckoutSession", err)
 }
 
 // ListCheckoutSessions marks the request as one of listCheckoutSessions (GET /checkout/sessions/), then calls the generated client.
 func (g guardedClient) ListCheckoutSessions(ctx context.Context, params *api.ListCheckoutSessionsParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.ListCheckoutSessions(builtFor(ctx, "listCheckoutSessions"), params, reqEditors...)
+	ctx, err := builtFor(ctx, "listCheckoutSessions")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.ListCheckoutSessions(ctx, params, reqEditors...)
 	return rsp, named("listCheckoutSessions", err)
 }
 
@@ -361,7 +545,11 @@ func (g guardedClient) RetrieveCheckoutSession(ctx context.Context, sessionID st
 	if err := checkPathParam("retrieveCheckoutSession", "session_id", sessionID); err != nil {
 		return nil, err
 	}
-	rsp, err := g.ClientInterface.RetrieveCheckoutSession(builtFor(ctx, "retrieveCheckoutSession"), sessionID, reqEditors...)
+	ctx, err := builtFor(ctx, "retrieveCheckoutSession")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.RetrieveCheckoutSession(ctx, sessionID, reqEditors...)
 	return rsp, named("retrieveCheckoutSession", err)
 }
 
@@ -370,25 +558,41 @@ func (g guardedClient) ListCheckoutSessionEvents(ctx context.Context, sessionID 
 	if err := checkPathParam("listCheckoutSessionEvents", "session_id", sessionID); err != nil {
 		return nil, err
 	}
-	rsp, err := g.ClientInterface.ListCheckoutSessionEvents(builtFor(ctx, "listCheckoutSessionEvents"), sessionID, params, reqEditors...)
+	ctx, err := builtFor(ctx, "listCheckoutSessionEvents")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.ListCheckoutSessionEvents(ctx, sessionID, params, reqEditors...)
 	return rsp, named("listCheckoutSessionEvents", err)
 }
 
 // ListCustomers marks the request as one of listCustomers (GET /customers/), then calls the generated client.
 func (g guardedClient) ListCustomers(ctx context.Context, params *api.ListCustomersParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.ListCustomers(builtFor(ctx, "listCustomers"), params, reqEditors...)
+	ctx, err := builtFor(ctx, "listCustomers")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.ListCustomers(ctx, params, reqEditors...)
 	return rsp, named("listCustomers", err)
 }
 
 // CreateCustomerWithBody marks the request as one of createCustomer (POST /customers/), then calls the generated client.
 func (g guardedClient) CreateCustomerWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.CreateCustomerWithBody(builtFor(ctx, "createCustomer"), contentType, body, reqEditors...)
+	ctx, err := builtFor(ctx, "createCustomer")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.CreateCustomerWithBody(ctx, contentType, body, reqEditors...)
 	return rsp, named("createCustomer", err)
 }
 
 // CreateCustomer marks the request as one of createCustomer (POST /customers/), then calls the generated client.
 func (g guardedClient) CreateCustomer(ctx context.Context, body api.CreateCustomerJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.CreateCustomer(builtFor(ctx, "createCustomer"), body, reqEditors...)
+	ctx, err := builtFor(ctx, "createCustomer")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.CreateCustomer(ctx, body, reqEditors...)
 	return rsp, named("createCustomer", err)
 }
 
@@ -397,7 +601,11 @@ func (g guardedClient) UpdateCustomerWithBody(ctx context.Context, customerID st
 	if err := checkPathParam("updateCustomer", "customerId", customerID); err != nil {
 		return nil, err
 	}
-	rsp, err := g.ClientInterface.UpdateCustomerWithBody(builtFor(ctx, "updateCustomer"), customerID, contentType, body, reqEditors...)
+	ctx, err := builtFor(ctx, "updateCustomer")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.UpdateCustomerWithBody(ctx, customerID, contentType, body, reqEditors...)
 	return rsp, named("updateCustomer", err)
 }
 
@@ -406,73 +614,121 @@ func (g guardedClient) UpdateCustomer(ctx context.Context, customerID string, bo
 	if err := checkPathParam("updateCustomer", "customerId", customerID); err != nil {
 		return nil, err
 	}
-	rsp, err := g.ClientInterface.UpdateCustomer(builtFor(ctx, "updateCustomer"), customerID, body, reqEditors...)
+	ctx, err := builtFor(ctx, "updateCustomer")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.UpdateCustomer(ctx, customerID, body, reqEditors...)
 	return rsp, named("updateCustomer", err)
 }
 
 // GetCustomerEntitlements marks the request as one of getCustomerEntitlements (GET /entitlements/), then calls the generated client.
 func (g guardedClient) GetCustomerEntitlements(ctx context.Context, params *api.GetCustomerEntitlementsParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.GetCustomerEntitlements(builtFor(ctx, "getCustomerEntitlements"), params, reqEditors...)
+	ctx, err := builtFor(ctx, "getCustomerEntitlements")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.GetCustomerEntitlements(ctx, params, reqEditors...)
 	return rsp, named("getCustomerEntitlements", err)
 }
 
 // LicenseActivateWithBody marks the request as one of licenseActivate (POST /license/activate/), then calls the generated client.
 func (g guardedClient) LicenseActivateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.LicenseActivateWithBody(builtFor(ctx, "licenseActivate"), contentType, body, reqEditors...)
+	ctx, err := builtFor(ctx, "licenseActivate")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.LicenseActivateWithBody(ctx, contentType, body, reqEditors...)
 	return rsp, named("licenseActivate", err)
 }
 
 // LicenseActivate marks the request as one of licenseActivate (POST /license/activate/), then calls the generated client.
 func (g guardedClient) LicenseActivate(ctx context.Context, body api.LicenseActivateJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.LicenseActivate(builtFor(ctx, "licenseActivate"), body, reqEditors...)
+	ctx, err := builtFor(ctx, "licenseActivate")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.LicenseActivate(ctx, body, reqEditors...)
 	return rsp, named("licenseActivate", err)
 }
 
 // LicenseDeactivateWithBody marks the request as one of licenseDeactivate (POST /license/deactivate/), then calls the generated client.
 func (g guardedClient) LicenseDeactivateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.LicenseDeactivateWithBody(builtFor(ctx, "licenseDeactivate"), contentType, body, reqEditors...)
+	ctx, err := builtFor(ctx, "licenseDeactivate")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.LicenseDeactivateWithBody(ctx, contentType, body, reqEditors...)
 	return rsp, named("licenseDeactivate", err)
 }
 
 // LicenseDeactivate marks the request as one of licenseDeactivate (POST /license/deactivate/), then calls the generated client.
 func (g guardedClient) LicenseDeactivate(ctx context.Context, body api.LicenseDeactivateJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.LicenseDeactivate(builtFor(ctx, "licenseDeactivate"), body, reqEditors...)
+	ctx, err := builtFor(ctx, "licenseDeactivate")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.LicenseDeactivate(ctx, body, reqEditors...)
 	return rsp, named("licenseDeactivate", err)
 }
 
 // LicenseValidateWithBody marks the request as one of licenseValidate (POST /license/validate/), then calls the generated client.
 func (g guardedClient) LicenseValidateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.LicenseValidateWithBody(builtFor(ctx, "licenseValidate"), contentType, body, reqEditors...)
+	ctx, err := builtFor(ctx, "licenseValidate")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.LicenseValidateWithBody(ctx, contentType, body, reqEditors...)
 	return rsp, named("licenseValidate", err)
 }
 
 // LicenseValidate marks the request as one of licenseValidate (POST /license/validate/), then calls the generated client.
 func (g guardedClient) LicenseValidate(ctx context.Context, body api.LicenseValidateJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.LicenseValidate(builtFor(ctx, "licenseValidate"), body, reqEditors...)
+	ctx, err := builtFor(ctx, "licenseValidate")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.LicenseValidate(ctx, body, reqEditors...)
 	return rsp, named("licenseValidate", err)
 }
 
 // CreatePresignedUploadURLWithBody marks the request as one of createPresignedUploadUrl (POST /media/), then calls the generated client.
 func (g guardedClient) CreatePresignedUploadURLWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.CreatePresignedUploadURLWithBody(builtFor(ctx, "createPresignedUploadUrl"), contentType, body, reqEditors...)
+	ctx, err := builtFor(ctx, "createPresignedUploadUrl")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.CreatePresignedUploadURLWithBody(ctx, contentType, body, reqEditors...)
 	return rsp, named("createPresignedUploadUrl", err)
 }
 
 // CreatePresignedUploadURL marks the request as one of createPresignedUploadUrl (POST /media/), then calls the generated client.
 func (g guardedClient) CreatePresignedUploadURL(ctx context.Context, body api.CreatePresignedUploadURLJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.CreatePresignedUploadURL(builtFor(ctx, "createPresignedUploadUrl"), body, reqEditors...)
+	ctx, err := builtFor(ctx, "createPresignedUploadUrl")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.CreatePresignedUploadURL(ctx, body, reqEditors...)
 	return rsp, named("createPresignedUploadUrl", err)
 }
 
 // GetProductOffering marks the request as one of getProductOffering (GET /monetization/product-offering/{product_id}/), then calls the generated client.
 func (g guardedClient) GetProductOffering(ctx context.Context, productID openapi_types.UUID, params *api.GetProductOfferingParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.GetProductOffering(builtFor(ctx, "getProductOffering"), productID, params, reqEditors...)
+	ctx, err := builtFor(ctx, "getProductOffering")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.GetProductOffering(ctx, productID, params, reqEditors...)
 	return rsp, named("getProductOffering", err)
 }
 
 // ListOrders marks the request as one of listOrders (GET /orders/), then calls the generated client.
 func (g guardedClient) ListOrders(ctx context.Context, params *api.ListOrdersParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.ListOrders(builtFor(ctx, "listOrders"), params, reqEditors...)
+	ctx, err := builtFor(ctx, "listOrders")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.ListOrders(ctx, params, reqEditors...)
 	return rsp, named("listOrders", err)
 }
 
@@ -481,7 +737,11 @@ func (g guardedClient) RetrieveOrder(ctx context.Context, id string, reqEditors 
 	if err := checkPathParam("retrieveOrder", "id", id); err != nil {
 		return nil, err
 	}
-	rsp, err := g.ClientInterface.RetrieveOrder(builtFor(ctx, "retrieveOrder"), id, reqEditors...)
+	ctx, err := builtFor(ctx, "retrieveOrder")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.RetrieveOrder(ctx, id, reqEditors...)
 	return rsp, named("retrieveOrder", err)
 }
 
@@ -490,25 +750,41 @@ func (g guardedClient) ListOrderEvents(ctx context.Context, id string, params *a
 	if err := checkPathParam("listOrderEvents", "id", id); err != nil {
 		return nil, err
 	}
-	rsp, err := g.ClientInterface.ListOrderEvents(builtFor(ctx, "listOrderEvents"), id, params, reqEditors...)
+	ctx, err := builtFor(ctx, "listOrderEvents")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.ListOrderEvents(ctx, id, params, reqEditors...)
 	return rsp, named("listOrderEvents", err)
 }
 
 // ListPartnerOrganizations marks the request as one of listPartnerOrganizations (GET /partner/organizations/), then calls the generated client.
 func (g guardedClient) ListPartnerOrganizations(ctx context.Context, params *api.ListPartnerOrganizationsParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.ListPartnerOrganizations(builtFor(ctx, "listPartnerOrganizations"), params, reqEditors...)
+	ctx, err := builtFor(ctx, "listPartnerOrganizations")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.ListPartnerOrganizations(ctx, params, reqEditors...)
 	return rsp, named("listPartnerOrganizations", err)
 }
 
 // ProvisionPartnerOrganizationWithBody marks the request as one of provisionPartnerOrganization (POST /partner/organizations/), then calls the generated client.
 func (g guardedClient) ProvisionPartnerOrganizationWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.ProvisionPartnerOrganizationWithBody(builtFor(ctx, "provisionPartnerOrganization"), contentType, body, reqEditors...)
+	ctx, err := builtFor(ctx, "provisionPartnerOrganization")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.ProvisionPartnerOrganizationWithBody(ctx, contentType, body, reqEditors...)
 	return rsp, named("provisionPartnerOrganization", err)
 }
 
 // ProvisionPartnerOrganization marks the request as one of provisionPartnerOrganization (POST /partner/organizations/), then calls the generated client.
 func (g guardedClient) ProvisionPartnerOrganization(ctx context.Context, body api.ProvisionPartnerOrganizationJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.ProvisionPartnerOrganization(builtFor(ctx, "provisionPartnerOrganization"), body, reqEditors...)
+	ctx, err := builtFor(ctx, "provisionPartnerOrganization")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.ProvisionPartnerOrganization(ctx, body, reqEditors...)
 	return rsp, named("provisionPartnerOrganization", err)
 }
 
@@ -517,132 +793,220 @@ func (g guardedClient) RetrievePartnerOrganizationByExternalID(ctx context.Conte
 	if err := checkPathParam("retrievePartnerOrganizationByExternalId", "externalId", externalID); err != nil {
 		return nil, err
 	}
-	rsp, err := g.ClientInterface.RetrievePartnerOrganizationByExternalID(builtFor(ctx, "retrievePartnerOrganizationByExternalId"), externalID, reqEditors...)
+	ctx, err := builtFor(ctx, "retrievePartnerOrganizationByExternalId")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.RetrievePartnerOrganizationByExternalID(ctx, externalID, reqEditors...)
 	return rsp, named("retrievePartnerOrganizationByExternalId", err)
 }
 
 // RetrievePartnerOrganization marks the request as one of retrievePartnerOrganization (GET /partner/organizations/{identifier}/), then calls the generated client.
 func (g guardedClient) RetrievePartnerOrganization(ctx context.Context, identifier openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.RetrievePartnerOrganization(builtFor(ctx, "retrievePartnerOrganization"), identifier, reqEditors...)
+	ctx, err := builtFor(ctx, "retrievePartnerOrganization")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.RetrievePartnerOrganization(ctx, identifier, reqEditors...)
 	return rsp, named("retrievePartnerOrganization", err)
 }
 
 // ListPaymentMethods marks the request as one of listPaymentMethods (GET /payment-methods/), then calls the generated client.
 func (g guardedClient) ListPaymentMethods(ctx context.Context, params *api.ListPaymentMethodsParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.ListPaymentMethods(builtFor(ctx, "listPaymentMethods"), params, reqEditors...)
+	ctx, err := builtFor(ctx, "listPaymentMethods")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.ListPaymentMethods(ctx, params, reqEditors...)
 	return rsp, named("listPaymentMethods", err)
 }
 
 // CreatePortalSessionWithBody marks the request as one of createPortalSession (POST /portal/session/), then calls the generated client.
 func (g guardedClient) CreatePortalSessionWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.CreatePortalSessionWithBody(builtFor(ctx, "createPortalSession"), contentType, body, reqEditors...)
+	ctx, err := builtFor(ctx, "createPortalSession")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.CreatePortalSessionWithBody(ctx, contentType, body, reqEditors...)
 	return rsp, named("createPortalSession", err)
 }
 
 // CreatePortalSession marks the request as one of createPortalSession (POST /portal/session/), then calls the generated client.
 func (g guardedClient) CreatePortalSession(ctx context.Context, body api.CreatePortalSessionJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.CreatePortalSession(builtFor(ctx, "createPortalSession"), body, reqEditors...)
+	ctx, err := builtFor(ctx, "createPortalSession")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.CreatePortalSession(ctx, body, reqEditors...)
 	return rsp, named("createPortalSession", err)
 }
 
 // GetPromotion marks the request as one of getPromotion (GET /promotions), then calls the generated client.
 func (g guardedClient) GetPromotion(ctx context.Context, params *api.GetPromotionParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.GetPromotion(builtFor(ctx, "getPromotion"), params, reqEditors...)
+	ctx, err := builtFor(ctx, "getPromotion")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.GetPromotion(ctx, params, reqEditors...)
 	return rsp, named("getPromotion", err)
 }
 
 // ListRefunds marks the request as one of listRefunds (GET /refunds/), then calls the generated client.
 func (g guardedClient) ListRefunds(ctx context.Context, params *api.ListRefundsParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.ListRefunds(builtFor(ctx, "listRefunds"), params, reqEditors...)
+	ctx, err := builtFor(ctx, "listRefunds")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.ListRefunds(ctx, params, reqEditors...)
 	return rsp, named("listRefunds", err)
 }
 
 // CreateRefundWithBody marks the request as one of createRefund (POST /refunds/), then calls the generated client.
 func (g guardedClient) CreateRefundWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.CreateRefundWithBody(builtFor(ctx, "createRefund"), contentType, body, reqEditors...)
+	ctx, err := builtFor(ctx, "createRefund")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.CreateRefundWithBody(ctx, contentType, body, reqEditors...)
 	return rsp, named("createRefund", err)
 }
 
 // CreateRefund marks the request as one of createRefund (POST /refunds/), then calls the generated client.
 func (g guardedClient) CreateRefund(ctx context.Context, body api.CreateRefundJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.CreateRefund(builtFor(ctx, "createRefund"), body, reqEditors...)
+	ctx, err := builtFor(ctx, "createRefund")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.CreateRefund(ctx, body, reqEditors...)
 	return rsp, named("createRefund", err)
 }
 
 // RetrieveRefund marks the request as one of retrieveRefund (GET /refunds/{refundId}/), then calls the generated client.
 func (g guardedClient) RetrieveRefund(ctx context.Context, refundID openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.RetrieveRefund(builtFor(ctx, "retrieveRefund"), refundID, reqEditors...)
+	ctx, err := builtFor(ctx, "retrieveRefund")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.RetrieveRefund(ctx, refundID, reqEditors...)
 	return rsp, named("retrieveRefund", err)
 }
 
 // ReportUsageWithBody marks the request as one of reportUsage (POST /report/usage/), then calls the generated client.
 func (g guardedClient) ReportUsageWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.ReportUsageWithBody(builtFor(ctx, "reportUsage"), contentType, body, reqEditors...)
+	ctx, err := builtFor(ctx, "reportUsage")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.ReportUsageWithBody(ctx, contentType, body, reqEditors...)
 	return rsp, named("reportUsage", err)
 }
 
 // ReportUsage marks the request as one of reportUsage (POST /report/usage/), then calls the generated client.
 func (g guardedClient) ReportUsage(ctx context.Context, body api.ReportUsageJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.ReportUsage(builtFor(ctx, "reportUsage"), body, reqEditors...)
+	ctx, err := builtFor(ctx, "reportUsage")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.ReportUsage(ctx, body, reqEditors...)
 	return rsp, named("reportUsage", err)
 }
 
 // ListSubscriptions marks the request as one of listSubscriptions (GET /subscriptions/), then calls the generated client.
 func (g guardedClient) ListSubscriptions(ctx context.Context, params *api.ListSubscriptionsParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.ListSubscriptions(builtFor(ctx, "listSubscriptions"), params, reqEditors...)
+	ctx, err := builtFor(ctx, "listSubscriptions")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.ListSubscriptions(ctx, params, reqEditors...)
 	return rsp, named("listSubscriptions", err)
 }
 
 // CreateSubscriptionWithBody marks the request as one of createSubscription (POST /subscriptions/create/), then calls the generated client.
 func (g guardedClient) CreateSubscriptionWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.CreateSubscriptionWithBody(builtFor(ctx, "createSubscription"), contentType, body, reqEditors...)
+	ctx, err := builtFor(ctx, "createSubscription")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.CreateSubscriptionWithBody(ctx, contentType, body, reqEditors...)
 	return rsp, named("createSubscription", err)
 }
 
 // CreateSubscription marks the request as one of createSubscription (POST /subscriptions/create/), then calls the generated client.
 func (g guardedClient) CreateSubscription(ctx context.Context, body api.CreateSubscriptionJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.CreateSubscription(builtFor(ctx, "createSubscription"), body, reqEditors...)
+	ctx, err := builtFor(ctx, "createSubscription")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.CreateSubscription(ctx, body, reqEditors...)
 	return rsp, named("createSubscription", err)
 }
 
 // RetrieveSubscription marks the request as one of retrieveSubscription (GET /subscriptions/{subscriptionId}/), then calls the generated client.
 func (g guardedClient) RetrieveSubscription(ctx context.Context, subscriptionID openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.RetrieveSubscription(builtFor(ctx, "retrieveSubscription"), subscriptionID, reqEditors...)
+	ctx, err := builtFor(ctx, "retrieveSubscription")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.RetrieveSubscription(ctx, subscriptionID, reqEditors...)
 	return rsp, named("retrieveSubscription", err)
 }
 
 // CancelSubscriptionWithBody marks the request as one of cancelSubscription (POST /subscriptions/{subscriptionId}/cancel/), then calls the generated client.
 func (g guardedClient) CancelSubscriptionWithBody(ctx context.Context, subscriptionID openapi_types.UUID, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.CancelSubscriptionWithBody(builtFor(ctx, "cancelSubscription"), subscriptionID, contentType, body, reqEditors...)
+	ctx, err := builtFor(ctx, "cancelSubscription")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.CancelSubscriptionWithBody(ctx, subscriptionID, contentType, body, reqEditors...)
 	return rsp, named("cancelSubscription", err)
 }
 
 // CancelSubscription marks the request as one of cancelSubscription (POST /subscriptions/{subscriptionId}/cancel/), then calls the generated client.
 func (g guardedClient) CancelSubscription(ctx context.Context, subscriptionID openapi_types.UUID, body api.CancelSubscriptionJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.CancelSubscription(builtFor(ctx, "cancelSubscription"), subscriptionID, body, reqEditors...)
+	ctx, err := builtFor(ctx, "cancelSubscription")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.CancelSubscription(ctx, subscriptionID, body, reqEditors...)
 	return rsp, named("cancelSubscription", err)
 }
 
 // UpdateSubscriptionWithBody marks the request as one of updateSubscription (POST /subscriptions/{subscriptionId}/update/), then calls the generated client.
 func (g guardedClient) UpdateSubscriptionWithBody(ctx context.Context, subscriptionID openapi_types.UUID, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.UpdateSubscriptionWithBody(builtFor(ctx, "updateSubscription"), subscriptionID, contentType, body, reqEditors...)
+	ctx, err := builtFor(ctx, "updateSubscription")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.UpdateSubscriptionWithBody(ctx, subscriptionID, contentType, body, reqEditors...)
 	return rsp, named("updateSubscription", err)
 }
 
 // UpdateSubscription marks the request as one of updateSubscription (POST /subscriptions/{subscriptionId}/update/), then calls the generated client.
 func (g guardedClient) UpdateSubscription(ctx context.Context, subscriptionID openapi_types.UUID, body api.UpdateSubscriptionJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.UpdateSubscription(builtFor(ctx, "updateSubscription"), subscriptionID, body, reqEditors...)
+	ctx, err := builtFor(ctx, "updateSubscription")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.UpdateSubscription(ctx, subscriptionID, body, reqEditors...)
 	return rsp, named("updateSubscription", err)
 }
 
 // ListTransactions marks the request as one of listTransactions (GET /transaction/), then calls the generated client.
 func (g guardedClient) ListTransactions(ctx context.Context, params *api.ListTransactionsParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.ListTransactions(builtFor(ctx, "listTransactions"), params, reqEditors...)
+	ctx, err := builtFor(ctx, "listTransactions")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.ListTransactions(ctx, params, reqEditors...)
 	return rsp, named("listTransactions", err)
 }
 
 // ListWebhookEventLogs marks the request as one of listWebhookEventLogs (GET /webhook/logs/), then calls the generated client.
 func (g guardedClient) ListWebhookEventLogs(ctx context.Context, params *api.ListWebhookEventLogsParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.ListWebhookEventLogs(builtFor(ctx, "listWebhookEventLogs"), params, reqEditors...)
+	ctx, err := builtFor(ctx, "listWebhookEventLogs")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.ListWebhookEventLogs(ctx, params, reqEditors...)
 	return rsp, named("listWebhookEventLogs", err)
 }

@@ -17,7 +17,7 @@ import (
 // feature_id ".." would delete the plan), one holding such a segment
 // between '/', '\' or ';' ("a/..", which a server decoding %2F would
 // resolve), one with a control character, or an empty one (see
-// checkPathParam); or a page_size above MaxPageSize. The error names the operation and the parameter.
+// checkPathParam); a page_size above MaxPageSize; or a nil context. The error names the operation and the parameter.
 // Nothing was sent.
 var ErrInvalidParameter = errors.New("kelviq: invalid parameter")
 
@@ -38,9 +38,13 @@ type guardedClient struct {
 type builtForKey struct{}
 
 // builtFor returns ctx marked with the operationId op; the router reads it
-// back with builtForOf.
-func builtFor(ctx context.Context, op string) context.Context {
-	return context.WithValue(ctx, builtForKey{}, op)
+// back with builtForOf. A nil ctx is an error naming the call: net/http
+// would panic on it.
+func builtFor(ctx context.Context, op string) (context.Context, error) {
+	if ctx == nil {
+		return nil, fmt.Errorf("%w: %s: the context is nil (pass context.Background() or the request's)", ErrInvalidParameter, op)
+	}
+	return context.WithValue(ctx, builtForKey{}, op), nil
 }
 
 // builtForOf returns the operationId the request was built for, or "" for

@@ -84,7 +84,7 @@ func RenderGuards(t *Table, clientSrc []byte, pkg, apiImport string) ([]byte, er
 			return nil, fmt.Errorf("ClientInterface.%s does not take a context.Context first", name)
 		}
 		decl, call := signature(args)
-		call = "builtFor(" + args[0].name + ", " + strconv.Quote(op.ID) + ")" + strings.TrimPrefix(call, args[0].name)
+		mark := fmt.Sprintf("%s, err := builtFor(%s, %q)\nif err != nil {\nreturn nil, err\n}\n", args[0].name, args[0].name, op.ID)
 		what := "checks the path parameters of"
 		if len(checks) == 0 {
 			what = "marks the request as one of"
@@ -93,8 +93,8 @@ func RenderGuards(t *Table, clientSrc []byte, pkg, apiImport string) ([]byte, er
 		if results != "*http.Response, error" {
 			return nil, fmt.Errorf("ClientInterface.%s returns (%s), not (*http.Response, error)", name, results)
 		}
-		fmt.Fprintf(&body, "func (g guardedClient) %s(%s) (%s) {\n%srsp, err := g.ClientInterface.%s(%s)\nreturn rsp, named(%q, err)\n}\n",
-			name, decl, results, strings.Join(checks, ""), name, call, op.ID)
+		fmt.Fprintf(&body, "func (g guardedClient) %s(%s) (%s) {\n%s%srsp, err := g.ClientInterface.%s(%s)\nreturn rsp, named(%q, err)\n}\n",
+			name, decl, results, strings.Join(checks, ""), mark, name, call, op.ID)
 		if len(checks) > 0 {
 			guarded++
 		}

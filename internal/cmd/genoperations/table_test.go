@@ -173,13 +173,17 @@ func TestRenderGuards(t *testing.T) {
 	// Every method marks its operation; one without path parameters
 	// checks nothing.
 	listCustomers := `func (g guardedClient) ListCustomers(ctx context.Context, params *api.ListCustomersParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
-	rsp, err := g.ClientInterface.ListCustomers(builtFor(ctx, "listCustomers"), params, reqEditors...)
+	ctx, err := builtFor(ctx, "listCustomers")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.ListCustomers(ctx, params, reqEditors...)
 	return rsp, named("listCustomers", err)
 }`
 	if !strings.Contains(string(src), listCustomers) {
 		t.Errorf("ListCustomers is not marked, or checks something:\n%s", src)
 	}
-	if !strings.Contains(string(src), `rsp, err := g.ClientInterface.DeleteCatalogPlanFeature(builtFor(ctx, "deleteCatalogPlanFeature"), identifier, featureID, reqEditors...)`) {
+	if !strings.Contains(string(src), `ctx, err := builtFor(ctx, "deleteCatalogPlanFeature")`) {
 		t.Error("DeleteCatalogPlanFeature is not marked")
 	}
 	// A path parameter of a named string type (an enum) is checked too.
