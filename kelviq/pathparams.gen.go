@@ -11,8 +11,9 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
-// ListCatalogFeatures marks the request as one of listCatalogFeatures (GET /catalog/features/), then calls the generated client.
+// ListCatalogFeatures checks the path parameters of listCatalogFeatures (GET /catalog/features/), then calls the generated client.
 func (g guardedClient) ListCatalogFeatures(ctx context.Context, params *api.ListCatalogFeaturesParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "listCatalogFeatures")
 	if err != nil {
 		return nil, err
@@ -21,8 +22,9 @@ func (g guardedClient) ListCatalogFeatures(ctx context.Context, params *api.List
 	return rsp, named("listCatalogFeatures", err)
 }
 
-// CreateCatalogFeatureWithBody marks the request as one of createCatalogFeature (POST /catalog/features/), then calls the generated client.
+// CreateCatalogFeatureWithBody checks the path parameters of createCatalogFeature (POST /catalog/features/), then calls the generated client.
 func (g guardedClient) CreateCatalogFeatureWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "createCatalogFeature")
 	if err != nil {
 		return nil, err
@@ -31,8 +33,9 @@ func (g guardedClient) CreateCatalogFeatureWithBody(ctx context.Context, content
 	return rsp, named("createCatalogFeature", err)
 }
 
-// CreateCatalogFeature marks the request as one of createCatalogFeature (POST /catalog/features/), then calls the generated client.
+// CreateCatalogFeature checks the path parameters of createCatalogFeature (POST /catalog/features/), then calls the generated client.
 func (g guardedClient) CreateCatalogFeature(ctx context.Context, body api.CreateCatalogFeatureJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "createCatalogFeature")
 	if err != nil {
 		return nil, err
@@ -41,8 +44,9 @@ func (g guardedClient) CreateCatalogFeature(ctx context.Context, body api.Create
 	return rsp, named("createCatalogFeature", err)
 }
 
-// DeleteCatalogFeature marks the request as one of deleteCatalogFeature (DELETE /catalog/features/{pk}/), then calls the generated client.
+// DeleteCatalogFeature checks the path parameters of deleteCatalogFeature (DELETE /catalog/features/{pk}/), then calls the generated client.
 func (g guardedClient) DeleteCatalogFeature(ctx context.Context, pk openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "deleteCatalogFeature")
 	if err != nil {
 		return nil, err
@@ -51,8 +55,9 @@ func (g guardedClient) DeleteCatalogFeature(ctx context.Context, pk openapi_type
 	return rsp, named("deleteCatalogFeature", err)
 }
 
-// RetrieveCatalogFeature marks the request as one of retrieveCatalogFeature (GET /catalog/features/{pk}/), then calls the generated client.
+// RetrieveCatalogFeature checks the path parameters of retrieveCatalogFeature (GET /catalog/features/{pk}/), then calls the generated client.
 func (g guardedClient) RetrieveCatalogFeature(ctx context.Context, pk openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "retrieveCatalogFeature")
 	if err != nil {
 		return nil, err
@@ -61,8 +66,9 @@ func (g guardedClient) RetrieveCatalogFeature(ctx context.Context, pk openapi_ty
 	return rsp, named("retrieveCatalogFeature", err)
 }
 
-// ListCatalogPlans marks the request as one of listCatalogPlans (GET /catalog/plans/), then calls the generated client.
+// ListCatalogPlans checks the path parameters of listCatalogPlans (GET /catalog/plans/), then calls the generated client.
 func (g guardedClient) ListCatalogPlans(ctx context.Context, params *api.ListCatalogPlansParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "listCatalogPlans")
 	if err != nil {
 		return nil, err
@@ -71,8 +77,9 @@ func (g guardedClient) ListCatalogPlans(ctx context.Context, params *api.ListCat
 	return rsp, named("listCatalogPlans", err)
 }
 
-// CreateCatalogPlanWithBody marks the request as one of createCatalogPlan (POST /catalog/plans/), then calls the generated client.
+// CreateCatalogPlanWithBody checks the path parameters of createCatalogPlan (POST /catalog/plans/), then calls the generated client.
 func (g guardedClient) CreateCatalogPlanWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "createCatalogPlan")
 	if err != nil {
 		return nil, err
@@ -81,8 +88,9 @@ func (g guardedClient) CreateCatalogPlanWithBody(ctx context.Context, contentTyp
 	return rsp, named("createCatalogPlan", err)
 }
 
-// CreateCatalogPlan marks the request as one of createCatalogPlan (POST /catalog/plans/), then calls the generated client.
+// CreateCatalogPlan checks the path parameters of createCatalogPlan (POST /catalog/plans/), then calls the generated client.
 func (g guardedClient) CreateCatalogPlan(ctx context.Context, body api.CreateCatalogPlanJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "createCatalogPlan")
 	if err != nil {
 		return nil, err
@@ -96,6 +104,7 @@ func (g guardedClient) DeleteCatalogPlan(ctx context.Context, identifier string,
 	if err := checkPathParam("deleteCatalogPlan", "identifier", identifier); err != nil {
 		return nil, err
 	}
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "deleteCatalogPlan")
 	if err != nil {
 		return nil, err
@@ -109,6 +118,7 @@ func (g guardedClient) RetrieveCatalogPlan(ctx context.Context, identifier strin
 	if err := checkPathParam("retrieveCatalogPlan", "identifier", identifier); err != nil {
 		return nil, err
 	}
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "retrieveCatalogPlan")
 	if err != nil {
 		return nil, err
@@ -122,6 +132,7 @@ func (g guardedClient) UpdateCatalogPlanWithBody(ctx context.Context, identifier
 	if err := checkPathParam("updateCatalogPlan", "identifier", identifier); err != nil {
 		return nil, err
 	}
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "updateCatalogPlan")
 	if err != nil {
 		return nil, err
@@ -135,6 +146,7 @@ func (g guardedClient) UpdateCatalogPlan(ctx context.Context, identifier string,
 	if err := checkPathParam("updateCatalogPlan", "identifier", identifier); err != nil {
 		return nil, err
 	}
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "updateCatalogPlan")
 	if err != nil {
 		return nil, err
@@ -148,6 +160,7 @@ func (g guardedClient) DiscardCatalogPlanDraft(ctx context.Context, identifier s
 	if err := checkPathParam("discardCatalogPlanDraft", "identifier", identifier); err != nil {
 		return nil, err
 	}
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "discardCatalogPlanDraft")
 	if err != nil {
 		return nil, err
@@ -161,6 +174,7 @@ func (g guardedClient) ListCatalogPlanFeatures(ctx context.Context, identifier s
 	if err := checkPathParam("listCatalogPlanFeatures", "identifier", identifier); err != nil {
 		return nil, err
 	}
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "listCatalogPlanFeatures")
 	if err != nil {
 		return nil, err
@@ -174,6 +188,7 @@ func (g guardedClient) AddCatalogPlanFeaturesWithBody(ctx context.Context, ident
 	if err := checkPathParam("addCatalogPlanFeatures", "identifier", identifier); err != nil {
 		return nil, err
 	}
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "addCatalogPlanFeatures")
 	if err != nil {
 		return nil, err
@@ -187,6 +202,7 @@ func (g guardedClient) AddCatalogPlanFeatures(ctx context.Context, identifier st
 	if err := checkPathParam("addCatalogPlanFeatures", "identifier", identifier); err != nil {
 		return nil, err
 	}
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "addCatalogPlanFeatures")
 	if err != nil {
 		return nil, err
@@ -203,6 +219,7 @@ func (g guardedClient) DeleteCatalogPlanFeature(ctx context.Context, identifier 
 	if err := checkPathParam("deleteCatalogPlanFeature", "feature_id", featureID); err != nil {
 		return nil, err
 	}
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "deleteCatalogPlanFeature")
 	if err != nil {
 		return nil, err
@@ -219,6 +236,7 @@ func (g guardedClient) UpdateCatalogPlanFeatureWithBody(ctx context.Context, ide
 	if err := checkPathParam("updateCatalogPlanFeature", "feature_id", featureID); err != nil {
 		return nil, err
 	}
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "updateCatalogPlanFeature")
 	if err != nil {
 		return nil, err
@@ -235,6 +253,7 @@ func (g guardedClient) UpdateCatalogPlanFeature(ctx context.Context, identifier 
 	if err := checkPathParam("updateCatalogPlanFeature", "feature_id", featureID); err != nil {
 		return nil, err
 	}
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "updateCatalogPlanFeature")
 	if err != nil {
 		return nil, err
@@ -248,6 +267,7 @@ func (g guardedClient) DeleteCatalogPlanFile(ctx context.Context, identifier str
 	if err := checkPathParam("deleteCatalogPlanFile", "identifier", identifier); err != nil {
 		return nil, err
 	}
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "deleteCatalogPlanFile")
 	if err != nil {
 		return nil, err
@@ -261,6 +281,7 @@ func (g guardedClient) UpdateCatalogPlanFileWithBody(ctx context.Context, identi
 	if err := checkPathParam("updateCatalogPlanFile", "identifier", identifier); err != nil {
 		return nil, err
 	}
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "updateCatalogPlanFile")
 	if err != nil {
 		return nil, err
@@ -274,6 +295,7 @@ func (g guardedClient) UpdateCatalogPlanFile(ctx context.Context, identifier str
 	if err := checkPathParam("updateCatalogPlanFile", "identifier", identifier); err != nil {
 		return nil, err
 	}
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "updateCatalogPlanFile")
 	if err != nil {
 		return nil, err
@@ -287,6 +309,7 @@ func (g guardedClient) DownloadCatalogPlanFile(ctx context.Context, identifier s
 	if err := checkPathParam("downloadCatalogPlanFile", "identifier", identifier); err != nil {
 		return nil, err
 	}
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "downloadCatalogPlanFile")
 	if err != nil {
 		return nil, err
@@ -300,6 +323,7 @@ func (g guardedClient) ListCatalogPlanPrices(ctx context.Context, identifier str
 	if err := checkPathParam("listCatalogPlanPrices", "identifier", identifier); err != nil {
 		return nil, err
 	}
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "listCatalogPlanPrices")
 	if err != nil {
 		return nil, err
@@ -313,6 +337,7 @@ func (g guardedClient) BulkSetCatalogPlanPricesWithBody(ctx context.Context, ide
 	if err := checkPathParam("bulkSetCatalogPlanPrices", "identifier", identifier); err != nil {
 		return nil, err
 	}
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "bulkSetCatalogPlanPrices")
 	if err != nil {
 		return nil, err
@@ -326,6 +351,7 @@ func (g guardedClient) BulkSetCatalogPlanPrices(ctx context.Context, identifier 
 	if err := checkPathParam("bulkSetCatalogPlanPrices", "identifier", identifier); err != nil {
 		return nil, err
 	}
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "bulkSetCatalogPlanPrices")
 	if err != nil {
 		return nil, err
@@ -339,6 +365,7 @@ func (g guardedClient) PublishCatalogPlanWithBody(ctx context.Context, identifie
 	if err := checkPathParam("publishCatalogPlan", "identifier", identifier); err != nil {
 		return nil, err
 	}
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "publishCatalogPlan")
 	if err != nil {
 		return nil, err
@@ -352,6 +379,7 @@ func (g guardedClient) PublishCatalogPlan(ctx context.Context, identifier string
 	if err := checkPathParam("publishCatalogPlan", "identifier", identifier); err != nil {
 		return nil, err
 	}
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "publishCatalogPlan")
 	if err != nil {
 		return nil, err
@@ -360,8 +388,9 @@ func (g guardedClient) PublishCatalogPlan(ctx context.Context, identifier string
 	return rsp, named("publishCatalogPlan", err)
 }
 
-// ListCatalogProducts marks the request as one of listCatalogProducts (GET /catalog/products/), then calls the generated client.
+// ListCatalogProducts checks the path parameters of listCatalogProducts (GET /catalog/products/), then calls the generated client.
 func (g guardedClient) ListCatalogProducts(ctx context.Context, params *api.ListCatalogProductsParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "listCatalogProducts")
 	if err != nil {
 		return nil, err
@@ -370,8 +399,9 @@ func (g guardedClient) ListCatalogProducts(ctx context.Context, params *api.List
 	return rsp, named("listCatalogProducts", err)
 }
 
-// CreateCatalogProductWithBody marks the request as one of createCatalogProduct (POST /catalog/products/), then calls the generated client.
+// CreateCatalogProductWithBody checks the path parameters of createCatalogProduct (POST /catalog/products/), then calls the generated client.
 func (g guardedClient) CreateCatalogProductWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "createCatalogProduct")
 	if err != nil {
 		return nil, err
@@ -380,8 +410,9 @@ func (g guardedClient) CreateCatalogProductWithBody(ctx context.Context, content
 	return rsp, named("createCatalogProduct", err)
 }
 
-// CreateCatalogProduct marks the request as one of createCatalogProduct (POST /catalog/products/), then calls the generated client.
+// CreateCatalogProduct checks the path parameters of createCatalogProduct (POST /catalog/products/), then calls the generated client.
 func (g guardedClient) CreateCatalogProduct(ctx context.Context, body api.CreateCatalogProductJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "createCatalogProduct")
 	if err != nil {
 		return nil, err
@@ -390,8 +421,9 @@ func (g guardedClient) CreateCatalogProduct(ctx context.Context, body api.Create
 	return rsp, named("createCatalogProduct", err)
 }
 
-// DeleteCatalogProduct marks the request as one of deleteCatalogProduct (DELETE /catalog/products/{pk}/), then calls the generated client.
+// DeleteCatalogProduct checks the path parameters of deleteCatalogProduct (DELETE /catalog/products/{pk}/), then calls the generated client.
 func (g guardedClient) DeleteCatalogProduct(ctx context.Context, pk openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "deleteCatalogProduct")
 	if err != nil {
 		return nil, err
@@ -400,8 +432,9 @@ func (g guardedClient) DeleteCatalogProduct(ctx context.Context, pk openapi_type
 	return rsp, named("deleteCatalogProduct", err)
 }
 
-// RetrieveCatalogProduct marks the request as one of retrieveCatalogProduct (GET /catalog/products/{pk}/), then calls the generated client.
+// RetrieveCatalogProduct checks the path parameters of retrieveCatalogProduct (GET /catalog/products/{pk}/), then calls the generated client.
 func (g guardedClient) RetrieveCatalogProduct(ctx context.Context, pk openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "retrieveCatalogProduct")
 	if err != nil {
 		return nil, err
@@ -410,8 +443,9 @@ func (g guardedClient) RetrieveCatalogProduct(ctx context.Context, pk openapi_ty
 	return rsp, named("retrieveCatalogProduct", err)
 }
 
-// UpdateCatalogProductWithBody marks the request as one of updateCatalogProduct (PATCH /catalog/products/{pk}/), then calls the generated client.
+// UpdateCatalogProductWithBody checks the path parameters of updateCatalogProduct (PATCH /catalog/products/{pk}/), then calls the generated client.
 func (g guardedClient) UpdateCatalogProductWithBody(ctx context.Context, pk openapi_types.UUID, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "updateCatalogProduct")
 	if err != nil {
 		return nil, err
@@ -420,8 +454,9 @@ func (g guardedClient) UpdateCatalogProductWithBody(ctx context.Context, pk open
 	return rsp, named("updateCatalogProduct", err)
 }
 
-// UpdateCatalogProduct marks the request as one of updateCatalogProduct (PATCH /catalog/products/{pk}/), then calls the generated client.
+// UpdateCatalogProduct checks the path parameters of updateCatalogProduct (PATCH /catalog/products/{pk}/), then calls the generated client.
 func (g guardedClient) UpdateCatalogProduct(ctx context.Context, pk openapi_types.UUID, body api.UpdateCatalogProductJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "updateCatalogProduct")
 	if err != nil {
 		return nil, err
@@ -430,8 +465,9 @@ func (g guardedClient) UpdateCatalogProduct(ctx context.Context, pk openapi_type
 	return rsp, named("updateCatalogProduct", err)
 }
 
-// GetCatalogProductSettings marks the request as one of getCatalogProductSettings (GET /catalog/products/{pk}/settings/), then calls the generated client.
+// GetCatalogProductSettings checks the path parameters of getCatalogProductSettings (GET /catalog/products/{pk}/settings/), then calls the generated client.
 func (g guardedClient) GetCatalogProductSettings(ctx context.Context, pk openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "getCatalogProductSettings")
 	if err != nil {
 		return nil, err
@@ -440,8 +476,9 @@ func (g guardedClient) GetCatalogProductSettings(ctx context.Context, pk openapi
 	return rsp, named("getCatalogProductSettings", err)
 }
 
-// UpdateCatalogProductSettingsWithBody marks the request as one of updateCatalogProductSettings (PATCH /catalog/products/{pk}/settings/), then calls the generated client.
+// UpdateCatalogProductSettingsWithBody checks the path parameters of updateCatalogProductSettings (PATCH /catalog/products/{pk}/settings/), then calls the generated client.
 func (g guardedClient) UpdateCatalogProductSettingsWithBody(ctx context.Context, pk openapi_types.UUID, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "updateCatalogProductSettings")
 	if err != nil {
 		return nil, err
@@ -450,8 +487,9 @@ func (g guardedClient) UpdateCatalogProductSettingsWithBody(ctx context.Context,
 	return rsp, named("updateCatalogProductSettings", err)
 }
 
-// UpdateCatalogProductSettings marks the request as one of updateCatalogProductSettings (PATCH /catalog/products/{pk}/settings/), then calls the generated client.
+// UpdateCatalogProductSettings checks the path parameters of updateCatalogProductSettings (PATCH /catalog/products/{pk}/settings/), then calls the generated client.
 func (g guardedClient) UpdateCatalogProductSettings(ctx context.Context, pk openapi_types.UUID, body api.UpdateCatalogProductSettingsJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "updateCatalogProductSettings")
 	if err != nil {
 		return nil, err
@@ -460,8 +498,9 @@ func (g guardedClient) UpdateCatalogProductSettings(ctx context.Context, pk open
 	return rsp, named("updateCatalogProductSettings", err)
 }
 
-// DeleteCatalogProductImage marks the request as one of deleteCatalogProductImage (DELETE /catalog/products/{product_pk}/image/{pk}/), then calls the generated client.
+// DeleteCatalogProductImage checks the path parameters of deleteCatalogProductImage (DELETE /catalog/products/{product_pk}/image/{pk}/), then calls the generated client.
 func (g guardedClient) DeleteCatalogProductImage(ctx context.Context, productPk openapi_types.UUID, pk openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "deleteCatalogProductImage")
 	if err != nil {
 		return nil, err
@@ -470,8 +509,9 @@ func (g guardedClient) DeleteCatalogProductImage(ctx context.Context, productPk 
 	return rsp, named("deleteCatalogProductImage", err)
 }
 
-// UpdateCatalogProductImageWithBody marks the request as one of updateCatalogProductImage (PATCH /catalog/products/{product_pk}/image/{pk}/), then calls the generated client.
+// UpdateCatalogProductImageWithBody checks the path parameters of updateCatalogProductImage (PATCH /catalog/products/{product_pk}/image/{pk}/), then calls the generated client.
 func (g guardedClient) UpdateCatalogProductImageWithBody(ctx context.Context, productPk openapi_types.UUID, pk openapi_types.UUID, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "updateCatalogProductImage")
 	if err != nil {
 		return nil, err
@@ -480,8 +520,9 @@ func (g guardedClient) UpdateCatalogProductImageWithBody(ctx context.Context, pr
 	return rsp, named("updateCatalogProductImage", err)
 }
 
-// UpdateCatalogProductImage marks the request as one of updateCatalogProductImage (PATCH /catalog/products/{product_pk}/image/{pk}/), then calls the generated client.
+// UpdateCatalogProductImage checks the path parameters of updateCatalogProductImage (PATCH /catalog/products/{product_pk}/image/{pk}/), then calls the generated client.
 func (g guardedClient) UpdateCatalogProductImage(ctx context.Context, productPk openapi_types.UUID, pk openapi_types.UUID, body api.UpdateCatalogProductImageJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "updateCatalogProductImage")
 	if err != nil {
 		return nil, err
@@ -490,8 +531,9 @@ func (g guardedClient) UpdateCatalogProductImage(ctx context.Context, productPk 
 	return rsp, named("updateCatalogProductImage", err)
 }
 
-// CreateChargeWithBody marks the request as one of createCharge (POST /charges/), then calls the generated client.
+// CreateChargeWithBody checks the path parameters of createCharge (POST /charges/), then calls the generated client.
 func (g guardedClient) CreateChargeWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "createCharge")
 	if err != nil {
 		return nil, err
@@ -500,8 +542,9 @@ func (g guardedClient) CreateChargeWithBody(ctx context.Context, contentType str
 	return rsp, named("createCharge", err)
 }
 
-// CreateCharge marks the request as one of createCharge (POST /charges/), then calls the generated client.
+// CreateCharge checks the path parameters of createCharge (POST /charges/), then calls the generated client.
 func (g guardedClient) CreateCharge(ctx context.Context, body api.CreateChargeJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "createCharge")
 	if err != nil {
 		return nil, err
@@ -510,8 +553,9 @@ func (g guardedClient) CreateCharge(ctx context.Context, body api.CreateChargeJS
 	return rsp, named("createCharge", err)
 }
 
-// CreateCheckoutSessionWithBody marks the request as one of createCheckoutSession (POST /checkout/), then calls the generated client.
+// CreateCheckoutSessionWithBody checks the path parameters of createCheckoutSession (POST /checkout/), then calls the generated client.
 func (g guardedClient) CreateCheckoutSessionWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "createCheckoutSession")
 	if err != nil {
 		return nil, err
@@ -520,8 +564,9 @@ func (g guardedClient) CreateCheckoutSessionWithBody(ctx context.Context, conten
 	return rsp, named("createCheckoutSession", err)
 }
 
-// CreateCheckoutSession marks the request as one of createCheckoutSession (POST /checkout/), then calls the generated client.
+// CreateCheckoutSession checks the path parameters of createCheckoutSession (POST /checkout/), then calls the generated client.
 func (g guardedClient) CreateCheckoutSession(ctx context.Context, body api.CreateCheckoutSessionJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "createCheckoutSession")
 	if err != nil {
 		return nil, err
@@ -530,8 +575,9 @@ func (g guardedClient) CreateCheckoutSession(ctx context.Context, body api.Creat
 	return rsp, named("createCheckoutSession", err)
 }
 
-// ListCheckoutSessions marks the request as one of listCheckoutSessions (GET /checkout/sessions/), then calls the generated client.
+// ListCheckoutSessions checks the path parameters of listCheckoutSessions (GET /checkout/sessions/), then calls the generated client.
 func (g guardedClient) ListCheckoutSessions(ctx context.Context, params *api.ListCheckoutSessionsParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "listCheckoutSessions")
 	if err != nil {
 		return nil, err
@@ -545,6 +591,7 @@ func (g guardedClient) RetrieveCheckoutSession(ctx context.Context, sessionID st
 	if err := checkPathParam("retrieveCheckoutSession", "session_id", sessionID); err != nil {
 		return nil, err
 	}
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "retrieveCheckoutSession")
 	if err != nil {
 		return nil, err
@@ -558,6 +605,7 @@ func (g guardedClient) ListCheckoutSessionEvents(ctx context.Context, sessionID 
 	if err := checkPathParam("listCheckoutSessionEvents", "session_id", sessionID); err != nil {
 		return nil, err
 	}
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "listCheckoutSessionEvents")
 	if err != nil {
 		return nil, err
@@ -566,8 +614,9 @@ func (g guardedClient) ListCheckoutSessionEvents(ctx context.Context, sessionID 
 	return rsp, named("listCheckoutSessionEvents", err)
 }
 
-// ListCustomers marks the request as one of listCustomers (GET /customers/), then calls the generated client.
+// ListCustomers checks the path parameters of listCustomers (GET /customers/), then calls the generated client.
 func (g guardedClient) ListCustomers(ctx context.Context, params *api.ListCustomersParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "listCustomers")
 	if err != nil {
 		return nil, err
@@ -576,8 +625,9 @@ func (g guardedClient) ListCustomers(ctx context.Context, params *api.ListCustom
 	return rsp, named("listCustomers", err)
 }
 
-// CreateCustomerWithBody marks the request as one of createCustomer (POST /customers/), then calls the generated client.
+// CreateCustomerWithBody checks the path parameters of createCustomer (POST /customers/), then calls the generated client.
 func (g guardedClient) CreateCustomerWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "createCustomer")
 	if err != nil {
 		return nil, err
@@ -586,8 +636,9 @@ func (g guardedClient) CreateCustomerWithBody(ctx context.Context, contentType s
 	return rsp, named("createCustomer", err)
 }
 
-// CreateCustomer marks the request as one of createCustomer (POST /customers/), then calls the generated client.
+// CreateCustomer checks the path parameters of createCustomer (POST /customers/), then calls the generated client.
 func (g guardedClient) CreateCustomer(ctx context.Context, body api.CreateCustomerJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "createCustomer")
 	if err != nil {
 		return nil, err
@@ -601,6 +652,7 @@ func (g guardedClient) UpdateCustomerWithBody(ctx context.Context, customerID st
 	if err := checkPathParam("updateCustomer", "customerId", customerID); err != nil {
 		return nil, err
 	}
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "updateCustomer")
 	if err != nil {
 		return nil, err
@@ -614,6 +666,7 @@ func (g guardedClient) UpdateCustomer(ctx context.Context, customerID string, bo
 	if err := checkPathParam("updateCustomer", "customerId", customerID); err != nil {
 		return nil, err
 	}
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "updateCustomer")
 	if err != nil {
 		return nil, err
@@ -622,8 +675,9 @@ func (g guardedClient) UpdateCustomer(ctx context.Context, customerID string, bo
 	return rsp, named("updateCustomer", err)
 }
 
-// GetCustomerEntitlements marks the request as one of getCustomerEntitlements (GET /entitlements/), then calls the generated client.
+// GetCustomerEntitlements checks the path parameters of getCustomerEntitlements (GET /entitlements/), then calls the generated client.
 func (g guardedClient) GetCustomerEntitlements(ctx context.Context, params *api.GetCustomerEntitlementsParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "getCustomerEntitlements")
 	if err != nil {
 		return nil, err
@@ -632,8 +686,9 @@ func (g guardedClient) GetCustomerEntitlements(ctx context.Context, params *api.
 	return rsp, named("getCustomerEntitlements", err)
 }
 
-// LicenseActivateWithBody marks the request as one of licenseActivate (POST /license/activate/), then calls the generated client.
+// LicenseActivateWithBody checks the path parameters of licenseActivate (POST /license/activate/), then calls the generated client.
 func (g guardedClient) LicenseActivateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "licenseActivate")
 	if err != nil {
 		return nil, err
@@ -642,8 +697,9 @@ func (g guardedClient) LicenseActivateWithBody(ctx context.Context, contentType 
 	return rsp, named("licenseActivate", err)
 }
 
-// LicenseActivate marks the request as one of licenseActivate (POST /license/activate/), then calls the generated client.
+// LicenseActivate checks the path parameters of licenseActivate (POST /license/activate/), then calls the generated client.
 func (g guardedClient) LicenseActivate(ctx context.Context, body api.LicenseActivateJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "licenseActivate")
 	if err != nil {
 		return nil, err
@@ -652,8 +708,9 @@ func (g guardedClient) LicenseActivate(ctx context.Context, body api.LicenseActi
 	return rsp, named("licenseActivate", err)
 }
 
-// LicenseDeactivateWithBody marks the request as one of licenseDeactivate (POST /license/deactivate/), then calls the generated client.
+// LicenseDeactivateWithBody checks the path parameters of licenseDeactivate (POST /license/deactivate/), then calls the generated client.
 func (g guardedClient) LicenseDeactivateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "licenseDeactivate")
 	if err != nil {
 		return nil, err
@@ -662,8 +719,9 @@ func (g guardedClient) LicenseDeactivateWithBody(ctx context.Context, contentTyp
 	return rsp, named("licenseDeactivate", err)
 }
 
-// LicenseDeactivate marks the request as one of licenseDeactivate (POST /license/deactivate/), then calls the generated client.
+// LicenseDeactivate checks the path parameters of licenseDeactivate (POST /license/deactivate/), then calls the generated client.
 func (g guardedClient) LicenseDeactivate(ctx context.Context, body api.LicenseDeactivateJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "licenseDeactivate")
 	if err != nil {
 		return nil, err
@@ -672,8 +730,9 @@ func (g guardedClient) LicenseDeactivate(ctx context.Context, body api.LicenseDe
 	return rsp, named("licenseDeactivate", err)
 }
 
-// LicenseValidateWithBody marks the request as one of licenseValidate (POST /license/validate/), then calls the generated client.
+// LicenseValidateWithBody checks the path parameters of licenseValidate (POST /license/validate/), then calls the generated client.
 func (g guardedClient) LicenseValidateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "licenseValidate")
 	if err != nil {
 		return nil, err
@@ -682,8 +741,9 @@ func (g guardedClient) LicenseValidateWithBody(ctx context.Context, contentType 
 	return rsp, named("licenseValidate", err)
 }
 
-// LicenseValidate marks the request as one of licenseValidate (POST /license/validate/), then calls the generated client.
+// LicenseValidate checks the path parameters of licenseValidate (POST /license/validate/), then calls the generated client.
 func (g guardedClient) LicenseValidate(ctx context.Context, body api.LicenseValidateJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "licenseValidate")
 	if err != nil {
 		return nil, err
@@ -692,8 +752,9 @@ func (g guardedClient) LicenseValidate(ctx context.Context, body api.LicenseVali
 	return rsp, named("licenseValidate", err)
 }
 
-// CreatePresignedUploadURLWithBody marks the request as one of createPresignedUploadUrl (POST /media/), then calls the generated client.
+// CreatePresignedUploadURLWithBody checks the path parameters of createPresignedUploadUrl (POST /media/), then calls the generated client.
 func (g guardedClient) CreatePresignedUploadURLWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "createPresignedUploadUrl")
 	if err != nil {
 		return nil, err
@@ -702,8 +763,9 @@ func (g guardedClient) CreatePresignedUploadURLWithBody(ctx context.Context, con
 	return rsp, named("createPresignedUploadUrl", err)
 }
 
-// CreatePresignedUploadURL marks the request as one of createPresignedUploadUrl (POST /media/), then calls the generated client.
+// CreatePresignedUploadURL checks the path parameters of createPresignedUploadUrl (POST /media/), then calls the generated client.
 func (g guardedClient) CreatePresignedUploadURL(ctx context.Context, body api.CreatePresignedUploadURLJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "createPresignedUploadUrl")
 	if err != nil {
 		return nil, err
@@ -712,8 +774,9 @@ func (g guardedClient) CreatePresignedUploadURL(ctx context.Context, body api.Cr
 	return rsp, named("createPresignedUploadUrl", err)
 }
 
-// GetProductOffering marks the request as one of getProductOffering (GET /monetization/product-offering/{product_id}/), then calls the generated client.
+// GetProductOffering checks the path parameters of getProductOffering (GET /monetization/product-offering/{product_id}/), then calls the generated client.
 func (g guardedClient) GetProductOffering(ctx context.Context, productID openapi_types.UUID, params *api.GetProductOfferingParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "getProductOffering")
 	if err != nil {
 		return nil, err
@@ -722,8 +785,9 @@ func (g guardedClient) GetProductOffering(ctx context.Context, productID openapi
 	return rsp, named("getProductOffering", err)
 }
 
-// ListOrders marks the request as one of listOrders (GET /orders/), then calls the generated client.
+// ListOrders checks the path parameters of listOrders (GET /orders/), then calls the generated client.
 func (g guardedClient) ListOrders(ctx context.Context, params *api.ListOrdersParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "listOrders")
 	if err != nil {
 		return nil, err
@@ -737,6 +801,7 @@ func (g guardedClient) RetrieveOrder(ctx context.Context, id string, reqEditors 
 	if err := checkPathParam("retrieveOrder", "id", id); err != nil {
 		return nil, err
 	}
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "retrieveOrder")
 	if err != nil {
 		return nil, err
@@ -750,6 +815,7 @@ func (g guardedClient) ListOrderEvents(ctx context.Context, id string, params *a
 	if err := checkPathParam("listOrderEvents", "id", id); err != nil {
 		return nil, err
 	}
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "listOrderEvents")
 	if err != nil {
 		return nil, err
@@ -758,8 +824,9 @@ func (g guardedClient) ListOrderEvents(ctx context.Context, id string, params *a
 	return rsp, named("listOrderEvents", err)
 }
 
-// ListPartnerOrganizations marks the request as one of listPartnerOrganizations (GET /partner/organizations/), then calls the generated client.
+// ListPartnerOrganizations checks the path parameters of listPartnerOrganizations (GET /partner/organizations/), then calls the generated client.
 func (g guardedClient) ListPartnerOrganizations(ctx context.Context, params *api.ListPartnerOrganizationsParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "listPartnerOrganizations")
 	if err != nil {
 		return nil, err
@@ -768,8 +835,9 @@ func (g guardedClient) ListPartnerOrganizations(ctx context.Context, params *api
 	return rsp, named("listPartnerOrganizations", err)
 }
 
-// ProvisionPartnerOrganizationWithBody marks the request as one of provisionPartnerOrganization (POST /partner/organizations/), then calls the generated client.
+// ProvisionPartnerOrganizationWithBody checks the path parameters of provisionPartnerOrganization (POST /partner/organizations/), then calls the generated client.
 func (g guardedClient) ProvisionPartnerOrganizationWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "provisionPartnerOrganization")
 	if err != nil {
 		return nil, err
@@ -778,8 +846,9 @@ func (g guardedClient) ProvisionPartnerOrganizationWithBody(ctx context.Context,
 	return rsp, named("provisionPartnerOrganization", err)
 }
 
-// ProvisionPartnerOrganization marks the request as one of provisionPartnerOrganization (POST /partner/organizations/), then calls the generated client.
+// ProvisionPartnerOrganization checks the path parameters of provisionPartnerOrganization (POST /partner/organizations/), then calls the generated client.
 func (g guardedClient) ProvisionPartnerOrganization(ctx context.Context, body api.ProvisionPartnerOrganizationJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "provisionPartnerOrganization")
 	if err != nil {
 		return nil, err
@@ -793,6 +862,7 @@ func (g guardedClient) RetrievePartnerOrganizationByExternalID(ctx context.Conte
 	if err := checkPathParam("retrievePartnerOrganizationByExternalId", "externalId", externalID); err != nil {
 		return nil, err
 	}
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "retrievePartnerOrganizationByExternalId")
 	if err != nil {
 		return nil, err
@@ -801,8 +871,9 @@ func (g guardedClient) RetrievePartnerOrganizationByExternalID(ctx context.Conte
 	return rsp, named("retrievePartnerOrganizationByExternalId", err)
 }
 
-// RetrievePartnerOrganization marks the request as one of retrievePartnerOrganization (GET /partner/organizations/{identifier}/), then calls the generated client.
+// RetrievePartnerOrganization checks the path parameters of retrievePartnerOrganization (GET /partner/organizations/{identifier}/), then calls the generated client.
 func (g guardedClient) RetrievePartnerOrganization(ctx context.Context, identifier openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "retrievePartnerOrganization")
 	if err != nil {
 		return nil, err
@@ -811,8 +882,9 @@ func (g guardedClient) RetrievePartnerOrganization(ctx context.Context, identifi
 	return rsp, named("retrievePartnerOrganization", err)
 }
 
-// ListPaymentMethods marks the request as one of listPaymentMethods (GET /payment-methods/), then calls the generated client.
+// ListPaymentMethods checks the path parameters of listPaymentMethods (GET /payment-methods/), then calls the generated client.
 func (g guardedClient) ListPaymentMethods(ctx context.Context, params *api.ListPaymentMethodsParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "listPaymentMethods")
 	if err != nil {
 		return nil, err
@@ -821,8 +893,9 @@ func (g guardedClient) ListPaymentMethods(ctx context.Context, params *api.ListP
 	return rsp, named("listPaymentMethods", err)
 }
 
-// CreatePortalSessionWithBody marks the request as one of createPortalSession (POST /portal/session/), then calls the generated client.
+// CreatePortalSessionWithBody checks the path parameters of createPortalSession (POST /portal/session/), then calls the generated client.
 func (g guardedClient) CreatePortalSessionWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "createPortalSession")
 	if err != nil {
 		return nil, err
@@ -831,8 +904,9 @@ func (g guardedClient) CreatePortalSessionWithBody(ctx context.Context, contentT
 	return rsp, named("createPortalSession", err)
 }
 
-// CreatePortalSession marks the request as one of createPortalSession (POST /portal/session/), then calls the generated client.
+// CreatePortalSession checks the path parameters of createPortalSession (POST /portal/session/), then calls the generated client.
 func (g guardedClient) CreatePortalSession(ctx context.Context, body api.CreatePortalSessionJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "createPortalSession")
 	if err != nil {
 		return nil, err
@@ -841,8 +915,9 @@ func (g guardedClient) CreatePortalSession(ctx context.Context, body api.CreateP
 	return rsp, named("createPortalSession", err)
 }
 
-// GetPromotion marks the request as one of getPromotion (GET /promotions), then calls the generated client.
+// GetPromotion checks the path parameters of getPromotion (GET /promotions), then calls the generated client.
 func (g guardedClient) GetPromotion(ctx context.Context, params *api.GetPromotionParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "getPromotion")
 	if err != nil {
 		return nil, err
@@ -851,8 +926,9 @@ func (g guardedClient) GetPromotion(ctx context.Context, params *api.GetPromotio
 	return rsp, named("getPromotion", err)
 }
 
-// ListRefunds marks the request as one of listRefunds (GET /refunds/), then calls the generated client.
+// ListRefunds checks the path parameters of listRefunds (GET /refunds/), then calls the generated client.
 func (g guardedClient) ListRefunds(ctx context.Context, params *api.ListRefundsParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "listRefunds")
 	if err != nil {
 		return nil, err
@@ -861,8 +937,9 @@ func (g guardedClient) ListRefunds(ctx context.Context, params *api.ListRefundsP
 	return rsp, named("listRefunds", err)
 }
 
-// CreateRefundWithBody marks the request as one of createRefund (POST /refunds/), then calls the generated client.
+// CreateRefundWithBody checks the path parameters of createRefund (POST /refunds/), then calls the generated client.
 func (g guardedClient) CreateRefundWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "createRefund")
 	if err != nil {
 		return nil, err
@@ -871,8 +948,9 @@ func (g guardedClient) CreateRefundWithBody(ctx context.Context, contentType str
 	return rsp, named("createRefund", err)
 }
 
-// CreateRefund marks the request as one of createRefund (POST /refunds/), then calls the generated client.
+// CreateRefund checks the path parameters of createRefund (POST /refunds/), then calls the generated client.
 func (g guardedClient) CreateRefund(ctx context.Context, body api.CreateRefundJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "createRefund")
 	if err != nil {
 		return nil, err
@@ -881,8 +959,9 @@ func (g guardedClient) CreateRefund(ctx context.Context, body api.CreateRefundJS
 	return rsp, named("createRefund", err)
 }
 
-// RetrieveRefund marks the request as one of retrieveRefund (GET /refunds/{refundId}/), then calls the generated client.
+// RetrieveRefund checks the path parameters of retrieveRefund (GET /refunds/{refundId}/), then calls the generated client.
 func (g guardedClient) RetrieveRefund(ctx context.Context, refundID openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "retrieveRefund")
 	if err != nil {
 		return nil, err
@@ -891,8 +970,9 @@ func (g guardedClient) RetrieveRefund(ctx context.Context, refundID openapi_type
 	return rsp, named("retrieveRefund", err)
 }
 
-// ReportUsageWithBody marks the request as one of reportUsage (POST /report/usage/), then calls the generated client.
+// ReportUsageWithBody checks the path parameters of reportUsage (POST /report/usage/), then calls the generated client.
 func (g guardedClient) ReportUsageWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "reportUsage")
 	if err != nil {
 		return nil, err
@@ -901,8 +981,9 @@ func (g guardedClient) ReportUsageWithBody(ctx context.Context, contentType stri
 	return rsp, named("reportUsage", err)
 }
 
-// ReportUsage marks the request as one of reportUsage (POST /report/usage/), then calls the generated client.
+// ReportUsage checks the path parameters of reportUsage (POST /report/usage/), then calls the generated client.
 func (g guardedClient) ReportUsage(ctx context.Context, body api.ReportUsageJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "reportUsage")
 	if err != nil {
 		return nil, err
@@ -911,8 +992,9 @@ func (g guardedClient) ReportUsage(ctx context.Context, body api.ReportUsageJSON
 	return rsp, named("reportUsage", err)
 }
 
-// ListSubscriptions marks the request as one of listSubscriptions (GET /subscriptions/), then calls the generated client.
+// ListSubscriptions checks the path parameters of listSubscriptions (GET /subscriptions/), then calls the generated client.
 func (g guardedClient) ListSubscriptions(ctx context.Context, params *api.ListSubscriptionsParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "listSubscriptions")
 	if err != nil {
 		return nil, err
@@ -921,8 +1003,9 @@ func (g guardedClient) ListSubscriptions(ctx context.Context, params *api.ListSu
 	return rsp, named("listSubscriptions", err)
 }
 
-// CreateSubscriptionWithBody marks the request as one of createSubscription (POST /subscriptions/create/), then calls the generated client.
+// CreateSubscriptionWithBody checks the path parameters of createSubscription (POST /subscriptions/create/), then calls the generated client.
 func (g guardedClient) CreateSubscriptionWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "createSubscription")
 	if err != nil {
 		return nil, err
@@ -931,8 +1014,9 @@ func (g guardedClient) CreateSubscriptionWithBody(ctx context.Context, contentTy
 	return rsp, named("createSubscription", err)
 }
 
-// CreateSubscription marks the request as one of createSubscription (POST /subscriptions/create/), then calls the generated client.
+// CreateSubscription checks the path parameters of createSubscription (POST /subscriptions/create/), then calls the generated client.
 func (g guardedClient) CreateSubscription(ctx context.Context, body api.CreateSubscriptionJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "createSubscription")
 	if err != nil {
 		return nil, err
@@ -941,8 +1025,9 @@ func (g guardedClient) CreateSubscription(ctx context.Context, body api.CreateSu
 	return rsp, named("createSubscription", err)
 }
 
-// RetrieveSubscription marks the request as one of retrieveSubscription (GET /subscriptions/{subscriptionId}/), then calls the generated client.
+// RetrieveSubscription checks the path parameters of retrieveSubscription (GET /subscriptions/{subscriptionId}/), then calls the generated client.
 func (g guardedClient) RetrieveSubscription(ctx context.Context, subscriptionID openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "retrieveSubscription")
 	if err != nil {
 		return nil, err
@@ -951,8 +1036,9 @@ func (g guardedClient) RetrieveSubscription(ctx context.Context, subscriptionID 
 	return rsp, named("retrieveSubscription", err)
 }
 
-// CancelSubscriptionWithBody marks the request as one of cancelSubscription (POST /subscriptions/{subscriptionId}/cancel/), then calls the generated client.
+// CancelSubscriptionWithBody checks the path parameters of cancelSubscription (POST /subscriptions/{subscriptionId}/cancel/), then calls the generated client.
 func (g guardedClient) CancelSubscriptionWithBody(ctx context.Context, subscriptionID openapi_types.UUID, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "cancelSubscription")
 	if err != nil {
 		return nil, err
@@ -961,8 +1047,9 @@ func (g guardedClient) CancelSubscriptionWithBody(ctx context.Context, subscript
 	return rsp, named("cancelSubscription", err)
 }
 
-// CancelSubscription marks the request as one of cancelSubscription (POST /subscriptions/{subscriptionId}/cancel/), then calls the generated client.
+// CancelSubscription checks the path parameters of cancelSubscription (POST /subscriptions/{subscriptionId}/cancel/), then calls the generated client.
 func (g guardedClient) CancelSubscription(ctx context.Context, subscriptionID openapi_types.UUID, body api.CancelSubscriptionJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "cancelSubscription")
 	if err != nil {
 		return nil, err
@@ -971,8 +1058,9 @@ func (g guardedClient) CancelSubscription(ctx context.Context, subscriptionID op
 	return rsp, named("cancelSubscription", err)
 }
 
-// UpdateSubscriptionWithBody marks the request as one of updateSubscription (POST /subscriptions/{subscriptionId}/update/), then calls the generated client.
+// UpdateSubscriptionWithBody checks the path parameters of updateSubscription (POST /subscriptions/{subscriptionId}/update/), then calls the generated client.
 func (g guardedClient) UpdateSubscriptionWithBody(ctx context.Context, subscriptionID openapi_types.UUID, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "updateSubscription")
 	if err != nil {
 		return nil, err
@@ -981,8 +1069,9 @@ func (g guardedClient) UpdateSubscriptionWithBody(ctx context.Context, subscript
 	return rsp, named("updateSubscription", err)
 }
 
-// UpdateSubscription marks the request as one of updateSubscription (POST /subscriptions/{subscriptionId}/update/), then calls the generated client.
+// UpdateSubscription checks the path parameters of updateSubscription (POST /subscriptions/{subscriptionId}/update/), then calls the generated client.
 func (g guardedClient) UpdateSubscription(ctx context.Context, subscriptionID openapi_types.UUID, body api.UpdateSubscriptionJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "updateSubscription")
 	if err != nil {
 		return nil, err
@@ -991,8 +1080,9 @@ func (g guardedClient) UpdateSubscription(ctx context.Context, subscriptionID op
 	return rsp, named("updateSubscription", err)
 }
 
-// ListTransactions marks the request as one of listTransactions (GET /transaction/), then calls the generated client.
+// ListTransactions checks the path parameters of listTransactions (GET /transaction/), then calls the generated client.
 func (g guardedClient) ListTransactions(ctx context.Context, params *api.ListTransactionsParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "listTransactions")
 	if err != nil {
 		return nil, err
@@ -1001,8 +1091,9 @@ func (g guardedClient) ListTransactions(ctx context.Context, params *api.ListTra
 	return rsp, named("listTransactions", err)
 }
 
-// ListWebhookEventLogs marks the request as one of listWebhookEventLogs (GET /webhook/logs/), then calls the generated client.
+// ListWebhookEventLogs checks the path parameters of listWebhookEventLogs (GET /webhook/logs/), then calls the generated client.
 func (g guardedClient) ListWebhookEventLogs(ctx context.Context, params *api.ListWebhookEventLogsParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "listWebhookEventLogs")
 	if err != nil {
 		return nil, err

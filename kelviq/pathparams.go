@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -137,4 +138,22 @@ func ours(err error) bool {
 		}
 	}
 	return false
+}
+
+// withoutNil returns editors without its nil elements (a careless caller's
+// conditional editor), which the generated client would call and panic
+// on; editors itself, not copied, when none is nil.
+func withoutNil(editors []api.RequestEditorFn) []api.RequestEditorFn {
+	for i, e := range editors {
+		if e == nil {
+			out := slices.Clone(editors[:i])
+			for _, e := range editors[i+1:] {
+				if e != nil {
+					out = append(out, e)
+				}
+			}
+			return out
+		}
+	}
+	return editors
 }

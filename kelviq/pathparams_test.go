@@ -228,3 +228,42 @@ func TestEditorCannotSwitchTheOperation(t *testing.T) {
 		t.Errorf("sent %+v", got)
 	}
 }
+
+// A nil request editor (a careless caller's conditional one) is dropped,
+// as NewClient drops a nil Option: no operation panics on it, and the
+// editors around it still run.
+func TestNilEditorIsDropped(t *testing.T) {
+	rec := &recorder{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec.add(r)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	c, err := kelviq.NewClient(kelviq.WithServerKey(testServerKey), kelviq.WithPartnerKey(testPartnerKey), kelviq.WithBaseURL(srv.URL), kelviq.WithRetries(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag := func(_ context.Context, req *http.Request) error {
+		req.Header.Add("X-Tag", "1")
+		return nil
+	}
+	for _, op := range api.Operations {
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Errorf("%s: panic: %v", op.ID, r)
+				}
+			}()
+			_, _ = invokeOperationWith(t, c, op, func(_, n int) string { return fmt.Sprintf("x%d", n) }, nil, tag, nil, tag)
+		}()
+		got := rec.take()
+		if len(got) != 1 || len(got[0].Header["X-Tag"]) != 2 {
+			t.Errorf("%s: %d requests, X-Tag %v", op.ID, len(got), got)
+		}
+	}
+	for _, err := range c.ListCustomersIter(t.Context(), nil, nil) {
+		if err != nil && strings.Contains(err.Error(), "nil") {
+			t.Errorf("iterator: %v", err)
+		}
+	}
+}
