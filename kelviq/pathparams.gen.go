@@ -11,7 +11,7 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
-// ListCatalogFeatures checks the path parameters of listCatalogFeatures (GET /catalog/features/), then calls the generated client.
+// ListCatalogFeatures marks the request as one of listCatalogFeatures (GET /catalog/features/), then calls the generated client.
 func (g guardedClient) ListCatalogFeatures(ctx context.Context, params *api.ListCatalogFeaturesParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "listCatalogFeatures")
@@ -22,7 +22,7 @@ func (g guardedClient) ListCatalogFeatures(ctx context.Context, params *api.List
 	return rsp, named("listCatalogFeatures", err)
 }
 
-// CreateCatalogFeatureWithBody checks the path parameters of createCatalogFeature (POST /catalog/features/), then calls the generated client.
+// CreateCatalogFeatureWithBody marks the request as one of createCatalogFeature (POST /catalog/features/), then calls the generated client.
 func (g guardedClient) CreateCatalogFeatureWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "createCatalogFeature")
@@ -33,7 +33,7 @@ func (g guardedClient) CreateCatalogFeatureWithBody(ctx context.Context, content
 	return rsp, named("createCatalogFeature", err)
 }
 
-// CreateCatalogFeature checks the path parameters of createCatalogFeature (POST /catalog/features/), then calls the generated client.
+// CreateCatalogFeature marks the request as one of createCatalogFeature (POST /catalog/features/), then calls the generated client.
 func (g guardedClient) CreateCatalogFeature(ctx context.Context, body api.CreateCatalogFeatureJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "createCatalogFeature")
@@ -44,7 +44,7 @@ func (g guardedClient) CreateCatalogFeature(ctx context.Context, body api.Create
 	return rsp, named("createCatalogFeature", err)
 }
 
-// DeleteCatalogFeature checks the path parameters of deleteCatalogFeature (DELETE /catalog/features/{pk}/), then calls the generated client.
+// DeleteCatalogFeature marks the request as one of deleteCatalogFeature (DELETE /catalog/features/{pk}/), then calls the generated client.
 func (g guardedClient) DeleteCatalogFeature(ctx context.Context, pk openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "deleteCatalogFeature")
@@ -55,7 +55,7 @@ func (g guardedClient) DeleteCatalogFeature(ctx context.Context, pk openapi_type
 	return rsp, named("deleteCatalogFeature", err)
 }
 
-// RetrieveCatalogFeature checks the path parameters of retrieveCatalogFeature (GET /catalog/features/{pk}/), then calls the generated client.
+// RetrieveCatalogFeature marks the request as one of retrieveCatalogFeature (GET /catalog/features/{pk}/), then calls the generated client.
 func (g guardedClient) RetrieveCatalogFeature(ctx context.Context, pk openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "retrieveCatalogFeature")
@@ -66,7 +66,7 @@ func (g guardedClient) RetrieveCatalogFeature(ctx context.Context, pk openapi_ty
 	return rsp, named("retrieveCatalogFeature", err)
 }
 
-// ListCatalogPlans checks the path parameters of listCatalogPlans (GET /catalog/plans/), then calls the generated client.
+// ListCatalogPlans marks the request as one of listCatalogPlans (GET /catalog/plans/), then calls the generated client.
 func (g guardedClient) ListCatalogPlans(ctx context.Context, params *api.ListCatalogPlansParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "listCatalogPlans")
@@ -77,7 +77,7 @@ func (g guardedClient) ListCatalogPlans(ctx context.Context, params *api.ListCat
 	return rsp, named("listCatalogPlans", err)
 }
 
-// CreateCatalogPlanWithBody checks the path parameters of createCatalogPlan (POST /catalog/plans/), then calls the generated client.
+// CreateCatalogPlanWithBody marks the request as one of createCatalogPlan (POST /catalog/plans/), then calls the generated client.
 func (g guardedClient) CreateCatalogPlanWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "createCatalogPlan")
@@ -88,7 +88,7 @@ func (g guardedClient) CreateCatalogPlanWithBody(ctx context.Context, contentTyp
 	return rsp, named("createCatalogPlan", err)
 }
 
-// CreateCatalogPlan checks the path parameters of createCatalogPlan (POST /catalog/plans/), then calls the generated client.
+// CreateCatalogPlan marks the request as one of createCatalogPlan (POST /catalog/plans/), then calls the generated client.
 func (g guardedClient) CreateCatalogPlan(ctx context.Context, body api.CreateCatalogPlanJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "createCatalogPlan")
@@ -388,7 +388,7 @@ func (g guardedClient) PublishCatalogPlan(ctx context.Context, identifier string
 	return rsp, named("publishCatalogPlan", err)
 }
 
-// ListCatalogProducts checks the path parameters of listCatalogProducts (GET /catalog/products/), then calls the generated client.
+// ListCatalogProducts marks the request as one of listCatalogProducts (GET /catalog/products/), then calls the generated client.
 func (g guardedClient) ListCatalogProducts(ctx context.Context, params *api.ListCatalogProductsParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "listCatalogProducts")
@@ -399,7 +399,7 @@ func (g guardedClient) ListCatalogProducts(ctx context.Context, params *api.List
 	return rsp, named("listCatalogProducts", err)
 }
 
-// CreateCatalogProductWithBody checks the path parameters of createCatalogProduct (POST /catalog/products/), then calls the generated client.
+// CreateCatalogProductWithBody marks the request as one of createCatalogProduct (POST /catalog/products/), then calls the generated client.
 func (g guardedClient) CreateCatalogProductWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "createCatalogProduct")
@@ -410,7 +410,7 @@ func (g guardedClient) CreateCatalogProductWithBody(ctx context.Context, content
 	return rsp, named("createCatalogProduct", err)
 }
 
-// CreateCatalogProduct checks the path parameters of createCatalogProduct (POST /catalog/products/), then calls the generated client.
+// CreateCatalogProduct marks the request as one of createCatalogProduct (POST /catalog/products/), then calls the generated client.
 func (g guardedClient) CreateCatalogProduct(ctx context.Context, body api.CreateCatalogProductJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "createCatalogProduct")
@@ -421,7 +421,7 @@ func (g guardedClient) CreateCatalogProduct(ctx context.Context, body api.Create
 	return rsp, named("createCatalogProduct", err)
 }
 
-// DeleteCatalogProduct checks the path parameters of deleteCatalogProduct (DELETE /catalog/products/{pk}/), then calls the generated client.
+// DeleteCatalogProduct marks the request as one of deleteCatalogProduct (DELETE /catalog/products/{pk}/), then calls the generated client.
 func (g guardedClient) DeleteCatalogProduct(ctx context.Context, pk openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "deleteCatalogProduct")
@@ -432,7 +432,7 @@ func (g guardedClient) DeleteCatalogProduct(ctx context.Context, pk openapi_type
 	return rsp, named("deleteCatalogProduct", err)
 }
 
-// RetrieveCatalogProduct checks the path parameters of retrieveCatalogProduct (GET /catalog/products/{pk}/), then calls the generated client.
+// RetrieveCatalogProduct marks the request as one of retrieveCatalogProduct (GET /catalog/products/{pk}/), then calls the generated client.
 func (g guardedClient) RetrieveCatalogProduct(ctx context.Context, pk openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "retrieveCatalogProduct")
@@ -443,7 +443,7 @@ func (g guardedClient) RetrieveCatalogProduct(ctx context.Context, pk openapi_ty
 	return rsp, named("retrieveCatalogProduct", err)
 }
 
-// UpdateCatalogProductWithBody checks the path parameters of updateCatalogProduct (PATCH /catalog/products/{pk}/), then calls the generated client.
+// UpdateCatalogProductWithBody marks the request as one of updateCatalogProduct (PATCH /catalog/products/{pk}/), then calls the generated client.
 func (g guardedClient) UpdateCatalogProductWithBody(ctx context.Context, pk openapi_types.UUID, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "updateCatalogProduct")
@@ -454,7 +454,7 @@ func (g guardedClient) UpdateCatalogProductWithBody(ctx context.Context, pk open
 	return rsp, named("updateCatalogProduct", err)
 }
 
-// UpdateCatalogProduct checks the path parameters of updateCatalogProduct (PATCH /catalog/products/{pk}/), then calls the generated client.
+// UpdateCatalogProduct marks the request as one of updateCatalogProduct (PATCH /catalog/products/{pk}/), then calls the generated client.
 func (g guardedClient) UpdateCatalogProduct(ctx context.Context, pk openapi_types.UUID, body api.UpdateCatalogProductJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "updateCatalogProduct")
@@ -465,7 +465,7 @@ func (g guardedClient) UpdateCatalogProduct(ctx context.Context, pk openapi_type
 	return rsp, named("updateCatalogProduct", err)
 }
 
-// GetCatalogProductSettings checks the path parameters of getCatalogProductSettings (GET /catalog/products/{pk}/settings/), then calls the generated client.
+// GetCatalogProductSettings marks the request as one of getCatalogProductSettings (GET /catalog/products/{pk}/settings/), then calls the generated client.
 func (g guardedClient) GetCatalogProductSettings(ctx context.Context, pk openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "getCatalogProductSettings")
@@ -476,7 +476,7 @@ func (g guardedClient) GetCatalogProductSettings(ctx context.Context, pk openapi
 	return rsp, named("getCatalogProductSettings", err)
 }
 
-// UpdateCatalogProductSettingsWithBody checks the path parameters of updateCatalogProductSettings (PATCH /catalog/products/{pk}/settings/), then calls the generated client.
+// UpdateCatalogProductSettingsWithBody marks the request as one of updateCatalogProductSettings (PATCH /catalog/products/{pk}/settings/), then calls the generated client.
 func (g guardedClient) UpdateCatalogProductSettingsWithBody(ctx context.Context, pk openapi_types.UUID, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "updateCatalogProductSettings")
@@ -487,7 +487,7 @@ func (g guardedClient) UpdateCatalogProductSettingsWithBody(ctx context.Context,
 	return rsp, named("updateCatalogProductSettings", err)
 }
 
-// UpdateCatalogProductSettings checks the path parameters of updateCatalogProductSettings (PATCH /catalog/products/{pk}/settings/), then calls the generated client.
+// UpdateCatalogProductSettings marks the request as one of updateCatalogProductSettings (PATCH /catalog/products/{pk}/settings/), then calls the generated client.
 func (g guardedClient) UpdateCatalogProductSettings(ctx context.Context, pk openapi_types.UUID, body api.UpdateCatalogProductSettingsJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "updateCatalogProductSettings")
@@ -498,7 +498,7 @@ func (g guardedClient) UpdateCatalogProductSettings(ctx context.Context, pk open
 	return rsp, named("updateCatalogProductSettings", err)
 }
 
-// DeleteCatalogProductImage checks the path parameters of deleteCatalogProductImage (DELETE /catalog/products/{product_pk}/image/{pk}/), then calls the generated client.
+// DeleteCatalogProductImage marks the request as one of deleteCatalogProductImage (DELETE /catalog/products/{product_pk}/image/{pk}/), then calls the generated client.
 func (g guardedClient) DeleteCatalogProductImage(ctx context.Context, productPk openapi_types.UUID, pk openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "deleteCatalogProductImage")
@@ -509,7 +509,7 @@ func (g guardedClient) DeleteCatalogProductImage(ctx context.Context, productPk 
 	return rsp, named("deleteCatalogProductImage", err)
 }
 
-// UpdateCatalogProductImageWithBody checks the path parameters of updateCatalogProductImage (PATCH /catalog/products/{product_pk}/image/{pk}/), then calls the generated client.
+// UpdateCatalogProductImageWithBody marks the request as one of updateCatalogProductImage (PATCH /catalog/products/{product_pk}/image/{pk}/), then calls the generated client.
 func (g guardedClient) UpdateCatalogProductImageWithBody(ctx context.Context, productPk openapi_types.UUID, pk openapi_types.UUID, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "updateCatalogProductImage")
@@ -520,7 +520,7 @@ func (g guardedClient) UpdateCatalogProductImageWithBody(ctx context.Context, pr
 	return rsp, named("updateCatalogProductImage", err)
 }
 
-// UpdateCatalogProductImage checks the path parameters of updateCatalogProductImage (PATCH /catalog/products/{product_pk}/image/{pk}/), then calls the generated client.
+// UpdateCatalogProductImage marks the request as one of updateCatalogProductImage (PATCH /catalog/products/{product_pk}/image/{pk}/), then calls the generated client.
 func (g guardedClient) UpdateCatalogProductImage(ctx context.Context, productPk openapi_types.UUID, pk openapi_types.UUID, body api.UpdateCatalogProductImageJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "updateCatalogProductImage")
@@ -531,7 +531,7 @@ func (g guardedClient) UpdateCatalogProductImage(ctx context.Context, productPk 
 	return rsp, named("updateCatalogProductImage", err)
 }
 
-// CreateChargeWithBody checks the path parameters of createCharge (POST /charges/), then calls the generated client.
+// CreateChargeWithBody marks the request as one of createCharge (POST /charges/), then calls the generated client.
 func (g guardedClient) CreateChargeWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "createCharge")
@@ -542,7 +542,7 @@ func (g guardedClient) CreateChargeWithBody(ctx context.Context, contentType str
 	return rsp, named("createCharge", err)
 }
 
-// CreateCharge checks the path parameters of createCharge (POST /charges/), then calls the generated client.
+// CreateCharge marks the request as one of createCharge (POST /charges/), then calls the generated client.
 func (g guardedClient) CreateCharge(ctx context.Context, body api.CreateChargeJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "createCharge")
@@ -553,7 +553,7 @@ func (g guardedClient) CreateCharge(ctx context.Context, body api.CreateChargeJS
 	return rsp, named("createCharge", err)
 }
 
-// CreateCheckoutSessionWithBody checks the path parameters of createCheckoutSession (POST /checkout/), then calls the generated client.
+// CreateCheckoutSessionWithBody marks the request as one of createCheckoutSession (POST /checkout/), then calls the generated client.
 func (g guardedClient) CreateCheckoutSessionWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "createCheckoutSession")
@@ -564,7 +564,7 @@ func (g guardedClient) CreateCheckoutSessionWithBody(ctx context.Context, conten
 	return rsp, named("createCheckoutSession", err)
 }
 
-// CreateCheckoutSession checks the path parameters of createCheckoutSession (POST /checkout/), then calls the generated client.
+// CreateCheckoutSession marks the request as one of createCheckoutSession (POST /checkout/), then calls the generated client.
 func (g guardedClient) CreateCheckoutSession(ctx context.Context, body api.CreateCheckoutSessionJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "createCheckoutSession")
@@ -575,7 +575,7 @@ func (g guardedClient) CreateCheckoutSession(ctx context.Context, body api.Creat
 	return rsp, named("createCheckoutSession", err)
 }
 
-// ListCheckoutSessions checks the path parameters of listCheckoutSessions (GET /checkout/sessions/), then calls the generated client.
+// ListCheckoutSessions marks the request as one of listCheckoutSessions (GET /checkout/sessions/), then calls the generated client.
 func (g guardedClient) ListCheckoutSessions(ctx context.Context, params *api.ListCheckoutSessionsParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "listCheckoutSessions")
@@ -614,7 +614,7 @@ func (g guardedClient) ListCheckoutSessionEvents(ctx context.Context, sessionID 
 	return rsp, named("listCheckoutSessionEvents", err)
 }
 
-// ListCustomers checks the path parameters of listCustomers (GET /customers/), then calls the generated client.
+// ListCustomers marks the request as one of listCustomers (GET /customers/), then calls the generated client.
 func (g guardedClient) ListCustomers(ctx context.Context, params *api.ListCustomersParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "listCustomers")
@@ -625,7 +625,7 @@ func (g guardedClient) ListCustomers(ctx context.Context, params *api.ListCustom
 	return rsp, named("listCustomers", err)
 }
 
-// CreateCustomerWithBody checks the path parameters of createCustomer (POST /customers/), then calls the generated client.
+// CreateCustomerWithBody marks the request as one of createCustomer (POST /customers/), then calls the generated client.
 func (g guardedClient) CreateCustomerWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "createCustomer")
@@ -636,7 +636,7 @@ func (g guardedClient) CreateCustomerWithBody(ctx context.Context, contentType s
 	return rsp, named("createCustomer", err)
 }
 
-// CreateCustomer checks the path parameters of createCustomer (POST /customers/), then calls the generated client.
+// CreateCustomer marks the request as one of createCustomer (POST /customers/), then calls the generated client.
 func (g guardedClient) CreateCustomer(ctx context.Context, body api.CreateCustomerJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "createCustomer")
@@ -675,7 +675,7 @@ func (g guardedClient) UpdateCustomer(ctx context.Context, customerID string, bo
 	return rsp, named("updateCustomer", err)
 }
 
-// GetCustomerEntitlements checks the path parameters of getCustomerEntitlements (GET /entitlements/), then calls the generated client.
+// GetCustomerEntitlements marks the request as one of getCustomerEntitlements (GET /entitlements/), then calls the generated client.
 func (g guardedClient) GetCustomerEntitlements(ctx context.Context, params *api.GetCustomerEntitlementsParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "getCustomerEntitlements")
@@ -686,7 +686,7 @@ func (g guardedClient) GetCustomerEntitlements(ctx context.Context, params *api.
 	return rsp, named("getCustomerEntitlements", err)
 }
 
-// LicenseActivateWithBody checks the path parameters of licenseActivate (POST /license/activate/), then calls the generated client.
+// LicenseActivateWithBody marks the request as one of licenseActivate (POST /license/activate/), then calls the generated client.
 func (g guardedClient) LicenseActivateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "licenseActivate")
@@ -697,7 +697,7 @@ func (g guardedClient) LicenseActivateWithBody(ctx context.Context, contentType 
 	return rsp, named("licenseActivate", err)
 }
 
-// LicenseActivate checks the path parameters of licenseActivate (POST /license/activate/), then calls the generated client.
+// LicenseActivate marks the request as one of licenseActivate (POST /license/activate/), then calls the generated client.
 func (g guardedClient) LicenseActivate(ctx context.Context, body api.LicenseActivateJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "licenseActivate")
@@ -708,7 +708,7 @@ func (g guardedClient) LicenseActivate(ctx context.Context, body api.LicenseActi
 	return rsp, named("licenseActivate", err)
 }
 
-// LicenseDeactivateWithBody checks the path parameters of licenseDeactivate (POST /license/deactivate/), then calls the generated client.
+// LicenseDeactivateWithBody marks the request as one of licenseDeactivate (POST /license/deactivate/), then calls the generated client.
 func (g guardedClient) LicenseDeactivateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "licenseDeactivate")
@@ -719,7 +719,7 @@ func (g guardedClient) LicenseDeactivateWithBody(ctx context.Context, contentTyp
 	return rsp, named("licenseDeactivate", err)
 }
 
-// LicenseDeactivate checks the path parameters of licenseDeactivate (POST /license/deactivate/), then calls the generated client.
+// LicenseDeactivate marks the request as one of licenseDeactivate (POST /license/deactivate/), then calls the generated client.
 func (g guardedClient) LicenseDeactivate(ctx context.Context, body api.LicenseDeactivateJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "licenseDeactivate")
@@ -730,7 +730,7 @@ func (g guardedClient) LicenseDeactivate(ctx context.Context, body api.LicenseDe
 	return rsp, named("licenseDeactivate", err)
 }
 
-// LicenseValidateWithBody checks the path parameters of licenseValidate (POST /license/validate/), then calls the generated client.
+// LicenseValidateWithBody marks the request as one of licenseValidate (POST /license/validate/), then calls the generated client.
 func (g guardedClient) LicenseValidateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "licenseValidate")
@@ -741,7 +741,7 @@ func (g guardedClient) LicenseValidateWithBody(ctx context.Context, contentType 
 	return rsp, named("licenseValidate", err)
 }
 
-// LicenseValidate checks the path parameters of licenseValidate (POST /license/validate/), then calls the generated client.
+// LicenseValidate marks the request as one of licenseValidate (POST /license/validate/), then calls the generated client.
 func (g guardedClient) LicenseValidate(ctx context.Context, body api.LicenseValidateJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "licenseValidate")
@@ -752,7 +752,7 @@ func (g guardedClient) LicenseValidate(ctx context.Context, body api.LicenseVali
 	return rsp, named("licenseValidate", err)
 }
 
-// CreatePresignedUploadURLWithBody checks the path parameters of createPresignedUploadUrl (POST /media/), then calls the generated client.
+// CreatePresignedUploadURLWithBody marks the request as one of createPresignedUploadUrl (POST /media/), then calls the generated client.
 func (g guardedClient) CreatePresignedUploadURLWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "createPresignedUploadUrl")
@@ -763,7 +763,7 @@ func (g guardedClient) CreatePresignedUploadURLWithBody(ctx context.Context, con
 	return rsp, named("createPresignedUploadUrl", err)
 }
 
-// CreatePresignedUploadURL checks the path parameters of createPresignedUploadUrl (POST /media/), then calls the generated client.
+// CreatePresignedUploadURL marks the request as one of createPresignedUploadUrl (POST /media/), then calls the generated client.
 func (g guardedClient) CreatePresignedUploadURL(ctx context.Context, body api.CreatePresignedUploadURLJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "createPresignedUploadUrl")
@@ -774,7 +774,7 @@ func (g guardedClient) CreatePresignedUploadURL(ctx context.Context, body api.Cr
 	return rsp, named("createPresignedUploadUrl", err)
 }
 
-// GetProductOffering checks the path parameters of getProductOffering (GET /monetization/product-offering/{product_id}/), then calls the generated client.
+// GetProductOffering marks the request as one of getProductOffering (GET /monetization/product-offering/{product_id}/), then calls the generated client.
 func (g guardedClient) GetProductOffering(ctx context.Context, productID openapi_types.UUID, params *api.GetProductOfferingParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "getProductOffering")
@@ -785,7 +785,7 @@ func (g guardedClient) GetProductOffering(ctx context.Context, productID openapi
 	return rsp, named("getProductOffering", err)
 }
 
-// ListOrders checks the path parameters of listOrders (GET /orders/), then calls the generated client.
+// ListOrders marks the request as one of listOrders (GET /orders/), then calls the generated client.
 func (g guardedClient) ListOrders(ctx context.Context, params *api.ListOrdersParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "listOrders")
@@ -824,7 +824,7 @@ func (g guardedClient) ListOrderEvents(ctx context.Context, id string, params *a
 	return rsp, named("listOrderEvents", err)
 }
 
-// ListPartnerOrganizations checks the path parameters of listPartnerOrganizations (GET /partner/organizations/), then calls the generated client.
+// ListPartnerOrganizations marks the request as one of listPartnerOrganizations (GET /partner/organizations/), then calls the generated client.
 func (g guardedClient) ListPartnerOrganizations(ctx context.Context, params *api.ListPartnerOrganizationsParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "listPartnerOrganizations")
@@ -835,7 +835,7 @@ func (g guardedClient) ListPartnerOrganizations(ctx context.Context, params *api
 	return rsp, named("listPartnerOrganizations", err)
 }
 
-// ProvisionPartnerOrganizationWithBody checks the path parameters of provisionPartnerOrganization (POST /partner/organizations/), then calls the generated client.
+// ProvisionPartnerOrganizationWithBody marks the request as one of provisionPartnerOrganization (POST /partner/organizations/), then calls the generated client.
 func (g guardedClient) ProvisionPartnerOrganizationWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "provisionPartnerOrganization")
@@ -846,7 +846,7 @@ func (g guardedClient) ProvisionPartnerOrganizationWithBody(ctx context.Context,
 	return rsp, named("provisionPartnerOrganization", err)
 }
 
-// ProvisionPartnerOrganization checks the path parameters of provisionPartnerOrganization (POST /partner/organizations/), then calls the generated client.
+// ProvisionPartnerOrganization marks the request as one of provisionPartnerOrganization (POST /partner/organizations/), then calls the generated client.
 func (g guardedClient) ProvisionPartnerOrganization(ctx context.Context, body api.ProvisionPartnerOrganizationJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "provisionPartnerOrganization")
@@ -871,7 +871,7 @@ func (g guardedClient) RetrievePartnerOrganizationByExternalID(ctx context.Conte
 	return rsp, named("retrievePartnerOrganizationByExternalId", err)
 }
 
-// RetrievePartnerOrganization checks the path parameters of retrievePartnerOrganization (GET /partner/organizations/{identifier}/), then calls the generated client.
+// RetrievePartnerOrganization marks the request as one of retrievePartnerOrganization (GET /partner/organizations/{identifier}/), then calls the generated client.
 func (g guardedClient) RetrievePartnerOrganization(ctx context.Context, identifier openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "retrievePartnerOrganization")
@@ -882,7 +882,7 @@ func (g guardedClient) RetrievePartnerOrganization(ctx context.Context, identifi
 	return rsp, named("retrievePartnerOrganization", err)
 }
 
-// ListPaymentMethods checks the path parameters of listPaymentMethods (GET /payment-methods/), then calls the generated client.
+// ListPaymentMethods marks the request as one of listPaymentMethods (GET /payment-methods/), then calls the generated client.
 func (g guardedClient) ListPaymentMethods(ctx context.Context, params *api.ListPaymentMethodsParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "listPaymentMethods")
@@ -893,7 +893,7 @@ func (g guardedClient) ListPaymentMethods(ctx context.Context, params *api.ListP
 	return rsp, named("listPaymentMethods", err)
 }
 
-// CreatePortalSessionWithBody checks the path parameters of createPortalSession (POST /portal/session/), then calls the generated client.
+// CreatePortalSessionWithBody marks the request as one of createPortalSession (POST /portal/session/), then calls the generated client.
 func (g guardedClient) CreatePortalSessionWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "createPortalSession")
@@ -904,7 +904,7 @@ func (g guardedClient) CreatePortalSessionWithBody(ctx context.Context, contentT
 	return rsp, named("createPortalSession", err)
 }
 
-// CreatePortalSession checks the path parameters of createPortalSession (POST /portal/session/), then calls the generated client.
+// CreatePortalSession marks the request as one of createPortalSession (POST /portal/session/), then calls the generated client.
 func (g guardedClient) CreatePortalSession(ctx context.Context, body api.CreatePortalSessionJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "createPortalSession")
@@ -915,7 +915,7 @@ func (g guardedClient) CreatePortalSession(ctx context.Context, body api.CreateP
 	return rsp, named("createPortalSession", err)
 }
 
-// GetPromotion checks the path parameters of getPromotion (GET /promotions), then calls the generated client.
+// GetPromotion marks the request as one of getPromotion (GET /promotions), then calls the generated client.
 func (g guardedClient) GetPromotion(ctx context.Context, params *api.GetPromotionParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "getPromotion")
@@ -926,7 +926,7 @@ func (g guardedClient) GetPromotion(ctx context.Context, params *api.GetPromotio
 	return rsp, named("getPromotion", err)
 }
 
-// ListRefunds checks the path parameters of listRefunds (GET /refunds/), then calls the generated client.
+// ListRefunds marks the request as one of listRefunds (GET /refunds/), then calls the generated client.
 func (g guardedClient) ListRefunds(ctx context.Context, params *api.ListRefundsParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "listRefunds")
@@ -937,7 +937,7 @@ func (g guardedClient) ListRefunds(ctx context.Context, params *api.ListRefundsP
 	return rsp, named("listRefunds", err)
 }
 
-// CreateRefundWithBody checks the path parameters of createRefund (POST /refunds/), then calls the generated client.
+// CreateRefundWithBody marks the request as one of createRefund (POST /refunds/), then calls the generated client.
 func (g guardedClient) CreateRefundWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "createRefund")
@@ -948,7 +948,7 @@ func (g guardedClient) CreateRefundWithBody(ctx context.Context, contentType str
 	return rsp, named("createRefund", err)
 }
 
-// CreateRefund checks the path parameters of createRefund (POST /refunds/), then calls the generated client.
+// CreateRefund marks the request as one of createRefund (POST /refunds/), then calls the generated client.
 func (g guardedClient) CreateRefund(ctx context.Context, body api.CreateRefundJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "createRefund")
@@ -959,7 +959,7 @@ func (g guardedClient) CreateRefund(ctx context.Context, body api.CreateRefundJS
 	return rsp, named("createRefund", err)
 }
 
-// RetrieveRefund checks the path parameters of retrieveRefund (GET /refunds/{refundId}/), then calls the generated client.
+// RetrieveRefund marks the request as one of retrieveRefund (GET /refunds/{refundId}/), then calls the generated client.
 func (g guardedClient) RetrieveRefund(ctx context.Context, refundID openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "retrieveRefund")
@@ -970,7 +970,7 @@ func (g guardedClient) RetrieveRefund(ctx context.Context, refundID openapi_type
 	return rsp, named("retrieveRefund", err)
 }
 
-// ReportUsageWithBody checks the path parameters of reportUsage (POST /report/usage/), then calls the generated client.
+// ReportUsageWithBody marks the request as one of reportUsage (POST /report/usage/), then calls the generated client.
 func (g guardedClient) ReportUsageWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "reportUsage")
@@ -981,7 +981,7 @@ func (g guardedClient) ReportUsageWithBody(ctx context.Context, contentType stri
 	return rsp, named("reportUsage", err)
 }
 
-// ReportUsage checks the path parameters of reportUsage (POST /report/usage/), then calls the generated client.
+// ReportUsage marks the request as one of reportUsage (POST /report/usage/), then calls the generated client.
 func (g guardedClient) ReportUsage(ctx context.Context, body api.ReportUsageJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "reportUsage")
@@ -992,7 +992,7 @@ func (g guardedClient) ReportUsage(ctx context.Context, body api.ReportUsageJSON
 	return rsp, named("reportUsage", err)
 }
 
-// ListSubscriptions checks the path parameters of listSubscriptions (GET /subscriptions/), then calls the generated client.
+// ListSubscriptions marks the request as one of listSubscriptions (GET /subscriptions/), then calls the generated client.
 func (g guardedClient) ListSubscriptions(ctx context.Context, params *api.ListSubscriptionsParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "listSubscriptions")
@@ -1003,7 +1003,7 @@ func (g guardedClient) ListSubscriptions(ctx context.Context, params *api.ListSu
 	return rsp, named("listSubscriptions", err)
 }
 
-// CreateSubscriptionWithBody checks the path parameters of createSubscription (POST /subscriptions/create/), then calls the generated client.
+// CreateSubscriptionWithBody marks the request as one of createSubscription (POST /subscriptions/create/), then calls the generated client.
 func (g guardedClient) CreateSubscriptionWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "createSubscription")
@@ -1014,7 +1014,7 @@ func (g guardedClient) CreateSubscriptionWithBody(ctx context.Context, contentTy
 	return rsp, named("createSubscription", err)
 }
 
-// CreateSubscription checks the path parameters of createSubscription (POST /subscriptions/create/), then calls the generated client.
+// CreateSubscription marks the request as one of createSubscription (POST /subscriptions/create/), then calls the generated client.
 func (g guardedClient) CreateSubscription(ctx context.Context, body api.CreateSubscriptionJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "createSubscription")
@@ -1025,7 +1025,7 @@ func (g guardedClient) CreateSubscription(ctx context.Context, body api.CreateSu
 	return rsp, named("createSubscription", err)
 }
 
-// RetrieveSubscription checks the path parameters of retrieveSubscription (GET /subscriptions/{subscriptionId}/), then calls the generated client.
+// RetrieveSubscription marks the request as one of retrieveSubscription (GET /subscriptions/{subscriptionId}/), then calls the generated client.
 func (g guardedClient) RetrieveSubscription(ctx context.Context, subscriptionID openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "retrieveSubscription")
@@ -1036,7 +1036,7 @@ func (g guardedClient) RetrieveSubscription(ctx context.Context, subscriptionID 
 	return rsp, named("retrieveSubscription", err)
 }
 
-// CancelSubscriptionWithBody checks the path parameters of cancelSubscription (POST /subscriptions/{subscriptionId}/cancel/), then calls the generated client.
+// CancelSubscriptionWithBody marks the request as one of cancelSubscription (POST /subscriptions/{subscriptionId}/cancel/), then calls the generated client.
 func (g guardedClient) CancelSubscriptionWithBody(ctx context.Context, subscriptionID openapi_types.UUID, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "cancelSubscription")
@@ -1047,7 +1047,7 @@ func (g guardedClient) CancelSubscriptionWithBody(ctx context.Context, subscript
 	return rsp, named("cancelSubscription", err)
 }
 
-// CancelSubscription checks the path parameters of cancelSubscription (POST /subscriptions/{subscriptionId}/cancel/), then calls the generated client.
+// CancelSubscription marks the request as one of cancelSubscription (POST /subscriptions/{subscriptionId}/cancel/), then calls the generated client.
 func (g guardedClient) CancelSubscription(ctx context.Context, subscriptionID openapi_types.UUID, body api.CancelSubscriptionJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "cancelSubscription")
@@ -1058,7 +1058,7 @@ func (g guardedClient) CancelSubscription(ctx context.Context, subscriptionID op
 	return rsp, named("cancelSubscription", err)
 }
 
-// UpdateSubscriptionWithBody checks the path parameters of updateSubscription (POST /subscriptions/{subscriptionId}/update/), then calls the generated client.
+// UpdateSubscriptionWithBody marks the request as one of updateSubscription (POST /subscriptions/{subscriptionId}/update/), then calls the generated client.
 func (g guardedClient) UpdateSubscriptionWithBody(ctx context.Context, subscriptionID openapi_types.UUID, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "updateSubscription")
@@ -1069,7 +1069,7 @@ func (g guardedClient) UpdateSubscriptionWithBody(ctx context.Context, subscript
 	return rsp, named("updateSubscription", err)
 }
 
-// UpdateSubscription checks the path parameters of updateSubscription (POST /subscriptions/{subscriptionId}/update/), then calls the generated client.
+// UpdateSubscription marks the request as one of updateSubscription (POST /subscriptions/{subscriptionId}/update/), then calls the generated client.
 func (g guardedClient) UpdateSubscription(ctx context.Context, subscriptionID openapi_types.UUID, body api.UpdateSubscriptionJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "updateSubscription")
@@ -1080,7 +1080,7 @@ func (g guardedClient) UpdateSubscription(ctx context.Context, subscriptionID op
 	return rsp, named("updateSubscription", err)
 }
 
-// ListTransactions checks the path parameters of listTransactions (GET /transaction/), then calls the generated client.
+// ListTransactions marks the request as one of listTransactions (GET /transaction/), then calls the generated client.
 func (g guardedClient) ListTransactions(ctx context.Context, params *api.ListTransactionsParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "listTransactions")
@@ -1091,7 +1091,7 @@ func (g guardedClient) ListTransactions(ctx context.Context, params *api.ListTra
 	return rsp, named("listTransactions", err)
 }
 
-// ListWebhookEventLogs checks the path parameters of listWebhookEventLogs (GET /webhook/logs/), then calls the generated client.
+// ListWebhookEventLogs marks the request as one of listWebhookEventLogs (GET /webhook/logs/), then calls the generated client.
 func (g guardedClient) ListWebhookEventLogs(ctx context.Context, params *api.ListWebhookEventLogsParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "listWebhookEventLogs")

@@ -84,12 +84,13 @@ func RenderGuards(t *Table, clientSrc []byte, pkg, apiImport string) ([]byte, er
 			return nil, fmt.Errorf("ClientInterface.%s does not take a context.Context first", name)
 		}
 		decl, call := signature(args)
+		mark := ""
 		if last := args[len(args)-1]; last.typ == "...api.RequestEditorFn" {
 			// A nil editor would panic in the generated applyEditors;
 			// dropped, as NewClient drops a nil Option.
-			checks = append(checks, fmt.Sprintf("%s = withoutNil(%s)\n", last.name, last.name))
+			mark = fmt.Sprintf("%s = withoutNil(%s)\n", last.name, last.name)
 		}
-		mark := fmt.Sprintf("%s, err := builtFor(%s, %q)\nif err != nil {\nreturn nil, err\n}\n", args[0].name, args[0].name, op.ID)
+		mark += fmt.Sprintf("%s, err := builtFor(%s, %q)\nif err != nil {\nreturn nil, err\n}\n", args[0].name, args[0].name, op.ID)
 		what := "checks the path parameters of"
 		if len(checks) == 0 {
 			what = "marks the request as one of"

@@ -173,6 +173,7 @@ func TestRenderGuards(t *testing.T) {
 	// Every method marks its operation; one without path parameters
 	// checks nothing.
 	listCustomers := `func (g guardedClient) ListCustomers(ctx context.Context, params *api.ListCustomersParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
 	ctx, err := builtFor(ctx, "listCustomers")
 	if err != nil {
 		return nil, err
