@@ -22,8 +22,9 @@ import (
 const MaxPageSize = 100
 
 // ErrPaginationLoop is wrapped by the error an iterator yields when the
-// server's pages do not come to an end: the same page twice in a row (a
-// server ignoring the page number), more pages than its count allows, or
+// server's pages do not come to an end: the same page, or the same items,
+// twice in a row (a server ignoring the page number), more pages than its
+// count allows, or
 // more than the client's page limit (DefaultMaxPages, WithMaxPages).
 // It ends the loop instead of requesting pages forever.
 var ErrPaginationLoop = errors.New("kelviq: the list's pages do not come to an end")
@@ -117,8 +118,10 @@ func satMul(a, b int) int {
 // page when the loop asks for more. It stops when a page is empty, when
 // next is null, or when the items seen reach count. It yields an error as
 // the last element; ErrPaginationLoop when the pages do not come to an
-// end: a page the same as the previous one (byte for byte, or, when the
-// server sends no count, the same items), more pages than count allows, or
+// end: a page the same as the previous one (byte for byte, or the same
+// items, count or no count: a server ignoring the page number with a next
+// link that changes every time would otherwise have its first page yielded
+// until the count or the page limit), more pages than count allows, or
 // maxPages pages. It never follows the next URL.
 func paginate[T any](ctx context.Context, maxPages int, opID string, page, size *int, fetch func(ctx context.Context, page, size int) (listPage[T], error)) iter.Seq2[T, error] {
 	first, n, skip := firstPage(page, size)
@@ -143,7 +146,7 @@ func paginate[T any](ctx context.Context, maxPages int, opID string, page, size 
 				return
 			}
 			fetched++
-			if fetched > 1 && ((len(pg.body) > 0 && bytes.Equal(pg.body, prevBody)) || (pg.count == nil && len(pg.results) > 0 && reflect.DeepEqual(pg.results, prevResults))) {
+			if fetched > 1 && ((len(pg.body) > 0 && bytes.Equal(pg.body, prevBody)) || (len(pg.results) > 0 && reflect.DeepEqual(pg.results, prevResults))) {
 				yield(zero, fmt.Errorf("%w: %s page %d is the same as page %d", ErrPaginationLoop, opID, p, p-1))
 				return
 			}

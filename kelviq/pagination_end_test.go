@@ -281,3 +281,35 @@ func TestBuildErrorsNameTheOperation(t *testing.T) {
 
 // nilContext is a nil context.Context, as a careless caller passes one.
 func nilContext() context.Context { return nil }
+
+// The same hostile server with a count: the page number ignored, a next
+// link that differs every time. The count bound alone let the repeats
+// through: at count 250 the walk yielded the first 100 items three times
+// and ended without an error. A page whose items repeat the previous
+// page's ends the walk, count or not.
+func TestIterEndsWithCountWhenItemsRepeat(t *testing.T) {
+	for _, count := range []int{250, math.MaxInt, -1, 0} {
+		srv := newFaultServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+			items := make([]string, 100)
+			for i := range items {
+				items[i] = fmt.Sprintf(`{"customerId":"cus_%03d"}`, i+1)
+			}
+			writeJSON(w, 200, fmt.Sprintf(`{"count":%d,"next":"http://x/?page=%d&nonce=%d","previous":null,"results":[%s]}`, count, n+1, n, strings.Join(items, ",")))
+		})
+		c := newHarness(t).client(srv.URL, nil)
+		ids, errs, after := collect(c.ListCustomersIter(t.Context(), nil), nil)
+		if count <= 0 {
+			// A count of 0 or less ends the walk after the first page.
+			if !slices.Equal(ids, wantIDs(1, 100)) || len(errs) != 0 || len(srv.requests()) != 1 {
+				t.Errorf("count %d: %d items, errors %v, %d requests", count, len(ids), errs, len(srv.requests()))
+			}
+			continue
+		}
+		if !slices.Equal(ids, wantIDs(1, 100)) || len(errs) != 1 || after != 0 || !errors.Is(errs[0], kelviq.ErrPaginationLoop) {
+			t.Errorf("count %d: %d items, errors %v", count, len(ids), errs)
+		}
+		if n := len(srv.requests()); n != 2 {
+			t.Errorf("count %d: %d requests, want 2", count, n)
+		}
+	}
+}
