@@ -174,16 +174,7 @@ func TestDotDotCannotDeleteThePlan(t *testing.T) {
 // request into deleteCatalogPlan gets ErrUnknownOperation and nothing is
 // sent. An edit that stays within the operation still goes out.
 func TestEditorCannotSwitchTheOperation(t *testing.T) {
-	rec := &recorder{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec.add(r)
-		w.WriteHeader(http.StatusNoContent)
-	}))
-	defer srv.Close()
-	c, err := kelviq.NewClient(kelviq.WithServerKey(testServerKey), kelviq.WithPartnerKey(testPartnerKey), kelviq.WithBaseURL(srv.URL), kelviq.WithRetries(0))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, rec := recordingClient(t)
 	const target = "deleteCatalogPlan"
 	editor := func(_ context.Context, req *http.Request) error {
 		req.Method = http.MethodDelete
@@ -233,16 +224,7 @@ func TestEditorCannotSwitchTheOperation(t *testing.T) {
 // as NewClient drops a nil Option: no operation panics on it, and the
 // editors around it still run.
 func TestNilEditorIsDropped(t *testing.T) {
-	rec := &recorder{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec.add(r)
-		w.WriteHeader(http.StatusNoContent)
-	}))
-	defer srv.Close()
-	c, err := kelviq.NewClient(kelviq.WithServerKey(testServerKey), kelviq.WithPartnerKey(testPartnerKey), kelviq.WithBaseURL(srv.URL), kelviq.WithRetries(0))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, rec := recordingClient(t)
 	tag := func(_ context.Context, req *http.Request) error {
 		req.Header.Add("X-Tag", "1")
 		return nil
@@ -266,4 +248,21 @@ func TestNilEditorIsDropped(t *testing.T) {
 			t.Errorf("iterator: %v", err)
 		}
 	}
+}
+
+// recordingClient is a client with both keys on a loopback server that
+// records every request and answers 204.
+func recordingClient(t *testing.T) (*kelviq.Client, *recorder) {
+	t.Helper()
+	rec := &recorder{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec.add(r)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := kelviq.NewClient(kelviq.WithServerKey(testServerKey), kelviq.WithPartnerKey(testPartnerKey), kelviq.WithBaseURL(srv.URL), kelviq.WithRetries(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, rec
 }
