@@ -84,7 +84,7 @@ func checkPathParam(op, name, value string) error {
 		return fmt.Errorf("%w: %s: path parameter %s contains a control character", ErrInvalidParameter, op, name)
 	}
 	if hasDotPiece(value) {
-		return fmt.Errorf("%w: %s: path parameter %s is %q, which holds a dot segment or only slashes: a server that decodes %%2F, or takes '\\' for '/', would resolve it to another path", ErrInvalidParameter, op, name, value)
+		return fmt.Errorf("%w: %s: path parameter %s is %q, which holds a dot segment or only slashes: a server that decodes %%2F, or takes '\\' for '/', would resolve it to another path", ErrInvalidParameter, op, name, clean(value, 64))
 	}
 	return nil
 }

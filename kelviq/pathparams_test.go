@@ -30,7 +30,7 @@ var hostileSegments = []struct {
 	{"/", true}, {"\\", true}, {"/\\;", true},
 	{"%2e%2e", false}, {".%2e", false}, {"%2E%2E%2F", false}, {"a/b", false}, {"a//", false}, {"?x", false}, {"#", false},
 	{"...", false}, {".a", false}, {"a..b", false}, {"a/.../b", false}, {"\u2024\u2024", false}, {"\uff0e\uff0e", false},
-	{"a b+c&d=e;f", false}, {strings.Repeat("x", 8<<10), false},
+	{"a b+c&d=e;f", false}, {strings.Repeat("x", 8<<10), false}, {strings.Repeat("../", 4<<10), true},
 }
 
 // callWithPathParam calls op through c (invokeOperation) with path
@@ -90,6 +90,8 @@ func TestPathParametersNeverSwitchTheOperation(t *testing.T) {
 						t.Errorf("%s: error %v, want ErrInvalidParameter", where, err)
 					} else if !strings.Contains(err.Error(), op.ID) {
 						t.Errorf("%s: the error does not name the operation: %v", where, err)
+					} else if len(err.Error()) > 512 {
+						t.Errorf("%s: an error of %d bytes", where, len(err.Error()))
 					}
 					if len(got) != 0 {
 						t.Errorf("%s: %d requests arrived, first %s %s", where, len(got), got[0].Method, got[0].Path)
