@@ -202,6 +202,17 @@ func TestEditorCannotSwitchTheOperation(t *testing.T) {
 	if refused < 60 {
 		t.Errorf("only %d operations tried", refused)
 	}
+	// Nor through the URL's Opaque, which net/http sends as the path.
+	opaque := func(_ context.Context, req *http.Request) error {
+		req.URL.Opaque = "/catalog/plans/plan_1/"
+		return nil
+	}
+	if _, err := c.ListCustomersWithResponse(t.Context(), nil, opaque); !errors.Is(err, kelviq.ErrUnknownOperation) {
+		t.Errorf("opaque: %v", err)
+	}
+	for _, r := range rec.take() {
+		t.Errorf("opaque: sent %s %s", r.Method, r.Path)
+	}
 	// An iterator's pages are marked too.
 	for _, err := range c.ListCustomersIter(t.Context(), nil, editor) {
 		if !errors.Is(err, kelviq.ErrUnknownOperation) {

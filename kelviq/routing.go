@@ -170,6 +170,12 @@ func (r *router) edit(_ context.Context, req *http.Request) error {
 // and moves it to its host. An error stops the call with nothing sent. It
 // returns the operation, which the response check uses.
 func (r *router) route(req *http.Request) (*api.Operation, error) {
+	if req.URL.Opaque != "" {
+		// net/http sends Opaque as the request line's path instead of
+		// Path: a request editor setting it would send one operation's
+		// credential to whatever path it names.
+		return nil, fmt.Errorf("%w: %s request with an opaque URL %q", ErrUnknownOperation, req.Method, clean(req.URL.Opaque, 64))
+	}
 	path := req.URL.EscapedPath()
 	rel, ok := strings.CutPrefix(path, r.base.path)
 	if !ok || req.URL.Host != r.base.host || req.URL.Scheme != r.base.scheme {
