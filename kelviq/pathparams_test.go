@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"reflect"
 	"strings"
 	"testing"
@@ -212,6 +213,22 @@ func TestEditorCannotSwitchTheOperation(t *testing.T) {
 	}
 	for _, r := range rec.take() {
 		t.Errorf("opaque: sent %s %s", r.Method, r.Path)
+	}
+	// Nor by a dot segment inside the operation's own template
+	// (deleteCatalogPlanFeature with feature_id ".."), which a server
+	// would resolve into deleteCatalogPlan's path.
+	for _, raw := range []string{"/catalog/plans/plan_1/features/../", "/catalog/plans/plan_1/features/%2e%2E/", "/catalog/plans/plan_1/features/a%2F../"} {
+		dots := func(_ context.Context, req *http.Request) error {
+			u, err := url.Parse(raw)
+			req.URL.Path, req.URL.RawPath = u.Path, u.RawPath
+			return err
+		}
+		if _, err := c.DeleteCatalogPlanFeatureWithResponse(t.Context(), "plan_1", "feat_1", dots); !errors.Is(err, kelviq.ErrUnknownOperation) {
+			t.Errorf("%s: %v", raw, err)
+		}
+	}
+	for _, r := range rec.take() {
+		t.Errorf("dot segment: sent %s %s", r.Method, r.Path)
 	}
 	// An iterator's pages are marked too.
 	for _, err := range c.ListCustomersIter(t.Context(), nil, editor) {

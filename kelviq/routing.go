@@ -183,6 +183,12 @@ func (r *router) route(req *http.Request) (*api.Operation, error) {
 		// otherwise send the key in clear to the right host.
 		return nil, fmt.Errorf("%w: %s %s is not below the client's base URL", ErrUnknownOperation, req.Method, path)
 	}
+	if hasDotSegment(rel) {
+		// The generated builders never write one (checkPathParam): a
+		// request editor did, and a server resolving it would route the
+		// request to another resource than the operation's.
+		return nil, fmt.Errorf("%w: %s %s has a dot segment (a request editor wrote it)", ErrUnknownOperation, req.Method, clean(rel, 256))
+	}
 	op, i := operations.lookup(req.Method, rel)
 	if op == nil {
 		return nil, fmt.Errorf("%w: %s %s", ErrUnknownOperation, req.Method, rel)
@@ -245,3 +251,64 @@ func (t target) pathUnescaped() string {
 
 // String is the target as a URL.
 func (t target) String() string { return t.scheme + "://" + t.host + t.path }
+
+// hasDotSegment reports whether the escaped path p has a segment that a
+// server could resolve away or merge: "." or "..", the dots written as
+// is or as %2E, alone or as a piece between separators a server may
+// decode or honour (%2F, %5C, %3B, '\', ';'); or a segment of such
+// separators only. It is checkPathParam's rule on the path as sent, for
+// what request editors write. It allocates nothing.
+func hasDotSegment(p string) bool {
+	dots, other := 0, false  // the current piece
+	seps, filled := 0, false // the current segment
+	for i := 0; ; {
+		end := i == len(p)
+		sep := 0 // the length of a separator inside a segment at i
+		if !end {
+			switch c := p[i]; {
+			case c == '\\' || c == ';':
+				sep = 1
+			case c == '%' && i+2 < len(p) && encodedSeparator(p[i+1], p[i+2]):
+				sep = 3
+			}
+		}
+		if end || p[i] == '/' || sep > 0 {
+			if !other && (dots == 1 || dots == 2) {
+				return true
+			}
+			filled = filled || other || dots > 0
+			dots, other = 0, false
+			if sep > 0 {
+				seps++
+				i += sep
+				continue
+			}
+			if seps > 0 && !filled {
+				return true
+			}
+			if end {
+				return false
+			}
+			seps, filled = 0, false
+			i++
+			continue
+		}
+		switch {
+		case p[i] == '.':
+			dots++
+			i++
+		case p[i] == '%' && i+2 < len(p) && p[i+1] == '2' && (p[i+2] == 'e' || p[i+2] == 'E'):
+			dots++
+			i += 3
+		default:
+			other = true
+			i++
+		}
+	}
+}
+
+// encodedSeparator reports whether %ab encodes '/', '\\' or ';'.
+func encodedSeparator(a, b byte) bool {
+	b |= 0x20 // lower case of a hex letter
+	return (a == '2' && b == 'f') || (a == '5' && b == 'c') || (a == '3' && b == 'b')
+}
