@@ -313,3 +313,26 @@ func TestIterEndsWithCountWhenItemsRepeat(t *testing.T) {
 		}
 	}
 }
+
+// A count that moves: one that grows by a page with every page (new items
+// each time) is bounded by the page limit; one that shrinks below what was
+// walked ends the walk there, without an error (the list got shorter).
+func TestIterMovingCount(t *testing.T) {
+	page := func(n, count int) string {
+		items := make([]string, 10)
+		for i := range items {
+			items[i] = fmt.Sprintf(`{"customerId":"cus_%d_%d"}`, n, i)
+		}
+		return fmt.Sprintf(`{"count":%d,"next":"http://x/?n=%d","results":[%s]}`, count, n, strings.Join(items, ","))
+	}
+	growing := newFaultServer(t, func(w http.ResponseWriter, r *http.Request, n int) { writeJSON(w, 200, page(n, 10*(n+2))) })
+	ids, errs, _ := collect(newHarness(t).client(growing.URL, nil, kelviq.WithMaxPages(30)).ListCustomersIter(t.Context(), nil), nil)
+	if len(ids) != 300 || len(errs) != 1 || !errors.Is(errs[0], kelviq.ErrPaginationLoop) || len(growing.requests()) != 30 {
+		t.Errorf("growing: %d items, errors %v, %d requests", len(ids), errs, len(growing.requests()))
+	}
+	shrinking := newFaultServer(t, func(w http.ResponseWriter, r *http.Request, n int) { writeJSON(w, 200, page(n, 1000-500*n)) })
+	ids, errs, _ = collect(newHarness(t).client(shrinking.URL, nil).ListCustomersIter(t.Context(), nil), nil)
+	if len(ids) != 20 || len(errs) != 0 || len(shrinking.requests()) != 2 {
+		t.Errorf("shrinking: %d items, errors %v, %d requests", len(ids), errs, len(shrinking.requests()))
+	}
+}
