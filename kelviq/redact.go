@@ -211,10 +211,11 @@ func hexPrefixOf[T ~string | ~[]byte](h T, c rune) bool {
 }
 
 // hide returns err with its text redacted when it holds a key: net/http
-// quotes what a server sent in some errors (a malformed header line), and a
-// caller reaches the *url.Error inside a call's error with errors.As and
-// prints it. The *url.Error is kept (its Op and URL, errors.As still finds
-// it) with its Err replaced; errors.Is still reaches what it wrapped
+// quotes what a server sent in some errors (a malformed header line, a
+// redirect's Location), and a caller reaches the *url.Error inside a
+// call's error with errors.As and prints it. The *url.Error is kept
+// (errors.As still finds it) with its URL redacted and, when it holds a
+// key, its Err replaced: errors.Is still reaches what that wrapped
 // (context.Canceled, io.ErrUnexpectedEOF), errors.As no longer does, as
 // that would hand back the text with the key. err itself when it holds no
 // key, which is every error but a hostile server's.
@@ -223,8 +224,12 @@ func (r *redactor) hide(err error) error {
 		return err
 	}
 	var ue *url.Error
-	if errors.As(err, &ue) && ue.Err != nil && r.found(ue.Err.Error()) {
-		ue.Err = &redactedError{text: r.string(ue.Err.Error()), err: ue.Err}
+	if errors.As(err, &ue) {
+		// The URL of a redirect hop is the server's Location.
+		ue.URL = r.string(ue.URL)
+		if ue.Err != nil && r.found(ue.Err.Error()) {
+			ue.Err = &redactedError{text: r.string(ue.Err.Error()), err: ue.Err}
+		}
 		if !r.found(err.Error()) {
 			return err
 		}

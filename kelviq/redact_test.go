@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -245,5 +246,20 @@ func TestRedactRedirectedPathInTheRetryLog(t *testing.T) {
 	}
 	if strings.Contains(logs, secretMarker) {
 		t.Errorf("log: %s", hideKeys(logs))
+	}
+}
+
+// A redirect loop through a Location holding a key: net/http's *url.Error
+// quotes the last URL. The call's error and the *url.Error errors.As finds
+// hold no key, and errors.As still finds it.
+func TestRedactRedirectURLInTheURLError(t *testing.T) {
+	srv := newFaultServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		http.Redirect(w, r, fmt.Sprintf("/customers/?token=%s&n=%d", faultServerKey, n), http.StatusFound)
+	})
+	_, err := newHarness(t).client(srv.URL, nil).ListCustomersWithResponse(t.Context(), nil)
+	checkNoKey(t, "redirect loop", err)
+	var ue *url.Error
+	if !errors.As(err, &ue) || !strings.Contains(ue.URL, "[redacted]") {
+		t.Errorf("no *url.Error with the URL redacted: %v", err)
 	}
 }
