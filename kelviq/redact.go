@@ -19,8 +19,9 @@ const minFragment = 8
 // RequestID, a Content-Type in an error, a logged error). It finds a key
 // written as is, JSON-escaped in any way (each character as itself,
 // "\u00XX" in either case, or "\/") or percent-encoded (an ASCII character
-// as %XX, as in a URL the server built), and a trailing piece of a key of
-// minFragment characters or more, as a cut leaves it. Not other encodings
+// as %XX, as in a URL the server built), and a piece of a key of
+// minFragment characters or more that a cut leaves: at the end of the
+// text, or before an ellipsis (a server's own cut). Not other encodings
 // (base64, upper-cased, reversed…): there is no end to those, and a server
 // echoes a key by quoting it, in a text, a JSON string or a URL. Redact before cutting:
 // a key cut in half is no longer a key. A nil *redactor redacts nothing.
@@ -151,7 +152,7 @@ func matchKey[T ~string | ~[]byte](b T, i int, key string) (end, n int) {
 			j, k = j+3, k+size
 			continue
 		case b[j] != '\\':
-			return -1, 0
+			return cutShort(b, j, k)
 		}
 		// An escape: "\/", or "\uXXXX" naming c.
 		switch {
@@ -170,11 +171,31 @@ func matchKey[T ~string | ~[]byte](b T, i int, key string) (end, n int) {
 			return -1, 0
 		}
 		if v, ok := hex4(b[j+2 : j+6]); !ok || v != c {
-			return -1, 0
+			return cutShort(b, j, k)
 		}
 		j, k = j+6, k+size
 	}
 	return j, len(key)
+}
+
+// cutShort is matchKey's answer where b stops matching key at b[j], after
+// k bytes of it: that piece of the key when an ellipsis follows ("...",
+// "…" or its JSON escape), the way a server marks its own cut of an
+// echoed key ("Invalid key sk_test_0a1b…"); else no match.
+func cutShort[T ~string | ~[]byte](b T, j, k int) (end, n int) {
+	if k == 0 || j+3 > len(b) {
+		return -1, 0
+	}
+	switch {
+	case b[j] == '.' && b[j+1] == '.' && b[j+2] == '.',
+		b[j] == 0xE2 && b[j+1] == 0x80 && b[j+2] == 0xA6: // "…"
+		return j, k
+	case j+6 <= len(b) && b[j] == '\\' && b[j+1] == 'u':
+		if v, ok := hex4(b[j+2 : j+6]); ok && v == '…' {
+			return j, k
+		}
+	}
+	return -1, 0
 }
 
 // hex4 reads four hex digits.

@@ -24,6 +24,13 @@ func TestRedactorForms(t *testing.T) {
 		`\u0073k_test_a\u002Fb1234567`:   "[redacted]",
 		`\u0074k_test_a/b1234567`:        `\u0074k_test_a/b1234567`,
 		`\x0073k_test_a/b1234567`:        `\x0073k_test_a/b1234567`,
+		// A server's own cut, marked with an ellipsis.
+		"bad key sk_test_a/b1… (truncated)": "bad key [redacted]… (truncated)",
+		"bad key sk_test_a... (truncated)":  "bad key [redacted]... (truncated)",
+		`"sk_test_a\u2026"`:                 `"[redacted]\u2026"`,
+		`"sk_test_a/\u2026"`:                `"[redacted]\u2026"`,
+		"sk_test... (7 bytes)":              "sk_test... (7 bytes)",
+		"sk_test_a.. (two dots)":            "sk_test_a.. (two dots)",
 		// Percent-encoded, as in a URL the server built.
 		"?t=sk_test_a%2Fb1234567&x":  "?t=[redacted]&x",
 		"%73k%5Ftest%5fa%2fb1234567": "[redacted]",
@@ -72,6 +79,9 @@ func FuzzRedactor(f *testing.F) {
 		}
 		if u, err := url.QueryUnescape(out); err == nil && strings.Contains(u, key) {
 			t.Fatalf("%q: the key survived percent-encoded in %q", s, out)
+		}
+		if strings.Contains(out, key[:minFragment]+"…") || strings.Contains(out, key[:minFragment]+"...") {
+			t.Fatalf("%q: a piece of the key before an ellipsis in %q", s, out)
 		}
 		if strings.HasSuffix(out, key[:minFragment]) {
 			t.Fatalf("%q: a piece of the key ends %q", s, out)

@@ -263,3 +263,16 @@ func TestRedactRedirectURLInTheURLError(t *testing.T) {
 		t.Errorf("no *url.Error with the URL redacted: %v", err)
 	}
 }
+
+// A server that cuts the key it echoes and marks the cut ("sk_test_FAULTSE…
+// is invalid"): the piece before the ellipsis is redacted wherever it is.
+func TestRedactPieceBeforeAnEllipsis(t *testing.T) {
+	for _, mark := range []string{"…", "...", `\u2026`} {
+		srv := newFaultServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+			w.Header().Set("X-Request-Id", faultServerKey[:16]+"... (cut)")
+			writeJSON(w, 401, `{"detail":"API key `+faultServerKey[:15]+mark+` is invalid","key":["`+faultPartnerKey[:12]+mark+`"]}`)
+		})
+		_, err := newHarness(t).client(srv.URL, nil).ListCustomersWithResponse(t.Context(), nil)
+		checkNoKey(t, "cut with "+mark, err)
+	}
+}
