@@ -216,9 +216,9 @@ func checkPageSize(op *api.Operation, rawQuery string) error {
 		var numErr *strconv.NumError
 		switch {
 		case err == nil && n > MaxPageSize, errors.As(err, &numErr) && numErr.Err == strconv.ErrRange && !strings.HasPrefix(v, "-"):
-			return fmt.Errorf("%w: %s: page_size %q is above kelviq.MaxPageSize (%d), the most the API accepts; the iterator (%sIter) walks any number of items", ErrInvalidParameter, op.ID, v, MaxPageSize, op.GoName)
+			return fmt.Errorf("%w: %s: page_size %q is above kelviq.MaxPageSize (%d), the most the API accepts; the iterator (%sIter) walks any number of items", ErrInvalidParameter, op.ID, clean(v, 64), MaxPageSize, op.GoName)
 		case err != nil || strings.HasPrefix(v, "+"):
-			return fmt.Errorf("%w: %s: page_size %q is not a plain number (at most kelviq.MaxPageSize, %d)", ErrInvalidParameter, op.ID, v, MaxPageSize)
+			return fmt.Errorf("%w: %s: page_size %q is not a plain number (at most kelviq.MaxPageSize, %d)", ErrInvalidParameter, op.ID, clean(v, 64), MaxPageSize)
 		}
 	}
 	return nil
