@@ -68,7 +68,7 @@ func (c *responseChecker) Do(req *http.Request) (*http.Response, error) {
 		if cancel != nil {
 			cancel()
 		}
-		return nil, &callError{op: op, req: req, err: err, red: c.red}
+		return nil, &callError{op: op, req: req, err: c.red.hide(err), red: c.red}
 	}
 	code := resp.StatusCode
 	if (code >= 200 && code <= 299) || (op != nil && slices.Contains(op.Success, code)) {
@@ -101,6 +101,13 @@ func (c *responseChecker) checkSuccess(op *api.Operation, req *http.Request, res
 		// say why instead. (A body that then does not decode is the
 		// generated method's error, named in calls.gen.go.)
 		ct := resp.Header.Get("Content-Type")
+		if lower := strings.ToLower(ct); lower != ct && strings.Contains(lower, "json") {
+			// A media type is case-insensitive (RFC 9110 8.3.1), the
+			// generated parser's test for "json" is not: without this,
+			// "Application/JSON" would leave JSONxxx nil.
+			resp.Header.Set("Content-Type", lower)
+			ct = lower
+		}
 		switch {
 		case !strings.Contains(ct, "json"):
 			return fmt.Errorf("%w: %s: status %d with Content-Type %q, the spec declares a JSON body", ErrUnexpectedResponse, opName(op, req), resp.StatusCode, c.red.text(ct, maxMessage))

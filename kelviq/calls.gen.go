@@ -22,6 +22,9 @@ func (c *Client) ListCatalogFeaturesWithResponse(ctx context.Context, params *ap
 	if err != nil {
 		return nil, c.undecodable("listCatalogFeatures", rsp, err)
 	}
+	if err := c.nullBody("listCatalogFeatures", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -36,6 +39,9 @@ func (c *Client) CreateCatalogFeatureWithBodyWithResponse(ctx context.Context, c
 	res, err := api.ParseCreateCatalogFeatureResult(rsp)
 	if err != nil {
 		return nil, c.undecodable("createCatalogFeature", rsp, err)
+	}
+	if err := c.nullBody("createCatalogFeature", rsp, res.Body); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -52,6 +58,9 @@ func (c *Client) CreateCatalogFeatureWithResponse(ctx context.Context, body api.
 	if err != nil {
 		return nil, c.undecodable("createCatalogFeature", rsp, err)
 	}
+	if err := c.nullBody("createCatalogFeature", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -66,6 +75,9 @@ func (c *Client) DeleteCatalogFeatureWithResponse(ctx context.Context, pk openap
 	res, err := api.ParseDeleteCatalogFeatureResult(rsp)
 	if err != nil {
 		return nil, c.undecodable("deleteCatalogFeature", rsp, err)
+	}
+	if err := c.nullBody("deleteCatalogFeature", rsp, res.Body); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -82,6 +94,9 @@ func (c *Client) RetrieveCatalogFeatureWithResponse(ctx context.Context, pk open
 	if err != nil {
 		return nil, c.undecodable("retrieveCatalogFeature", rsp, err)
 	}
+	if err := c.nullBody("retrieveCatalogFeature", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -96,6 +111,9 @@ func (c *Client) ListCatalogPlansWithResponse(ctx context.Context, params *api.L
 	res, err := api.ParseListCatalogPlansResult(rsp)
 	if err != nil {
 		return nil, c.undecodable("listCatalogPlans", rsp, err)
+	}
+	if err := c.nullBody("listCatalogPlans", rsp, res.Body); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -112,6 +130,9 @@ func (c *Client) CreateCatalogPlanWithBodyWithResponse(ctx context.Context, cont
 	if err != nil {
 		return nil, c.undecodable("createCatalogPlan", rsp, err)
 	}
+	if err := c.nullBody("createCatalogPlan", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -126,6 +147,9 @@ func (c *Client) CreateCatalogPlanWithResponse(ctx context.Context, body api.Cre
 	res, err := api.ParseCreateCatalogPlanResult(rsp)
 	if err != nil {
 		return nil, c.undecodable("createCatalogPlan", rsp, err)
+	}
+	if err := c.nullBody("createCatalogPlan", rsp, res.Body); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -142,6 +166,9 @@ func (c *Client) DeleteCatalogPlanWithResponse(ctx context.Context, identifier s
 	if err != nil {
 		return nil, c.undecodable("deleteCatalogPlan", rsp, err)
 	}
+	if err := c.nullBody("deleteCatalogPlan", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -156,6 +183,9 @@ func (c *Client) RetrieveCatalogPlanWithResponse(ctx context.Context, identifier
 	res, err := api.ParseRetrieveCatalogPlanResult(rsp)
 	if err != nil {
 		return nil, c.undecodable("retrieveCatalogPlan", rsp, err)
+	}
+	if err := c.nullBody("retrieveCatalogPlan", rsp, res.Body); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -172,6 +202,9 @@ func (c *Client) UpdateCatalogPlanWithBodyWithResponse(ctx context.Context, iden
 	if err != nil {
 		return nil, c.undecodable("updateCatalogPlan", rsp, err)
 	}
+	if err := c.nullBody("updateCatalogPlan", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -186,6 +219,9 @@ func (c *Client) UpdateCatalogPlanWithResponse(ctx context.Context, identifier s
 	res, err := api.ParseUpdateCatalogPlanResult(rsp)
 	if err != nil {
 		return nil, c.undecodable("updateCatalogPlan", rsp, err)
+	}
+	if err := c.nullBody("updateCatalogPlan", rsp, res.Body); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -202,6 +238,9 @@ func (c *Client) DiscardCatalogPlanDraftWithResponse(ctx context.Context, identi
 	if err != nil {
 		return nil, c.undecodable("discardCatalogPlanDraft", rsp, err)
 	}
+	if err := c.nullBody("discardCatalogPlanDraft", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -216,6 +255,9 @@ func (c *Client) ListCatalogPlanFeaturesWithResponse(ctx context.Context, identi
 	res, err := api.ParseListCatalogPlanFeaturesResult(rsp)
 	if err != nil {
 		return nil, c.undecodable("listCatalogPlanFeatures", rsp, err)
+	}
+	if err := c.nullBody("listCatalogPlanFeatures", rsp, res.Body); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -232,6 +274,9 @@ func (c *Client) AddCatalogPlanFeaturesWithBodyWithResponse(ctx context.Context,
 	if err != nil {
 		return nil, c.undecodable("addCatalogPlanFeatures", rsp, err)
 	}
+	if err := c.nullBody("addCatalogPlanFeatures", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -246,6 +291,9 @@ func (c *Client) AddCatalogPlanFeaturesWithResponse(ctx context.Context, identif
 	res, err := api.ParseAddCatalogPlanFeaturesResult(rsp)
 	if err != nil {
 		return nil, c.undecodable("addCatalogPlanFeatures", rsp, err)
+	}
+	if err := c.nullBody("addCatalogPlanFeatures", rsp, res.Body); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -262,6 +310,9 @@ func (c *Client) DeleteCatalogPlanFeatureWithResponse(ctx context.Context, ident
 	if err != nil {
 		return nil, c.undecodable("deleteCatalogPlanFeature", rsp, err)
 	}
+	if err := c.nullBody("deleteCatalogPlanFeature", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -276,6 +327,9 @@ func (c *Client) UpdateCatalogPlanFeatureWithBodyWithResponse(ctx context.Contex
 	res, err := api.ParseUpdateCatalogPlanFeatureResult(rsp)
 	if err != nil {
 		return nil, c.undecodable("updateCatalogPlanFeature", rsp, err)
+	}
+	if err := c.nullBody("updateCatalogPlanFeature", rsp, res.Body); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -292,6 +346,9 @@ func (c *Client) UpdateCatalogPlanFeatureWithResponse(ctx context.Context, ident
 	if err != nil {
 		return nil, c.undecodable("updateCatalogPlanFeature", rsp, err)
 	}
+	if err := c.nullBody("updateCatalogPlanFeature", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -306,6 +363,9 @@ func (c *Client) DeleteCatalogPlanFileWithResponse(ctx context.Context, identifi
 	res, err := api.ParseDeleteCatalogPlanFileResult(rsp)
 	if err != nil {
 		return nil, c.undecodable("deleteCatalogPlanFile", rsp, err)
+	}
+	if err := c.nullBody("deleteCatalogPlanFile", rsp, res.Body); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -322,6 +382,9 @@ func (c *Client) UpdateCatalogPlanFileWithBodyWithResponse(ctx context.Context, 
 	if err != nil {
 		return nil, c.undecodable("updateCatalogPlanFile", rsp, err)
 	}
+	if err := c.nullBody("updateCatalogPlanFile", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -336,6 +399,9 @@ func (c *Client) UpdateCatalogPlanFileWithResponse(ctx context.Context, identifi
 	res, err := api.ParseUpdateCatalogPlanFileResult(rsp)
 	if err != nil {
 		return nil, c.undecodable("updateCatalogPlanFile", rsp, err)
+	}
+	if err := c.nullBody("updateCatalogPlanFile", rsp, res.Body); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -352,6 +418,9 @@ func (c *Client) DownloadCatalogPlanFileWithResponse(ctx context.Context, identi
 	if err != nil {
 		return nil, c.undecodable("downloadCatalogPlanFile", rsp, err)
 	}
+	if err := c.nullBody("downloadCatalogPlanFile", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -366,6 +435,9 @@ func (c *Client) ListCatalogPlanPricesWithResponse(ctx context.Context, identifi
 	res, err := api.ParseListCatalogPlanPricesResult(rsp)
 	if err != nil {
 		return nil, c.undecodable("listCatalogPlanPrices", rsp, err)
+	}
+	if err := c.nullBody("listCatalogPlanPrices", rsp, res.Body); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -382,6 +454,9 @@ func (c *Client) BulkSetCatalogPlanPricesWithBodyWithResponse(ctx context.Contex
 	if err != nil {
 		return nil, c.undecodable("bulkSetCatalogPlanPrices", rsp, err)
 	}
+	if err := c.nullBody("bulkSetCatalogPlanPrices", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -396,6 +471,9 @@ func (c *Client) BulkSetCatalogPlanPricesWithResponse(ctx context.Context, ident
 	res, err := api.ParseBulkSetCatalogPlanPricesResult(rsp)
 	if err != nil {
 		return nil, c.undecodable("bulkSetCatalogPlanPrices", rsp, err)
+	}
+	if err := c.nullBody("bulkSetCatalogPlanPrices", rsp, res.Body); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -412,6 +490,9 @@ func (c *Client) PublishCatalogPlanWithBodyWithResponse(ctx context.Context, ide
 	if err != nil {
 		return nil, c.undecodable("publishCatalogPlan", rsp, err)
 	}
+	if err := c.nullBody("publishCatalogPlan", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -426,6 +507,9 @@ func (c *Client) PublishCatalogPlanWithResponse(ctx context.Context, identifier 
 	res, err := api.ParsePublishCatalogPlanResult(rsp)
 	if err != nil {
 		return nil, c.undecodable("publishCatalogPlan", rsp, err)
+	}
+	if err := c.nullBody("publishCatalogPlan", rsp, res.Body); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -442,6 +526,9 @@ func (c *Client) ListCatalogProductsWithResponse(ctx context.Context, params *ap
 	if err != nil {
 		return nil, c.undecodable("listCatalogProducts", rsp, err)
 	}
+	if err := c.nullBody("listCatalogProducts", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -456,6 +543,9 @@ func (c *Client) CreateCatalogProductWithBodyWithResponse(ctx context.Context, c
 	res, err := api.ParseCreateCatalogProductResult(rsp)
 	if err != nil {
 		return nil, c.undecodable("createCatalogProduct", rsp, err)
+	}
+	if err := c.nullBody("createCatalogProduct", rsp, res.Body); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -472,6 +562,9 @@ func (c *Client) CreateCatalogProductWithResponse(ctx context.Context, body api.
 	if err != nil {
 		return nil, c.undecodable("createCatalogProduct", rsp, err)
 	}
+	if err := c.nullBody("createCatalogProduct", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -486,6 +579,9 @@ func (c *Client) DeleteCatalogProductWithResponse(ctx context.Context, pk openap
 	res, err := api.ParseDeleteCatalogProductResult(rsp)
 	if err != nil {
 		return nil, c.undecodable("deleteCatalogProduct", rsp, err)
+	}
+	if err := c.nullBody("deleteCatalogProduct", rsp, res.Body); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -502,6 +598,9 @@ func (c *Client) RetrieveCatalogProductWithResponse(ctx context.Context, pk open
 	if err != nil {
 		return nil, c.undecodable("retrieveCatalogProduct", rsp, err)
 	}
+	if err := c.nullBody("retrieveCatalogProduct", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -516,6 +615,9 @@ func (c *Client) UpdateCatalogProductWithBodyWithResponse(ctx context.Context, p
 	res, err := api.ParseUpdateCatalogProductResult(rsp)
 	if err != nil {
 		return nil, c.undecodable("updateCatalogProduct", rsp, err)
+	}
+	if err := c.nullBody("updateCatalogProduct", rsp, res.Body); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -532,6 +634,9 @@ func (c *Client) UpdateCatalogProductWithResponse(ctx context.Context, pk openap
 	if err != nil {
 		return nil, c.undecodable("updateCatalogProduct", rsp, err)
 	}
+	if err := c.nullBody("updateCatalogProduct", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -546,6 +651,9 @@ func (c *Client) GetCatalogProductSettingsWithResponse(ctx context.Context, pk o
 	res, err := api.ParseGetCatalogProductSettingsResult(rsp)
 	if err != nil {
 		return nil, c.undecodable("getCatalogProductSettings", rsp, err)
+	}
+	if err := c.nullBody("getCatalogProductSettings", rsp, res.Body); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -562,6 +670,9 @@ func (c *Client) UpdateCatalogProductSettingsWithBodyWithResponse(ctx context.Co
 	if err != nil {
 		return nil, c.undecodable("updateCatalogProductSettings", rsp, err)
 	}
+	if err := c.nullBody("updateCatalogProductSettings", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -576,6 +687,9 @@ func (c *Client) UpdateCatalogProductSettingsWithResponse(ctx context.Context, p
 	res, err := api.ParseUpdateCatalogProductSettingsResult(rsp)
 	if err != nil {
 		return nil, c.undecodable("updateCatalogProductSettings", rsp, err)
+	}
+	if err := c.nullBody("updateCatalogProductSettings", rsp, res.Body); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -592,6 +706,9 @@ func (c *Client) DeleteCatalogProductImageWithResponse(ctx context.Context, prod
 	if err != nil {
 		return nil, c.undecodable("deleteCatalogProductImage", rsp, err)
 	}
+	if err := c.nullBody("deleteCatalogProductImage", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -606,6 +723,9 @@ func (c *Client) UpdateCatalogProductImageWithBodyWithResponse(ctx context.Conte
 	res, err := api.ParseUpdateCatalogProductImageResult(rsp)
 	if err != nil {
 		return nil, c.undecodable("updateCatalogProductImage", rsp, err)
+	}
+	if err := c.nullBody("updateCatalogProductImage", rsp, res.Body); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -622,6 +742,9 @@ func (c *Client) UpdateCatalogProductImageWithResponse(ctx context.Context, prod
 	if err != nil {
 		return nil, c.undecodable("updateCatalogProductImage", rsp, err)
 	}
+	if err := c.nullBody("updateCatalogProductImage", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -636,6 +759,9 @@ func (c *Client) CreateChargeWithBodyWithResponse(ctx context.Context, contentTy
 	res, err := api.ParseCreateChargeResult(rsp)
 	if err != nil {
 		return nil, c.undecodable("createCharge", rsp, err)
+	}
+	if err := c.nullBody("createCharge", rsp, res.Body); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -652,6 +778,9 @@ func (c *Client) CreateChargeWithResponse(ctx context.Context, body api.CreateCh
 	if err != nil {
 		return nil, c.undecodable("createCharge", rsp, err)
 	}
+	if err := c.nullBody("createCharge", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -666,6 +795,9 @@ func (c *Client) CreateCheckoutSessionWithBodyWithResponse(ctx context.Context, 
 	res, err := api.ParseCreateCheckoutSessionResult(rsp)
 	if err != nil {
 		return nil, c.undecodable("createCheckoutSession", rsp, err)
+	}
+	if err := c.nullBody("createCheckoutSession", rsp, res.Body); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -682,6 +814,9 @@ func (c *Client) CreateCheckoutSessionWithResponse(ctx context.Context, body api
 	if err != nil {
 		return nil, c.undecodable("createCheckoutSession", rsp, err)
 	}
+	if err := c.nullBody("createCheckoutSession", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -696,6 +831,9 @@ func (c *Client) ListCheckoutSessionsWithResponse(ctx context.Context, params *a
 	res, err := api.ParseListCheckoutSessionsResult(rsp)
 	if err != nil {
 		return nil, c.undecodable("listCheckoutSessions", rsp, err)
+	}
+	if err := c.nullBody("listCheckoutSessions", rsp, res.Body); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -712,6 +850,9 @@ func (c *Client) RetrieveCheckoutSessionWithResponse(ctx context.Context, sessio
 	if err != nil {
 		return nil, c.undecodable("retrieveCheckoutSession", rsp, err)
 	}
+	if err := c.nullBody("retrieveCheckoutSession", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -726,6 +867,9 @@ func (c *Client) ListCheckoutSessionEventsWithResponse(ctx context.Context, sess
 	res, err := api.ParseListCheckoutSessionEventsResult(rsp)
 	if err != nil {
 		return nil, c.undecodable("listCheckoutSessionEvents", rsp, err)
+	}
+	if err := c.nullBody("listCheckoutSessionEvents", rsp, res.Body); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -742,6 +886,9 @@ func (c *Client) ListCustomersWithResponse(ctx context.Context, params *api.List
 	if err != nil {
 		return nil, c.undecodable("listCustomers", rsp, err)
 	}
+	if err := c.nullBody("listCustomers", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -756,6 +903,9 @@ func (c *Client) CreateCustomerWithBodyWithResponse(ctx context.Context, content
 	res, err := api.ParseCreateCustomerResult(rsp)
 	if err != nil {
 		return nil, c.undecodable("createCustomer", rsp, err)
+	}
+	if err := c.nullBody("createCustomer", rsp, res.Body); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -772,6 +922,9 @@ func (c *Client) CreateCustomerWithResponse(ctx context.Context, body api.Create
 	if err != nil {
 		return nil, c.undecodable("createCustomer", rsp, err)
 	}
+	if err := c.nullBody("createCustomer", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -786,6 +939,9 @@ func (c *Client) UpdateCustomerWithBodyWithResponse(ctx context.Context, custome
 	res, err := api.ParseUpdateCustomerResult(rsp)
 	if err != nil {
 		return nil, c.undecodable("updateCustomer", rsp, err)
+	}
+	if err := c.nullBody("updateCustomer", rsp, res.Body); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -802,6 +958,9 @@ func (c *Client) UpdateCustomerWithResponse(ctx context.Context, customerID stri
 	if err != nil {
 		return nil, c.undecodable("updateCustomer", rsp, err)
 	}
+	if err := c.nullBody("updateCustomer", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -816,6 +975,9 @@ func (c *Client) GetCustomerEntitlementsWithResponse(ctx context.Context, params
 	res, err := api.ParseGetCustomerEntitlementsResult(rsp)
 	if err != nil {
 		return nil, c.undecodable("getCustomerEntitlements", rsp, err)
+	}
+	if err := c.nullBody("getCustomerEntitlements", rsp, res.Body); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -832,6 +994,9 @@ func (c *Client) LicenseActivateWithBodyWithResponse(ctx context.Context, conten
 	if err != nil {
 		return nil, c.undecodable("licenseActivate", rsp, err)
 	}
+	if err := c.nullBody("licenseActivate", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -846,6 +1011,9 @@ func (c *Client) LicenseActivateWithResponse(ctx context.Context, body api.Licen
 	res, err := api.ParseLicenseActivateResult(rsp)
 	if err != nil {
 		return nil, c.undecodable("licenseActivate", rsp, err)
+	}
+	if err := c.nullBody("licenseActivate", rsp, res.Body); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -862,6 +1030,9 @@ func (c *Client) LicenseDeactivateWithBodyWithResponse(ctx context.Context, cont
 	if err != nil {
 		return nil, c.undecodable("licenseDeactivate", rsp, err)
 	}
+	if err := c.nullBody("licenseDeactivate", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -876,6 +1047,9 @@ func (c *Client) LicenseDeactivateWithResponse(ctx context.Context, body api.Lic
 	res, err := api.ParseLicenseDeactivateResult(rsp)
 	if err != nil {
 		return nil, c.undecodable("licenseDeactivate", rsp, err)
+	}
+	if err := c.nullBody("licenseDeactivate", rsp, res.Body); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -892,6 +1066,9 @@ func (c *Client) LicenseValidateWithBodyWithResponse(ctx context.Context, conten
 	if err != nil {
 		return nil, c.undecodable("licenseValidate", rsp, err)
 	}
+	if err := c.nullBody("licenseValidate", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -906,6 +1083,9 @@ func (c *Client) LicenseValidateWithResponse(ctx context.Context, body api.Licen
 	res, err := api.ParseLicenseValidateResult(rsp)
 	if err != nil {
 		return nil, c.undecodable("licenseValidate", rsp, err)
+	}
+	if err := c.nullBody("licenseValidate", rsp, res.Body); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -922,6 +1102,9 @@ func (c *Client) CreatePresignedUploadURLWithBodyWithResponse(ctx context.Contex
 	if err != nil {
 		return nil, c.undecodable("createPresignedUploadUrl", rsp, err)
 	}
+	if err := c.nullBody("createPresignedUploadUrl", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -936,6 +1119,9 @@ func (c *Client) CreatePresignedUploadURLWithResponse(ctx context.Context, body 
 	res, err := api.ParseCreatePresignedUploadURLResult(rsp)
 	if err != nil {
 		return nil, c.undecodable("createPresignedUploadUrl", rsp, err)
+	}
+	if err := c.nullBody("createPresignedUploadUrl", rsp, res.Body); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -952,6 +1138,9 @@ func (c *Client) GetProductOfferingWithResponse(ctx context.Context, productID o
 	if err != nil {
 		return nil, c.undecodable("getProductOffering", rsp, err)
 	}
+	if err := c.nullBody("getProductOffering", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -966,6 +1155,9 @@ func (c *Client) ListOrdersWithResponse(ctx context.Context, params *api.ListOrd
 	res, err := api.ParseListOrdersResult(rsp)
 	if err != nil {
 		return nil, c.undecodable("listOrders", rsp, err)
+	}
+	if err := c.nullBody("listOrders", rsp, res.Body); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -982,6 +1174,9 @@ func (c *Client) RetrieveOrderWithResponse(ctx context.Context, id string, reqEd
 	if err != nil {
 		return nil, c.undecodable("retrieveOrder", rsp, err)
 	}
+	if err := c.nullBody("retrieveOrder", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -996,6 +1191,9 @@ func (c *Client) ListOrderEventsWithResponse(ctx context.Context, id string, par
 	res, err := api.ParseListOrderEventsResult(rsp)
 	if err != nil {
 		return nil, c.undecodable("listOrderEvents", rsp, err)
+	}
+	if err := c.nullBody("listOrderEvents", rsp, res.Body); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -1012,6 +1210,9 @@ func (c *Client) ListPartnerOrganizationsWithResponse(ctx context.Context, param
 	if err != nil {
 		return nil, c.undecodable("listPartnerOrganizations", rsp, err)
 	}
+	if err := c.nullBody("listPartnerOrganizations", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -1026,6 +1227,9 @@ func (c *Client) ProvisionPartnerOrganizationWithBodyWithResponse(ctx context.Co
 	res, err := api.ParseProvisionPartnerOrganizationResult(rsp)
 	if err != nil {
 		return nil, c.undecodable("provisionPartnerOrganization", rsp, err)
+	}
+	if err := c.nullBody("provisionPartnerOrganization", rsp, res.Body); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -1042,6 +1246,9 @@ func (c *Client) ProvisionPartnerOrganizationWithResponse(ctx context.Context, b
 	if err != nil {
 		return nil, c.undecodable("provisionPartnerOrganization", rsp, err)
 	}
+	if err := c.nullBody("provisionPartnerOrganization", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -1056,6 +1263,9 @@ func (c *Client) RetrievePartnerOrganizationByExternalIDWithResponse(ctx context
 	res, err := api.ParseRetrievePartnerOrganizationByExternalIDResult(rsp)
 	if err != nil {
 		return nil, c.undecodable("retrievePartnerOrganizationByExternalId", rsp, err)
+	}
+	if err := c.nullBody("retrievePartnerOrganizationByExternalId", rsp, res.Body); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -1072,6 +1282,9 @@ func (c *Client) RetrievePartnerOrganizationWithResponse(ctx context.Context, id
 	if err != nil {
 		return nil, c.undecodable("retrievePartnerOrganization", rsp, err)
 	}
+	if err := c.nullBody("retrievePartnerOrganization", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -1086,6 +1299,9 @@ func (c *Client) ListPaymentMethodsWithResponse(ctx context.Context, params *api
 	res, err := api.ParseListPaymentMethodsResult(rsp)
 	if err != nil {
 		return nil, c.undecodable("listPaymentMethods", rsp, err)
+	}
+	if err := c.nullBody("listPaymentMethods", rsp, res.Body); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -1102,6 +1318,9 @@ func (c *Client) CreatePortalSessionWithBodyWithResponse(ctx context.Context, co
 	if err != nil {
 		return nil, c.undecodable("createPortalSession", rsp, err)
 	}
+	if err := c.nullBody("createPortalSession", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -1116,6 +1335,9 @@ func (c *Client) CreatePortalSessionWithResponse(ctx context.Context, body api.C
 	res, err := api.ParseCreatePortalSessionResult(rsp)
 	if err != nil {
 		return nil, c.undecodable("createPortalSession", rsp, err)
+	}
+	if err := c.nullBody("createPortalSession", rsp, res.Body); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -1132,6 +1354,9 @@ func (c *Client) GetPromotionWithResponse(ctx context.Context, params *api.GetPr
 	if err != nil {
 		return nil, c.undecodable("getPromotion", rsp, err)
 	}
+	if err := c.nullBody("getPromotion", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -1146,6 +1371,9 @@ func (c *Client) ListRefundsWithResponse(ctx context.Context, params *api.ListRe
 	res, err := api.ParseListRefundsResult(rsp)
 	if err != nil {
 		return nil, c.undecodable("listRefunds", rsp, err)
+	}
+	if err := c.nullBody("listRefunds", rsp, res.Body); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -1162,6 +1390,9 @@ func (c *Client) CreateRefundWithBodyWithResponse(ctx context.Context, contentTy
 	if err != nil {
 		return nil, c.undecodable("createRefund", rsp, err)
 	}
+	if err := c.nullBody("createRefund", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -1176,6 +1407,9 @@ func (c *Client) CreateRefundWithResponse(ctx context.Context, body api.CreateRe
 	res, err := api.ParseCreateRefundResult(rsp)
 	if err != nil {
 		return nil, c.undecodable("createRefund", rsp, err)
+	}
+	if err := c.nullBody("createRefund", rsp, res.Body); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -1192,6 +1426,9 @@ func (c *Client) RetrieveRefundWithResponse(ctx context.Context, refundID openap
 	if err != nil {
 		return nil, c.undecodable("retrieveRefund", rsp, err)
 	}
+	if err := c.nullBody("retrieveRefund", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -1206,6 +1443,9 @@ func (c *Client) ReportUsageWithBodyWithResponse(ctx context.Context, contentTyp
 	res, err := api.ParseReportUsageResult(rsp)
 	if err != nil {
 		return nil, c.undecodable("reportUsage", rsp, err)
+	}
+	if err := c.nullBody("reportUsage", rsp, res.Body); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -1222,6 +1462,9 @@ func (c *Client) ReportUsageWithResponse(ctx context.Context, body api.ReportUsa
 	if err != nil {
 		return nil, c.undecodable("reportUsage", rsp, err)
 	}
+	if err := c.nullBody("reportUsage", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -1236,6 +1479,9 @@ func (c *Client) ListSubscriptionsWithResponse(ctx context.Context, params *api.
 	res, err := api.ParseListSubscriptionsResult(rsp)
 	if err != nil {
 		return nil, c.undecodable("listSubscriptions", rsp, err)
+	}
+	if err := c.nullBody("listSubscriptions", rsp, res.Body); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -1252,6 +1498,9 @@ func (c *Client) CreateSubscriptionWithBodyWithResponse(ctx context.Context, con
 	if err != nil {
 		return nil, c.undecodable("createSubscription", rsp, err)
 	}
+	if err := c.nullBody("createSubscription", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -1266,6 +1515,9 @@ func (c *Client) CreateSubscriptionWithResponse(ctx context.Context, body api.Cr
 	res, err := api.ParseCreateSubscriptionResult(rsp)
 	if err != nil {
 		return nil, c.undecodable("createSubscription", rsp, err)
+	}
+	if err := c.nullBody("createSubscription", rsp, res.Body); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -1282,6 +1534,9 @@ func (c *Client) RetrieveSubscriptionWithResponse(ctx context.Context, subscript
 	if err != nil {
 		return nil, c.undecodable("retrieveSubscription", rsp, err)
 	}
+	if err := c.nullBody("retrieveSubscription", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -1296,6 +1551,9 @@ func (c *Client) CancelSubscriptionWithBodyWithResponse(ctx context.Context, sub
 	res, err := api.ParseCancelSubscriptionResult(rsp)
 	if err != nil {
 		return nil, c.undecodable("cancelSubscription", rsp, err)
+	}
+	if err := c.nullBody("cancelSubscription", rsp, res.Body); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -1312,6 +1570,9 @@ func (c *Client) CancelSubscriptionWithResponse(ctx context.Context, subscriptio
 	if err != nil {
 		return nil, c.undecodable("cancelSubscription", rsp, err)
 	}
+	if err := c.nullBody("cancelSubscription", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -1326,6 +1587,9 @@ func (c *Client) UpdateSubscriptionWithBodyWithResponse(ctx context.Context, sub
 	res, err := api.ParseUpdateSubscriptionResult(rsp)
 	if err != nil {
 		return nil, c.undecodable("updateSubscription", rsp, err)
+	}
+	if err := c.nullBody("updateSubscription", rsp, res.Body); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -1342,6 +1606,9 @@ func (c *Client) UpdateSubscriptionWithResponse(ctx context.Context, subscriptio
 	if err != nil {
 		return nil, c.undecodable("updateSubscription", rsp, err)
 	}
+	if err := c.nullBody("updateSubscription", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -1357,6 +1624,9 @@ func (c *Client) ListTransactionsWithResponse(ctx context.Context, params *api.L
 	if err != nil {
 		return nil, c.undecodable("listTransactions", rsp, err)
 	}
+	if err := c.nullBody("listTransactions", rsp, res.Body); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -1371,6 +1641,9 @@ func (c *Client) ListWebhookEventLogsWithResponse(ctx context.Context, params *a
 	res, err := api.ParseListWebhookEventLogsResult(rsp)
 	if err != nil {
 		return nil, c.undecodable("listWebhookEventLogs", rsp, err)
+	}
+	if err := c.nullBody("listWebhookEventLogs", rsp, res.Body); err != nil {
+		return nil, err
 	}
 	return res, nil
 }

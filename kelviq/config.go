@@ -228,6 +228,16 @@ func checkBaseURL(from, raw string) (*url.URL, error) {
 	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
 		return nil, configError(from, "http://%s is not https: plain http is allowed only to a loopback host, so keys never cross a network in clear", u.Host)
 	}
+	// The generated builders resolve every path against the URL, which
+	// removes dot segments, and the client keeps the decoded path: such a
+	// base URL would fail every call with ErrUnknownOperation, or send it
+	// to another path than the one given.
+	if hasDotSegment(u.EscapedPath() + "/") {
+		return nil, configError(from, "the URL's path has a \".\" or \"..\" segment; give the path it resolves to")
+	}
+	if low := strings.ToLower(u.EscapedPath()); strings.Contains(low, "%2f") || strings.Contains(low, "%5c") {
+		return nil, configError(from, "the URL's path has an escaped '/' or '\\', which the client would not keep")
+	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	u.RawPath = ""
 	return u, nil

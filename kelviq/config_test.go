@@ -35,6 +35,10 @@ func TestConstructionErrors(t *testing.T) {
 		{"base URL with another scheme", []kelviq.Option{kelviq.WithServerKey(secretish), kelviq.WithBaseURL("ftp://api.kelviq.com")}, "WithBaseURL: not an absolute http(s) URL"},
 		{"base URL with user info", []kelviq.Option{kelviq.WithServerKey(secretish), kelviq.WithBaseURL("https://user:SECRET1234@proxy.example")}, "WithBaseURL: the URL carries user info"},
 		{"base URL with a query", []kelviq.Option{kelviq.WithServerKey(secretish), kelviq.WithBaseURL("https://proxy.example/?key=SECRET1234")}, "WithBaseURL: the URL has a query"},
+		{"base URL with a dot segment", []kelviq.Option{kelviq.WithServerKey(secretish), kelviq.WithBaseURL("https://proxy.example/a/../b")}, "WithBaseURL: the URL's path has a \".\" or \"..\" segment"},
+		{"base URL with a dot segment at the end", []kelviq.Option{kelviq.WithServerKey(secretish), kelviq.WithBaseURL("https://proxy.example/a/.")}, "WithBaseURL: the URL's path has a \".\" or \"..\" segment"},
+		{"edge URL with an escaped dot segment", []kelviq.Option{kelviq.WithServerKey(secretish), kelviq.WithEdgeURL("https://edge.example/%2e%2e/v1")}, "WithEdgeURL: the URL's path has a \".\" or \"..\" segment"},
+		{"base URL with an escaped slash", []kelviq.Option{kelviq.WithServerKey(secretish), kelviq.WithBaseURL("https://proxy.example/a%2Fb")}, "WithBaseURL: the URL's path has an escaped '/'"},
 		{"http edge URL on a public host", []kelviq.Option{kelviq.WithServerKey(secretish), kelviq.WithEdgeURL("http://edge.example")}, "WithEdgeURL: http://edge.example is not https"},
 		{"unknown environment", []kelviq.Option{kelviq.WithServerKey(secretish), kelviq.WithEnvironment("staging")}, "WithEnvironment: unknown environment \"staging\""},
 		{"nil http client", []kelviq.Option{kelviq.WithServerKey(secretish), kelviq.WithHTTPClient(nil)}, "WithHTTPClient: the *http.Client is nil"},
@@ -195,6 +199,19 @@ func TestPlainHTTPOnlyToLoopback(t *testing.T) {
 		"0.0.0.0":                false,
 		"127.1":                  false,
 		"example.com":            false,
+		// Forms some resolvers (inet_aton) read as 127.0.0.1, but Go's
+		// does not: refused, as a name that may go to DNS.
+		"0x7f.1":             false,
+		"0x7f000001":         false,
+		"2130706433":         false,
+		"0177.0.0.1":         false,
+		"127.0.0.1.":         false,
+		"LOCALHOST":          true,
+		"[::ffff:7f00:1]":    true,
+		"[0:0:0:0:0:0:0:1]":  true,
+		"[::1%25lo]":         false,
+		"127.0.0.1.nip.io":   false,
+		"[::ffff:128.0.0.1]": false,
 	} {
 		for _, opt := range []func(string) kelviq.Option{kelviq.WithBaseURL, kelviq.WithEdgeURL} {
 			_, err := kelviq.NewClient(kelviq.WithServerKey(testServerKey), opt("http://"+host+":8080/v1"))

@@ -1,9 +1,13 @@
 package kelviq
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
+
+	"github.com/kelviq/kelviq-go/api"
 )
 
 // decodeError is the error of a call whose success response the generated
@@ -36,5 +40,24 @@ func (c *Client) undecodable(op string, rsp *http.Response, err error) error {
 	if errors.As(err, &ce) || errors.Is(err, ErrResponseTooLarge) || errors.Is(err, ErrUnexpectedResponse) {
 		return err
 	}
-	return &decodeError{op: op, status: rsp.StatusCode, ct: rsp.Header.Get("Content-Type"), err: err, red: c.red}
+	return &decodeError{op: op, status: rsp.StatusCode, ct: rsp.Header.Get("Content-Type"), err: c.red.hide(err), red: c.red}
+}
+
+// nullBody fails a success whose declared JSON body is the literal null
+// (whitespace around it or not). json.Unmarshal accepts null into any
+// type and leaves it zero, so the generated parser would set JSONxxx to an
+// empty value, with no error: a list with no results, a customer with no
+// ID. No success body of the spec is nullable. Called by every
+// XxxWithResponse of calls.gen.go after the parser.
+func (c *Client) nullBody(opID string, rsp *http.Response, body []byte) error {
+	if !bytes.Equal(bytes.TrimSpace(body), []byte("null")) {
+		return nil
+	}
+	for i := range api.Operations {
+		op := &api.Operations[i]
+		if op.ID == opID && declaresJSON(op, rsp.StatusCode) {
+			return fmt.Errorf("%w: %s: status %d with Content-Type %q: the body is null, the spec declares a JSON value", ErrUnexpectedResponse, opID, rsp.StatusCode, c.red.text(rsp.Header.Get("Content-Type"), maxMessage))
+		}
+	}
+	return nil
 }

@@ -36,13 +36,18 @@
 // When a call returns a nil error, the JSONxxx field of the status it got is
 // set if the spec declares a JSON body for that status: an empty, non-JSON
 // or undecodable success body is an error wrapping [ErrUnexpectedResponse]
-// that names the operation, status and Content-Type. A path parameter can
-// never turn a call into another operation: "", "." and ".." are refused
+// that names the operation, status and Content-Type (a body of null too).
+// A path parameter can never turn a call into another operation: "", "."
+// and "..", a value with such a piece between '/', '\' or ';' (which a
+// server decoding %2F would resolve), and control characters are refused
 // with [ErrInvalidParameter] before anything is sent (other values are
-// escaped into one segment). Network and context errors name the
+// escaped into one segment); nor can a request editor, which the router
+// refuses with [ErrUnknownOperation] when it moved the request to another
+// operation. Network, context and request-building errors name the
 // operation and still match errors.Is(err, context.Canceled) and
 // errors.As with a *url.Error. Keys the server echoes back (as they are,
-// JSON-escaped, or cut) are redacted from every error and log.
+// JSON-escaped, percent-encoded, or cut) are redacted from every error,
+// every error it wraps, and every log.
 //
 // Where the code is: routing.go finds a request's operation and sets its
 // credential and host; call.go is the pipeline of one call (route, deadline,

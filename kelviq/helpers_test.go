@@ -54,6 +54,12 @@ func operationMethod(t *testing.T, c *kelviq.Client, op api.Operation) reflect.V
 // the error.
 func invokeOperation(t *testing.T, c *kelviq.Client, op api.Operation, str func(pos, n int) string) (reflect.Value, error) {
 	t.Helper()
+	return invokeOperationWith(t, c, op, str)
+}
+
+// invokeOperationWith is invokeOperation passing request editors.
+func invokeOperationWith(t *testing.T, c *kelviq.Client, op api.Operation, str func(pos, n int) string, editors ...api.RequestEditorFn) (reflect.Value, error) {
+	t.Helper()
 	m := operationMethod(t, c, op)
 	mt := m.Type()
 	args := []reflect.Value{reflect.ValueOf(context.Background())}
@@ -76,6 +82,9 @@ func invokeOperation(t *testing.T, c *kelviq.Client, op api.Operation, str func(
 		default:
 			args = append(args, reflect.New(in).Elem())
 		}
+	}
+	for _, e := range editors {
+		args = append(args, reflect.ValueOf(e))
 	}
 	out := m.Call(args)
 	err, _ := out[len(out)-1].Interface().(error)

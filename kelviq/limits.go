@@ -81,7 +81,7 @@ func (b *callBody) named(err error) error {
 	if errors.As(err, &ce) {
 		return err
 	}
-	b.err = &callError{op: b.op, req: b.req, err: err, red: b.red}
+	b.err = &callError{op: b.op, req: b.req, err: b.red.hide(err), red: b.red}
 	return b.err
 }
 

@@ -8,6 +8,7 @@ import (
 	"iter"
 	"math"
 	"net/http"
+	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
@@ -21,8 +22,9 @@ import (
 const MaxPageSize = 100
 
 // ErrPaginationLoop is wrapped by the error an iterator yields when the
-// server's pages do not come to an end: the same page twice in a row (a
-// server ignoring the page number), more pages than its count allows, or
+// server's pages do not come to an end: the same page, or the same items,
+// twice in a row (a server ignoring the page number), more pages than its
+// count allows, or
 // more than the client's page limit (DefaultMaxPages, WithMaxPages).
 // It ends the loop instead of requesting pages forever.
 var ErrPaginationLoop = errors.New("kelviq: the list's pages do not come to an end")
@@ -75,11 +77,14 @@ func (e *pageError) Error() string {
 
 func (e *pageError) Unwrap() error { return e.err }
 
-// firstPage returns the page to start from and the page size of a walk:
-// the caller's (page default 1, size default MaxPageSize), except that a
-// size above MaxPageSize, which the API refuses, becomes the largest size
-// up to MaxPageSize that starts at the same item.
-func firstPage(page, size *int) (first, n int) {
+// firstPage returns the page to start from, the page size of a walk and
+// how many items of the first page to skip: the caller's page (default 1)
+// and size (default MaxPageSize), except that a size above MaxPageSize,
+// which the API refuses, becomes pages of MaxPageSize from the page that
+// holds the caller's first item, skipping the items before it. (Not the
+// largest size that divides the offset: page 2 of 101 would then walk one
+// item per request, and a long list would hit the page limit.)
+func firstPage(page, size *int) (first, n, skip int) {
 	first, n = 1, MaxPageSize
 	if page != nil && *page > 1 {
 		first = *page
@@ -88,17 +93,13 @@ func firstPage(page, size *int) (first, n int) {
 		n = *size
 	}
 	if n <= MaxPageSize {
-		return first, n
+		return first, n, 0
 	}
 	offset := satMul(first-1, n)
 	if offset == math.MaxInt {
-		return math.MaxInt, MaxPageSize // beyond any list: the server says so
+		return math.MaxInt, MaxPageSize, 0 // beyond any list: the server says so
 	}
-	for s := MaxPageSize; ; s-- { // s = 1 always divides
-		if offset%s == 0 {
-			return offset/s + 1, s
-		}
-	}
+	return offset/MaxPageSize + 1, MaxPageSize, offset % MaxPageSize
 }
 
 // satMul is a*b for a, b >= 0, or math.MaxInt when that overflows.
@@ -117,11 +118,13 @@ func satMul(a, b int) int {
 // page when the loop asks for more. It stops when a page is empty, when
 // next is null, or when the items seen reach count. It yields an error as
 // the last element; ErrPaginationLoop when the pages do not come to an
-// end: a page the same as the previous one (byte for byte, or, when the
-// server sends no count, the same items), more pages than count allows, or
+// end: a page the same as the previous one (byte for byte, or the same
+// items, count or no count: a server ignoring the page number with a next
+// link that changes every time would otherwise have its first page yielded
+// until the count or the page limit), more pages than count allows, or
 // maxPages pages. It never follows the next URL.
 func paginate[T any](ctx context.Context, maxPages int, opID string, page, size *int, fetch func(ctx context.Context, page, size int) (listPage[T], error)) iter.Seq2[T, error] {
-	first, n := firstPage(page, size)
+	first, n, skip := firstPage(page, size)
 	if maxPages <= 0 {
 		maxPages = DefaultMaxPages
 	}
@@ -130,7 +133,7 @@ func paginate[T any](ctx context.Context, maxPages int, opID string, page, size 
 		var prevBody []byte
 		var prevResults []T
 		offset := satMul(first-1, n) // items before the first page fetched
-		seen := 0                    // items yielded
+		seen := 0                    // items of the pages fetched, skipped ones included
 		full := 0                    // the length of the first page: a full page
 		for p, fetched := first, 0; ; p++ {
 			if fetched >= maxPages {
@@ -143,12 +146,15 @@ func paginate[T any](ctx context.Context, maxPages int, opID string, page, size 
 				return
 			}
 			fetched++
-			if fetched > 1 && ((len(pg.body) > 0 && bytes.Equal(pg.body, prevBody)) || (pg.count == nil && len(pg.results) > 0 && reflect.DeepEqual(pg.results, prevResults))) {
+			if fetched > 1 && ((len(pg.body) > 0 && bytes.Equal(pg.body, prevBody)) || (len(pg.results) > 0 && reflect.DeepEqual(pg.results, prevResults))) {
 				yield(zero, fmt.Errorf("%w: %s page %d is the same as page %d", ErrPaginationLoop, opID, p, p-1))
 				return
 			}
 			prevBody, prevResults = pg.body, pg.results
-			for _, item := range pg.results {
+			for i, item := range pg.results {
+				if fetched == 1 && i < skip {
+					continue // before the caller's first item
+				}
 				if !yield(item, nil) {
 					return
 				}
@@ -189,20 +195,40 @@ func paginate[T any](ctx context.Context, maxPages int, opID string, page, size 
 
 // checkPageSize fails a request of a paginated operation whose page_size
 // query parameter is above MaxPageSize, which the API would refuse. It
-// reads the raw query without allocating.
+// reads the raw query without allocating when nothing in it is escaped.
+// A page_size a request editor wrote in another form ("%2B1000", "+1000",
+// which is " 1000", "page%5Fsize=1000", "1e3") is read as a server would
+// decode it, and refused unless it is a plain decimal number: a lenient
+// server (Python's int() takes " 1000" and "1_000") would read it as
+// above the maximum.
 func checkPageSize(op *api.Operation, rawQuery string) error {
 	for rest := rawQuery; rest != ""; {
 		var kv string
 		kv, rest, _ = strings.Cut(rest, "&")
-		v, ok := strings.CutPrefix(kv, "page_size=")
-		if !ok {
+		k, v, _ := strings.Cut(kv, "=")
+		if strings.ContainsAny(kv, "%+") {
+			k, v = queryUnescape(k), queryUnescape(v)
+		}
+		if k != "page_size" {
 			continue
 		}
 		n, err := strconv.Atoi(v)
 		var numErr *strconv.NumError
-		if (err == nil && n > MaxPageSize) || (errors.As(err, &numErr) && numErr.Err == strconv.ErrRange && !strings.HasPrefix(v, "-")) {
-			return fmt.Errorf("%w: %s: page_size %q is above kelviq.MaxPageSize (%d), the most the API accepts; the iterator (%sIter) walks any number of items", ErrInvalidParameter, op.ID, v, MaxPageSize, op.GoName)
+		switch {
+		case err == nil && n > MaxPageSize, errors.As(err, &numErr) && numErr.Err == strconv.ErrRange && !strings.HasPrefix(v, "-"):
+			return fmt.Errorf("%w: %s: page_size %q is above kelviq.MaxPageSize (%d), the most the API accepts; the iterator (%sIter) walks any number of items", ErrInvalidParameter, op.ID, clean(v, 64), MaxPageSize, op.GoName)
+		case err != nil || strings.HasPrefix(v, "+"):
+			return fmt.Errorf("%w: %s: page_size %q is not a plain number (at most kelviq.MaxPageSize, %d)", ErrInvalidParameter, op.ID, clean(v, 64), MaxPageSize)
 		}
 	}
 	return nil
+}
+
+// queryUnescape decodes s as a server decodes a query's key or value;
+// s itself if it is not valid.
+func queryUnescape(s string) string {
+	if u, err := url.QueryUnescape(s); err == nil {
+		return u
+	}
+	return s
 }

@@ -11,12 +11,106 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// ListCatalogFeatures marks the request as one of listCatalogFeatures (GET /catalog/features/), then calls the generated client.
+func (g guardedClient) ListCatalogFeatures(ctx context.Context, params *api.ListCatalogFeaturesParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "listCatalogFeatures")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.ListCatalogFeatures(ctx, params, reqEditors...)
+	return rsp, named("listCatalogFeatures", err)
+}
+
+// CreateCatalogFeatureWithBody marks the request as one of createCatalogFeature (POST /catalog/features/), then calls the generated client.
+func (g guardedClient) CreateCatalogFeatureWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "createCatalogFeature")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.CreateCatalogFeatureWithBody(ctx, contentType, body, reqEditors...)
+	return rsp, named("createCatalogFeature", err)
+}
+
+// CreateCatalogFeature marks the request as one of createCatalogFeature (POST /catalog/features/), then calls the generated client.
+func (g guardedClient) CreateCatalogFeature(ctx context.Context, body api.CreateCatalogFeatureJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "createCatalogFeature")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.CreateCatalogFeature(ctx, body, reqEditors...)
+	return rsp, named("createCatalogFeature", err)
+}
+
+// DeleteCatalogFeature marks the request as one of deleteCatalogFeature (DELETE /catalog/features/{pk}/), then calls the generated client.
+func (g guardedClient) DeleteCatalogFeature(ctx context.Context, pk openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "deleteCatalogFeature")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.DeleteCatalogFeature(ctx, pk, reqEditors...)
+	return rsp, named("deleteCatalogFeature", err)
+}
+
+// RetrieveCatalogFeature marks the request as one of retrieveCatalogFeature (GET /catalog/features/{pk}/), then calls the generated client.
+func (g guardedClient) RetrieveCatalogFeature(ctx context.Context, pk openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "retrieveCatalogFeature")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.RetrieveCatalogFeature(ctx, pk, reqEditors...)
+	return rsp, named("retrieveCatalogFeature", err)
+}
+
+// ListCatalogPlans marks the request as one of listCatalogPlans (GET /catalog/plans/), then calls the generated client.
+func (g guardedClient) ListCatalogPlans(ctx context.Context, params *api.ListCatalogPlansParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "listCatalogPlans")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.ListCatalogPlans(ctx, params, reqEditors...)
+	return rsp, named("listCatalogPlans", err)
+}
+
+// CreateCatalogPlanWithBody marks the request as one of createCatalogPlan (POST /catalog/plans/), then calls the generated client.
+func (g guardedClient) CreateCatalogPlanWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "createCatalogPlan")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.CreateCatalogPlanWithBody(ctx, contentType, body, reqEditors...)
+	return rsp, named("createCatalogPlan", err)
+}
+
+// CreateCatalogPlan marks the request as one of createCatalogPlan (POST /catalog/plans/), then calls the generated client.
+func (g guardedClient) CreateCatalogPlan(ctx context.Context, body api.CreateCatalogPlanJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "createCatalogPlan")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.CreateCatalogPlan(ctx, body, reqEditors...)
+	return rsp, named("createCatalogPlan", err)
+}
+
 // DeleteCatalogPlan checks the path parameters of deleteCatalogPlan (DELETE /catalog/plans/{identifier}/), then calls the generated client.
 func (g guardedClient) DeleteCatalogPlan(ctx context.Context, identifier string, params *api.DeleteCatalogPlanParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
 	if err := checkPathParam("deleteCatalogPlan", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.DeleteCatalogPlan(ctx, identifier, params, reqEditors...)
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "deleteCatalogPlan")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.DeleteCatalogPlan(ctx, identifier, params, reqEditors...)
+	return rsp, named("deleteCatalogPlan", err)
 }
 
 // RetrieveCatalogPlan checks the path parameters of retrieveCatalogPlan (GET /catalog/plans/{identifier}/), then calls the generated client.
@@ -24,7 +118,13 @@ func (g guardedClient) RetrieveCatalogPlan(ctx context.Context, identifier strin
 	if err := checkPathParam("retrieveCatalogPlan", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.RetrieveCatalogPlan(ctx, identifier, params, reqEditors...)
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "retrieveCatalogPlan")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.RetrieveCatalogPlan(ctx, identifier, params, reqEditors...)
+	return rsp, named("retrieveCatalogPlan", err)
 }
 
 // UpdateCatalogPlanWithBody checks the path parameters of updateCatalogPlan (PATCH /catalog/plans/{identifier}/), then calls the generated client.
@@ -32,7 +132,13 @@ func (g guardedClient) UpdateCatalogPlanWithBody(ctx context.Context, identifier
 	if err := checkPathParam("updateCatalogPlan", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.UpdateCatalogPlanWithBody(ctx, identifier, params, contentType, body, reqEditors...)
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "updateCatalogPlan")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.UpdateCatalogPlanWithBody(ctx, identifier, params, contentType, body, reqEditors...)
+	return rsp, named("updateCatalogPlan", err)
 }
 
 // UpdateCatalogPlan checks the path parameters of updateCatalogPlan (PATCH /catalog/plans/{identifier}/), then calls the generated client.
@@ -40,7 +146,13 @@ func (g guardedClient) UpdateCatalogPlan(ctx context.Context, identifier string,
 	if err := checkPathParam("updateCatalogPlan", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.UpdateCatalogPlan(ctx, identifier, params, body, reqEditors...)
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "updateCatalogPlan")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.UpdateCatalogPlan(ctx, identifier, params, body, reqEditors...)
+	return rsp, named("updateCatalogPlan", err)
 }
 
 // DiscardCatalogPlanDraft checks the path parameters of discardCatalogPlanDraft (DELETE /catalog/plans/{identifier}/discard/), then calls the generated client.
@@ -48,7 +160,13 @@ func (g guardedClient) DiscardCatalogPlanDraft(ctx context.Context, identifier s
 	if err := checkPathParam("discardCatalogPlanDraft", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.DiscardCatalogPlanDraft(ctx, identifier, reqEditors...)
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "discardCatalogPlanDraft")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.DiscardCatalogPlanDraft(ctx, identifier, reqEditors...)
+	return rsp, named("discardCatalogPlanDraft", err)
 }
 
 // ListCatalogPlanFeatures checks the path parameters of listCatalogPlanFeatures (GET /catalog/plans/{identifier}/features/), then calls the generated client.
@@ -56,7 +174,13 @@ func (g guardedClient) ListCatalogPlanFeatures(ctx context.Context, identifier s
 	if err := checkPathParam("listCatalogPlanFeatures", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.ListCatalogPlanFeatures(ctx, identifier, params, reqEditors...)
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "listCatalogPlanFeatures")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.ListCatalogPlanFeatures(ctx, identifier, params, reqEditors...)
+	return rsp, named("listCatalogPlanFeatures", err)
 }
 
 // AddCatalogPlanFeaturesWithBody checks the path parameters of addCatalogPlanFeatures (POST /catalog/plans/{identifier}/features/), then calls the generated client.
@@ -64,7 +188,13 @@ func (g guardedClient) AddCatalogPlanFeaturesWithBody(ctx context.Context, ident
 	if err := checkPathParam("addCatalogPlanFeatures", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.AddCatalogPlanFeaturesWithBody(ctx, identifier, params, contentType, body, reqEditors...)
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "addCatalogPlanFeatures")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.AddCatalogPlanFeaturesWithBody(ctx, identifier, params, contentType, body, reqEditors...)
+	return rsp, named("addCatalogPlanFeatures", err)
 }
 
 // AddCatalogPlanFeatures checks the path parameters of addCatalogPlanFeatures (POST /catalog/plans/{identifier}/features/), then calls the generated client.
@@ -72,7 +202,13 @@ func (g guardedClient) AddCatalogPlanFeatures(ctx context.Context, identifier st
 	if err := checkPathParam("addCatalogPlanFeatures", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.AddCatalogPlanFeatures(ctx, identifier, params, body, reqEditors...)
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "addCatalogPlanFeatures")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.AddCatalogPlanFeatures(ctx, identifier, params, body, reqEditors...)
+	return rsp, named("addCatalogPlanFeatures", err)
 }
 
 // DeleteCatalogPlanFeature checks the path parameters of deleteCatalogPlanFeature (DELETE /catalog/plans/{identifier}/features/{feature_id}/), then calls the generated client.
@@ -83,7 +219,13 @@ func (g guardedClient) DeleteCatalogPlanFeature(ctx context.Context, identifier 
 	if err := checkPathParam("deleteCatalogPlanFeature", "feature_id", featureID); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.DeleteCatalogPlanFeature(ctx, identifier, featureID, reqEditors...)
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "deleteCatalogPlanFeature")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.DeleteCatalogPlanFeature(ctx, identifier, featureID, reqEditors...)
+	return rsp, named("deleteCatalogPlanFeature", err)
 }
 
 // UpdateCatalogPlanFeatureWithBody checks the path parameters of updateCatalogPlanFeature (PATCH /catalog/plans/{identifier}/features/{feature_id}/), then calls the generated client.
@@ -94,7 +236,13 @@ func (g guardedClient) UpdateCatalogPlanFeatureWithBody(ctx context.Context, ide
 	if err := checkPathParam("updateCatalogPlanFeature", "feature_id", featureID); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.UpdateCatalogPlanFeatureWithBody(ctx, identifier, featureID, contentType, body, reqEditors...)
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "updateCatalogPlanFeature")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.UpdateCatalogPlanFeatureWithBody(ctx, identifier, featureID, contentType, body, reqEditors...)
+	return rsp, named("updateCatalogPlanFeature", err)
 }
 
 // UpdateCatalogPlanFeature checks the path parameters of updateCatalogPlanFeature (PATCH /catalog/plans/{identifier}/features/{feature_id}/), then calls the generated client.
@@ -105,7 +253,13 @@ func (g guardedClient) UpdateCatalogPlanFeature(ctx context.Context, identifier 
 	if err := checkPathParam("updateCatalogPlanFeature", "feature_id", featureID); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.UpdateCatalogPlanFeature(ctx, identifier, featureID, body, reqEditors...)
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "updateCatalogPlanFeature")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.UpdateCatalogPlanFeature(ctx, identifier, featureID, body, reqEditors...)
+	return rsp, named("updateCatalogPlanFeature", err)
 }
 
 // DeleteCatalogPlanFile checks the path parameters of deleteCatalogPlanFile (DELETE /catalog/plans/{identifier}/file/{pk}/), then calls the generated client.
@@ -113,7 +267,13 @@ func (g guardedClient) DeleteCatalogPlanFile(ctx context.Context, identifier str
 	if err := checkPathParam("deleteCatalogPlanFile", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.DeleteCatalogPlanFile(ctx, identifier, pk, reqEditors...)
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "deleteCatalogPlanFile")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.DeleteCatalogPlanFile(ctx, identifier, pk, reqEditors...)
+	return rsp, named("deleteCatalogPlanFile", err)
 }
 
 // UpdateCatalogPlanFileWithBody checks the path parameters of updateCatalogPlanFile (PATCH /catalog/plans/{identifier}/file/{pk}/), then calls the generated client.
@@ -121,7 +281,13 @@ func (g guardedClient) UpdateCatalogPlanFileWithBody(ctx context.Context, identi
 	if err := checkPathParam("updateCatalogPlanFile", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.UpdateCatalogPlanFileWithBody(ctx, identifier, pk, contentType, body, reqEditors...)
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "updateCatalogPlanFile")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.UpdateCatalogPlanFileWithBody(ctx, identifier, pk, contentType, body, reqEditors...)
+	return rsp, named("updateCatalogPlanFile", err)
 }
 
 // UpdateCatalogPlanFile checks the path parameters of updateCatalogPlanFile (PATCH /catalog/plans/{identifier}/file/{pk}/), then calls the generated client.
@@ -129,7 +295,13 @@ func (g guardedClient) UpdateCatalogPlanFile(ctx context.Context, identifier str
 	if err := checkPathParam("updateCatalogPlanFile", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.UpdateCatalogPlanFile(ctx, identifier, pk, body, reqEditors...)
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "updateCatalogPlanFile")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.UpdateCatalogPlanFile(ctx, identifier, pk, body, reqEditors...)
+	return rsp, named("updateCatalogPlanFile", err)
 }
 
 // DownloadCatalogPlanFile checks the path parameters of downloadCatalogPlanFile (GET /catalog/plans/{identifier}/file/{pk}/download/), then calls the generated client.
@@ -137,7 +309,13 @@ func (g guardedClient) DownloadCatalogPlanFile(ctx context.Context, identifier s
 	if err := checkPathParam("downloadCatalogPlanFile", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.DownloadCatalogPlanFile(ctx, identifier, pk, reqEditors...)
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "downloadCatalogPlanFile")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.DownloadCatalogPlanFile(ctx, identifier, pk, reqEditors...)
+	return rsp, named("downloadCatalogPlanFile", err)
 }
 
 // ListCatalogPlanPrices checks the path parameters of listCatalogPlanPrices (GET /catalog/plans/{identifier}/prices/), then calls the generated client.
@@ -145,7 +323,13 @@ func (g guardedClient) ListCatalogPlanPrices(ctx context.Context, identifier str
 	if err := checkPathParam("listCatalogPlanPrices", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.ListCatalogPlanPrices(ctx, identifier, params, reqEditors...)
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "listCatalogPlanPrices")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.ListCatalogPlanPrices(ctx, identifier, params, reqEditors...)
+	return rsp, named("listCatalogPlanPrices", err)
 }
 
 // BulkSetCatalogPlanPricesWithBody checks the path parameters of bulkSetCatalogPlanPrices (POST /catalog/plans/{identifier}/prices/bulk/), then calls the generated client.
@@ -153,7 +337,13 @@ func (g guardedClient) BulkSetCatalogPlanPricesWithBody(ctx context.Context, ide
 	if err := checkPathParam("bulkSetCatalogPlanPrices", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.BulkSetCatalogPlanPricesWithBody(ctx, identifier, contentType, body, reqEditors...)
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "bulkSetCatalogPlanPrices")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.BulkSetCatalogPlanPricesWithBody(ctx, identifier, contentType, body, reqEditors...)
+	return rsp, named("bulkSetCatalogPlanPrices", err)
 }
 
 // BulkSetCatalogPlanPrices checks the path parameters of bulkSetCatalogPlanPrices (POST /catalog/plans/{identifier}/prices/bulk/), then calls the generated client.
@@ -161,7 +351,13 @@ func (g guardedClient) BulkSetCatalogPlanPrices(ctx context.Context, identifier 
 	if err := checkPathParam("bulkSetCatalogPlanPrices", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.BulkSetCatalogPlanPrices(ctx, identifier, body, reqEditors...)
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "bulkSetCatalogPlanPrices")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.BulkSetCatalogPlanPrices(ctx, identifier, body, reqEditors...)
+	return rsp, named("bulkSetCatalogPlanPrices", err)
 }
 
 // PublishCatalogPlanWithBody checks the path parameters of publishCatalogPlan (POST /catalog/plans/{identifier}/publish/), then calls the generated client.
@@ -169,7 +365,13 @@ func (g guardedClient) PublishCatalogPlanWithBody(ctx context.Context, identifie
 	if err := checkPathParam("publishCatalogPlan", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.PublishCatalogPlanWithBody(ctx, identifier, contentType, body, reqEditors...)
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "publishCatalogPlan")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.PublishCatalogPlanWithBody(ctx, identifier, contentType, body, reqEditors...)
+	return rsp, named("publishCatalogPlan", err)
 }
 
 // PublishCatalogPlan checks the path parameters of publishCatalogPlan (POST /catalog/plans/{identifier}/publish/), then calls the generated client.
@@ -177,7 +379,211 @@ func (g guardedClient) PublishCatalogPlan(ctx context.Context, identifier string
 	if err := checkPathParam("publishCatalogPlan", "identifier", identifier); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.PublishCatalogPlan(ctx, identifier, body, reqEditors...)
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "publishCatalogPlan")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.PublishCatalogPlan(ctx, identifier, body, reqEditors...)
+	return rsp, named("publishCatalogPlan", err)
+}
+
+// ListCatalogProducts marks the request as one of listCatalogProducts (GET /catalog/products/), then calls the generated client.
+func (g guardedClient) ListCatalogProducts(ctx context.Context, params *api.ListCatalogProductsParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "listCatalogProducts")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.ListCatalogProducts(ctx, params, reqEditors...)
+	return rsp, named("listCatalogProducts", err)
+}
+
+// CreateCatalogProductWithBody marks the request as one of createCatalogProduct (POST /catalog/products/), then calls the generated client.
+func (g guardedClient) CreateCatalogProductWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "createCatalogProduct")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.CreateCatalogProductWithBody(ctx, contentType, body, reqEditors...)
+	return rsp, named("createCatalogProduct", err)
+}
+
+// CreateCatalogProduct marks the request as one of createCatalogProduct (POST /catalog/products/), then calls the generated client.
+func (g guardedClient) CreateCatalogProduct(ctx context.Context, body api.CreateCatalogProductJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "createCatalogProduct")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.CreateCatalogProduct(ctx, body, reqEditors...)
+	return rsp, named("createCatalogProduct", err)
+}
+
+// DeleteCatalogProduct marks the request as one of deleteCatalogProduct (DELETE /catalog/products/{pk}/), then calls the generated client.
+func (g guardedClient) DeleteCatalogProduct(ctx context.Context, pk openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "deleteCatalogProduct")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.DeleteCatalogProduct(ctx, pk, reqEditors...)
+	return rsp, named("deleteCatalogProduct", err)
+}
+
+// RetrieveCatalogProduct marks the request as one of retrieveCatalogProduct (GET /catalog/products/{pk}/), then calls the generated client.
+func (g guardedClient) RetrieveCatalogProduct(ctx context.Context, pk openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "retrieveCatalogProduct")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.RetrieveCatalogProduct(ctx, pk, reqEditors...)
+	return rsp, named("retrieveCatalogProduct", err)
+}
+
+// UpdateCatalogProductWithBody marks the request as one of updateCatalogProduct (PATCH /catalog/products/{pk}/), then calls the generated client.
+func (g guardedClient) UpdateCatalogProductWithBody(ctx context.Context, pk openapi_types.UUID, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "updateCatalogProduct")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.UpdateCatalogProductWithBody(ctx, pk, contentType, body, reqEditors...)
+	return rsp, named("updateCatalogProduct", err)
+}
+
+// UpdateCatalogProduct marks the request as one of updateCatalogProduct (PATCH /catalog/products/{pk}/), then calls the generated client.
+func (g guardedClient) UpdateCatalogProduct(ctx context.Context, pk openapi_types.UUID, body api.UpdateCatalogProductJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "updateCatalogProduct")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.UpdateCatalogProduct(ctx, pk, body, reqEditors...)
+	return rsp, named("updateCatalogProduct", err)
+}
+
+// GetCatalogProductSettings marks the request as one of getCatalogProductSettings (GET /catalog/products/{pk}/settings/), then calls the generated client.
+func (g guardedClient) GetCatalogProductSettings(ctx context.Context, pk openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "getCatalogProductSettings")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.GetCatalogProductSettings(ctx, pk, reqEditors...)
+	return rsp, named("getCatalogProductSettings", err)
+}
+
+// UpdateCatalogProductSettingsWithBody marks the request as one of updateCatalogProductSettings (PATCH /catalog/products/{pk}/settings/), then calls the generated client.
+func (g guardedClient) UpdateCatalogProductSettingsWithBody(ctx context.Context, pk openapi_types.UUID, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "updateCatalogProductSettings")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.UpdateCatalogProductSettingsWithBody(ctx, pk, contentType, body, reqEditors...)
+	return rsp, named("updateCatalogProductSettings", err)
+}
+
+// UpdateCatalogProductSettings marks the request as one of updateCatalogProductSettings (PATCH /catalog/products/{pk}/settings/), then calls the generated client.
+func (g guardedClient) UpdateCatalogProductSettings(ctx context.Context, pk openapi_types.UUID, body api.UpdateCatalogProductSettingsJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "updateCatalogProductSettings")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.UpdateCatalogProductSettings(ctx, pk, body, reqEditors...)
+	return rsp, named("updateCatalogProductSettings", err)
+}
+
+// DeleteCatalogProductImage marks the request as one of deleteCatalogProductImage (DELETE /catalog/products/{product_pk}/image/{pk}/), then calls the generated client.
+func (g guardedClient) DeleteCatalogProductImage(ctx context.Context, productPk openapi_types.UUID, pk openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "deleteCatalogProductImage")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.DeleteCatalogProductImage(ctx, productPk, pk, reqEditors...)
+	return rsp, named("deleteCatalogProductImage", err)
+}
+
+// UpdateCatalogProductImageWithBody marks the request as one of updateCatalogProductImage (PATCH /catalog/products/{product_pk}/image/{pk}/), then calls the generated client.
+func (g guardedClient) UpdateCatalogProductImageWithBody(ctx context.Context, productPk openapi_types.UUID, pk openapi_types.UUID, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "updateCatalogProductImage")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.UpdateCatalogProductImageWithBody(ctx, productPk, pk, contentType, body, reqEditors...)
+	return rsp, named("updateCatalogProductImage", err)
+}
+
+// UpdateCatalogProductImage marks the request as one of updateCatalogProductImage (PATCH /catalog/products/{product_pk}/image/{pk}/), then calls the generated client.
+func (g guardedClient) UpdateCatalogProductImage(ctx context.Context, productPk openapi_types.UUID, pk openapi_types.UUID, body api.UpdateCatalogProductImageJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "updateCatalogProductImage")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.UpdateCatalogProductImage(ctx, productPk, pk, body, reqEditors...)
+	return rsp, named("updateCatalogProductImage", err)
+}
+
+// CreateChargeWithBody marks the request as one of createCharge (POST /charges/), then calls the generated client.
+func (g guardedClient) CreateChargeWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "createCharge")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.CreateChargeWithBody(ctx, contentType, body, reqEditors...)
+	return rsp, named("createCharge", err)
+}
+
+// CreateCharge marks the request as one of createCharge (POST /charges/), then calls the generated client.
+func (g guardedClient) CreateCharge(ctx context.Context, body api.CreateChargeJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "createCharge")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.CreateCharge(ctx, body, reqEditors...)
+	return rsp, named("createCharge", err)
+}
+
+// CreateCheckoutSessionWithBody marks the request as one of createCheckoutSession (POST /checkout/), then calls the generated client.
+func (g guardedClient) CreateCheckoutSessionWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "createCheckoutSession")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.CreateCheckoutSessionWithBody(ctx, contentType, body, reqEditors...)
+	return rsp, named("createCheckoutSession", err)
+}
+
+// CreateCheckoutSession marks the request as one of createCheckoutSession (POST /checkout/), then calls the generated client.
+func (g guardedClient) CreateCheckoutSession(ctx context.Context, body api.CreateCheckoutSessionJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "createCheckoutSession")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.CreateCheckoutSession(ctx, body, reqEditors...)
+	return rsp, named("createCheckoutSession", err)
+}
+
+// ListCheckoutSessions marks the request as one of listCheckoutSessions (GET /checkout/sessions/), then calls the generated client.
+func (g guardedClient) ListCheckoutSessions(ctx context.Context, params *api.ListCheckoutSessionsParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "listCheckoutSessions")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.ListCheckoutSessions(ctx, params, reqEditors...)
+	return rsp, named("listCheckoutSessions", err)
 }
 
 // RetrieveCheckoutSession checks the path parameters of retrieveCheckoutSession (GET /checkout/sessions/{session_id}/), then calls the generated client.
@@ -185,7 +591,13 @@ func (g guardedClient) RetrieveCheckoutSession(ctx context.Context, sessionID st
 	if err := checkPathParam("retrieveCheckoutSession", "session_id", sessionID); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.RetrieveCheckoutSession(ctx, sessionID, reqEditors...)
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "retrieveCheckoutSession")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.RetrieveCheckoutSession(ctx, sessionID, reqEditors...)
+	return rsp, named("retrieveCheckoutSession", err)
 }
 
 // ListCheckoutSessionEvents checks the path parameters of listCheckoutSessionEvents (GET /checkout/sessions/{session_id}/events/), then calls the generated client.
@@ -193,7 +605,46 @@ func (g guardedClient) ListCheckoutSessionEvents(ctx context.Context, sessionID 
 	if err := checkPathParam("listCheckoutSessionEvents", "session_id", sessionID); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.ListCheckoutSessionEvents(ctx, sessionID, params, reqEditors...)
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "listCheckoutSessionEvents")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.ListCheckoutSessionEvents(ctx, sessionID, params, reqEditors...)
+	return rsp, named("listCheckoutSessionEvents", err)
+}
+
+// ListCustomers marks the request as one of listCustomers (GET /customers/), then calls the generated client.
+func (g guardedClient) ListCustomers(ctx context.Context, params *api.ListCustomersParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "listCustomers")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.ListCustomers(ctx, params, reqEditors...)
+	return rsp, named("listCustomers", err)
+}
+
+// CreateCustomerWithBody marks the request as one of createCustomer (POST /customers/), then calls the generated client.
+func (g guardedClient) CreateCustomerWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "createCustomer")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.CreateCustomerWithBody(ctx, contentType, body, reqEditors...)
+	return rsp, named("createCustomer", err)
+}
+
+// CreateCustomer marks the request as one of createCustomer (POST /customers/), then calls the generated client.
+func (g guardedClient) CreateCustomer(ctx context.Context, body api.CreateCustomerJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "createCustomer")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.CreateCustomer(ctx, body, reqEditors...)
+	return rsp, named("createCustomer", err)
 }
 
 // UpdateCustomerWithBody checks the path parameters of updateCustomer (PATCH /customers/{customerId}/), then calls the generated client.
@@ -201,7 +652,13 @@ func (g guardedClient) UpdateCustomerWithBody(ctx context.Context, customerID st
 	if err := checkPathParam("updateCustomer", "customerId", customerID); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.UpdateCustomerWithBody(ctx, customerID, contentType, body, reqEditors...)
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "updateCustomer")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.UpdateCustomerWithBody(ctx, customerID, contentType, body, reqEditors...)
+	return rsp, named("updateCustomer", err)
 }
 
 // UpdateCustomer checks the path parameters of updateCustomer (PATCH /customers/{customerId}/), then calls the generated client.
@@ -209,7 +666,134 @@ func (g guardedClient) UpdateCustomer(ctx context.Context, customerID string, bo
 	if err := checkPathParam("updateCustomer", "customerId", customerID); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.UpdateCustomer(ctx, customerID, body, reqEditors...)
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "updateCustomer")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.UpdateCustomer(ctx, customerID, body, reqEditors...)
+	return rsp, named("updateCustomer", err)
+}
+
+// GetCustomerEntitlements marks the request as one of getCustomerEntitlements (GET /entitlements/), then calls the generated client.
+func (g guardedClient) GetCustomerEntitlements(ctx context.Context, params *api.GetCustomerEntitlementsParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "getCustomerEntitlements")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.GetCustomerEntitlements(ctx, params, reqEditors...)
+	return rsp, named("getCustomerEntitlements", err)
+}
+
+// LicenseActivateWithBody marks the request as one of licenseActivate (POST /license/activate/), then calls the generated client.
+func (g guardedClient) LicenseActivateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "licenseActivate")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.LicenseActivateWithBody(ctx, contentType, body, reqEditors...)
+	return rsp, named("licenseActivate", err)
+}
+
+// LicenseActivate marks the request as one of licenseActivate (POST /license/activate/), then calls the generated client.
+func (g guardedClient) LicenseActivate(ctx context.Context, body api.LicenseActivateJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "licenseActivate")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.LicenseActivate(ctx, body, reqEditors...)
+	return rsp, named("licenseActivate", err)
+}
+
+// LicenseDeactivateWithBody marks the request as one of licenseDeactivate (POST /license/deactivate/), then calls the generated client.
+func (g guardedClient) LicenseDeactivateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "licenseDeactivate")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.LicenseDeactivateWithBody(ctx, contentType, body, reqEditors...)
+	return rsp, named("licenseDeactivate", err)
+}
+
+// LicenseDeactivate marks the request as one of licenseDeactivate (POST /license/deactivate/), then calls the generated client.
+func (g guardedClient) LicenseDeactivate(ctx context.Context, body api.LicenseDeactivateJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "licenseDeactivate")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.LicenseDeactivate(ctx, body, reqEditors...)
+	return rsp, named("licenseDeactivate", err)
+}
+
+// LicenseValidateWithBody marks the request as one of licenseValidate (POST /license/validate/), then calls the generated client.
+func (g guardedClient) LicenseValidateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "licenseValidate")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.LicenseValidateWithBody(ctx, contentType, body, reqEditors...)
+	return rsp, named("licenseValidate", err)
+}
+
+// LicenseValidate marks the request as one of licenseValidate (POST /license/validate/), then calls the generated client.
+func (g guardedClient) LicenseValidate(ctx context.Context, body api.LicenseValidateJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "licenseValidate")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.LicenseValidate(ctx, body, reqEditors...)
+	return rsp, named("licenseValidate", err)
+}
+
+// CreatePresignedUploadURLWithBody marks the request as one of createPresignedUploadUrl (POST /media/), then calls the generated client.
+func (g guardedClient) CreatePresignedUploadURLWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "createPresignedUploadUrl")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.CreatePresignedUploadURLWithBody(ctx, contentType, body, reqEditors...)
+	return rsp, named("createPresignedUploadUrl", err)
+}
+
+// CreatePresignedUploadURL marks the request as one of createPresignedUploadUrl (POST /media/), then calls the generated client.
+func (g guardedClient) CreatePresignedUploadURL(ctx context.Context, body api.CreatePresignedUploadURLJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "createPresignedUploadUrl")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.CreatePresignedUploadURL(ctx, body, reqEditors...)
+	return rsp, named("createPresignedUploadUrl", err)
+}
+
+// GetProductOffering marks the request as one of getProductOffering (GET /monetization/product-offering/{product_id}/), then calls the generated client.
+func (g guardedClient) GetProductOffering(ctx context.Context, productID openapi_types.UUID, params *api.GetProductOfferingParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "getProductOffering")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.GetProductOffering(ctx, productID, params, reqEditors...)
+	return rsp, named("getProductOffering", err)
+}
+
+// ListOrders marks the request as one of listOrders (GET /orders/), then calls the generated client.
+func (g guardedClient) ListOrders(ctx context.Context, params *api.ListOrdersParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "listOrders")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.ListOrders(ctx, params, reqEditors...)
+	return rsp, named("listOrders", err)
 }
 
 // RetrieveOrder checks the path parameters of retrieveOrder (GET /orders/{id}/), then calls the generated client.
@@ -217,7 +801,13 @@ func (g guardedClient) RetrieveOrder(ctx context.Context, id string, reqEditors 
 	if err := checkPathParam("retrieveOrder", "id", id); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.RetrieveOrder(ctx, id, reqEditors...)
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "retrieveOrder")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.RetrieveOrder(ctx, id, reqEditors...)
+	return rsp, named("retrieveOrder", err)
 }
 
 // ListOrderEvents checks the path parameters of listOrderEvents (GET /orders/{id}/events/), then calls the generated client.
@@ -225,7 +815,46 @@ func (g guardedClient) ListOrderEvents(ctx context.Context, id string, params *a
 	if err := checkPathParam("listOrderEvents", "id", id); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.ListOrderEvents(ctx, id, params, reqEditors...)
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "listOrderEvents")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.ListOrderEvents(ctx, id, params, reqEditors...)
+	return rsp, named("listOrderEvents", err)
+}
+
+// ListPartnerOrganizations marks the request as one of listPartnerOrganizations (GET /partner/organizations/), then calls the generated client.
+func (g guardedClient) ListPartnerOrganizations(ctx context.Context, params *api.ListPartnerOrganizationsParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "listPartnerOrganizations")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.ListPartnerOrganizations(ctx, params, reqEditors...)
+	return rsp, named("listPartnerOrganizations", err)
+}
+
+// ProvisionPartnerOrganizationWithBody marks the request as one of provisionPartnerOrganization (POST /partner/organizations/), then calls the generated client.
+func (g guardedClient) ProvisionPartnerOrganizationWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "provisionPartnerOrganization")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.ProvisionPartnerOrganizationWithBody(ctx, contentType, body, reqEditors...)
+	return rsp, named("provisionPartnerOrganization", err)
+}
+
+// ProvisionPartnerOrganization marks the request as one of provisionPartnerOrganization (POST /partner/organizations/), then calls the generated client.
+func (g guardedClient) ProvisionPartnerOrganization(ctx context.Context, body api.ProvisionPartnerOrganizationJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "provisionPartnerOrganization")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.ProvisionPartnerOrganization(ctx, body, reqEditors...)
+	return rsp, named("provisionPartnerOrganization", err)
 }
 
 // RetrievePartnerOrganizationByExternalID checks the path parameters of retrievePartnerOrganizationByExternalId (GET /partner/organizations/by-external-id/{externalId}/), then calls the generated client.
@@ -233,5 +862,242 @@ func (g guardedClient) RetrievePartnerOrganizationByExternalID(ctx context.Conte
 	if err := checkPathParam("retrievePartnerOrganizationByExternalId", "externalId", externalID); err != nil {
 		return nil, err
 	}
-	return g.ClientInterface.RetrievePartnerOrganizationByExternalID(ctx, externalID, reqEditors...)
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "retrievePartnerOrganizationByExternalId")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.RetrievePartnerOrganizationByExternalID(ctx, externalID, reqEditors...)
+	return rsp, named("retrievePartnerOrganizationByExternalId", err)
+}
+
+// RetrievePartnerOrganization marks the request as one of retrievePartnerOrganization (GET /partner/organizations/{identifier}/), then calls the generated client.
+func (g guardedClient) RetrievePartnerOrganization(ctx context.Context, identifier openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "retrievePartnerOrganization")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.RetrievePartnerOrganization(ctx, identifier, reqEditors...)
+	return rsp, named("retrievePartnerOrganization", err)
+}
+
+// ListPaymentMethods marks the request as one of listPaymentMethods (GET /payment-methods/), then calls the generated client.
+func (g guardedClient) ListPaymentMethods(ctx context.Context, params *api.ListPaymentMethodsParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "listPaymentMethods")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.ListPaymentMethods(ctx, params, reqEditors...)
+	return rsp, named("listPaymentMethods", err)
+}
+
+// CreatePortalSessionWithBody marks the request as one of createPortalSession (POST /portal/session/), then calls the generated client.
+func (g guardedClient) CreatePortalSessionWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "createPortalSession")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.CreatePortalSessionWithBody(ctx, contentType, body, reqEditors...)
+	return rsp, named("createPortalSession", err)
+}
+
+// CreatePortalSession marks the request as one of createPortalSession (POST /portal/session/), then calls the generated client.
+func (g guardedClient) CreatePortalSession(ctx context.Context, body api.CreatePortalSessionJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "createPortalSession")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.CreatePortalSession(ctx, body, reqEditors...)
+	return rsp, named("createPortalSession", err)
+}
+
+// GetPromotion marks the request as one of getPromotion (GET /promotions), then calls the generated client.
+func (g guardedClient) GetPromotion(ctx context.Context, params *api.GetPromotionParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "getPromotion")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.GetPromotion(ctx, params, reqEditors...)
+	return rsp, named("getPromotion", err)
+}
+
+// ListRefunds marks the request as one of listRefunds (GET /refunds/), then calls the generated client.
+func (g guardedClient) ListRefunds(ctx context.Context, params *api.ListRefundsParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "listRefunds")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.ListRefunds(ctx, params, reqEditors...)
+	return rsp, named("listRefunds", err)
+}
+
+// CreateRefundWithBody marks the request as one of createRefund (POST /refunds/), then calls the generated client.
+func (g guardedClient) CreateRefundWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "createRefund")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.CreateRefundWithBody(ctx, contentType, body, reqEditors...)
+	return rsp, named("createRefund", err)
+}
+
+// CreateRefund marks the request as one of createRefund (POST /refunds/), then calls the generated client.
+func (g guardedClient) CreateRefund(ctx context.Context, body api.CreateRefundJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "createRefund")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.CreateRefund(ctx, body, reqEditors...)
+	return rsp, named("createRefund", err)
+}
+
+// RetrieveRefund marks the request as one of retrieveRefund (GET /refunds/{refundId}/), then calls the generated client.
+func (g guardedClient) RetrieveRefund(ctx context.Context, refundID openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "retrieveRefund")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.RetrieveRefund(ctx, refundID, reqEditors...)
+	return rsp, named("retrieveRefund", err)
+}
+
+// ReportUsageWithBody marks the request as one of reportUsage (POST /report/usage/), then calls the generated client.
+func (g guardedClient) ReportUsageWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "reportUsage")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.ReportUsageWithBody(ctx, contentType, body, reqEditors...)
+	return rsp, named("reportUsage", err)
+}
+
+// ReportUsage marks the request as one of reportUsage (POST /report/usage/), then calls the generated client.
+func (g guardedClient) ReportUsage(ctx context.Context, body api.ReportUsageJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "reportUsage")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.ReportUsage(ctx, body, reqEditors...)
+	return rsp, named("reportUsage", err)
+}
+
+// ListSubscriptions marks the request as one of listSubscriptions (GET /subscriptions/), then calls the generated client.
+func (g guardedClient) ListSubscriptions(ctx context.Context, params *api.ListSubscriptionsParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "listSubscriptions")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.ListSubscriptions(ctx, params, reqEditors...)
+	return rsp, named("listSubscriptions", err)
+}
+
+// CreateSubscriptionWithBody marks the request as one of createSubscription (POST /subscriptions/create/), then calls the generated client.
+func (g guardedClient) CreateSubscriptionWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "createSubscription")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.CreateSubscriptionWithBody(ctx, contentType, body, reqEditors...)
+	return rsp, named("createSubscription", err)
+}
+
+// CreateSubscription marks the request as one of createSubscription (POST /subscriptions/create/), then calls the generated client.
+func (g guardedClient) CreateSubscription(ctx context.Context, body api.CreateSubscriptionJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "createSubscription")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.CreateSubscription(ctx, body, reqEditors...)
+	return rsp, named("createSubscription", err)
+}
+
+// RetrieveSubscription marks the request as one of retrieveSubscription (GET /subscriptions/{subscriptionId}/), then calls the generated client.
+func (g guardedClient) RetrieveSubscription(ctx context.Context, subscriptionID openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "retrieveSubscription")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.RetrieveSubscription(ctx, subscriptionID, reqEditors...)
+	return rsp, named("retrieveSubscription", err)
+}
+
+// CancelSubscriptionWithBody marks the request as one of cancelSubscription (POST /subscriptions/{subscriptionId}/cancel/), then calls the generated client.
+func (g guardedClient) CancelSubscriptionWithBody(ctx context.Context, subscriptionID openapi_types.UUID, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "cancelSubscription")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.CancelSubscriptionWithBody(ctx, subscriptionID, contentType, body, reqEditors...)
+	return rsp, named("cancelSubscription", err)
+}
+
+// CancelSubscription marks the request as one of cancelSubscription (POST /subscriptions/{subscriptionId}/cancel/), then calls the generated client.
+func (g guardedClient) CancelSubscription(ctx context.Context, subscriptionID openapi_types.UUID, body api.CancelSubscriptionJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "cancelSubscription")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.CancelSubscription(ctx, subscriptionID, body, reqEditors...)
+	return rsp, named("cancelSubscription", err)
+}
+
+// UpdateSubscriptionWithBody marks the request as one of updateSubscription (POST /subscriptions/{subscriptionId}/update/), then calls the generated client.
+func (g guardedClient) UpdateSubscriptionWithBody(ctx context.Context, subscriptionID openapi_types.UUID, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "updateSubscription")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.UpdateSubscriptionWithBody(ctx, subscriptionID, contentType, body, reqEditors...)
+	return rsp, named("updateSubscription", err)
+}
+
+// UpdateSubscription marks the request as one of updateSubscription (POST /subscriptions/{subscriptionId}/update/), then calls the generated client.
+func (g guardedClient) UpdateSubscription(ctx context.Context, subscriptionID openapi_types.UUID, body api.UpdateSubscriptionJSONRequestBody, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "updateSubscription")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.UpdateSubscription(ctx, subscriptionID, body, reqEditors...)
+	return rsp, named("updateSubscription", err)
+}
+
+// ListTransactions marks the request as one of listTransactions (GET /transaction/), then calls the generated client.
+func (g guardedClient) ListTransactions(ctx context.Context, params *api.ListTransactionsParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "listTransactions")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.ListTransactions(ctx, params, reqEditors...)
+	return rsp, named("listTransactions", err)
+}
+
+// ListWebhookEventLogs marks the request as one of listWebhookEventLogs (GET /webhook/logs/), then calls the generated client.
+func (g guardedClient) ListWebhookEventLogs(ctx context.Context, params *api.ListWebhookEventLogsParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "listWebhookEventLogs")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.ListWebhookEventLogs(ctx, params, reqEditors...)
+	return rsp, named("listWebhookEventLogs", err)
 }

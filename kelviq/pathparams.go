@@ -1,8 +1,12 @@
 package kelviq
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
+	"unicode"
 
 	"github.com/kelviq/kelviq-go/api"
 )
@@ -11,24 +15,64 @@ import (
 // the client refuses to send: a path parameter that would make the request
 // another operation's, "." or ".." (URL resolution removes such a segment,
 // so DELETE /catalog/plans/{identifier}/features/{feature_id}/ with
-// feature_id ".." would delete the plan), or an empty one; or a page_size
-// above MaxPageSize. The error names the operation and the parameter.
+// feature_id ".." would delete the plan), one holding such a segment
+// between '/', '\' or ';' ("a/..", which a server decoding %2F would
+// resolve), one with a control character, or an empty one (see
+// checkPathParam); a page_size above MaxPageSize; or a nil context. The error names the operation and the parameter.
 // Nothing was sent.
 var ErrInvalidParameter = errors.New("kelviq: invalid parameter")
 
-// guardedClient is the generated client with every method that takes a
-// string path parameter checking it first (pathparams.gen.go, written by
+// guardedClient is the generated client with every method checking its
+// string path parameters first and marking the request's context with the
+// operation it is built for (pathparams.gen.go, written by
 // internal/cmd/genoperations from the generated ClientInterface). The
-// router cannot do this check: once the builder has resolved the path, a
-// call of deleteCatalogPlanFeature with ".." is exactly a call of
-// deleteCatalogPlan.
+// router cannot do the parameter check: once the builder has resolved the
+// path, a call of deleteCatalogPlanFeature with ".." is exactly a call of
+// deleteCatalogPlan. With the mark, it refuses a request that a request
+// editor (run after the builder) moved to another operation, which would
+// otherwise go out with that operation's credential.
 type guardedClient struct {
 	api.ClientInterface
 }
 
+// builtForKey is the context key of the operationId a request is built for.
+type builtForKey struct{}
+
+// builtFor returns ctx marked with the operationId op; the router reads it
+// back with builtForOf. A nil ctx is an error naming the call: net/http
+// would panic on it.
+func builtFor(ctx context.Context, op string) (context.Context, error) {
+	if ctx == nil {
+		return nil, fmt.Errorf("%w: %s: the context is nil (pass context.Background() or the request's)", ErrInvalidParameter, op)
+	}
+	return context.WithValue(ctx, builtForKey{}, op), nil
+}
+
+// builtForOf returns the operationId the request was built for, or "" for
+// a request built without the mark (a test's request, an iterator's is
+// marked).
+func builtForOf(ctx context.Context) string {
+	op, _ := ctx.Value(builtForKey{}).(string)
+	return op
+}
+
 // checkPathParam fails for a value that does not stay one segment of its
-// operation's path. Every other value is safe: the generated builder
-// escapes '/', '?', '#' and '%' in it.
+// operation's path, on the client or on a server on the way:
+//
+//   - "." and "..": URL resolution removes such a segment, in the client;
+//   - a value with a "." or ".." piece between '/', '\' or ';' ("../x",
+//     "a/..", "..\x", "..;x"), or made of those separators only ("/"):
+//     the generated builder escapes '/' as %2F, but a server or proxy that
+//     decodes %2F before it normalizes the path (nginx does), or takes '\'
+//     for '/' (some do), or ";..." for path parameters (Java servers),
+//     would resolve the dot segment or merge the slashes, and route the
+//     request to another resource;
+//   - a control character (NUL, a newline): no ID has one, and servers
+//     differ on them (a NUL ends a C string);
+//   - the empty value.
+//
+// Every other value is sent as one escaped segment of the operation's path
+// (the builder escapes '/', '?', '#', '%', '\' and non-ASCII in it).
 func checkPathParam(op, name, value string) error {
 	switch value {
 	case "":
@@ -36,7 +80,80 @@ func checkPathParam(op, name, value string) error {
 	case ".", "..":
 		return fmt.Errorf("%w: %s: path parameter %s is %q, which the URL would resolve away (the request would reach another operation)", ErrInvalidParameter, op, name, value)
 	}
+	if strings.IndexFunc(value, unicode.IsControl) >= 0 {
+		return fmt.Errorf("%w: %s: path parameter %s contains a control character", ErrInvalidParameter, op, name)
+	}
+	if hasDotPiece(value) {
+		return fmt.Errorf("%w: %s: path parameter %s is %q, which holds a dot segment or only slashes: a server that decodes %%2F, or takes '\\' for '/', would resolve it to another path", ErrInvalidParameter, op, name, clean(value, 64))
+	}
 	return nil
 }
 
-var _ api.ClientInterface = guardedClient{}
+// hasDotPiece reports whether s, split at '/', '\' and ';', has a piece
+// that is "." or "..", or has no piece that is not empty ("/", `\\`:
+// a server merging slashes, as nginx does by default, would drop the
+// segment). It allocates nothing.
+func hasDotPiece(s string) bool {
+	start, filled := 0, false
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) && s[i] != '/' && s[i] != '\\' && s[i] != ';' {
+			continue
+		}
+		piece := s[start:i]
+		if piece == "." || piece == ".." {
+			return true
+		}
+		filled = filled || piece != ""
+		start = i + 1
+	}
+	return !filled
+}
+
+// named returns the error of a generated method, err, naming the
+// operation when it does not already: an error of building the request (a
+// body that does not marshal, such as a NaN; a request editor's error) is
+// otherwise a bare "json: unsupported value: NaN". Errors of the client's
+// own checks and of the call (the router's, an *Error, a transport error)
+// pass unchanged: they name it already. errors.Is and errors.As reach err.
+func named(op string, err error) error {
+	if err == nil || ours(err) {
+		return err
+	}
+	return fmt.Errorf("kelviq: %s: the request could not be built: %w", op, err)
+}
+
+// ours reports whether err comes from the client's checks or its call.
+func ours(err error) bool {
+	var (
+		apiErr  *Error
+		callErr *callError
+		decErr  *decodeError
+	)
+	if errors.As(err, &apiErr) || errors.As(err, &callErr) || errors.As(err, &decErr) {
+		return true
+	}
+	for _, s := range []error{ErrInvalidParameter, ErrUnknownOperation, ErrMissingCredential, ErrNoSandboxServer, ErrUnexpectedResponse, ErrResponseTooLarge} {
+		if errors.Is(err, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// withoutNil returns editors without its nil elements (a careless caller's
+// conditional editor), which the generated client would call and panic
+// on; editors itself, not copied, when none is nil.
+func withoutNil(editors []api.RequestEditorFn) []api.RequestEditorFn {
+	for i, e := range editors {
+		if e == nil {
+			out := slices.Clone(editors[:i])
+			for _, e := range editors[i+1:] {
+				if e != nil {
+					out = append(out, e)
+				}
+			}
+			return out
+		}
+	}
+	return editors
+}

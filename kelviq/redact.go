@@ -1,6 +1,8 @@
 package kelviq
 
 import (
+	"errors"
+	"net/url"
 	"strings"
 	"unicode/utf8"
 )
@@ -15,9 +17,13 @@ const minFragment = 8
 // redactor removes the client's keys from what a server says before any of
 // it leaves the client (an *Error's Body, Message, FieldErrors and
 // RequestID, a Content-Type in an error, a logged error). It finds a key
-// written as is and JSON-escaped in any way (each character as itself,
-// "\u00XX" in either case, or "\/"), and a trailing piece of a key of
-// minFragment characters or more, as a cut leaves it. Redact before cutting:
+// written as is, JSON-escaped in any way (each character as itself,
+// "\u00XX" in either case, or "\/") or percent-encoded (an ASCII character
+// as %XX, as in a URL the server built), and a piece of a key of
+// minFragment characters or more that a cut leaves: at the end of the
+// text, or before an ellipsis (a server's own cut). Not other encodings
+// (base64, upper-cased, reversed…): there is no end to those, and a server
+// echoes a key by quoting it, in a text, a JSON string or a URL. Redact before cutting:
 // a key cut in half is no longer a key. A nil *redactor redacts nothing.
 type redactor struct {
 	keys []string
@@ -131,8 +137,22 @@ func matchKey[T ~string | ~[]byte](b T, i int, key string) (end, n int) {
 			continue
 		case j+lit == len(b) && lit > 0:
 			return len(b), k // b ends inside the character
+		case b[j] == '%' && c < utf8.RuneSelf:
+			// Percent-encoded, as in a URL the server built with the key
+			// in it: "/" and "+" in a key come out as %2F and %2B.
+			if j+3 > len(b) {
+				if hexPrefixOf(b[j+1:], c<<8) {
+					return len(b), k
+				}
+				return -1, 0
+			}
+			if v, ok := hex4(b[j+1 : j+3]); !ok || v != c {
+				return -1, 0
+			}
+			j, k = j+3, k+size
+			continue
 		case b[j] != '\\':
-			return -1, 0
+			return cutShort(b, j, k)
 		}
 		// An escape: "\/", or "\uXXXX" naming c.
 		switch {
@@ -151,11 +171,31 @@ func matchKey[T ~string | ~[]byte](b T, i int, key string) (end, n int) {
 			return -1, 0
 		}
 		if v, ok := hex4(b[j+2 : j+6]); !ok || v != c {
-			return -1, 0
+			return cutShort(b, j, k)
 		}
 		j, k = j+6, k+size
 	}
 	return j, len(key)
+}
+
+// cutShort is matchKey's answer where b stops matching key at b[j], after
+// k bytes of it: that piece of the key when an ellipsis follows ("...",
+// "…" or its JSON escape), the way a server marks its own cut of an
+// echoed key ("Invalid key sk_test_0a1b…"); else no match.
+func cutShort[T ~string | ~[]byte](b T, j, k int) (end, n int) {
+	if k == 0 || j+3 > len(b) {
+		return -1, 0
+	}
+	switch {
+	case b[j] == '.' && b[j+1] == '.' && b[j+2] == '.',
+		b[j] == 0xE2 && b[j+1] == 0x80 && b[j+2] == 0xA6: // "…"
+		return j, k
+	case j+6 <= len(b) && b[j] == '\\' && b[j+1] == 'u':
+		if v, ok := hex4(b[j+2 : j+6]); ok && v == '…' {
+			return j, k
+		}
+	}
+	return -1, 0
 }
 
 // hex4 reads four hex digits.
@@ -189,4 +229,50 @@ func hexPrefixOf[T ~string | ~[]byte](h T, c rune) bool {
 		}
 	}
 	return true
+}
+
+// hide returns err with its text redacted when it holds a key: net/http
+// quotes what a server sent in some errors (a malformed header line, a
+// redirect's Location), and a caller reaches the *url.Error inside a
+// call's error with errors.As and prints it. The *url.Error is kept
+// (errors.As still finds it) with its URL redacted and, when it holds a
+// key, its Err replaced: errors.Is still reaches what that wrapped
+// (context.Canceled, io.ErrUnexpectedEOF), errors.As no longer does, as
+// that would hand back the text with the key. err itself when it holds no
+// key, which is every error but a hostile server's.
+func (r *redactor) hide(err error) error {
+	if r == nil || err == nil || !r.found(err.Error()) {
+		return err
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		// The URL of a redirect hop is the server's Location.
+		ue.URL = r.string(ue.URL)
+		if ue.Err != nil && r.found(ue.Err.Error()) {
+			ue.Err = &redactedError{text: r.string(ue.Err.Error()), err: ue.Err}
+		}
+		if !r.found(err.Error()) {
+			return err
+		}
+	}
+	return &redactedError{text: r.string(err.Error()), err: err}
+}
+
+// redactedError is an error whose text held a key: the text redacted, and
+// errors.Is answered by the original.
+type redactedError struct {
+	text string
+	err  error
+}
+
+func (e *redactedError) Error() string { return e.text }
+
+// Is reports whether the original error matches target.
+func (e *redactedError) Is(target error) bool { return errors.Is(e.err, target) }
+
+// Timeout reports whether the original error is a timeout, as net.Error
+// and *url.Error ask.
+func (e *redactedError) Timeout() bool {
+	var t interface{ Timeout() bool }
+	return errors.As(e.err, &t) && t.Timeout()
 }

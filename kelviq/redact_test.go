@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -37,6 +38,11 @@ func everywhere(t *testing.T, err error) map[string]string {
 	if b, jerr := json.Marshal(err); jerr == nil {
 		out["json.Marshal"] = string(b)
 	}
+	// What errors.As hands a caller: every error in the chain (a
+	// *url.Error among them), printed on its own.
+	for i, e := range chain(err) {
+		out[fmt.Sprintf("chain[%d] %T", i, e)] = e.Error()
+	}
 	var e *kelviq.Error
 	if errors.As(err, &e) {
 		out["Body"] = string(e.Body)
@@ -49,6 +55,29 @@ func everywhere(t *testing.T, err error) map[string]string {
 			out["Body decoded"] = fmt.Sprint(v)
 		}
 	}
+	return out
+}
+
+// chain returns every error err wraps, depth first (err excluded).
+func chain(err error) []error {
+	var out []error
+	var walk func(error)
+	walk = func(e error) {
+		var next []error
+		switch u := e.(type) {
+		case interface{ Unwrap() error }:
+			next = []error{u.Unwrap()}
+		case interface{ Unwrap() []error }:
+			next = u.Unwrap()
+		}
+		for _, n := range next {
+			if n != nil {
+				out = append(out, n)
+				walk(n)
+			}
+		}
+	}
+	walk(err)
 	return out
 }
 
@@ -103,6 +132,7 @@ func TestRedactJSONEscapedKeys(t *testing.T) {
 		"middle escaped":     faultServerKey[:10] + fmt.Sprintf(`\u%04x`, faultServerKey[10]) + faultServerKey[11:],
 		"partner, escaped":   escapeAll(faultPartnerKey[:6], `\u%04x`) + faultPartnerKey[6:],
 		"plain":              faultServerKey,
+		"percent-encoded":    strings.ReplaceAll(faultServerKey, "_", "%5F"),
 	}
 	for name, form := range forms {
 		t.Run(name, func(t *testing.T) {
@@ -193,5 +223,56 @@ func TestRedactUndecodableSuccessBody(t *testing.T) {
 	checkNoKey(t, "undecodable time", err)
 	if !errors.Is(err, kelviq.ErrUnexpectedResponse) || !strings.Contains(err.Error(), "listCheckoutSessionEvents") || !strings.Contains(err.Error(), "[redacted]") {
 		t.Errorf("error: %v", err)
+	}
+}
+
+// A redirect's Location is the server's to choose: a hop to a path holding
+// a key, which then fails and is retried, is logged without the key, and
+// the call's error (which may quote the URL) holds none either.
+func TestRedactRedirectedPathInTheRetryLog(t *testing.T) {
+	srv := newFaultServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		if !strings.Contains(r.URL.Path, "echo") {
+			http.Redirect(w, r, "/echo/"+faultServerKey+"/?k="+faultPartnerKey, http.StatusTemporaryRedirect)
+			return
+		}
+		writeJSON(w, 503, `{"detail":"busy"}`)
+	})
+	h := newHarness(t)
+	_, err := h.client(srv.URL, nil).ListCustomersWithResponse(t.Context(), nil)
+	checkNoKey(t, "redirected", err)
+	logs := h.logs.String()
+	if !strings.Contains(logs, "retrying") {
+		t.Fatalf("nothing was retried: %s", hideKeys(logs))
+	}
+	if strings.Contains(logs, secretMarker) {
+		t.Errorf("log: %s", hideKeys(logs))
+	}
+}
+
+// A redirect loop through a Location holding a key: net/http's *url.Error
+// quotes the last URL. The call's error and the *url.Error errors.As finds
+// hold no key, and errors.As still finds it.
+func TestRedactRedirectURLInTheURLError(t *testing.T) {
+	srv := newFaultServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		http.Redirect(w, r, fmt.Sprintf("/customers/?token=%s&n=%d", faultServerKey, n), http.StatusFound)
+	})
+	_, err := newHarness(t).client(srv.URL, nil).ListCustomersWithResponse(t.Context(), nil)
+	checkNoKey(t, "redirect loop", err)
+	var ue *url.Error
+	if !errors.As(err, &ue) || !strings.Contains(ue.URL, "[redacted]") {
+		t.Errorf("no *url.Error with the URL redacted: %v", err)
+	}
+}
+
+// A server that cuts the key it echoes and marks the cut ("sk_test_FAULTSE…
+// is invalid"): the piece before the ellipsis is redacted wherever it is.
+func TestRedactPieceBeforeAnEllipsis(t *testing.T) {
+	for _, mark := range []string{"…", "...", `\u2026`} {
+		srv := newFaultServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+			w.Header().Set("X-Request-Id", faultServerKey[:16]+"... (cut)")
+			writeJSON(w, 401, `{"detail":"API key `+faultServerKey[:15]+mark+` is invalid","key":["`+faultPartnerKey[:12]+mark+`"]}`)
+		})
+		_, err := newHarness(t).client(srv.URL, nil).ListCustomersWithResponse(t.Context(), nil)
+		checkNoKey(t, "cut with "+mark, err)
 	}
 }

@@ -241,10 +241,14 @@ func (t *retryTransport) log(ctx context.Context, req *http.Request, attempt int
 		return
 	}
 	attrs := make([]slog.Attr, 0, 7)
-	path := req.URL.EscapedPath()
+	var path string
 	if op := t.ops.find(req.Method, req.URL); op != nil {
 		attrs = append(attrs, slog.String("operation", op.ID))
 		path = op.Path
+	} else {
+		// Not an operation's path: a hop of a redirect, whose Location
+		// the server chose and may have put a key in.
+		path = t.red.text(req.URL.EscapedPath(), maxMessage)
 	}
 	attrs = append(attrs,
 		slog.String("method", req.Method),

@@ -16,7 +16,10 @@ import (
 var ErrMissingCredential = errors.New("kelviq: missing credential")
 
 // ErrUnknownOperation is wrapped by the error of a request that matches no
-// operation of the spec the client was generated from. Nothing was sent.
+// operation of the spec the client was generated from, or that a request
+// editor changed into another operation than the one it was built for (a
+// call of deleteCatalogPlanFeature edited into deleteCatalogPlan's path).
+// Nothing was sent.
 var ErrUnknownOperation = errors.New("kelviq: no operation of the spec matches the request")
 
 // ErrNoSandboxServer is wrapped by the error of a call, in the sandbox, to
@@ -167,14 +170,33 @@ func (r *router) edit(_ context.Context, req *http.Request) error {
 // and moves it to its host. An error stops the call with nothing sent. It
 // returns the operation, which the response check uses.
 func (r *router) route(req *http.Request) (*api.Operation, error) {
+	if req.URL.Opaque != "" {
+		// net/http sends Opaque as the request line's path instead of
+		// Path: a request editor setting it would send one operation's
+		// credential to whatever path it names.
+		return nil, fmt.Errorf("%w: %s request with an opaque URL %q", ErrUnknownOperation, req.Method, clean(req.URL.Opaque, 64))
+	}
 	path := req.URL.EscapedPath()
 	rel, ok := strings.CutPrefix(path, r.base.path)
-	if !ok || req.URL.Host != r.base.host {
+	if !ok || req.URL.Host != r.base.host || req.URL.Scheme != r.base.scheme {
+		// The scheme too: a request editor turning https into http would
+		// otherwise send the key in clear to the right host.
 		return nil, fmt.Errorf("%w: %s %s is not below the client's base URL", ErrUnknownOperation, req.Method, path)
+	}
+	if hasDotSegment(rel) {
+		// The generated builders never write one (checkPathParam): a
+		// request editor did, and a server resolving it would route the
+		// request to another resource than the operation's.
+		return nil, fmt.Errorf("%w: %s %s has a dot segment (a request editor wrote it)", ErrUnknownOperation, req.Method, clean(rel, 256))
 	}
 	op, i := operations.lookup(req.Method, rel)
 	if op == nil {
 		return nil, fmt.Errorf("%w: %s %s", ErrUnknownOperation, req.Method, rel)
+	}
+	if want := builtForOf(req.Context()); want != "" && want != op.ID {
+		// A request editor changed the method or path of a call: it would
+		// go out as another operation, with that operation's credential.
+		return nil, fmt.Errorf("%w: a call of %s was changed (by a request editor) into %s %s, which is %s", ErrUnknownOperation, want, req.Method, rel, op.ID)
 	}
 	if err := r.missing[i]; err != nil {
 		return nil, err
@@ -229,3 +251,64 @@ func (t target) pathUnescaped() string {
 
 // String is the target as a URL.
 func (t target) String() string { return t.scheme + "://" + t.host + t.path }
+
+// hasDotSegment reports whether the escaped path p has a segment that a
+// server could resolve away or merge: "." or "..", the dots written as
+// is or as %2E, alone or as a piece between separators a server may
+// decode or honour (%2F, %5C, %3B, '\', ';'); or a segment of such
+// separators only. It is checkPathParam's rule on the path as sent, for
+// what request editors write. It allocates nothing.
+func hasDotSegment(p string) bool {
+	dots, other := 0, false  // the current piece
+	seps, filled := 0, false // the current segment
+	for i := 0; ; {
+		end := i == len(p)
+		sep := 0 // the length of a separator inside a segment at i
+		if !end {
+			switch c := p[i]; {
+			case c == '\\' || c == ';':
+				sep = 1
+			case c == '%' && i+2 < len(p) && encodedSeparator(p[i+1], p[i+2]):
+				sep = 3
+			}
+		}
+		if end || p[i] == '/' || sep > 0 {
+			if !other && (dots == 1 || dots == 2) {
+				return true
+			}
+			filled = filled || other || dots > 0
+			dots, other = 0, false
+			if sep > 0 {
+				seps++
+				i += sep
+				continue
+			}
+			if seps > 0 && !filled {
+				return true
+			}
+			if end {
+				return false
+			}
+			seps, filled = 0, false
+			i++
+			continue
+		}
+		switch {
+		case p[i] == '.':
+			dots++
+			i++
+		case p[i] == '%' && i+2 < len(p) && p[i+1] == '2' && (p[i+2] == 'e' || p[i+2] == 'E'):
+			dots++
+			i += 3
+		default:
+			other = true
+			i++
+		}
+	}
+}
+
+// encodedSeparator reports whether %ab encodes '/', '\\' or ';'.
+func encodedSeparator(a, b byte) bool {
+	b |= 0x20 // lower case of a hex letter
+	return (a == '2' && b == 'f') || (a == '5' && b == 'c') || (a == '3' && b == 'b')
+}

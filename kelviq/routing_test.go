@@ -322,3 +322,33 @@ func TestCallerHTTPClientStaysInTheChain(t *testing.T) {
 		t.Errorf("User-Agent %q: want ours followed by the caller's", ua)
 	}
 }
+
+// A request editor that turns https into http (a careless "use the local
+// proxy" edit) does not get the key sent in clear to the API's host: the
+// router refuses a request whose scheme is not the base URL's, as it
+// refuses another host.
+func TestEditorDowngradingTheSchemeSendsNothing(t *testing.T) {
+	rec := &recorder{}
+	c, err := kelviq.NewClient(kelviq.WithServerKey(testServerKey), kelviq.WithHTTPClient(&http.Client{Transport: rec}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	toHTTP := func(_ context.Context, req *http.Request) error {
+		req.URL.Scheme = "http"
+		return nil
+	}
+	_, err = c.ListCustomersWithResponse(t.Context(), nil, toHTTP)
+	if !errors.Is(err, kelviq.ErrUnknownOperation) {
+		t.Errorf("error %v, want ErrUnknownOperation", err)
+	}
+	for _, r := range rec.take() {
+		t.Errorf("sent %s %s (with a key: %v)", r.Method, r.URL, r.Header.Get("Authorization") != "")
+	}
+	// Unedited, it goes out over https.
+	if _, err := c.ListCustomersWithResponse(t.Context(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.take(); len(got) != 1 || !strings.HasPrefix(got[0].URL, "https://") {
+		t.Errorf("sent %+v", got)
+	}
+}

@@ -84,7 +84,14 @@ func TestEverySuccessBodyIsThereWhenErrIsNil(t *testing.T) {
 		{"HTML", "text/html; charset=utf-8", "<html>captive portal</html>", false},
 		{"cut short", "application/json", `{"a":`, false},
 		{"wrong shape", "application/json", `"just a string"`, false},
+		// null decodes into any Go type, leaving it zero: JSONxxx would be
+		// set to an empty value with no error.
+		{"null", "application/json", "null", false},
+		{"null, spaced and chunked", "application/json; charset=utf-8", " \tnull\n", true},
 	}
+	// Media types are case-insensitive; parameters and +json suffixes are
+	// common. Each fills JSONxxx.
+	validTypes := []string{"application/json", "application/json; charset=utf-8", "APPLICATION/JSON", "Application/Problem+JSON; Charset=UTF-8"}
 	ops, checked := 0, 0
 	for _, op := range api.Operations {
 		for _, st := range jsonStatuses(op) {
@@ -100,10 +107,12 @@ func TestEverySuccessBodyIsThereWhenErrIsNil(t *testing.T) {
 			if k := field.Type.Elem().Kind(); k == reflect.Slice {
 				valid = "[]"
 			}
-			serve(st, "application/json", valid, false)
-			res, err := callForResult(t, c, op)
-			if err != nil || res.IsNil() || res.Elem().FieldByName(field.Name).IsNil() {
-				t.Errorf("%s: a valid %d body: error %v, %s nil", op.ID, st, err, field.Name)
+			for _, typ := range validTypes {
+				serve(st, typ, valid, false)
+				res, err := callForResult(t, c, op)
+				if err != nil || res.IsNil() || res.Elem().FieldByName(field.Name).IsNil() {
+					t.Errorf("%s: a valid %d body as %q: error %v, %s nil", op.ID, st, typ, err, field.Name)
+				}
 			}
 			for _, b := range bad {
 				serve(st, b.ct, b.body, b.chunked)

@@ -13,10 +13,13 @@ import (
 )
 
 // RenderGuards returns the Go source of kelviq/pathparams.gen.go: for every
-// method of the generated api.ClientInterface whose operation has a string
-// path parameter, a method of kelviq's guardedClient with the same signature
-// that checks each such parameter (checkPathParam, hand-written in kelviq)
-// before delegating. The builders oapi-codegen writes resolve the path
+// method of the generated api.ClientInterface, a method of kelviq's
+// guardedClient with the same signature that checks each string path
+// parameter (checkPathParam, hand-written in kelviq) and marks the context
+// with the operation the request is built for (builtFor: the router refuses
+// a request that a request editor moved to another operation) before
+// delegating; an error of building the request (a body that does not
+// marshal, a request editor's) comes back naming the operation (named). The builders oapi-codegen writes resolve the path
 // against the server URL, which removes "." and ".." segments: a parameter
 // ".." would send the request to another operation. Nothing in the
 // request that arrives at the client's Doer tells it apart from a real call
@@ -39,7 +42,7 @@ func RenderGuards(t *Table, clientSrc []byte, pkg, apiImport string) ([]byte, er
 	byGoName := t.byGoName()
 	used := map[string]bool{}
 	var body bytes.Buffer
-	n := 0
+	guarded := 0
 	for _, m := range iface.Methods.List {
 		if len(m.Names) != 1 {
 			continue
@@ -50,9 +53,6 @@ func RenderGuards(t *Table, clientSrc []byte, pkg, apiImport string) ([]byte, er
 			return nil, fmt.Errorf("ClientInterface.%s belongs to no operation of the table", name)
 		}
 		params := pathParamNames(op.Path)
-		if len(params) == 0 {
-			continue
-		}
 		ft := m.Type.(*ast.FuncType)
 		args, err := funcArgs(ft, imports, used)
 		if err != nil {
@@ -74,20 +74,38 @@ func RenderGuards(t *Table, clientSrc []byte, pkg, apiImport string) ([]byte, er
 			}
 			checks = append(checks, fmt.Sprintf("if err := checkPathParam(%q, %q, %s); err != nil {\nreturn nil, err\n}\n", op.ID, p, value))
 		}
-		if len(checks) == 0 {
-			continue // UUIDs, numbers, dates: no value of theirs is a dot segment
-		}
+		// UUIDs, numbers, dates have no checks: no value of theirs leaves
+		// its segment.
 		results, err := fieldList(ft.Results, imports, used)
 		if err != nil {
 			return nil, fmt.Errorf("ClientInterface.%s: %w", name, err)
 		}
+		if len(args) == 0 || args[0].typ != "context.Context" {
+			return nil, fmt.Errorf("ClientInterface.%s does not take a context.Context first", name)
+		}
 		decl, call := signature(args)
-		fmt.Fprintf(&body, "\n// %s checks the path parameters of %s (%s %s), then calls the generated client.\n", name, op.ID, op.Method, op.Path)
-		fmt.Fprintf(&body, "func (g guardedClient) %s(%s) (%s) {\n%sreturn g.ClientInterface.%s(%s)\n}\n",
-			name, decl, results, strings.Join(checks, ""), name, call)
-		n++
+		mark := ""
+		if last := args[len(args)-1]; last.typ == "...api.RequestEditorFn" {
+			// A nil editor would panic in the generated applyEditors;
+			// dropped, as NewClient drops a nil Option.
+			mark = fmt.Sprintf("%s = withoutNil(%s)\n", last.name, last.name)
+		}
+		mark += fmt.Sprintf("%s, err := builtFor(%s, %q)\nif err != nil {\nreturn nil, err\n}\n", args[0].name, args[0].name, op.ID)
+		what := "checks the path parameters of"
+		if len(checks) == 0 {
+			what = "marks the request as one of"
+		}
+		fmt.Fprintf(&body, "\n// %s %s %s (%s %s), then calls the generated client.\n", name, what, op.ID, op.Method, op.Path)
+		if results != "*http.Response, error" {
+			return nil, fmt.Errorf("ClientInterface.%s returns (%s), not (*http.Response, error)", name, results)
+		}
+		fmt.Fprintf(&body, "func (g guardedClient) %s(%s) (%s) {\n%s%srsp, err := g.ClientInterface.%s(%s)\nreturn rsp, named(%q, err)\n}\n",
+			name, decl, results, strings.Join(checks, ""), mark, name, call, op.ID)
+		if len(checks) > 0 {
+			guarded++
+		}
 	}
-	if n == 0 {
+	if guarded == 0 {
 		return nil, fmt.Errorf("no operation has a string path parameter: nothing to guard (did the generated ClientInterface change shape?)")
 	}
 

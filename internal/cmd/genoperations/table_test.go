@@ -170,8 +170,22 @@ func TestRenderGuards(t *testing.T) {
 			t.Errorf("the guards lack %s", want)
 		}
 	}
-	if strings.Contains(string(src), "ListCustomers(") {
-		t.Error("an operation without path parameters is guarded")
+	// Every method marks its operation; one without path parameters
+	// checks nothing.
+	listCustomers := `func (g guardedClient) ListCustomers(ctx context.Context, params *api.ListCustomersParams, reqEditors ...api.RequestEditorFn) (*http.Response, error) {
+	reqEditors = withoutNil(reqEditors)
+	ctx, err := builtFor(ctx, "listCustomers")
+	if err != nil {
+		return nil, err
+	}
+	rsp, err := g.ClientInterface.ListCustomers(ctx, params, reqEditors...)
+	return rsp, named("listCustomers", err)
+}`
+	if !strings.Contains(string(src), listCustomers) {
+		t.Errorf("ListCustomers is not marked, or checks something:\n%s", src)
+	}
+	if !strings.Contains(string(src), `ctx, err := builtFor(ctx, "deleteCatalogPlanFeature")`) {
+		t.Error("DeleteCatalogPlanFeature is not marked")
 	}
 	// A path parameter of a named string type (an enum) is checked too.
 	enum := strings.Replace(string(client), "DeleteCatalogPlanFeature(ctx context.Context, identifier string, featureID string,", "DeleteCatalogPlanFeature(ctx context.Context, identifier string, featureID PlanFeatureKind,", 1) + "\ntype PlanFeatureKind string\n"

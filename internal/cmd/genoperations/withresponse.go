@@ -13,7 +13,8 @@ import (
 // ClientInterface, then ParseXxxResult) except that a body the parser
 // cannot read becomes an error that names the operation, its status and
 // Content-Type (kelviq's undecodable), instead of a bare "unexpected end
-// of JSON input". The methods are read from clientSrc (api/api.gen.go):
+// of JSON input", and so is a declared JSON body that is the literal null
+// (kelviq's nullBody), which the parser decodes into a zero value. The methods are read from clientSrc (api/api.gen.go):
 // each generated body is `rsp, err := c.<Send>(args…); …; return
 // <Parse>(rsp)`, and anything else fails generation.
 func RenderWithResponse(t *Table, clientSrc []byte, pkg, apiImport string) ([]byte, error) {
@@ -51,7 +52,8 @@ func RenderWithResponse(t *Table, clientSrc []byte, pkg, apiImport string) ([]by
 		fmt.Fprintf(&body, "\n// %s calls %s (%s %s)\n// as [api.ClientWithResponses.%s] does; a success body it\n// cannot read is an error wrapping ErrUnexpectedResponse.\n", name, op.ID, op.Method, op.Path, name)
 		fmt.Fprintf(&body, "func (c *Client) %s(%s) (%s) {\n", name, decl, results)
 		fmt.Fprintf(&body, "rsp, err := c.ClientInterface.%s(%s)\nif err != nil {\nreturn nil, err\n}\n", send, call)
-		fmt.Fprintf(&body, "res, err := api.%s(rsp)\nif err != nil {\nreturn nil, c.undecodable(%q, rsp, err)\n}\nreturn res, nil\n}\n", parse, op.ID)
+		fmt.Fprintf(&body, "res, err := api.%s(rsp)\nif err != nil {\nreturn nil, c.undecodable(%q, rsp, err)\n}\n", parse, op.ID)
+		fmt.Fprintf(&body, "if err := c.nullBody(%q, rsp, res.Body); err != nil {\nreturn nil, err\n}\nreturn res, nil\n}\n", op.ID)
 		n++
 	}
 	if n == 0 {
