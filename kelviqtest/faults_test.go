@@ -218,3 +218,43 @@ func TestBodyBudget(t *testing.T) {
 		t.Errorf("a small body with the budget spent: %d, want 201", got)
 	}
 }
+
+// A dropped connection is seen even on a reused keep-alive connection,
+// where Go's Transport resends an idempotent request by itself when the
+// server closes before answering anything; and by the time the client sees
+// the error, the fake has recorded the request.
+func TestFaultDropOnKeepAlive(t *testing.T) {
+	srv := NewServer(t)
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	cl := &http.Client{Transport: tr}
+	get := func() error {
+		req, err := http.NewRequest("GET", srv.URL+"/orders/", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+ServerKey)
+		res, err := cl.Do(req)
+		if err != nil {
+			return err
+		}
+		defer res.Body.Close()
+		_, err = io.Copy(io.Discard, res.Body)
+		return err
+	}
+	for i := range 20 {
+		if err := get(); err != nil { // opens or reuses the connection
+			t.Fatal(err)
+		}
+		if err := srv.SetFault("listOrders", Fault{DropConnection: true, Times: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if err := get(); err == nil {
+			t.Fatalf("round %d: the dropped request succeeded (resent by the transport)", i)
+		}
+		reqs := srv.Requests()
+		if n := len(reqs); n != 2*(i+1) || reqs[n-1].Problem != "the connection was dropped by an injected fault" {
+			t.Fatalf("round %d: recorded %d requests, last %+v", i, n, reqs[n-1])
+		}
+	}
+}

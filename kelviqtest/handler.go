@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -173,11 +174,26 @@ func (s *spec) operation(id, option string) (*operation, error) {
 	return nil, fmt.Errorf("kelviqtest: %s: the spec has no operation %q (operation IDs are the spec's operationId, e.g. %q)", option, id, s.ops[0].id)
 }
 
-// Requests returns the requests received so far, oldest first.
+// Requests returns the requests received so far, oldest first. They are
+// copies, maps and slices included: a caller may change them without
+// changing what the fake recorded.
 func (h *Handler) Requests() []Request {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return slices.Clone(h.requests)
+	out := make([]Request, len(h.requests))
+	for i, r := range h.requests {
+		out[i] = r.clone()
+	}
+	return out
+}
+
+// clone is a deep copy of r.
+func (r Request) clone() Request {
+	r.Query = url.Values(http.Header(r.Query).Clone())
+	r.Header = r.Header.Clone()
+	r.Body = bytes.Clone(r.Body)
+	r.Credentials = slices.Clone(r.Credentials)
+	return r
 }
 
 // Reset puts the fake back to how it started: the state back to the seed
@@ -210,9 +226,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := Request{Method: r.Method, Path: r.URL.EscapedPath()}
 	rw := &statusWriter{ResponseWriter: w}
 	var body []byte
+	var drop net.Conn // a connection a fault drops, closed once recorded
 	// Deferred, so that a request whose connection a fault drops (by a
 	// panic, where it cannot be hijacked) is recorded too.
-	defer func() { h.finish(&rec, r, body, rw, start) }()
+	defer func() {
+		h.finish(&rec, r, body, rw, start)
+		if drop != nil {
+			drop.Close()
+		}
+	}()
 
 	if r.Body != nil && r.Body != http.NoBody {
 		var problem string
@@ -224,7 +246,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	h.serve(rw, r, body, &rec)
+	drop = h.serve(rw, r, body, &rec)
 }
 
 // finish records the request and tells the observers.
@@ -242,16 +264,24 @@ func (h *Handler) finish(rec *Request, r *http.Request, body []byte, rw *statusW
 	rec.Body = body
 	rec.Credentials = h.carried(r)
 	if h.record {
+		// A copy: an observer may change its own (e.g. redact a header).
+		kept := rec.clone()
 		h.mu.Lock()
-		h.requests = append(h.requests, *rec)
+		h.requests = append(h.requests, kept)
 		h.mu.Unlock()
 	}
-	for _, f := range h.observers {
-		f(*rec)
+	for i, f := range h.observers {
+		if i < len(h.observers)-1 {
+			f(rec.clone())
+		} else {
+			f(*rec)
+		}
 	}
 }
 
-func (h *Handler) serve(w http.ResponseWriter, r *http.Request, body []byte, rec *Request) {
+// serve answers a request whose body has been read. It returns the
+// connection an injected fault drops, for the caller to close.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, body []byte, rec *Request) (drop net.Conn) {
 	path := r.URL.EscapedPath()
 	if rest, ok := strings.CutPrefix(path, "/api/v1"); ok && strings.HasPrefix(rest, "/") {
 		path = rest
@@ -298,8 +328,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, body []byte, rec
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 
-	if f, ok := h.faultFor(op); ok && h.applyFault(w, r, op, f, rec) {
-		return
+	if f, ok := h.faultFor(op); ok {
+		if done, conn := h.applyFault(w, r, op, f, rec); done {
+			return conn
+		}
 	}
 	if f := h.responses[op]; f != nil {
 		h.writeResponse(w, r, op, f(r))
@@ -312,6 +344,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, body []byte, rec
 		}
 	}
 	writeCanned(w, r, op.success, nil)
+	return nil
 }
 
 // carried names the security schemes the request carries a credential for.

@@ -89,8 +89,11 @@ type Fault struct {
 	// fault's response, in whole seconds rounded up.
 	RetryAfter time.Duration
 	// DropConnection closes the connection after Delay instead of
-	// answering: the client sees a transport error (e.g. io.EOF), never a
-	// status. Status is then ignored.
+	// answering, cut after the first bytes of a status line: the client
+	// sees a transport error (a malformed or cut response), never a
+	// status, even on a reused keep-alive connection (where a close before
+	// any byte would be resent by the client's transport unseen). Status is
+	// then ignored.
 	DropConnection bool
 }
 

@@ -249,3 +249,24 @@ func TestInvalidOptions(t *testing.T) {
 		}
 	}
 }
+
+// Requests returns copies: a caller (or an observer) that changes what it
+// got, maps and slices included, does not change what the fake recorded.
+func TestRequestsAreCopies(t *testing.T) {
+	srv := NewServer(t, WithObserver(func(r Request) {
+		// An observer redacting before it logs.
+		r.Header.Set("Authorization", "redacted")
+		r.Body[0] = '!'
+	}))
+	mustSend(t, srv, 201, "POST", "/customers/?a=b", map[string]any{"customerId": "cust_1"})
+	got := srv.Requests()
+	got[0].Body[0] = 'X'
+	got[0].Query.Set("a", "changed")
+	got[0].Header.Set("X-Changed", "1")
+	got[0].Credentials[0] = "changed"
+	r := srv.Requests()[0]
+	if string(r.Body) != `{"customerId":"cust_1"}` || r.Query.Get("a") != "b" || r.Header.Get("X-Changed") != "" ||
+		r.Header.Get("Authorization") != "Bearer "+ServerKey || !slices.Equal(r.Credentials, []string{"bearerAuth"}) {
+		t.Fatalf("recorded request changed through a copy: %+v", r)
+	}
+}
