@@ -68,6 +68,14 @@ func TestSetFaultAtRunTime(t *testing.T) {
 		{"ListCustomers", Fault{Status: 503}, `the spec has no operation "ListCustomers"; did you mean "listCustomers"?`},
 		{"listCustomers", Fault{Status: 42}, "status 42 is not an HTTP status"},
 		{"listCustomers", Fault{RetryAfter: -time.Second}, "negative"},
+		// Regression: a 1xx went out as an interim response followed by
+		// an empty 200; bad headers were dropped or rewritten by net/http
+		// unseen; a Content-Length of the fault's left a cut body.
+		{"listCustomers", Fault{Status: 100}, "status 100 is an interim (1xx) status"},
+		{"listCustomers", Fault{Status: 503, Header: http.Header{"X\r\nInjected": {"v"}}}, `header name "X\r\nInjected" is not a valid`},
+		{"listCustomers", Fault{Status: 503, Header: http.Header{"X-A": {"v\r\nInjected: yes"}}}, "header X-A: a value holds a line break"},
+		{"listCustomers", Fault{Status: 503, Header: http.Header{"Content-Length": {"999"}}}, "header Content-Length is set by the fake"},
+		{"listCustomers", Fault{Status: 503, Header: http.Header{"transfer-encoding": {"chunked"}}}, "header Transfer-Encoding is set by the fake"},
 	} {
 		if err := srv.SetFault(tc.op, tc.f); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("SetFault(%q, %+v): %v, want %q", tc.op, tc.f, err, tc.want)

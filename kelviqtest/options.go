@@ -72,9 +72,11 @@ type Response struct {
 // or a combination.
 type Fault struct {
 	// Status is answered instead of the operation's response; 0 answers the
-	// normal response (after Delay).
+	// normal response (after Delay). An interim status (1xx) is refused.
 	Status int
-	// Header is added to the fault's response, e.g. Retry-After.
+	// Header is added to the fault's response, e.g. Retry-After. Names
+	// and values must be valid HTTP; Content-Length and Transfer-Encoding
+	// are refused (the fake writes them).
 	Header http.Header
 	// Body is the fault's body, as Response.Body (nil: the spec's response
 	// for Status if declared, else {"detail": "<status text>"}).
@@ -105,7 +107,44 @@ func (f Fault) validate(operationID string) error {
 	if f.Status != 0 && (f.Status < 100 || f.Status > 999) {
 		return fmt.Errorf("kelviqtest: fault of %q: status %d is not an HTTP status", operationID, f.Status)
 	}
+	// A 1xx is no answer: net/http sends it as an interim response and
+	// then a 200 with no body, so the fault would look like a success.
+	if f.Status >= 100 && f.Status < 200 {
+		return fmt.Errorf("kelviqtest: fault of %q: status %d is an interim (1xx) status, not an answer", operationID, f.Status)
+	}
+	for name, values := range f.Header {
+		if err := checkHeader(name, values); err != nil {
+			return fmt.Errorf("kelviqtest: fault of %q: %w", operationID, err)
+		}
+	}
 	return nil
+}
+
+// checkHeader checks a header a fault adds to its answer. net/http drops a
+// header with an invalid name, and turns a line break in a value into a
+// space, without telling anyone; Content-Length and Transfer-Encoding are
+// the fake's to write (a wrong one leaves the client with a cut body:
+// DropConnection is the fault for that).
+func checkHeader(name string, values []string) error {
+	if name == "" || strings.IndexFunc(name, func(r rune) bool { return !isTokenChar(r) }) >= 0 {
+		return fmt.Errorf("header name %q is not a valid HTTP header name", name)
+	}
+	switch http.CanonicalHeaderKey(name) {
+	case "Content-Length", "Transfer-Encoding":
+		return fmt.Errorf("header %s is set by the fake, not by a fault", http.CanonicalHeaderKey(name))
+	}
+	for _, v := range values {
+		if strings.ContainsAny(v, "\r\n\x00") {
+			return fmt.Errorf("header %s: a value holds a line break or NUL", name)
+		}
+	}
+	return nil
+}
+
+// isTokenChar reports whether r may appear in an HTTP header name (a
+// token of RFC 9110).
+func isTokenChar(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("!#$%&'*+-.^_`|~", r)
 }
 
 // WithServerKeys makes the fake accept only these server keys (sent as

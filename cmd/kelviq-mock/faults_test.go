@@ -81,6 +81,26 @@ func TestParseFaultFlag(t *testing.T) {
 	}
 }
 
+// The admin endpoint's body: regressions for a number of seconds too large
+// for a duration (it overflowed and was refused as "negative") and for
+// data after the object (ignored, so a second fault was silently lost).
+func TestDecodeFaultRequestRefuses(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"operation":"listOrders","delay":1e300}`:                 "1e300 seconds is longer than a duration can be",
+		`{"operation":"listOrders","retryAfter":9.3e9}`:            "9.3e9 seconds is longer than a duration can be",
+		`{"operation":"listOrders","status":503}{"operation":"x"}`: "something follows the JSON object",
+		`{"operation":"listOrders","status":503} trailing`:         "something follows the JSON object",
+	} {
+		if _, err := decodeFaultRequest([]byte(body)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", body, err, want)
+		}
+	}
+	nf, err := decodeFaultRequest([]byte(`{"operation":"listOrders","delay":9e9} ` + "\n"))
+	if err != nil || nf.fault.Delay != 9e9*time.Second {
+		t.Errorf("the longest delay: %+v %v", nf, err)
+	}
+}
+
 // -fault on the built binary: a status a number of times, a Retry-After,
 // a dropped connection.
 func TestBinaryFaultFlag(t *testing.T) {
