@@ -50,6 +50,9 @@ func (s *spec) parseSeed(data []byte) (*seedData, error) {
 	if dec.More() {
 		return nil, fmt.Errorf("kelviqtest: seed: more than one JSON value")
 	}
+	if dup := duplicateKey(data); dup != "" {
+		return nil, fmt.Errorf("kelviqtest: seed: the top-level key %q appears twice (only the last would count)", dup)
+	}
 	var unknown []string
 	for _, k := range sortedKeys(top) {
 		if !slices.Contains(seedKeys, k) {
@@ -78,7 +81,7 @@ func (s *spec) parseSeed(data []byte) (*seedData, error) {
 	}
 
 	out := &seedData{}
-	customerIDs := map[string]bool{}
+	customerIDs, uuids := map[string]bool{}, map[string]bool{}
 	for i, c := range items["customers"] {
 		where := fmt.Sprintf("customers[%d]", i)
 		id, err := requiredString(c, "customerId", where)
@@ -93,6 +96,11 @@ func (s *spec) parseSeed(data []byte) (*seedData, error) {
 		if err := s.checkItem("CustomerResponse", c, where); err != nil {
 			return nil, err
 		}
+		uuid := strings.ToLower(c["id"].(string)) // a UUID string: checked above
+		if uuids[uuid] {
+			return nil, fmt.Errorf("kelviqtest: seed: %s: id %q is used twice (a customer without an id gets %s, the n-th such form)", where, c["id"], objectUUID(kindCustomer, int64(i+1)))
+		}
+		uuids[uuid] = true
 		out.customers = append(out.customers, c)
 	}
 
@@ -174,4 +182,32 @@ func requiredString(m map[string]any, key, where string) (string, error) {
 		return "", fmt.Errorf("kelviqtest: seed: %s: %s is required (a non-empty string)", where, key)
 	}
 	return v, nil
+}
+
+// duplicateKey returns a top-level key that appears twice in the JSON
+// object data, "" when none does. encoding/json keeps the last silently,
+// which would drop a whole list of a fixture put together from parts.
+// data has been decoded once already: it is one JSON object.
+func duplicateKey(data []byte) string {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if _, err := dec.Token(); err != nil { // {
+		return ""
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		k, _ := tok.(string)
+		if seen[k] {
+			return k
+		}
+		seen[k] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return ""
+		}
+	}
+	return ""
 }
