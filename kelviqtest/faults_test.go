@@ -213,17 +213,95 @@ func TestBodyBudget(t *testing.T) {
 	if got := post(200 << 10); got != 400 && got != 201 {
 		t.Fatalf("a 200 KiB body with the budget free: %d", got)
 	}
-	if n := len(h.budget); n != 0 {
-		t.Fatalf("%d units of budget still held after the request", n)
-	}
-	for range cap(h.budget) {
-		h.budget <- struct{}{} // spent by others
+	if !h.budget.TryAcquire(h.budgetSize) { // spent by others
+		t.Fatalf("budget still held after the request")
 	}
 	if got := post(200 << 10); got != 503 {
 		t.Errorf("a 200 KiB body with the budget spent: %d, want 503", got)
 	}
 	if got := post(10); got != 201 {
 		t.Errorf("a small body with the budget spent: %d, want 201", got)
+	}
+}
+
+// Regression: uploads took their budget a unit at a time and waited
+// holding what they had. Many at once, the units freed by those that
+// finished went one each to the waiting ones, until every one held part
+// of what it needed, the budget was spent, and all waited for one another
+// until they were answered 503. Now each takes all it needs in one step:
+// they queue, and all get through.
+func TestBodyBudgetManyUploads(t *testing.T) {
+	h, err := NewHandler()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.budgetWait = time.Minute                     // a deadlock shows as a stuck upload, not a 503
+	const n = 8 * bodyBudget / DefaultMaxBodyBytes // eight budgets' worth
+	gate := make(chan struct{})                    // holds the first bodies until all have arrived
+	codes := make(chan int, n)
+	for range n {
+		go func() {
+			body := &gatedReader{gate: gate, r: strings.NewReader(strings.Repeat("x", DefaultMaxBodyBytes))}
+			req := httptest.NewRequest("POST", "/customers/", body)
+			req.ContentLength = DefaultMaxBodyBytes
+			req.Header.Set("Authorization", "Bearer "+ServerKey)
+			req.Header.Set("Content-Type", "application/json")
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			codes <- rec.Code
+		}()
+	}
+	time.Sleep(200 * time.Millisecond) // all arrive: some read, the others wait for budget
+	close(gate)
+	for range n {
+		select {
+		case code := <-codes:
+			if code != 400 { // not JSON: refused once read, quickly
+				t.Fatalf("an upload got %d, want 400", code)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("uploads wait for one another: the budget is deadlocked")
+		}
+	}
+	if !h.budget.TryAcquire(h.budgetSize) {
+		t.Fatal("budget still held after every upload was answered")
+	}
+}
+
+// gatedReader reads r once gate is closed.
+type gatedReader struct {
+	gate <-chan struct{}
+	r    io.Reader
+}
+
+func (g *gatedReader) Read(p []byte) (int, error) {
+	<-g.gate
+	return g.r.Read(p)
+}
+
+// Regression: a limit over the budget (WithMaxBodyBytes, kelviq-mock
+// -max-body) left bodies the budget could never hold: on an idle fake they
+// waited, then were answered 503, whatever their size under the limit.
+func TestBodyLimitOverTheBudget(t *testing.T) {
+	h, err := NewHandler(WithMaxBodyBytes(2 * bodyBudget))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.budgetWait = 50 * time.Millisecond
+	for _, chunked := range []bool{false, true} {
+		// Not JSON: refused with 400 once read, quickly.
+		var body io.Reader = strings.NewReader(strings.Repeat("x", bodyBudget+bodyUnit))
+		if chunked {
+			body = io.MultiReader(body)
+		}
+		req := httptest.NewRequest("POST", "/customers/", body)
+		req.Header.Set("Authorization", "Bearer "+ServerKey)
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != 400 {
+			t.Errorf("chunked %v: a body under the limit answered %d %s, want 400", chunked, rec.Code, rec.Body)
+		}
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
+	"golang.org/x/sync/semaphore"
 )
 
 // Handler is the fake kelviq API as an http.Handler. Make one with
@@ -44,7 +45,8 @@ type Handler struct {
 	observers  []func(Request)
 	record     bool
 	maxBody    int64
-	budget     chan struct{} // units of body memory in use, see readBody
+	budget     *semaphore.Weighted // units of body memory, see readBody
+	budgetSize int64               // how many units budget has
 	budgetWait time.Duration
 	state      *store // nil: stateless
 
@@ -124,9 +126,13 @@ func NewHandler(opts ...Option) (*Handler, error) {
 		observers:  cfg.observers,
 		record:     !cfg.noRecording,
 		maxBody:    cmp.Or(cfg.maxBody, DefaultMaxBodyBytes),
-		budget:     make(chan struct{}, bodyBudget/bodyUnit),
 		budgetWait: budgetWait,
 	}
+	// Room for at least one body of the largest size, however large
+	// WithMaxBodyBytes makes it: a body the budget could never hold would
+	// wait and be answered 503 on an idle fake.
+	h.budgetSize = max(bodyBudget/bodyUnit, budgetUnits(h.maxBody+1))
+	h.budget = semaphore.NewWeighted(h.budgetSize)
 	if cfg.stateless && cfg.seed != nil {
 		return nil, errors.New("kelviqtest: WithSeed and WithStateless exclude each other: a seed is state")
 	}

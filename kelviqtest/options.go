@@ -291,7 +291,8 @@ const maxSeedBytes = 64 << 20
 
 // WithMaxBodyBytes sets the largest request body the fake reads (default
 // DefaultMaxBodyBytes, 1 MiB). A larger body is answered 413 with a JSON
-// error, without reading the rest of it.
+// error, without reading the rest of it. The bodies being read at once
+// share a budget of 16 MiB, or of one body of this size when it is larger.
 func WithMaxBodyBytes(n int64) Option {
 	return func(c *config) error {
 		if n <= 0 {
