@@ -1,6 +1,8 @@
 package kelviqtest
 
 import (
+	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -77,6 +79,15 @@ func (h *Handler) applyFault(w http.ResponseWriter, r *http.Request, op *operati
 		case <-r.Context().Done():
 			t.Stop()
 			rec.Problem = "the client gave up during an injected delay"
+			if cause := context.Cause(r.Context()); !errors.Is(cause, context.Canceled) && !errors.Is(cause, context.DeadlineExceeded) {
+				rec.Problem = "an injected delay was cut short: " + cause.Error()
+			}
+			// Nothing may go out: for a handler that wrote nothing,
+			// net/http sends a 200 with no body, which a client still
+			// there (the server stopping, say) would take for an answer.
+			if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+				return true, conn
+			}
 			return true, nil
 		}
 	}

@@ -82,7 +82,8 @@ type Fault struct {
 	// for Status if declared, else {"detail": "<status text>"}).
 	Body any
 	// Delay is waited before answering. It ends early when the request's
-	// context ends (the client gave up), and then nothing is answered.
+	// context ends (the client gave up, or the server is stopping), and
+	// then nothing is answered: the connection is closed.
 	Delay time.Duration
 	// Times is how many requests the fault applies to, after which the
 	// operation answers normally again; 0 means every request.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -268,5 +270,48 @@ func TestRequestsAreCopies(t *testing.T) {
 	if string(r.Body) != `{"customerId":"cust_1"}` || r.Query.Get("a") != "b" || r.Header.Get("X-Changed") != "" ||
 		r.Header.Get("Authorization") != "Bearer "+ServerKey || !slices.Equal(r.Credentials, []string{"bearerAuth"}) {
 		t.Fatalf("recorded request changed through a copy: %+v", r)
+	}
+}
+
+// Regression: a delay cut short by the server (its base context ending,
+// as kelviq-mock's does when it stops) returned having written nothing,
+// and net/http sent the client still waiting a 200 with no body. Now the
+// connection is closed, and the record says why.
+func TestFaultDelayCutByServer(t *testing.T) {
+	h, err := NewHandler(WithFault("listOrders", Fault{Delay: time.Hour}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, stop := context.WithCancelCause(context.Background())
+	defer stop(nil)
+	arrived := make(chan struct{})
+	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(arrived)
+		h.ServeHTTP(w, r)
+	}))
+	ts.Config.BaseContext = func(net.Listener) context.Context { return base }
+	ts.Start()
+	defer ts.Close()
+	errc := make(chan error, 1)
+	go func() {
+		req, _ := http.NewRequest("GET", ts.URL+"/orders/", nil)
+		req.Header.Set("Authorization", "Bearer "+ServerKey)
+		res, err := http.DefaultClient.Do(req)
+		if err == nil {
+			res.Body.Close()
+			err = fmt.Errorf("answered %d", res.StatusCode)
+		} else {
+			err = nil
+		}
+		errc <- err
+	}()
+	<-arrived
+	stop(errors.New("the server is stopping"))
+	if err := <-errc; err != nil {
+		t.Fatalf("the cut request: %v, want the connection closed", err)
+	}
+	r := h.Requests()[0]
+	if r.Status != 0 || r.Problem != "an injected delay was cut short: the server is stopping" {
+		t.Fatalf("recorded %+v", r)
 	}
 }

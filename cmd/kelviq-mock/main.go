@@ -87,6 +87,10 @@ const (
 // shutdownTimeout bounds how long a stop waits for requests in flight.
 const shutdownTimeout = 5 * time.Second
 
+// errStopping ends the requests in flight when kelviq-mock stops: it cuts
+// injected delays short (the log says so).
+var errStopping = errors.New("kelviq-mock is stopping")
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -192,7 +196,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	if *adminOn {
 		handler = withAdmin(h, logf)
 	}
+	// Requests live in a context that ends when the server stops, so
+	// that a request held by an injected delay (-fault ...,delay=1h) does
+	// not hold the stop for shutdownTimeout and make it fail.
+	base, stopRequests := context.WithCancelCause(context.Background())
+	defer stopRequests(nil)
 	srv := &http.Server{
+		BaseContext:       func(net.Listener) context.Context { return base },
 		Handler:           handler,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       *readTimeout,
@@ -225,6 +235,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 		return err
 	case <-ctx.Done():
 	}
+	stopRequests(errStopping)
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {

@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/kelviq/kelviq-go/kelviqtest"
 )
@@ -199,5 +202,40 @@ func TestBinary(t *testing.T) {
 	checkLog(t, p.stderr.String())
 	if p.cmd.ProcessState.ExitCode() != 0 {
 		t.Errorf("exit code %d", p.cmd.ProcessState.ExitCode())
+	}
+}
+
+// Regression: a request held by an injected delay held the stop: it
+// waited shutdownTimeout, then failed ("stopping: context deadline
+// exceeded", exit 1). Now the delay is cut short, the client sees the
+// connection close (not an empty 200), the log says why, and run ends
+// cleanly.
+func TestStopDuringInjectedDelay(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	addrc := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-fault", "listOrders=200,delay=1h"}, &stdout, &stderr, func(a string) { addrc <- a })
+	}()
+	addr := <-addrc
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "GET /orders/ HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n\r\n", addr, kelviqtest.ServerKey)
+	time.Sleep(300 * time.Millisecond) // the request reaches the delay
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v, want a clean stop", err)
+	}
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if answer, _ := io.ReadAll(conn); len(answer) > 0 {
+		t.Errorf("the delayed request was answered %q, want the connection closed", answer)
+	}
+	if log := stderr.String(); !strings.Contains(log, "GET /orders/ listOrders --- ") || !strings.Contains(log, "an injected delay was cut short: kelviq-mock is stopping") {
+		t.Errorf("log:\n%s", log)
 	}
 }
