@@ -270,8 +270,13 @@ func (h *Handler) finish(rec *Request, r *http.Request, body []byte, rw *statusW
 	rec.Body = body
 	rec.Credentials = h.carried(r)
 	if h.record {
-		// A copy: an observer may change its own (e.g. redact a header).
-		kept := rec.clone()
+		// Query, Header and Body are the request's own copies; another
+		// copy only when an observer gets them too, as it may change its
+		// own (e.g. redact a header).
+		kept := *rec
+		if len(h.observers) > 0 {
+			kept = rec.clone()
+		}
 		h.mu.Lock()
 		h.requests = append(h.requests, kept)
 		h.mu.Unlock()
