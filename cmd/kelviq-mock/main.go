@@ -30,7 +30,7 @@
 // 'reportUsage=429,retryAfter=2s' answers 429 with Retry-After: 2 to every
 // reportUsage, -fault getCustomerEntitlements=dropx1 drops the connection
 // once, 'listOrders=200,delay=1s' answers after a second; the flag
-// repeats, and * names every operation. With -admin, faults can be
+// repeats (once per operation), and * names every operation. With -admin, faults can be
 // changed while it runs:
 //
 //	curl -X POST localhost:12111/__kelviqtest/faults -d '{"operation":"listCustomers","status":503,"times":3}'
@@ -122,12 +122,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	readTimeout := fs.Duration("read-timeout", defaultReadTimeout, "time allowed to read a whole request, body included")
 	idleTimeout := fs.Duration("idle-timeout", defaultIdleTimeout, "time an idle keep-alive connection stays open")
 	var faults []namedFault
-	fs.Func("fault", "inject a fault, `operation=STATUS[xTIMES][,delay=D][,retryAfter=D]` or operation=drop[xTIMES] (repeatable)", func(v string) error {
+	fs.Func("fault", "inject a fault, `operation=STATUS[xTIMES][,delay=D][,retryAfter=D]` or operation=drop[xTIMES] (repeatable, once per operation)", func(v string) error {
 		nf, err := parseFaultFlag(v)
-		if err == nil {
-			faults = append(faults, nf)
+		if err != nil {
+			return err
 		}
-		return err
+		// An operation has one fault at a time: a second one would
+		// replace the first silently, not follow it.
+		for _, prev := range faults {
+			if prev.operation == nf.operation {
+				return fmt.Errorf("-fault %q: %s already has a fault; an operation has one at a time", v, nf.operation)
+			}
+		}
+		faults = append(faults, nf)
+		return nil
 	})
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: kelviq-mock [flags]\n\nServes a fake kelviq API driven by the client's OpenAPI spec.\n\nFlags:\n")

@@ -239,3 +239,24 @@ func TestStopDuringInjectedDelay(t *testing.T) {
 		t.Errorf("log:\n%s", log)
 	}
 }
+
+// Regressions for -fault values that were accepted: a second fault for an
+// operation replaced the first silently; a 1xx fault answered an empty
+// 200. Run with an ended context, so that accepted flags end the run
+// instead of serving.
+func TestFaultFlagRefusals(t *testing.T) {
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-fault", "listCustomers=503x3", "-fault", "listCustomers=429"}, `listCustomers already has a fault`},
+		{[]string{"-fault", "listCustomers=102"}, `status 102 is an interim (1xx) status`},
+	} {
+		err := run(ended, append([]string{"-addr", "127.0.0.1:0", "-quiet"}, tc.args...), io.Discard, io.Discard, nil)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want an error containing %q", tc.args, err, tc.want)
+		}
+	}
+}
