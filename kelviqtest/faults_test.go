@@ -344,3 +344,35 @@ func TestFaultDropOnKeepAlive(t *testing.T) {
 		}
 	}
 }
+
+// The limit is exact: a body of the limit's size is read, one byte more is
+// 413, declared or chunked.
+func TestBodyLimitBoundary(t *testing.T) {
+	const limit = 100
+	srv := NewServer(t, WithMaxBodyBytes(limit))
+	for i, chunked := range []bool{false, true} {
+		for _, size := range []int{limit, limit + 1} {
+			id := strings.Repeat(string(rune('a'+i)), size-len(`{"customerId":""}`))
+			var body io.Reader = strings.NewReader(`{"customerId":"` + id + `"}`)
+			if chunked {
+				body = io.MultiReader(body)
+			}
+			req, _ := http.NewRequest("POST", srv.URL+"/customers/", body)
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+ServerKey)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			want := 201
+			if size > limit {
+				want = 413
+			}
+			if res.StatusCode != want {
+				t.Errorf("chunked %v, %d bytes: %d %s, want %d", chunked, size, res.StatusCode, data, want)
+			}
+		}
+	}
+}
