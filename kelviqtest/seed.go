@@ -4,7 +4,9 @@ import (
 	"bytes"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -45,6 +47,15 @@ func (s *spec) parseSeed(data []byte) (*seedData, error) {
 	var top map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&top); err != nil || top == nil {
+		var syntax *json.SyntaxError
+		if errors.As(err, &syntax) {
+			// Say where: a fixture is often long.
+			line, col := position(data, syntax.Offset)
+			return nil, fmt.Errorf("kelviqtest: seed: invalid JSON at line %d, column %d: %v", line, col, err)
+		}
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, errors.New("kelviqtest: seed: invalid JSON: it ends in the middle of a value")
+		}
 		return nil, fmt.Errorf("kelviqtest: seed: not a JSON object with the keys %s", strings.Join(seedKeys, ", "))
 	}
 	if dec.More() {
@@ -210,4 +221,14 @@ func duplicateKey(data []byte) string {
 		}
 	}
 	return ""
+}
+
+// position is the line and column (from 1, in bytes) of offset in data;
+// a json.SyntaxError's Offset is just after the byte at fault.
+func position(data []byte, offset int64) (line, col int) {
+	offset = min(max(offset-1, 0), int64(len(data)))
+	before := data[:offset]
+	line = 1 + bytes.Count(before, []byte("\n"))
+	col = int(offset) - bytes.LastIndexByte(before, '\n')
+	return line, col
 }

@@ -363,6 +363,10 @@ func TestSeedErrors(t *testing.T) {
 		{`{"entitlements":[{"customerId":"a","featureId":"f","featureType":"FLAG","resetAt":null}]}`, `entitlements[0]: does not match the spec's EntitlementDetail: resetAt:`},
 		{`{"partnerOrganizations":[{"organizationSlug":"x"}]}`, `partnerOrganizations[0]: partnerExternalId is required`},
 		{`{"partnerOrganizations":[{"partnerExternalId":"x","organizationIdentifier":"nope"}]}`, `partnerOrganizations[0]: does not match the spec's PartnerOrganization: organizationIdentifier:`},
+		// Regression: a syntax error anywhere was "not a JSON object with
+		// the keys …", with no word of where.
+		{"{\n  \"customers\": [\n    {\"customerId\": \"a\",}\n  ]\n}", `invalid JSON at line 3, column 24: invalid character '}'`},
+		{`{"customers":[`, `invalid JSON: it ends in the middle of a value`},
 		// Regressions: a repeated top-level key kept only its last list;
 		// two customers could share an id.
 		{`{"customers":[{"customerId":"a"}],"entitlements":[],"customers":[{"customerId":"b"}]}`, `the top-level key "customers" appears twice`},
