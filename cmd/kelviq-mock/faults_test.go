@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -208,5 +209,34 @@ func TestBinaryAdmin(t *testing.T) {
 	plain := startBinary(t, "-quiet")
 	if status, _, _ := mustCall(t, "POST", plain.base+"/__kelviqtest/reset", ""); status != 404 {
 		t.Errorf("without -admin: %d, want 404", status)
+	}
+}
+
+// Regression: an admin path with a method not listed (OPTIONS, HEAD, …)
+// was "no admin endpoint" 404; it is 405 with Allow, like the fake's own.
+func TestAdminMethods(t *testing.T) {
+	h, err := kelviqtest.NewHandler(kelviqtest.WithoutRecording())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(withAdmin(h, func(string, ...any) {}))
+	defer ts.Close()
+	for _, tc := range []struct{ method, path, allow string }{
+		{"OPTIONS", "faults", "POST, DELETE"},
+		{"HEAD", "faults", "POST, DELETE"},
+		{"GET", "faults", "POST, DELETE"},
+		{"OPTIONS", "reset", "POST"},
+		{"DELETE", "reset", "POST"},
+		{"TRACE", "reset", "POST"},
+	} {
+		req, _ := http.NewRequest(tc.method, ts.URL+"/__kelviqtest/"+tc.path, nil)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 405 || res.Header.Get("Allow") != tc.allow {
+			t.Errorf("%s %s: %d, Allow %q; want 405, Allow %q", tc.method, tc.path, res.StatusCode, res.Header.Get("Allow"), tc.allow)
+		}
 	}
 }
