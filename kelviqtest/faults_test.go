@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -189,6 +190,16 @@ func TestBodyLimit(t *testing.T) {
 	}
 	if _, err := NewHandler(WithMaxBodyBytes(0)); err == nil {
 		t.Error("WithMaxBodyBytes(0): no error")
+	}
+	// Regression: a limit near MaxInt64 was taken, and every request with
+	// a body then panicked (makeslice: cap out of range).
+	for _, n := range []int64{math.MaxInt64, 1<<30 + 1} {
+		if _, err := NewHandler(WithMaxBodyBytes(n)); err == nil || !strings.Contains(err.Error(), "the limit is at most 1073741824 (1 GiB)") {
+			t.Errorf("WithMaxBodyBytes(%d): %v", n, err)
+		}
+	}
+	if _, err := NewHandler(WithMaxBodyBytes(1 << 30)); err != nil {
+		t.Errorf("WithMaxBodyBytes(1 GiB): %v", err)
 	}
 }
 

@@ -287,6 +287,10 @@ func WithSeed(r io.Reader) Option {
 	}
 }
 
+// maxBodyLimit is the largest limit WithMaxBodyBytes takes (1 GiB):
+// bodies are held in memory whole.
+const maxBodyLimit = 1 << 30
+
 // maxSeedBytes bounds a seed fixture.
 const maxSeedBytes = 64 << 20
 
@@ -294,10 +298,17 @@ const maxSeedBytes = 64 << 20
 // DefaultMaxBodyBytes, 1 MiB). A larger body is answered 413 with a JSON
 // error, without reading the rest of it. The bodies being read at once
 // share a budget of 16 MiB, or of one body of this size when it is larger.
+// n is at most 1 GiB.
 func WithMaxBodyBytes(n int64) Option {
 	return func(c *config) error {
 		if n <= 0 {
 			return fmt.Errorf("kelviqtest: WithMaxBodyBytes(%d): the limit must be positive", n)
+		}
+		// Bodies are held in memory whole; and a limit near MaxInt64
+		// overflowed the arithmetic of reading one (every request with a
+		// body panicked).
+		if n > maxBodyLimit {
+			return fmt.Errorf("kelviqtest: WithMaxBodyBytes(%d): the limit is at most %d (1 GiB)", n, int64(maxBodyLimit))
 		}
 		c.maxBody = n
 		return nil

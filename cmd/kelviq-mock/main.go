@@ -118,7 +118,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	stateless := fs.Bool("stateless", false, "answer the spec's examples whatever was sent before (no state)")
 	seed := fs.String("seed", "", "start the state from this JSON `file` (keys customers, entitlements, partnerOrganizations)")
 	adminOn := fs.Bool("admin", false, "serve POST /__kelviqtest/faults and POST /__kelviqtest/reset")
-	maxBody := fs.Int64("max-body", kelviqtest.DefaultMaxBodyBytes, "largest request body in `bytes`; larger ones are answered 413")
+	maxBody := fs.Int64("max-body", kelviqtest.DefaultMaxBodyBytes, "largest request body in `bytes` (at most 1 GiB); larger ones are answered 413")
 	readTimeout := fs.Duration("read-timeout", defaultReadTimeout, "time allowed to read a whole request, body included")
 	idleTimeout := fs.Duration("idle-timeout", defaultIdleTimeout, "time an idle keep-alive connection stays open")
 	var faults []namedFault

@@ -240,11 +240,11 @@ func TestStopDuringInjectedDelay(t *testing.T) {
 	}
 }
 
-// Regressions for -fault values that were accepted: a second fault for an
+// Regressions for flag values that were accepted: a second fault for an
 // operation replaced the first silently; a 1xx fault answered an empty
-// 200. Run with an ended context, so that accepted flags end the run
+// 200; a -max-body near MaxInt64 made every request with a body panic. Run with an ended context, so that accepted flags end the run
 // instead of serving.
-func TestFaultFlagRefusals(t *testing.T) {
+func TestFlagRefusals(t *testing.T) {
 	ended, cancel := context.WithCancel(context.Background())
 	cancel()
 	for _, tc := range []struct {
@@ -253,6 +253,8 @@ func TestFaultFlagRefusals(t *testing.T) {
 	}{
 		{[]string{"-fault", "listCustomers=503x3", "-fault", "listCustomers=429"}, `listCustomers already has a fault`},
 		{[]string{"-fault", "listCustomers=102"}, `status 102 is an interim (1xx) status`},
+		// Regression: taken, then every request with a body panicked.
+		{[]string{"-max-body", "9223372036854775807"}, `the limit is at most 1073741824 (1 GiB)`},
 	} {
 		err := run(ended, append([]string{"-addr", "127.0.0.1:0", "-quiet"}, tc.args...), io.Discard, io.Discard, nil)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
