@@ -121,7 +121,12 @@ func (h *Handler) applyFault(w http.ResponseWriter, r *http.Request, op *operati
 		if hdr == nil {
 			hdr = http.Header{}
 		}
-		secs := int64((f.RetryAfter + time.Second - 1) / time.Second)
+		// Rounded up without adding first: RetryAfter+999ms overflowed
+		// near the longest duration, to a negative Retry-After.
+		secs := int64(f.RetryAfter / time.Second)
+		if f.RetryAfter%time.Second != 0 {
+			secs++
+		}
 		hdr.Set("Retry-After", strconv.FormatInt(secs, 10))
 	}
 	if f.Status == 0 {

@@ -387,3 +387,24 @@ func TestBodyLimitBoundary(t *testing.T) {
 		}
 	}
 }
+
+// Retry-After is RetryAfter in whole seconds rounded up, for any duration.
+// Regression: near the longest duration the rounding overflowed and sent
+// a negative Retry-After.
+func TestFaultRetryAfterRounding(t *testing.T) {
+	srv := NewServer(t)
+	for d, want := range map[time.Duration]string{
+		time.Second:                   "1",
+		time.Second + time.Nanosecond: "2",
+		time.Millisecond:              "1",
+		time.Duration(math.MaxInt64):  "9223372037",
+		time.Duration(math.MaxInt64/time.Second) * time.Second: "9223372036",
+	} {
+		if err := srv.SetFault("listOrders", Fault{Status: 503, RetryAfter: d}); err != nil {
+			t.Fatal(err)
+		}
+		if res, _ := do(t, srv, "GET", "/orders/", "", bearer(ServerKey)); res.Header.Get("Retry-After") != want {
+			t.Errorf("RetryAfter %v: Retry-After %q, want %q", d, res.Header.Get("Retry-After"), want)
+		}
+	}
+}
