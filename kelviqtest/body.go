@@ -1,6 +1,7 @@
 package kelviqtest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -16,13 +17,26 @@ import (
 // the request has been answered. A request that finds the budget spent
 // waits for it up to budgetWait (Handler.budgetWait), then is answered 503. So slow or stalled
 // uploads (until the server's read timeout cuts them) cannot make the fake
-// hold more than about bodyBudget of bodies.
+// hold more than about bodyBudget of bodies (or one body of the limit,
+// when the limit is larger).
+//
+// A request takes its units in one step, and waits holding none: a body of
+// declared length all it needs up front, a chunked body (length unknown)
+// nothing while it fits in freeBody, then the units of the whole limit.
+// Requests that each held part of what they need while waiting for the
+// rest could fill the budget and wait for one another until all of them
+// were answered 503.
 const (
 	freeBody   = 64 << 10
 	bodyUnit   = 64 << 10
 	bodyBudget = 16 << 20
 	budgetWait = 10 * time.Second
 )
+
+// budgetUnits is how many units of the budget a body of n bytes takes.
+func budgetUnits(n int64) int64 {
+	return (max(n-freeBody, 0) + bodyUnit - 1) / bodyUnit
+}
 
 // errBudget is returned when the body budget stayed spent for budgetWait.
 var errBudget = errors.New("the fake is busy reading other request bodies")
@@ -34,10 +48,10 @@ var errBudget = errors.New("the fake is busy reading other request bodies")
 // once the request has been answered.
 func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) (body []byte, release func(), problem string) {
 	defer r.Body.Close()
-	held := 0
+	held := int64(0)
 	release = func() {
-		for range held {
-			<-h.budget
+		if held > 0 {
+			h.budget.Release(held)
 		}
 	}
 	tooLarge := func() string {
@@ -48,30 +62,31 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) (body []byte,
 	if r.ContentLength > h.maxBody {
 		return nil, release, tooLarge()
 	}
+	limit := h.maxBody + 1 // one more byte tells a body over the limit
 	// grow makes room for at least n bytes, taking budget for what is
-	// beyond freeBody.
+	// beyond freeBody: all the body can need, in one step (see above).
 	grow := func(buf []byte, n int64) ([]byte, error) {
-		units := int((max(n-freeBody, 0) + bodyUnit - 1) / bodyUnit)
-		if units > held {
-			timer := time.NewTimer(h.budgetWait)
-			defer timer.Stop()
-			for held < units {
-				select {
-				case h.budget <- struct{}{}:
-					held++
-				case <-timer.C:
-					return buf, errBudget
-				case <-r.Context().Done():
-					return buf, r.Context().Err()
-				}
+		if budgetUnits(n) > held {
+			need := budgetUnits(n)
+			if r.ContentLength < 0 {
+				need = budgetUnits(limit)
 			}
+			ctx, cancel := context.WithTimeout(r.Context(), h.budgetWait)
+			err := h.budget.Acquire(ctx, need-held)
+			cancel()
+			switch {
+			case r.Context().Err() != nil:
+				return buf, r.Context().Err()
+			case err != nil:
+				return buf, errBudget
+			}
+			held = need
 		}
 		out := make([]byte, len(buf), n)
 		copy(out, buf)
 		return out, nil
 	}
 
-	limit := h.maxBody + 1 // one more byte tells a body over the limit
 	first := int64(512)
 	if r.ContentLength >= 0 {
 		first = r.ContentLength + 1 // +1 to read the EOF without growing

@@ -27,7 +27,7 @@ func (st *store) createSession(c *call) reply {
 		stamp := now.Format(customerTime)
 		st.addCustomer(fillCustomer(map[string]any{
 			"customerId": custID, "name": nil, "email": nil, "metadata": nil, "billingAddress": nil,
-		}, objectUUID(kindCustomer, st.next()), stamp))
+		}, objectUUID(kindCustomer, st.fresh(kindCustomer)), stamp))
 		i = st.customer[custID]
 	}
 	cust := st.customers[i]

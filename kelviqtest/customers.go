@@ -23,7 +23,7 @@ func (st *store) createCustomer(c *call) reply {
 			cust[k] = nil
 		}
 	}
-	cust = fillCustomer(cust, objectUUID(kindCustomer, st.next()), now)
+	cust = fillCustomer(cust, objectUUID(kindCustomer, st.fresh(kindCustomer)), now)
 	st.addCustomer(cust)
 	return reply{http.StatusCreated, cust}
 }

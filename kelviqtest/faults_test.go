@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -68,6 +69,14 @@ func TestSetFaultAtRunTime(t *testing.T) {
 		{"ListCustomers", Fault{Status: 503}, `the spec has no operation "ListCustomers"; did you mean "listCustomers"?`},
 		{"listCustomers", Fault{Status: 42}, "status 42 is not an HTTP status"},
 		{"listCustomers", Fault{RetryAfter: -time.Second}, "negative"},
+		// Regression: a 1xx went out as an interim response followed by
+		// an empty 200; bad headers were dropped or rewritten by net/http
+		// unseen; a Content-Length of the fault's left a cut body.
+		{"listCustomers", Fault{Status: 100}, "status 100 is an interim (1xx) status"},
+		{"listCustomers", Fault{Status: 503, Header: http.Header{"X\r\nInjected": {"v"}}}, `header name "X\r\nInjected" is not a valid`},
+		{"listCustomers", Fault{Status: 503, Header: http.Header{"X-A": {"v\r\nInjected: yes"}}}, "header X-A: a value holds a line break"},
+		{"listCustomers", Fault{Status: 503, Header: http.Header{"Content-Length": {"999"}}}, "header Content-Length is set by the fake"},
+		{"listCustomers", Fault{Status: 503, Header: http.Header{"transfer-encoding": {"chunked"}}}, "header Transfer-Encoding is set by the fake"},
 	} {
 		if err := srv.SetFault(tc.op, tc.f); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("SetFault(%q, %+v): %v, want %q", tc.op, tc.f, err, tc.want)
@@ -182,6 +191,16 @@ func TestBodyLimit(t *testing.T) {
 	if _, err := NewHandler(WithMaxBodyBytes(0)); err == nil {
 		t.Error("WithMaxBodyBytes(0): no error")
 	}
+	// Regression: a limit near MaxInt64 was taken, and every request with
+	// a body then panicked (makeslice: cap out of range).
+	for _, n := range []int64{math.MaxInt64, 1<<30 + 1} {
+		if _, err := NewHandler(WithMaxBodyBytes(n)); err == nil || !strings.Contains(err.Error(), "the limit is at most 1073741824 (1 GiB)") {
+			t.Errorf("WithMaxBodyBytes(%d): %v", n, err)
+		}
+	}
+	if _, err := NewHandler(WithMaxBodyBytes(1 << 30)); err != nil {
+		t.Errorf("WithMaxBodyBytes(1 GiB): %v", err)
+	}
 }
 
 // When the memory budget for bodies is spent (by slow uploads), a body
@@ -205,16 +224,187 @@ func TestBodyBudget(t *testing.T) {
 	if got := post(200 << 10); got != 400 && got != 201 {
 		t.Fatalf("a 200 KiB body with the budget free: %d", got)
 	}
-	if n := len(h.budget); n != 0 {
-		t.Fatalf("%d units of budget still held after the request", n)
-	}
-	for range cap(h.budget) {
-		h.budget <- struct{}{} // spent by others
+	if !h.budget.TryAcquire(h.budgetSize) { // spent by others
+		t.Fatalf("budget still held after the request")
 	}
 	if got := post(200 << 10); got != 503 {
 		t.Errorf("a 200 KiB body with the budget spent: %d, want 503", got)
 	}
 	if got := post(10); got != 201 {
 		t.Errorf("a small body with the budget spent: %d, want 201", got)
+	}
+}
+
+// Regression: uploads took their budget a unit at a time and waited
+// holding what they had. Many at once, the units freed by those that
+// finished went one each to the waiting ones, until every one held part
+// of what it needed, the budget was spent, and all waited for one another
+// until they were answered 503. Now each takes all it needs in one step:
+// they queue, and all get through.
+func TestBodyBudgetManyUploads(t *testing.T) {
+	h, err := NewHandler()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.budgetWait = time.Minute                     // a deadlock shows as a stuck upload, not a 503
+	const n = 8 * bodyBudget / DefaultMaxBodyBytes // eight budgets' worth
+	gate := make(chan struct{})                    // holds the first bodies until all have arrived
+	codes := make(chan int, n)
+	for range n {
+		go func() {
+			body := &gatedReader{gate: gate, r: strings.NewReader(strings.Repeat("x", DefaultMaxBodyBytes))}
+			req := httptest.NewRequest("POST", "/customers/", body)
+			req.ContentLength = DefaultMaxBodyBytes
+			req.Header.Set("Authorization", "Bearer "+ServerKey)
+			req.Header.Set("Content-Type", "application/json")
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			codes <- rec.Code
+		}()
+	}
+	time.Sleep(200 * time.Millisecond) // all arrive: some read, the others wait for budget
+	close(gate)
+	for range n {
+		select {
+		case code := <-codes:
+			if code != 400 { // not JSON: refused once read, quickly
+				t.Fatalf("an upload got %d, want 400", code)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("uploads wait for one another: the budget is deadlocked")
+		}
+	}
+	if !h.budget.TryAcquire(h.budgetSize) {
+		t.Fatal("budget still held after every upload was answered")
+	}
+}
+
+// gatedReader reads r once gate is closed.
+type gatedReader struct {
+	gate <-chan struct{}
+	r    io.Reader
+}
+
+func (g *gatedReader) Read(p []byte) (int, error) {
+	<-g.gate
+	return g.r.Read(p)
+}
+
+// Regression: a limit over the budget (WithMaxBodyBytes, kelviq-mock
+// -max-body) left bodies the budget could never hold: on an idle fake they
+// waited, then were answered 503, whatever their size under the limit.
+func TestBodyLimitOverTheBudget(t *testing.T) {
+	h, err := NewHandler(WithMaxBodyBytes(2 * bodyBudget))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.budgetWait = 50 * time.Millisecond
+	for _, chunked := range []bool{false, true} {
+		// Not JSON: refused with 400 once read, quickly.
+		var body io.Reader = strings.NewReader(strings.Repeat("x", bodyBudget+bodyUnit))
+		if chunked {
+			body = io.MultiReader(body)
+		}
+		req := httptest.NewRequest("POST", "/customers/", body)
+		req.Header.Set("Authorization", "Bearer "+ServerKey)
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != 400 {
+			t.Errorf("chunked %v: a body under the limit answered %d %s, want 400", chunked, rec.Code, rec.Body)
+		}
+	}
+}
+
+// A dropped connection is seen even on a reused keep-alive connection,
+// where Go's Transport resends an idempotent request by itself when the
+// server closes before answering anything; and by the time the client sees
+// the error, the fake has recorded the request.
+func TestFaultDropOnKeepAlive(t *testing.T) {
+	srv := NewServer(t)
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	cl := &http.Client{Transport: tr}
+	get := func() error {
+		req, err := http.NewRequest("GET", srv.URL+"/orders/", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+ServerKey)
+		res, err := cl.Do(req)
+		if err != nil {
+			return err
+		}
+		defer res.Body.Close()
+		_, err = io.Copy(io.Discard, res.Body)
+		return err
+	}
+	for i := range 20 {
+		if err := get(); err != nil { // opens or reuses the connection
+			t.Fatal(err)
+		}
+		if err := srv.SetFault("listOrders", Fault{DropConnection: true, Times: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if err := get(); err == nil {
+			t.Fatalf("round %d: the dropped request succeeded (resent by the transport)", i)
+		}
+		reqs := srv.Requests()
+		if n := len(reqs); n != 2*(i+1) || reqs[n-1].Problem != "the connection was dropped by an injected fault" {
+			t.Fatalf("round %d: recorded %d requests, last %+v", i, n, reqs[n-1])
+		}
+	}
+}
+
+// The limit is exact: a body of the limit's size is read, one byte more is
+// 413, declared or chunked.
+func TestBodyLimitBoundary(t *testing.T) {
+	const limit = 100
+	srv := NewServer(t, WithMaxBodyBytes(limit))
+	for i, chunked := range []bool{false, true} {
+		for _, size := range []int{limit, limit + 1} {
+			id := strings.Repeat(string(rune('a'+i)), size-len(`{"customerId":""}`))
+			var body io.Reader = strings.NewReader(`{"customerId":"` + id + `"}`)
+			if chunked {
+				body = io.MultiReader(body)
+			}
+			req, _ := http.NewRequest("POST", srv.URL+"/customers/", body)
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+ServerKey)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			want := 201
+			if size > limit {
+				want = 413
+			}
+			if res.StatusCode != want {
+				t.Errorf("chunked %v, %d bytes: %d %s, want %d", chunked, size, res.StatusCode, data, want)
+			}
+		}
+	}
+}
+
+// Retry-After is RetryAfter in whole seconds rounded up, for any duration.
+// Regression: near the longest duration the rounding overflowed and sent
+// a negative Retry-After.
+func TestFaultRetryAfterRounding(t *testing.T) {
+	srv := NewServer(t)
+	for d, want := range map[time.Duration]string{
+		time.Second:                   "1",
+		time.Second + time.Nanosecond: "2",
+		time.Millisecond:              "1",
+		time.Duration(math.MaxInt64):  "9223372037",
+		time.Duration(math.MaxInt64/time.Second) * time.Second: "9223372036",
+	} {
+		if err := srv.SetFault("listOrders", Fault{Status: 503, RetryAfter: d}); err != nil {
+			t.Fatal(err)
+		}
+		if res, _ := do(t, srv, "GET", "/orders/", "", bearer(ServerKey)); res.Header.Get("Retry-After") != want {
+			t.Errorf("RetryAfter %v: Retry-After %q, want %q", d, res.Header.Get("Retry-After"), want)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
+	"golang.org/x/sync/semaphore"
 )
 
 // Handler is the fake kelviq API as an http.Handler. Make one with
@@ -43,7 +45,8 @@ type Handler struct {
 	observers  []func(Request)
 	record     bool
 	maxBody    int64
-	budget     chan struct{} // units of body memory in use, see readBody
+	budget     *semaphore.Weighted // units of body memory, see readBody
+	budgetSize int64               // how many units budget has
 	budgetWait time.Duration
 	state      *store // nil: stateless
 
@@ -123,9 +126,13 @@ func NewHandler(opts ...Option) (*Handler, error) {
 		observers:  cfg.observers,
 		record:     !cfg.noRecording,
 		maxBody:    cmp.Or(cfg.maxBody, DefaultMaxBodyBytes),
-		budget:     make(chan struct{}, bodyBudget/bodyUnit),
 		budgetWait: budgetWait,
 	}
+	// Room for at least one body of the largest size, however large
+	// WithMaxBodyBytes makes it: a body the budget could never hold would
+	// wait and be answered 503 on an idle fake.
+	h.budgetSize = max(bodyBudget/bodyUnit, budgetUnits(h.maxBody+1))
+	h.budget = semaphore.NewWeighted(h.budgetSize)
 	if cfg.stateless && cfg.seed != nil {
 		return nil, errors.New("kelviqtest: WithSeed and WithStateless exclude each other: a seed is state")
 	}
@@ -173,11 +180,26 @@ func (s *spec) operation(id, option string) (*operation, error) {
 	return nil, fmt.Errorf("kelviqtest: %s: the spec has no operation %q (operation IDs are the spec's operationId, e.g. %q)", option, id, s.ops[0].id)
 }
 
-// Requests returns the requests received so far, oldest first.
+// Requests returns the requests received so far, oldest first. They are
+// copies, maps and slices included: a caller may change them without
+// changing what the fake recorded.
 func (h *Handler) Requests() []Request {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return slices.Clone(h.requests)
+	out := make([]Request, len(h.requests))
+	for i, r := range h.requests {
+		out[i] = r.clone()
+	}
+	return out
+}
+
+// clone is a deep copy of r.
+func (r Request) clone() Request {
+	r.Query = url.Values(http.Header(r.Query).Clone())
+	r.Header = r.Header.Clone()
+	r.Body = bytes.Clone(r.Body)
+	r.Credentials = slices.Clone(r.Credentials)
+	return r
 }
 
 // Reset puts the fake back to how it started: the state back to the seed
@@ -210,9 +232,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := Request{Method: r.Method, Path: r.URL.EscapedPath()}
 	rw := &statusWriter{ResponseWriter: w}
 	var body []byte
+	var drop net.Conn // a connection a fault drops, closed once recorded
 	// Deferred, so that a request whose connection a fault drops (by a
 	// panic, where it cannot be hijacked) is recorded too.
-	defer func() { h.finish(&rec, r, body, rw, start) }()
+	defer func() {
+		h.finish(&rec, r, body, rw, start)
+		if drop != nil {
+			drop.Close()
+		}
+	}()
 
 	if r.Body != nil && r.Body != http.NoBody {
 		var problem string
@@ -224,7 +252,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	h.serve(rw, r, body, &rec)
+	drop = h.serve(rw, r, body, &rec)
 }
 
 // finish records the request and tells the observers.
@@ -242,16 +270,29 @@ func (h *Handler) finish(rec *Request, r *http.Request, body []byte, rw *statusW
 	rec.Body = body
 	rec.Credentials = h.carried(r)
 	if h.record {
+		// Query, Header and Body are the request's own copies; another
+		// copy only when an observer gets them too, as it may change its
+		// own (e.g. redact a header).
+		kept := *rec
+		if len(h.observers) > 0 {
+			kept = rec.clone()
+		}
 		h.mu.Lock()
-		h.requests = append(h.requests, *rec)
+		h.requests = append(h.requests, kept)
 		h.mu.Unlock()
 	}
-	for _, f := range h.observers {
-		f(*rec)
+	for i, f := range h.observers {
+		if i < len(h.observers)-1 {
+			f(rec.clone())
+		} else {
+			f(*rec)
+		}
 	}
 }
 
-func (h *Handler) serve(w http.ResponseWriter, r *http.Request, body []byte, rec *Request) {
+// serve answers a request whose body has been read. It returns the
+// connection an injected fault drops, for the caller to close.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, body []byte, rec *Request) (drop net.Conn) {
 	path := r.URL.EscapedPath()
 	if rest, ok := strings.CutPrefix(path, "/api/v1"); ok && strings.HasPrefix(rest, "/") {
 		path = rest
@@ -298,8 +339,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, body []byte, rec
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 
-	if f, ok := h.faultFor(op); ok && h.applyFault(w, r, op, f, rec) {
-		return
+	if f, ok := h.faultFor(op); ok {
+		if done, conn := h.applyFault(w, r, op, f, rec); done {
+			return conn
+		}
 	}
 	if f := h.responses[op]; f != nil {
 		h.writeResponse(w, r, op, f(r))
@@ -312,6 +355,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, body []byte, rec
 		}
 	}
 	writeCanned(w, r, op.success, nil)
+	return nil
 }
 
 // carried names the security schemes the request carries a credential for.

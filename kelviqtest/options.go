@@ -72,15 +72,18 @@ type Response struct {
 // or a combination.
 type Fault struct {
 	// Status is answered instead of the operation's response; 0 answers the
-	// normal response (after Delay).
+	// normal response (after Delay). An interim status (1xx) is refused.
 	Status int
-	// Header is added to the fault's response, e.g. Retry-After.
+	// Header is added to the fault's response, e.g. Retry-After. Names
+	// and values must be valid HTTP; Content-Length and Transfer-Encoding
+	// are refused (the fake writes them).
 	Header http.Header
 	// Body is the fault's body, as Response.Body (nil: the spec's response
 	// for Status if declared, else {"detail": "<status text>"}).
 	Body any
 	// Delay is waited before answering. It ends early when the request's
-	// context ends (the client gave up), and then nothing is answered.
+	// context ends (the client gave up, or the server is stopping), and
+	// then nothing is answered: the connection is closed.
 	Delay time.Duration
 	// Times is how many requests the fault applies to, after which the
 	// operation answers normally again; 0 means every request.
@@ -89,8 +92,11 @@ type Fault struct {
 	// fault's response, in whole seconds rounded up.
 	RetryAfter time.Duration
 	// DropConnection closes the connection after Delay instead of
-	// answering: the client sees a transport error (e.g. io.EOF), never a
-	// status. Status is then ignored.
+	// answering, cut after the first bytes of a status line: the client
+	// sees a transport error (a malformed or cut response), never a
+	// status, even on a reused keep-alive connection (where a close before
+	// any byte would be resent by the client's transport unseen). Status is
+	// then ignored.
 	DropConnection bool
 }
 
@@ -102,7 +108,44 @@ func (f Fault) validate(operationID string) error {
 	if f.Status != 0 && (f.Status < 100 || f.Status > 999) {
 		return fmt.Errorf("kelviqtest: fault of %q: status %d is not an HTTP status", operationID, f.Status)
 	}
+	// A 1xx is no answer: net/http sends it as an interim response and
+	// then a 200 with no body, so the fault would look like a success.
+	if f.Status >= 100 && f.Status < 200 {
+		return fmt.Errorf("kelviqtest: fault of %q: status %d is an interim (1xx) status, not an answer", operationID, f.Status)
+	}
+	for name, values := range f.Header {
+		if err := checkHeader(name, values); err != nil {
+			return fmt.Errorf("kelviqtest: fault of %q: %w", operationID, err)
+		}
+	}
 	return nil
+}
+
+// checkHeader checks a header a fault adds to its answer. net/http drops a
+// header with an invalid name, and turns a line break in a value into a
+// space, without telling anyone; Content-Length and Transfer-Encoding are
+// the fake's to write (a wrong one leaves the client with a cut body:
+// DropConnection is the fault for that).
+func checkHeader(name string, values []string) error {
+	if name == "" || strings.IndexFunc(name, func(r rune) bool { return !isTokenChar(r) }) >= 0 {
+		return fmt.Errorf("header name %q is not a valid HTTP header name", name)
+	}
+	switch http.CanonicalHeaderKey(name) {
+	case "Content-Length", "Transfer-Encoding":
+		return fmt.Errorf("header %s is set by the fake, not by a fault", http.CanonicalHeaderKey(name))
+	}
+	for _, v := range values {
+		if strings.ContainsAny(v, "\r\n\x00") {
+			return fmt.Errorf("header %s: a value holds a line break or NUL", name)
+		}
+	}
+	return nil
+}
+
+// isTokenChar reports whether r may appear in an HTTP header name (a
+// token of RFC 9110).
+func isTokenChar(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("!#$%&'*+-.^_`|~", r)
 }
 
 // WithServerKeys makes the fake accept only these server keys (sent as
@@ -244,16 +287,28 @@ func WithSeed(r io.Reader) Option {
 	}
 }
 
+// maxBodyLimit is the largest limit WithMaxBodyBytes takes (1 GiB):
+// bodies are held in memory whole.
+const maxBodyLimit = 1 << 30
+
 // maxSeedBytes bounds a seed fixture.
 const maxSeedBytes = 64 << 20
 
 // WithMaxBodyBytes sets the largest request body the fake reads (default
 // DefaultMaxBodyBytes, 1 MiB). A larger body is answered 413 with a JSON
-// error, without reading the rest of it.
+// error, without reading the rest of it. The bodies being read at once
+// share a budget of 16 MiB, or of one body of this size when it is larger.
+// n is at most 1 GiB.
 func WithMaxBodyBytes(n int64) Option {
 	return func(c *config) error {
 		if n <= 0 {
 			return fmt.Errorf("kelviqtest: WithMaxBodyBytes(%d): the limit must be positive", n)
+		}
+		// Bodies are held in memory whole; and a limit near MaxInt64
+		// overflowed the arithmetic of reading one (every request with a
+		// body panicked).
+		if n > maxBodyLimit {
+			return fmt.Errorf("kelviqtest: WithMaxBodyBytes(%d): the limit is at most %d (1 GiB)", n, int64(maxBodyLimit))
 		}
 		c.maxBody = n
 		return nil

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -247,5 +249,69 @@ func TestInvalidOptions(t *testing.T) {
 		if _, err := NewHandler(opt); err == nil {
 			t.Errorf("%s: no error", name)
 		}
+	}
+}
+
+// Requests returns copies: a caller (or an observer) that changes what it
+// got, maps and slices included, does not change what the fake recorded.
+func TestRequestsAreCopies(t *testing.T) {
+	srv := NewServer(t, WithObserver(func(r Request) {
+		// An observer redacting before it logs.
+		r.Header.Set("Authorization", "redacted")
+		r.Body[0] = '!'
+	}))
+	mustSend(t, srv, 201, "POST", "/customers/?a=b", map[string]any{"customerId": "cust_1"})
+	got := srv.Requests()
+	got[0].Body[0] = 'X'
+	got[0].Query.Set("a", "changed")
+	got[0].Header.Set("X-Changed", "1")
+	got[0].Credentials[0] = "changed"
+	r := srv.Requests()[0]
+	if string(r.Body) != `{"customerId":"cust_1"}` || r.Query.Get("a") != "b" || r.Header.Get("X-Changed") != "" ||
+		r.Header.Get("Authorization") != "Bearer "+ServerKey || !slices.Equal(r.Credentials, []string{"bearerAuth"}) {
+		t.Fatalf("recorded request changed through a copy: %+v", r)
+	}
+}
+
+// Regression: a delay cut short by the server (its base context ending,
+// as kelviq-mock's does when it stops) returned having written nothing,
+// and net/http sent the client still waiting a 200 with no body. Now the
+// connection is closed, and the record says why.
+func TestFaultDelayCutByServer(t *testing.T) {
+	h, err := NewHandler(WithFault("listOrders", Fault{Delay: time.Hour}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, stop := context.WithCancelCause(context.Background())
+	defer stop(nil)
+	arrived := make(chan struct{})
+	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(arrived)
+		h.ServeHTTP(w, r)
+	}))
+	ts.Config.BaseContext = func(net.Listener) context.Context { return base }
+	ts.Start()
+	defer ts.Close()
+	errc := make(chan error, 1)
+	go func() {
+		req, _ := http.NewRequest("GET", ts.URL+"/orders/", nil)
+		req.Header.Set("Authorization", "Bearer "+ServerKey)
+		res, err := http.DefaultClient.Do(req)
+		if err == nil {
+			res.Body.Close()
+			err = fmt.Errorf("answered %d", res.StatusCode)
+		} else {
+			err = nil
+		}
+		errc <- err
+	}()
+	<-arrived
+	stop(errors.New("the server is stopping"))
+	if err := <-errc; err != nil {
+		t.Fatalf("the cut request: %v, want the connection closed", err)
+	}
+	r := h.Requests()[0]
+	if r.Status != 0 || r.Problem != "an injected delay was cut short: the server is stopping" {
+		t.Fatalf("recorded %+v", r)
 	}
 }

@@ -21,7 +21,7 @@ func (st *store) provisionOrg(c *call) reply {
 	if st.ownerEmails[strings.ToLower(email)] {
 		return reply{http.StatusConflict, map[string]any{"detail": "An account with this email already exists."}}
 	}
-	n := st.next()
+	n := st.fresh(kindOrganization)
 	base := slug(name)
 	if base == "" {
 		base = slug(ext)

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -45,10 +47,22 @@ func (s *spec) parseSeed(data []byte) (*seedData, error) {
 	var top map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&top); err != nil || top == nil {
+		var syntax *json.SyntaxError
+		if errors.As(err, &syntax) {
+			// Say where: a fixture is often long.
+			line, col := position(data, syntax.Offset)
+			return nil, fmt.Errorf("kelviqtest: seed: invalid JSON at line %d, column %d: %v", line, col, err)
+		}
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, errors.New("kelviqtest: seed: invalid JSON: it ends in the middle of a value")
+		}
 		return nil, fmt.Errorf("kelviqtest: seed: not a JSON object with the keys %s", strings.Join(seedKeys, ", "))
 	}
 	if dec.More() {
 		return nil, fmt.Errorf("kelviqtest: seed: more than one JSON value")
+	}
+	if dup := duplicateKey(data); dup != "" {
+		return nil, fmt.Errorf("kelviqtest: seed: the top-level key %q appears twice (only the last would count)", dup)
 	}
 	var unknown []string
 	for _, k := range sortedKeys(top) {
@@ -78,7 +92,7 @@ func (s *spec) parseSeed(data []byte) (*seedData, error) {
 	}
 
 	out := &seedData{}
-	customerIDs := map[string]bool{}
+	customerIDs, uuids := map[string]bool{}, map[string]bool{}
 	for i, c := range items["customers"] {
 		where := fmt.Sprintf("customers[%d]", i)
 		id, err := requiredString(c, "customerId", where)
@@ -93,6 +107,11 @@ func (s *spec) parseSeed(data []byte) (*seedData, error) {
 		if err := s.checkItem("CustomerResponse", c, where); err != nil {
 			return nil, err
 		}
+		uuid := strings.ToLower(c["id"].(string)) // a UUID string: checked above
+		if uuids[uuid] {
+			return nil, fmt.Errorf("kelviqtest: seed: %s: id %q is used twice (a customer without an id gets %s, the n-th such form)", where, c["id"], objectUUID(kindCustomer, int64(i+1)))
+		}
+		uuids[uuid] = true
 		out.customers = append(out.customers, c)
 	}
 
@@ -174,4 +193,42 @@ func requiredString(m map[string]any, key, where string) (string, error) {
 		return "", fmt.Errorf("kelviqtest: seed: %s: %s is required (a non-empty string)", where, key)
 	}
 	return v, nil
+}
+
+// duplicateKey returns a top-level key that appears twice in the JSON
+// object data, "" when none does. encoding/json keeps the last silently,
+// which would drop a whole list of a fixture put together from parts.
+// data has been decoded once already: it is one JSON object.
+func duplicateKey(data []byte) string {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if _, err := dec.Token(); err != nil { // {
+		return ""
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		k, _ := tok.(string)
+		if seen[k] {
+			return k
+		}
+		seen[k] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return ""
+		}
+	}
+	return ""
+}
+
+// position is the line and column (from 1, in bytes) of offset in data;
+// a json.SyntaxError's Offset is just after the byte at fault.
+func position(data []byte, offset int64) (line, col int) {
+	offset = min(max(offset-1, 0), int64(len(data)))
+	before := data[:offset]
+	line = 1 + bytes.Count(before, []byte("\n"))
+	col = int(offset) - bytes.LastIndexByte(before, '\n')
+	return line, col
 }

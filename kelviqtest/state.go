@@ -24,7 +24,8 @@ type store struct {
 	mu        sync.Mutex
 	seq       int64 // numbers the objects the fake makes
 	customers []map[string]any
-	customer  map[string]int // customerId → index in customers
+	customer  map[string]int  // customerId → index in customers
+	custUUIDs map[string]bool // the customers' ids (UUIDs), seeded ones included
 
 	orgs        []map[string]any
 	orgByID     map[string]int  // lower-case organizationIdentifier → index
@@ -68,7 +69,7 @@ func (st *store) reset() {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.seq = 0
-	st.customers, st.customer = nil, map[string]int{}
+	st.customers, st.customer, st.custUUIDs = nil, map[string]int{}, map[string]bool{}
 	st.orgs, st.orgByID, st.orgByExt, st.ownerEmails = nil, map[string]int{}, map[string]int{}, map[string]bool{}
 	st.slugs = map[string]bool{}
 	st.features, st.entitlements, st.usage = map[string][]string{}, map[entKey]map[string]any{}, map[entKey]int64{}
@@ -98,6 +99,9 @@ func (st *store) reset() {
 func (st *store) addCustomer(c map[string]any) {
 	st.customer[c["customerId"].(string)] = len(st.customers)
 	st.customers = append(st.customers, c)
+	if id, ok := c["id"].(string); ok {
+		st.custUUIDs[strings.ToLower(id)] = true
+	}
 }
 
 func (st *store) addOrg(o map[string]any) {
@@ -118,6 +122,22 @@ func (st *store) addOrg(o map[string]any) {
 func (st *store) next() int64 {
 	st.seq++
 	return st.seq
+}
+
+// fresh returns a new sequence number whose UUID of the kind is not
+// taken: a seed may hold ids of the form the fake makes, and two objects
+// with one id would make the seeded one unreachable. The caller holds
+// st.mu.
+func (st *store) fresh(kind int) int64 {
+	taken := func(id string) bool { return st.custUUIDs[id] }
+	if kind == kindOrganization {
+		taken = func(id string) bool { _, ok := st.orgByID[id]; return ok }
+	}
+	n := st.next()
+	for taken(objectUUID(kind, n)) {
+		n = st.next()
+	}
+	return n
 }
 
 // objectUUID is a deterministic UUID (version 4 layout) for the n-th object of

@@ -363,6 +363,14 @@ func TestSeedErrors(t *testing.T) {
 		{`{"entitlements":[{"customerId":"a","featureId":"f","featureType":"FLAG","resetAt":null}]}`, `entitlements[0]: does not match the spec's EntitlementDetail: resetAt:`},
 		{`{"partnerOrganizations":[{"organizationSlug":"x"}]}`, `partnerOrganizations[0]: partnerExternalId is required`},
 		{`{"partnerOrganizations":[{"partnerExternalId":"x","organizationIdentifier":"nope"}]}`, `partnerOrganizations[0]: does not match the spec's PartnerOrganization: organizationIdentifier:`},
+		// Regression: a syntax error anywhere was "not a JSON object with
+		// the keys …", with no word of where.
+		{"{\n  \"customers\": [\n    {\"customerId\": \"a\",}\n  ]\n}", `invalid JSON at line 3, column 24: invalid character '}'`},
+		{`{"customers":[`, `invalid JSON: it ends in the middle of a value`},
+		// Regressions: a repeated top-level key kept only its last list;
+		// two customers could share an id.
+		{`{"customers":[{"customerId":"a"}],"entitlements":[],"customers":[{"customerId":"b"}]}`, `the top-level key "customers" appears twice`},
+		{`{"customers":[{"customerId":"a"},{"customerId":"b","id":"00000001-0000-4000-8000-000000000001"}]}`, `customers[1]: id "00000001-0000-4000-8000-000000000001" is used twice`},
 	} {
 		_, err := NewHandler(WithSeed(strings.NewReader(tc.seed)))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -432,5 +440,29 @@ func TestStateUnderConcurrency(t *testing.T) {
 	}
 	if e := entitlementOf(t, srv, "cust_acme", "api-calls"); e["currentUsage"] != float64(2*workers*each) {
 		t.Errorf("usage %v, want %d", e["currentUsage"], 2*workers*each)
+	}
+}
+
+// Ids the fake makes skip those a seed holds: a seeded organization with
+// an id of the fake's own form stays reachable after a provision, and no
+// two customers share an id.
+func TestMadeIDsSkipSeededOnes(t *testing.T) {
+	// The seed has two objects, so the fake numbers from 3: the provision
+	// would take 3, the create after it 4.
+	seededOrg := objectUUID(kindOrganization, 3)
+	seededCust := objectUUID(kindCustomer, 4)
+	srv := seeded(t, `{"customers":[{"customerId":"c1","id":"`+seededCust+`"}],
+		"partnerOrganizations":[{"partnerExternalId":"e1","organizationIdentifier":"`+seededOrg+`"}]}`)
+	org := mustSend(t, srv, 201, "POST", "/partner/organizations/", map[string]any{"externalId": "e2", "email": "o@example.com"})
+	if org["organizationIdentifier"] == seededOrg {
+		t.Fatalf("provisioned with the seeded organization's id %s", seededOrg)
+	}
+	status, got := send(t, srv, "GET", "/partner/organizations/"+seededOrg+"/", nil)
+	if status != 200 || got["partnerExternalId"] != "e1" {
+		t.Fatalf("the seeded organization by id: %d %v", status, got)
+	}
+	cust := mustSend(t, srv, 201, "POST", "/customers/", map[string]any{"customerId": "c2"})
+	if cust["id"] == seededCust {
+		t.Fatalf("created customer with the seeded customer's id %s", seededCust)
 	}
 }

@@ -12,6 +12,9 @@ import (
 // adminPrefix starts the paths of the admin endpoint (-admin).
 const adminPrefix = "/__kelviqtest/"
 
+// adminMethods are the methods each admin path takes.
+var adminMethods = map[string]string{"faults": "POST, DELETE", "reset": "POST"}
+
 // maxAdminBody bounds an admin request's body.
 const maxAdminBody = 64 << 10
 
@@ -27,6 +30,9 @@ func withAdmin(h *kelviqtest.Handler, logf func(format string, args ...any)) htt
 			return
 		}
 		status, body := admin(h, r)
+		if status == http.StatusMethodNotAllowed {
+			w.Header().Set("Allow", adminMethods[strings.TrimPrefix(r.URL.Path, adminPrefix)])
+		}
 		logf("admin %s %s %d %s", r.Method, r.URL.Path, status, body["detail"])
 		writeAdmin(w, status, body)
 	})
@@ -54,8 +60,10 @@ func admin(h *kelviqtest.Handler, r *http.Request) (int, map[string]any) {
 	case "POST reset":
 		h.Reset()
 		return http.StatusOK, map[string]any{"detail": "faults cleared, state back to the seed"}
-	case "GET faults", "PUT faults", "PATCH faults", "GET reset", "PUT reset", "PATCH reset", "DELETE reset":
-		return http.StatusMethodNotAllowed, map[string]any{"detail": "method " + r.Method + " is not allowed on " + r.URL.Path}
+	}
+	// Any other method of an admin path (HEAD and OPTIONS too) is 405.
+	if name := strings.TrimPrefix(r.URL.Path, adminPrefix); name == "faults" || name == "reset" {
+		return http.StatusMethodNotAllowed, map[string]any{"detail": "method " + r.Method + " is not allowed on " + r.URL.Path + " (it takes " + adminMethods[name] + ")"}
 	}
 	return http.StatusNotFound, map[string]any{"detail": "no admin endpoint " + r.URL.Path + " (there are " + adminPrefix + "faults and " + adminPrefix + "reset)"}
 }

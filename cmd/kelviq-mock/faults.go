@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -100,18 +102,29 @@ func (d *jsonDuration) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &secs); err != nil || secs < 0 {
 		return fmt.Errorf("%s is neither a duration string such as \"2s\" nor a number of seconds", b)
 	}
+	// Beyond about 292 years the nanoseconds overflow (to a negative
+	// duration, then refused as if the number were negative).
+	if secs > maxDurationSeconds {
+		return fmt.Errorf("%s seconds is longer than a duration can be (%.0f seconds)", b, maxDurationSeconds)
+	}
 	*d = jsonDuration(secs * float64(time.Second))
 	return nil
 }
 
-// decodeFaultRequest reads the admin endpoint's body; unknown fields are
-// an error naming them.
+// maxDurationSeconds is the longest duration, in seconds.
+const maxDurationSeconds = float64(math.MaxInt64 / int64(time.Second))
+
+// decodeFaultRequest reads the admin endpoint's body: one JSON object,
+// nothing after it; unknown fields are an error naming them.
 func decodeFaultRequest(body []byte) (namedFault, error) {
 	var req faultRequest
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
 		return namedFault{}, fmt.Errorf("the body is not a fault: %v (fields: operation, status, times, delay, retryAfter, dropConnection, header, body)", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return namedFault{}, errors.New("the body is not a fault: something follows the JSON object (send one fault per request)")
 	}
 	if req.Operation == "" {
 		return namedFault{}, errors.New(`"operation" is required: the spec's operationId, e.g. "listCustomers", or "*"`)

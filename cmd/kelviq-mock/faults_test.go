@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -78,6 +79,26 @@ func TestParseFaultFlag(t *testing.T) {
 		if _, err := parseFaultFlag(in); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %q", in, err, want)
 		}
+	}
+}
+
+// The admin endpoint's body: regressions for a number of seconds too large
+// for a duration (it overflowed and was refused as "negative") and for
+// data after the object (ignored, so a second fault was silently lost).
+func TestDecodeFaultRequestRefuses(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"operation":"listOrders","delay":1e300}`:                 "1e300 seconds is longer than a duration can be",
+		`{"operation":"listOrders","retryAfter":9.3e9}`:            "9.3e9 seconds is longer than a duration can be",
+		`{"operation":"listOrders","status":503}{"operation":"x"}`: "something follows the JSON object",
+		`{"operation":"listOrders","status":503} trailing`:         "something follows the JSON object",
+	} {
+		if _, err := decodeFaultRequest([]byte(body)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", body, err, want)
+		}
+	}
+	nf, err := decodeFaultRequest([]byte(`{"operation":"listOrders","delay":9e9} ` + "\n"))
+	if err != nil || nf.fault.Delay != 9e9*time.Second {
+		t.Errorf("the longest delay: %+v %v", nf, err)
 	}
 }
 
@@ -188,5 +209,34 @@ func TestBinaryAdmin(t *testing.T) {
 	plain := startBinary(t, "-quiet")
 	if status, _, _ := mustCall(t, "POST", plain.base+"/__kelviqtest/reset", ""); status != 404 {
 		t.Errorf("without -admin: %d, want 404", status)
+	}
+}
+
+// Regression: an admin path with a method not listed (OPTIONS, HEAD, …)
+// was "no admin endpoint" 404; it is 405 with Allow, like the fake's own.
+func TestAdminMethods(t *testing.T) {
+	h, err := kelviqtest.NewHandler(kelviqtest.WithoutRecording())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(withAdmin(h, func(string, ...any) {}))
+	defer ts.Close()
+	for _, tc := range []struct{ method, path, allow string }{
+		{"OPTIONS", "faults", "POST, DELETE"},
+		{"HEAD", "faults", "POST, DELETE"},
+		{"GET", "faults", "POST, DELETE"},
+		{"OPTIONS", "reset", "POST"},
+		{"DELETE", "reset", "POST"},
+		{"TRACE", "reset", "POST"},
+	} {
+		req, _ := http.NewRequest(tc.method, ts.URL+"/__kelviqtest/"+tc.path, nil)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 405 || res.Header.Get("Allow") != tc.allow {
+			t.Errorf("%s %s: %d, Allow %q; want 405, Allow %q", tc.method, tc.path, res.StatusCode, res.Header.Get("Allow"), tc.allow)
+		}
 	}
 }

@@ -30,7 +30,7 @@
 // 'reportUsage=429,retryAfter=2s' answers 429 with Retry-After: 2 to every
 // reportUsage, -fault getCustomerEntitlements=dropx1 drops the connection
 // once, 'listOrders=200,delay=1s' answers after a second; the flag
-// repeats, and * names every operation. With -admin, faults can be
+// repeats (once per operation), and * names every operation. With -admin, faults can be
 // changed while it runs:
 //
 //	curl -X POST localhost:12111/__kelviqtest/faults -d '{"operation":"listCustomers","status":503,"times":3}'
@@ -87,6 +87,10 @@ const (
 // shutdownTimeout bounds how long a stop waits for requests in flight.
 const shutdownTimeout = 5 * time.Second
 
+// errStopping ends the requests in flight when kelviq-mock stops: it cuts
+// injected delays short (the log says so).
+var errStopping = errors.New("kelviq-mock is stopping")
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -114,16 +118,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	stateless := fs.Bool("stateless", false, "answer the spec's examples whatever was sent before (no state)")
 	seed := fs.String("seed", "", "start the state from this JSON `file` (keys customers, entitlements, partnerOrganizations)")
 	adminOn := fs.Bool("admin", false, "serve POST /__kelviqtest/faults and POST /__kelviqtest/reset")
-	maxBody := fs.Int64("max-body", kelviqtest.DefaultMaxBodyBytes, "largest request body in `bytes`; larger ones are answered 413")
+	maxBody := fs.Int64("max-body", kelviqtest.DefaultMaxBodyBytes, "largest request body in `bytes` (at most 1 GiB); larger ones are answered 413")
 	readTimeout := fs.Duration("read-timeout", defaultReadTimeout, "time allowed to read a whole request, body included")
 	idleTimeout := fs.Duration("idle-timeout", defaultIdleTimeout, "time an idle keep-alive connection stays open")
 	var faults []namedFault
-	fs.Func("fault", "inject a fault, `operation=STATUS[xTIMES][,delay=D][,retryAfter=D]` or operation=drop[xTIMES] (repeatable)", func(v string) error {
+	fs.Func("fault", "inject a fault, `operation=STATUS[xTIMES][,delay=D][,retryAfter=D]` or operation=drop[xTIMES] (repeatable, once per operation)", func(v string) error {
 		nf, err := parseFaultFlag(v)
-		if err == nil {
-			faults = append(faults, nf)
+		if err != nil {
+			return err
 		}
-		return err
+		// An operation has one fault at a time: a second one would
+		// replace the first silently, not follow it.
+		for _, prev := range faults {
+			if prev.operation == nf.operation {
+				return fmt.Errorf("-fault %q: %s already has a fault; an operation has one at a time", v, nf.operation)
+			}
+		}
+		faults = append(faults, nf)
+		return nil
 	})
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: kelviq-mock [flags]\n\nServes a fake kelviq API driven by the client's OpenAPI spec.\n\nFlags:\n")
@@ -192,7 +204,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	if *adminOn {
 		handler = withAdmin(h, logf)
 	}
+	// Requests live in a context that ends when the server stops, so
+	// that a request held by an injected delay (-fault ...,delay=1h) does
+	// not hold the stop for shutdownTimeout and make it fail.
+	base, stopRequests := context.WithCancelCause(context.Background())
+	defer stopRequests(nil)
 	srv := &http.Server{
+		BaseContext:       func(net.Listener) context.Context { return base },
 		Handler:           handler,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       *readTimeout,
@@ -225,6 +243,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 		return err
 	case <-ctx.Done():
 	}
+	stopRequests(errStopping)
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {

@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/kelviq/kelviq-go/kelviqtest"
 )
@@ -199,5 +202,63 @@ func TestBinary(t *testing.T) {
 	checkLog(t, p.stderr.String())
 	if p.cmd.ProcessState.ExitCode() != 0 {
 		t.Errorf("exit code %d", p.cmd.ProcessState.ExitCode())
+	}
+}
+
+// Regression: a request held by an injected delay held the stop: it
+// waited shutdownTimeout, then failed ("stopping: context deadline
+// exceeded", exit 1). Now the delay is cut short, the client sees the
+// connection close (not an empty 200), the log says why, and run ends
+// cleanly.
+func TestStopDuringInjectedDelay(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	addrc := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-fault", "listOrders=200,delay=1h"}, &stdout, &stderr, func(a string) { addrc <- a })
+	}()
+	addr := <-addrc
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "GET /orders/ HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n\r\n", addr, kelviqtest.ServerKey)
+	time.Sleep(300 * time.Millisecond) // the request reaches the delay
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v, want a clean stop", err)
+	}
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if answer, _ := io.ReadAll(conn); len(answer) > 0 {
+		t.Errorf("the delayed request was answered %q, want the connection closed", answer)
+	}
+	if log := stderr.String(); !strings.Contains(log, "GET /orders/ listOrders --- ") || !strings.Contains(log, "an injected delay was cut short: kelviq-mock is stopping") {
+		t.Errorf("log:\n%s", log)
+	}
+}
+
+// Regressions for flag values that were accepted: a second fault for an
+// operation replaced the first silently; a 1xx fault answered an empty
+// 200; a -max-body near MaxInt64 made every request with a body panic. Run with an ended context, so that accepted flags end the run
+// instead of serving.
+func TestFlagRefusals(t *testing.T) {
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-fault", "listCustomers=503x3", "-fault", "listCustomers=429"}, `listCustomers already has a fault`},
+		{[]string{"-fault", "listCustomers=102"}, `status 102 is an interim (1xx) status`},
+		// Regression: taken, then every request with a body panicked.
+		{[]string{"-max-body", "9223372036854775807"}, `the limit is at most 1073741824 (1 GiB)`},
+	} {
+		err := run(ended, append([]string{"-addr", "127.0.0.1:0", "-quiet"}, tc.args...), io.Discard, io.Discard, nil)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want an error containing %q", tc.args, err, tc.want)
+		}
 	}
 }
