@@ -31,6 +31,12 @@ var errTooManyRedirects = errors.New("stopped after 10 redirects") // net/http's
 //   - a redirect the spec declares as the operation's answer (the 302 of
 //     downloadCatalogPlanFile, whose Location is a signed URL for the
 //     caller) is not followed: the call returns it as its result;
+//   - a redirect that would change the method (net/http turns a POST or
+//     PATCH into a GET on 301, 302 and 303) is not followed: the GET would
+//     be another operation, or none, and its 2xx would pass for the
+//     answer of a call that never reached its operation (a usage report
+//     counted as delivered and lost). The call returns the 3xx, which the
+//     operation does not declare, so it fails with a *kelviq.Error;
 //   - a redirect that leaves the host the call was sent to (another host,
 //     port or scheme, at any hop) carries neither Authorization nor
 //     X-Kelviq-Partner-Key. net/http removes Authorization only for
@@ -43,6 +49,9 @@ func redirectPolicy(prev func(*http.Request, []*http.Request) error, ops *opFind
 			if op := ops.find(first.Method, first.URL); op != nil && slices.Contains(op.Success, req.Response.StatusCode) {
 				return http.ErrUseLastResponse
 			}
+		}
+		if req.Method != first.Method {
+			return http.ErrUseLastResponse
 		}
 		if prev != nil {
 			if err := prev(req, via); err != nil {

@@ -1,9 +1,15 @@
 package kelviq
 
 import (
+	"context"
 	"errors"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"sync"
 	"testing"
+
+	"github.com/kelviq/kelviq-go/api"
 )
 
 func redirectReqs(t *testing.T, urls ...string) (*http.Request, []*http.Request) {
@@ -88,5 +94,42 @@ func TestRedirectKeepsTheCallersPolicy(t *testing.T) {
 	req, via = redirectReqs(t, hops...)
 	if err := policy(req, via); !errors.Is(err, errTooManyRedirects) {
 		t.Errorf("11th hop: %v", err)
+	}
+}
+
+// A 302 to a POST makes net/http follow with a GET. Followed, the GET's
+// 2xx would be taken for the POST's answer: a usage report counted as
+// delivered that never reached reportUsage. The client returns the 3xx as
+// an error instead, and nothing but the POST arrives.
+func TestRedirectThatChangesTheMethodIsNotFollowed(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.Method+" "+r.URL.Path)
+		mu.Unlock()
+		if r.Method == http.MethodPost {
+			http.Redirect(w, r, "/api/v1/customers/", http.StatusFound)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"count":0,"results":[]}`)
+	}))
+	defer srv.Close()
+	c, err := NewClient(WithBaseURL(srv.URL+"/api/v1"), WithServerKey("sk_test_redirect"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.ReportUsageWithResponse(context.Background(), api.ReportUsageJSONRequestBody{
+		CustomerID: "c", FeatureID: "f", Behaviour: api.ReportUsageRequestBehaviourDELTA, Value: 1,
+	})
+	var kerr *Error
+	if !errors.As(err, &kerr) || kerr.StatusCode != http.StatusFound {
+		t.Fatalf("ReportUsage answered by a 302: result %v, error %v; want a *kelviq.Error with status 302", res, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 1 || got[0] != "POST /api/v1/report/usage/" {
+		t.Errorf("requests %q, want the POST alone", got)
 	}
 }
