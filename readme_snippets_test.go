@@ -1,0 +1,252 @@
+package kelviqgo_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"go/ast"
+	"go/importer"
+	"go/parser"
+	"go/token"
+	"go/types"
+	"io"
+	"os"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// snippetImports maps the package names README snippets use to their import
+// paths: a snippet imports what it names, as a user copying it would.
+var snippetImports = map[string]string{
+	"api":          "github.com/kelviq/kelviq-go/api",
+	"kelviq":       "github.com/kelviq/kelviq-go/kelviq",
+	"kelviqtest":   "github.com/kelviq/kelviq-go/kelviqtest",
+	"entitlements": "github.com/kelviq/kelviq-go/entitlements",
+	"redisstore":   "github.com/kelviq/kelviq-go/entitlements/redisstore",
+	"usage":        "github.com/kelviq/kelviq-go/usage",
+	"webhook":      "github.com/kelviq/kelviq-go/webhook",
+	"nullable":     "github.com/kelviq/kelviq-go/nullable",
+	"redis":        "github.com/redis/go-redis/v9",
+	"context":      "context",
+	"errors":       "errors",
+	"fmt":          "fmt",
+	"http":         "net/http",
+	"json":         "encoding/json",
+	"log":          "log",
+	"os":           "os",
+	"slog":         "log/slog",
+	"strings":      "strings",
+	"testing":      "testing",
+	"time":         "time",
+	"url":          "net/url",
+}
+
+// snippetContext declares, at package level, the names README fragments take
+// from the code around them (a client, the request's ctx, an order id …).
+// Package-level, so a fragment may declare its own of the same name.
+const snippetContext = `
+var (
+	ctx        context.Context
+	client     *kelviq.Client
+	orderID    string
+	customerID string
+	sandboxKey string
+	w          http.ResponseWriter
+	r          *http.Request
+	fulfil     func(context.Context, string) error
+)
+`
+
+// wrapSnippet turns one README Go block into a Go file: a whole file stays
+// as it is, top-level declarations get a package clause, and statements go
+// into a function returning error when a top-level return has a value (as in
+// a function of the reader's), or nothing when its returns are bare (as in a
+// handler).
+func wrapSnippet(code string) (string, error) {
+	if strings.HasPrefix(strings.TrimSpace(code), "package ") {
+		return code, nil
+	}
+	imports := []string{"context", "net/http", "github.com/kelviq/kelviq-go/kelviq"}
+	for name, path := range snippetImports {
+		if regexp.MustCompile(`\b` + name + `\.`).MatchString(code) && !slices.Contains(imports, path) {
+			imports = append(imports, path)
+		}
+	}
+	slices.Sort(imports)
+	var head strings.Builder
+	head.WriteString("package main\n\nimport (\n")
+	for _, p := range imports {
+		fmt.Fprintf(&head, "\t%q\n", p)
+	}
+	head.WriteString(")\n" + snippetContext)
+	if strings.HasPrefix(strings.TrimSpace(code), "func ") {
+		return head.String() + code + "\n", nil
+	}
+	// Parse once as a function body to learn its returns and its variables.
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "", "package p\nfunc _() {\n"+code+"\n}\n", 0)
+	if err != nil {
+		return "", err
+	}
+	body := f.Decls[0].(*ast.FuncDecl).Body
+	returnsError := false
+	ast.Inspect(body, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.FuncLit:
+			return false // a closure's returns are its own
+		case *ast.ReturnStmt:
+			if len(n.Results) > 0 {
+				returnsError = true
+			}
+		}
+		return true
+	})
+	// Mark every variable the fragment declares as used: the code after
+	// the fragment is the reader's.
+	var uses []string
+	for _, st := range body.List {
+		if as, ok := st.(*ast.AssignStmt); ok && as.Tok == token.DEFINE {
+			for _, l := range as.Lhs {
+				if id, ok := l.(*ast.Ident); ok && id.Name != "_" {
+					uses = append(uses, "\t_ = "+id.Name+"\n")
+				}
+			}
+		}
+	}
+	var out strings.Builder
+	out.WriteString(head.String())
+	if returnsError {
+		out.WriteString("func snippet() error {\n")
+	} else {
+		out.WriteString("func snippet() {\n")
+	}
+	out.WriteString(code + "\n")
+	for _, u := range uses {
+		out.WriteString(u)
+	}
+	if returnsError {
+		out.WriteString("\treturn nil\n")
+	}
+	out.WriteString("}\n")
+	if !strings.Contains(code, "func main()") {
+		out.WriteString("\nfunc main() {}\n")
+	}
+	return out.String(), nil
+}
+
+// exportData lists the compiled export data of the packages snippets import,
+// built by the go command offline from this module.
+func exportData(t *testing.T) map[string]string {
+	t.Helper()
+	args := []string{"list", "-export", "-deps", "-json=ImportPath,Export"}
+	for _, p := range snippetImports {
+		args = append(args, p)
+	}
+	cmd := exec.Command("go", args...)
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list -export: %v\n%s", err, stderr.String())
+	}
+	files := map[string]string{}
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for {
+		var p struct{ ImportPath, Export string }
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		files[p.ImportPath] = p.Export
+	}
+	return files
+}
+
+// typeCheckSnippet type-checks one wrapped snippet against the real
+// packages. "declared and not used" is the only error let through: a
+// fragment's result is used by the reader's code that follows it.
+func typeCheckSnippet(src string, exports map[string]string) []string {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "snippet.go", src, 0)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	imp := importer.ForCompiler(fset, "gc", func(path string) (io.ReadCloser, error) {
+		file, ok := exports[path]
+		if !ok || file == "" {
+			return nil, fmt.Errorf("no export data for %s: add it to snippetImports", path)
+		}
+		return os.Open(file)
+	})
+	var errs []string
+	conf := types.Config{Importer: imp, Error: func(err error) {
+		if te, ok := err.(types.Error); ok && te.Soft && strings.Contains(te.Msg, "declared and not used") {
+			return
+		}
+		errs = append(errs, err.Error())
+	}}
+	_, _ = conf.Check("main", fset, []*ast.File{f}, nil)
+	return errs
+}
+
+// Every ```go block of README.md compiles against the real packages: a
+// user copying one gets the API as it is, not as it was.
+func TestReadmeGoSnippetsCompile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the module's export data")
+	}
+	exports := exportData(t)
+	n := 0
+	for _, b := range splitFences(readDoc(t, "README.md")) {
+		if !b.code || b.lang != "go" {
+			continue
+		}
+		n++
+		src, err := wrapSnippet(strings.Join(b.text, "\n"))
+		if err != nil {
+			t.Errorf("README.md:%d: the Go block does not parse: %v", b.line, err)
+			continue
+		}
+		for _, e := range typeCheckSnippet(src, exports) {
+			t.Errorf("README.md:%d: the Go block does not compile: %s\n--- as checked:\n%s", b.line, e, src)
+		}
+	}
+	if n == 0 {
+		t.Fatal("README.md has no Go blocks: the fence reader is broken")
+	}
+}
+
+// The check itself can fail: a snippet naming a method that does not exist,
+// or a wrong argument type, is reported.
+func TestReadmeSnippetCheckCatchesErrors(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the module's export data")
+	}
+	exports := exportData(t)
+	for _, bad := range []string{
+		"res, err := client.RetrieveCustomerWithResponse(ctx, \"cus_1\")\nif err != nil {\n\treturn err\n}",
+		"checker, err := entitlements.New(client)\nallowed := checker.HasAccess(ctx, 42, \"x\")",
+		"fmt.Println(webhook.EventNoSuchThing)",
+	} {
+		src, err := wrapSnippet(bad)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if errs := typeCheckSnippet(src, exports); len(errs) == 0 {
+			t.Errorf("a broken snippet type-checks:\n%s", src)
+		}
+	}
+	good := "order, err := client.RetrieveOrderWithResponse(ctx, orderID)\nif err != nil {\n\treturn err\n}"
+	src, err := wrapSnippet(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if errs := typeCheckSnippet(src, exports); len(errs) > 0 {
+		t.Errorf("a good snippet fails: %v\n%s", errs, src)
+	}
+}
