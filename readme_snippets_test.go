@@ -71,7 +71,7 @@ func wrapSnippet(code string) (string, error) {
 	}
 	imports := []string{"context", "net/http", "github.com/kelviq/kelviq-go/kelviq"}
 	for name, path := range snippetImports {
-		if regexp.MustCompile(`\b` + name + `\.`).MatchString(code) && !slices.Contains(imports, path) {
+		if regexp.MustCompile(`\b`+name+`\.`).MatchString(code) && !slices.Contains(imports, path) {
 			imports = append(imports, path)
 		}
 	}
