@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"time"
 
@@ -3100,7 +3101,7 @@ type PlanEntitlementDetails struct {
 	// Example: {"enabled":true,"thresholdType":"PERCENTAGE","thresholds":[75,90]}
 	UsageAlerts *PlanEntitlementDetails_UsageAlerts `json:"usageAlerts,omitempty"`
 
-	// Value For BOOLEAN: a boolean. For CUSTOMIZABLE / METER: a number.
+	// Value For BOOLEAN: a boolean. For CUSTOMIZABLE / METER: a number. In a request body a nil Value (never set, set to nil, or holding a nil pointer, map or slice) is left out, like every unset field (and a null read from a response is decoded as nil); to send an explicit null, set json.RawMessage("null").
 	//
 	// Example: 10000
 	Value                interface{}            `json:"value,omitempty"`
@@ -4753,7 +4754,7 @@ func (a PlanEntitlementDetails) MarshalJSON() ([]byte, error) {
 		}
 	}
 
-	if a.Value != nil {
+	if v := reflect.ValueOf(a.Value); v.IsValid() && !((v.Kind() == reflect.Pointer || v.Kind() == reflect.Map || v.Kind() == reflect.Slice) && v.IsNil()) {
 		object["value"], err = json.Marshal(a.Value)
 		if err != nil {
 			return nil, fmt.Errorf("error marshaling 'value': %w", err)

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/json"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -100,4 +101,71 @@ func readFile(t *testing.T, name string) string {
 		t.Fatal(err)
 	}
 	return string(data)
+}
+
+// The Op constants spell the spec's operationIds, read here from
+// openapi.json itself rather than from the table generated beside them:
+// every operationId of the spec is the value of exactly one constant, and
+// no constant holds anything else.
+func TestOperationIDConstantsAreTheSpecs(t *testing.T) {
+	data, err := os.ReadFile("../openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spec struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(data, &spec); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{}
+	for path, item := range spec.Paths {
+		for method, raw := range item {
+			var op struct {
+				OperationID string `json:"operationId"`
+			}
+			if json.Unmarshal(raw, &op) != nil || op.OperationID == "" {
+				continue // the path item's parameters, not an operation
+			}
+			if want[op.OperationID] {
+				t.Errorf("%s %s: operationId %q is not unique in the spec", method, path, op.OperationID)
+			}
+			want[op.OperationID] = true
+		}
+	}
+	f, err := parser.ParseFile(token.NewFileSet(), "operationids.gen.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{} // value → constant
+	ast.Inspect(f, func(n ast.Node) bool {
+		if vs, ok := n.(*ast.ValueSpec); ok {
+			for i, name := range vs.Names {
+				lit, ok := vs.Values[i].(*ast.BasicLit)
+				if !ok {
+					t.Errorf("%s is not a string literal", name.Name)
+					continue
+				}
+				v, _ := strconv.Unquote(lit.Value)
+				if other, dup := got[v]; dup {
+					t.Errorf("%s and %s both hold %q", other, name.Name, v)
+				}
+				got[v] = name.Name
+			}
+		}
+		return true
+	})
+	for id := range want {
+		if got[id] == "" {
+			t.Errorf("operationId %q of the spec has no Op constant", id)
+		}
+	}
+	for v, name := range got {
+		if !want[v] {
+			t.Errorf("%s = %q is no operationId of the spec", name, v)
+		}
+	}
+	if len(want) < 50 {
+		t.Errorf("read %d operationIds from openapi.json: the walk is broken", len(want))
+	}
 }

@@ -127,3 +127,83 @@ func TestPlanFeaturePatchSendsOnlyWhatIsSet(t *testing.T) {
 		t.Errorf("body %s, want %s", got, want)
 	}
 }
+
+// A property without a type (interface{}) set to nil by the caller, or to a
+// typed nil ((*int)(nil), a nil map or slice, json.RawMessage(nil)), is
+// left out like an unset one: encoding/json would send each as null, which
+// on a PATCH clears the field. The field doc says so; an explicit null is
+// json.RawMessage("null"). Over every interface{} field of every model.
+func TestNilInAnInterfaceFieldIsLeftOut(t *testing.T) {
+	nils := map[string]any{
+		"nil": nil, "(*int)(nil)": (*int)(nil), "nil map": map[string]any(nil),
+		"nil slice": []int(nil), "json.RawMessage(nil)": json.RawMessage(nil),
+	}
+	fields := 0
+	for _, m := range modelTypes {
+		typ := reflect.TypeOf(m).Elem()
+		for i := range typ.NumField() {
+			f := typ.Field(i)
+			name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if f.Type.Kind() != reflect.Interface || name == "" || name == "-" || !strings.Contains(opts, "omit") {
+				continue
+			}
+			fields++
+			for what, v := range nils {
+				obj := marshalWith(t, typ, f, v)
+				if raw, sent := obj[name]; sent {
+					t.Errorf("%s.%s = %s is sent as %s", typ.Name(), f.Name, what, raw)
+				}
+			}
+			for _, v := range []any{json.RawMessage("null"), 0, false, map[string]any{}} {
+				if raw, sent := marshalWith(t, typ, f, v)[name]; !sent {
+					t.Errorf("%s.%s = %#v is not sent", typ.Name(), f.Name, v)
+				} else if want, _ := json.Marshal(v); string(raw) != string(want) {
+					t.Errorf("%s.%s = %#v is sent as %s, want %s", typ.Name(), f.Name, v, raw, want)
+				}
+			}
+		}
+	}
+	if fields == 0 {
+		t.Fatal("no optional interface{} field in any model: PlanEntitlementDetails.Value has one")
+	}
+}
+
+func marshalWith(t *testing.T, typ reflect.Type, f reflect.StructField, v any) map[string]json.RawMessage {
+	t.Helper()
+	p := reflect.New(typ)
+	if v != nil {
+		p.Elem().FieldByIndex(f.Index).Set(reflect.ValueOf(v))
+	}
+	data, err := json.Marshal(p.Interface())
+	if err != nil {
+		t.Fatalf("%s: %v", typ.Name(), err)
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(data, &obj); err != nil {
+		t.Fatalf("%s marshals to %s: %v", typ.Name(), data, err)
+	}
+	return obj
+}
+
+// Read, then written back: a value that came as null is decoded as nil and
+// left out of the body sent back, so a read-modify-write of the details
+// never clears the plan's value by accident. Another value round-trips.
+func TestPlanEntitlementDetailsValueRoundTrip(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"value":null,"reset":"EVERY_MONTH"}`: `{"reset":"EVERY_MONTH"}`,
+		`{"value":10000}`:                      `{"value":10000}`,
+		`{"value":true,"extra":null}`:          `{"extra":null,"value":true}`,
+	} {
+		var d api.PlanEntitlementDetails
+		if err := json.Unmarshal([]byte(in), &d); err != nil {
+			t.Fatal(err)
+		}
+		out, err := json.Marshal(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(out) != want {
+			t.Errorf("%s read and written back = %s, want %s", in, out, want)
+		}
+	}
+}
