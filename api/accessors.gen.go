@@ -3993,16 +3993,14 @@ func (m *PlanCharge_Tiers) GetUnitAmount() float64 {
 	return *m.UnitAmount
 }
 
-// GetUpTo returns a copy of the value of UpTo, or nil when it is
-// absent, null, or m is nil; accessors of the result chain safely.
-func (m *PlanCharge_Tiers) GetUpTo() *PlanCharge_Tiers_UpTo {
+// GetUpTo returns the value of UpTo, or the zero value when it
+// is absent, null, or m is nil.
+func (m *PlanCharge_Tiers) GetUpTo() PlanCharge_Tiers_UpTo {
 	if m == nil {
-		return nil
+		var zero PlanCharge_Tiers_UpTo
+		return zero
 	}
-	if v, err := m.UpTo.Get(); err == nil {
-		return &v
-	}
-	return nil
+	return m.UpTo.GetOrEmpty()
 }
 
 // GetCharges returns Charges, or the zero value when m is nil.

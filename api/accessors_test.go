@@ -126,10 +126,19 @@ func isNullable(t reflect.Type) bool {
 }
 
 // returnsPointer reports whether the accessor of a field holding a t returns
-// *t rather than t: structs of package api (named or anonymous), so that
-// accessors chain.
+// *t rather than t: model types of package api (structs with json fields,
+// named or anonymous), so that accessors chain. A union (no exported
+// fields) is returned as a value: its methods have value receivers.
 func returnsPointer(t reflect.Type) bool {
-	return t.Kind() == reflect.Struct && (t.Name() == "" || t.PkgPath() == apiPkg)
+	if t.Kind() != reflect.Struct || (t.Name() != "" && t.PkgPath() != apiPkg) {
+		return false
+	}
+	for i := range t.NumField() {
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); name != "" && name != "-" {
+			return true
+		}
+	}
+	return false
 }
 
 // accessorResult is the result type an accessor of a field of type t must have.
@@ -201,4 +210,51 @@ func nonZero(t reflect.Type, depth int) reflect.Value {
 		}
 	}
 	return v
+}
+
+// A chain never panics: whatever an accessor returns for an absent field or
+// a nil receiver, each method of that result taking no argument (the GetX
+// of a nested model, the As<Variant> of a union) answers, with a zero value
+// or an error, instead of a nil pointer dereference. A union used to come
+// back as a nil *PlanCharge_Tiers_UpTo whose value-receiver AsX panicked:
+// tier.GetUpTo().AsPlanChargeTiersUpTo0().
+func TestChainsThroughAbsentFieldsDoNotPanic(t *testing.T) {
+	calls := 0
+	for _, m := range modelTypes {
+		ptr := reflect.TypeOf(m)
+		for i := range ptr.NumMethod() {
+			acc := ptr.Method(i)
+			if !strings.HasPrefix(acc.Name, "Get") || acc.Type.NumIn() != 1 || acc.Type.NumOut() != 1 {
+				continue
+			}
+			for what, recv := range map[string]reflect.Value{"nil": reflect.Zero(ptr), "zero": reflect.New(ptr.Elem())} {
+				res := acc.Func.Call([]reflect.Value{recv})[0]
+				rt := res.Type()
+				if rt.PkgPath() == "" && rt.Kind() == reflect.Pointer {
+					rt = rt.Elem()
+				}
+				if rt.PkgPath() != apiPkg {
+					continue
+				}
+				for j := range res.Type().NumMethod() {
+					next := res.Type().Method(j)
+					if next.Type.NumIn() != 1 || next.Name == "MarshalJSON" {
+						continue // json.Marshal handles a nil pointer itself
+					}
+					calls++
+					func() {
+						defer func() {
+							if p := recover(); p != nil {
+								t.Errorf("(%s %s).%s().%s() panics: %v", what, ptr, acc.Name, next.Name, p)
+							}
+						}()
+						next.Func.Call([]reflect.Value{res})
+					}()
+				}
+			}
+		}
+	}
+	if calls < 100 {
+		t.Errorf("made %d chained calls: the walk is broken", calls)
+	}
 }

@@ -7,12 +7,14 @@
 // <Op>Result wrappers) it writes GetX() on the pointer receiver, returning:
 //
 //   - for a *T or Nullable[T] field: the value, or T's zero value when the
-//     field is absent or null or the receiver is nil;
-//   - for a field holding a struct S of package api (*S, Nullable[S] or S):
-//     a *S, nil when absent, so calls chain without a nil check
-//     (res.JSON201.GetBillingAddress().GetCity());
-//   - for any other field (slice, map, interface, a required scalar): the
-//     field, or its zero value when the receiver is nil, so that a chain
+//     field is absent or null or the receiver is nil (a union too: its
+//     As<Variant> methods have value receivers, so the zero union answers
+//     them with an error where a nil pointer would panic);
+//   - for a field holding a model type S (a struct of package api with json
+//     fields; *S, Nullable[S] or S): a *S, nil when absent, so calls chain
+//     without a nil check (res.JSON201.GetBillingAddress().GetCity());
+//   - for any other field (slice, map, interface, union, a required scalar):
+//     the field, or its zero value when the receiver is nil, so that a chain
 //     never has to stop at a nil pointer (res.JSON200.GetResults()).
 //
 // The types are read from the generated source (go/ast), not from a list:

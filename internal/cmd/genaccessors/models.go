@@ -138,6 +138,18 @@ func build(fset *token.FileSet, modelsAST *ast.File, files []*ast.File) (*Packag
 	}
 	used := map[string]bool{}
 
+	// Only a struct with json-tagged fields has accessors to chain into. A
+	// union (oapi-codegen's struct{ union json.RawMessage }) has none, and
+	// its As<Variant> methods have value receivers, which panic on a nil
+	// pointer: a field holding one is returned as a value, the zero union
+	// when absent, so tier.GetUpTo().AsX() is an error, not a panic.
+	chainable := map[string]*ast.StructType{}
+	for name, st := range structs {
+		if hasJSONTags(st) {
+			chainable[name] = st
+		}
+	}
+
 	pkg := &Package{Name: modelsAST.Name.Name}
 	for _, name := range order {
 		st := structs[name]
@@ -159,7 +171,7 @@ func build(fset *token.FileSet, modelsAST *ast.File, files []*ast.File) (*Packag
 				if !n.IsExported() || jsonName(field) == "" {
 					continue // AdditionalProperties (json:"-") has Get(name)
 				}
-				a := accessor(fset, n.Name, field.Type, structs)
+				a := accessor(fset, n.Name, field.Type, chainable)
 				result, err := parser.ParseExpr(a.Result)
 				if err != nil {
 					return nil, fmt.Errorf("type %s, field %s: result type %s: %w", name, a.Field, a.Result, err)
@@ -224,8 +236,8 @@ func accessor(fset *token.FileSet, field string, expr ast.Expr, structs map[stri
 }
 
 // isStruct reports whether expr is a struct type of the package (named or
-// anonymous). Structs of other packages (time.Time, openapi_types.Date) are
-// values, returned as such.
+// anonymous) with accessors (structs holds those). Other structs (unions,
+// time.Time, openapi_types.Date) are values, returned as such.
 func isStruct(expr ast.Expr, structs map[string]*ast.StructType) bool {
 	switch t := expr.(type) {
 	case *ast.StructType:

@@ -13,6 +13,7 @@ import (
 const sampleSource = `package api
 
 import (
+	"encoding/json"
 	"time"
 
 	nullable "github.com/kelviq/kelviq-go/nullable"
@@ -27,9 +28,22 @@ type Customer struct {
 	Tags    []string                  ` + "`json:\"tags,omitempty\"`" + `
 	ID      string                    ` + "`json:\"id\"`" + `
 	Extra   map[string]interface{} ` + "`json:\"-\"`" + `
+	Limit   nullable.Nullable[Limit] ` + "`json:\"limit,omitempty,omitzero\"`" + `
 	Inline  *struct {
 		A *int ` + "`json:\"a,omitempty\"`" + `
 	} ` + "`json:\"inline,omitempty\"`" + `
+}
+
+// Limit is a union, as oapi-codegen writes one: no json fields, methods
+// with value receivers.
+type Limit struct {
+	union json.RawMessage
+}
+
+func (l Limit) AsInt() (int, error) {
+	var v int
+	err := json.Unmarshal(l.union, &v)
+	return v, err
 }
 
 type Address struct {
@@ -84,6 +98,9 @@ func TestLoadClassifiesFields(t *testing.T) {
 		"Address": "pointer *Address",
 		"Billing": "nullablePtr *Address",
 		"Seen":    "deref time.Time",
+		// A union is no model: returned as a value, the zero union (whose
+		// AsX errs) when absent, not as a nil pointer (whose AsX panics).
+		"Limit": "nullable Limit",
 	}
 	for f, w := range want {
 		if got[f] != w {
