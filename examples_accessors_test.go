@@ -119,6 +119,12 @@ func accessorProblems(t *testing.T, fset *token.FileSet, imp types.Importer, pkg
 	if _, err := conf.Check(pkg, fset, files, info); err != nil {
 		t.Fatalf("type-checking %s: %v", pkg, err)
 	}
+	return accessorProblemsIn(fset, info, files)
+}
+
+// accessorProblemsIn reports the problems of accessorProblems in files
+// type-checked into info.
+func accessorProblemsIn(fset *token.FileSet, info *types.Info, files []*ast.File) []string {
 	var out []string
 	report := func(n ast.Node, format string, args ...any) {
 		out = append(out, fmt.Sprintf("%s: %s", fset.Position(n.Pos()), fmt.Sprintf(format, args...)))

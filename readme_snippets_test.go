@@ -1,17 +1,12 @@
 package kelviqgo_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"go/ast"
-	"go/importer"
 	"go/parser"
 	"go/token"
 	"go/types"
-	"io"
-	"os"
-	"os/exec"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -137,52 +132,26 @@ func wrapSnippet(code string) (string, error) {
 	return out.String(), nil
 }
 
-// exportData lists the compiled export data of the packages snippets import,
-// built by the go command offline from this module.
-func exportData(t *testing.T) map[string]string {
+// snippetImporter reads the compiled export data of the packages snippets
+// import (go list -export, offline: the module's own packages and what
+// go.mod already pins).
+func snippetImporter(t *testing.T, fset *token.FileSet) types.Importer {
 	t.Helper()
-	args := []string{"list", "-export", "-deps", "-json=ImportPath,Export"}
-	for _, p := range snippetImports {
-		args = append(args, p)
-	}
-	cmd := exec.Command("go", args...)
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("go list -export: %v\n%s", err, stderr.String())
-	}
-	files := map[string]string{}
-	dec := json.NewDecoder(bytes.NewReader(out))
-	for {
-		var p struct{ ImportPath, Export string }
-		if err := dec.Decode(&p); err == io.EOF {
-			break
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		files[p.ImportPath] = p.Export
-	}
-	return files
+	t.Setenv("GOFLAGS", "-mod=mod")
+	t.Setenv("GOPROXY", "off")
+	return exportImporter(t, fset, slices.Sorted(maps.Values(snippetImports)))
 }
 
 // typeCheckSnippet type-checks one wrapped snippet against the real
-// packages. "declared and not used" is the only error let through: a
-// fragment's result is used by the reader's code that follows it.
-func typeCheckSnippet(src string, exports map[string]string) []string {
-	fset := token.NewFileSet()
+// packages, returning its errors ("declared and not used" let through: a
+// fragment's result is used by the reader's code that follows it) and,
+// when it compiles, its reads of response fields that bypass the accessors
+// (accessorProblemsIn).
+func typeCheckSnippet(fset *token.FileSet, imp types.Importer, src string) []string {
 	f, err := parser.ParseFile(fset, "snippet.go", src, 0)
 	if err != nil {
 		return []string{err.Error()}
 	}
-	imp := importer.ForCompiler(fset, "gc", func(path string) (io.ReadCloser, error) {
-		file, ok := exports[path]
-		if !ok || file == "" {
-			return nil, fmt.Errorf("no export data for %s: add it to snippetImports", path)
-		}
-		return os.Open(file)
-	})
 	var errs []string
 	conf := types.Config{Importer: imp, Error: func(err error) {
 		if te, ok := err.(types.Error); ok && te.Soft && strings.Contains(te.Msg, "declared and not used") {
@@ -190,17 +159,24 @@ func typeCheckSnippet(src string, exports map[string]string) []string {
 		}
 		errs = append(errs, err.Error())
 	}}
-	_, _ = conf.Check("main", fset, []*ast.File{f}, nil)
-	return errs
+	info := &types.Info{Types: map[ast.Expr]types.TypeAndValue{}, Selections: map[*ast.SelectorExpr]*types.Selection{}}
+	_, _ = conf.Check("main", fset, []*ast.File{f}, info)
+	if len(errs) > 0 {
+		return errs
+	}
+	return accessorProblemsIn(fset, info, []*ast.File{f})
 }
 
-// Every ```go block of README.md compiles against the real packages: a
-// user copying one gets the API as it is, not as it was.
+// Every ```go block of README.md compiles against the real packages, and
+// reads responses through the accessors (as examples/ must, see
+// TestExamplesUseAccessors): a user copying one gets the API as it is, not
+// as it was, and no nil dereference.
 func TestReadmeGoSnippetsCompile(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the module's export data")
 	}
-	exports := exportData(t)
+	fset := token.NewFileSet()
+	imp := snippetImporter(t, fset)
 	n := 0
 	for _, b := range splitFences(readDoc(t, "README.md")) {
 		if !b.code || b.lang != "go" {
@@ -212,8 +188,8 @@ func TestReadmeGoSnippetsCompile(t *testing.T) {
 			t.Errorf("README.md:%d: the Go block does not parse: %v", b.line, err)
 			continue
 		}
-		for _, e := range typeCheckSnippet(src, exports) {
-			t.Errorf("README.md:%d: the Go block does not compile: %s\n--- as checked:\n%s", b.line, e, src)
+		for _, e := range typeCheckSnippet(fset, imp, src) {
+			t.Errorf("README.md:%d: the Go block: %s\n--- as checked:\n%s", b.line, e, src)
 		}
 	}
 	if n == 0 {
@@ -227,17 +203,20 @@ func TestReadmeSnippetCheckCatchesErrors(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the module's export data")
 	}
-	exports := exportData(t)
+	fset := token.NewFileSet()
+	imp := snippetImporter(t, fset)
 	for _, bad := range []string{
 		"res, err := client.RetrieveCustomerWithResponse(ctx, \"cus_1\")\nif err != nil {\n\treturn err\n}",
 		"checker, err := entitlements.New(client)\nallowed := checker.HasAccess(ctx, 42, \"x\")",
 		"fmt.Println(webhook.EventNoSuchThing)",
+		// Compiles, but panics when the order has no customer.
+		"order, err := client.RetrieveOrderWithResponse(ctx, orderID)\nif err != nil {\n\treturn err\n}\nfmt.Println(*order.JSON200.Customer.Email)",
 	} {
 		src, err := wrapSnippet(bad)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if errs := typeCheckSnippet(src, exports); len(errs) == 0 {
+		if errs := typeCheckSnippet(fset, imp, src); len(errs) == 0 {
 			t.Errorf("a broken snippet type-checks:\n%s", src)
 		}
 	}
@@ -246,7 +225,7 @@ func TestReadmeSnippetCheckCatchesErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if errs := typeCheckSnippet(src, exports); len(errs) > 0 {
+	if errs := typeCheckSnippet(fset, imp, src); len(errs) > 0 {
 		t.Errorf("a good snippet fails: %v\n%s", errs, src)
 	}
 }
