@@ -4762,6 +4762,9 @@ func (a PlanEntitlementDetails) MarshalJSON() ([]byte, error) {
 	}
 
 	for fieldName, field := range a.AdditionalProperties {
+		if _, set := object[fieldName]; set {
+			return nil, fmt.Errorf("PlanEntitlementDetails: additional property %q is also set as a declared property: set one of them", fieldName)
+		}
 		object[fieldName], err = json.Marshal(field)
 		if err != nil {
 			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
@@ -4830,6 +4833,9 @@ func (a RefundErrorResponse) MarshalJSON() ([]byte, error) {
 	}
 
 	for fieldName, field := range a.AdditionalProperties {
+		if _, set := object[fieldName]; set {
+			return nil, fmt.Errorf("RefundErrorResponse: additional property %q is also set as a declared property: set one of them", fieldName)
+		}
 		object[fieldName], err = json.Marshal(field)
 		if err != nil {
 			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)

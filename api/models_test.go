@@ -7,6 +7,7 @@ import (
 	"go/token"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -205,5 +206,61 @@ func TestPlanEntitlementDetailsValueRoundTrip(t *testing.T) {
 		if string(out) != want {
 			t.Errorf("%s read and written back = %s, want %s", in, out, want)
 		}
+	}
+}
+
+// A model with additional properties refuses to send one under the name of
+// a declared property the caller also set on its field (which one went out
+// was silent: the additional one won), naming the property; a declared
+// property left unset may still be sent through Set. Over every such model
+// and every declared property.
+func TestAdditionalPropertyShadowingADeclaredOneFails(t *testing.T) {
+	checked := 0
+	for _, m := range modelTypes {
+		typ := reflect.TypeOf(m).Elem()
+		extra, ok := typ.FieldByName("AdditionalProperties")
+		if !ok {
+			continue
+		}
+		for i := range typ.NumField() {
+			f := typ.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "" || name == "-" {
+				continue
+			}
+			checked++
+			p := reflect.New(typ)
+			field := p.Elem().FieldByIndex(f.Index)
+			if isNullable(f.Type) {
+				set := field.Addr().MethodByName("Set")
+				set.Call([]reflect.Value{nonZero(set.Type().In(0), 2)})
+			} else {
+				field.Set(nonZero(f.Type, 2))
+			}
+			extras := reflect.MakeMap(extra.Type)
+			extras.SetMapIndex(reflect.ValueOf(name), reflect.ValueOf(any("shadow")))
+			p.Elem().FieldByIndex(extra.Index).Set(extras)
+			if data, err := json.Marshal(p.Interface()); err == nil {
+				t.Errorf("%s.%s set and Set(%q): marshals to %s, want an error", typ.Name(), f.Name, name, data)
+			} else if !strings.Contains(err.Error(), strconv.Quote(name)) {
+				t.Errorf("%s.%s: the error %q does not name %q", typ.Name(), f.Name, err, name)
+			}
+			// The field unset (and not required), Set sends the name.
+			if !strings.Contains(f.Tag.Get("json"), "omit") {
+				continue
+			}
+			field.SetZero()
+			obj := map[string]json.RawMessage{}
+			data, err := json.Marshal(p.Interface())
+			if err == nil {
+				err = json.Unmarshal(data, &obj)
+			}
+			if err != nil || string(obj[name]) != `"shadow"` {
+				t.Errorf("%s: Set(%q) with the field unset gives %s, %v", typ.Name(), name, data, err)
+			}
+		}
+	}
+	if checked < 5 {
+		t.Errorf("checked %d declared properties of models with additional properties", checked)
 	}
 }
