@@ -25,7 +25,7 @@ const apiPath = "github.com/kelviq/kelviq-go/api"
 // when JSON200 is nil; res.JSON200.GetResults() does not). The files are
 // type-checked so that a field read through a pointer is told from one
 // through a value. Checked: examples/*/main.go and the Example files of
-// kelviq and kelviqtest.
+// every hand-written package.
 func TestExamplesUseAccessors(t *testing.T) {
 	if testing.Short() {
 		t.Skip("type-checks the examples (go list -export)")
@@ -40,6 +40,10 @@ func TestExamplesUseAccessors(t *testing.T) {
 		// files use identifiers that in-package test files export.
 		{"kelviq", "kelviq_test", isExampleFile},
 		{"kelviqtest", "kelviqtest_test", isExampleFile},
+		{"entitlements", "entitlements_test", isExampleFile},
+		{"entitlements/redisstore", "redisstore_test", isExampleFile},
+		{"usage", "usage_test", isExampleFile},
+		{"webhook", "webhook_test", isExampleFile},
 	}
 	fset := token.NewFileSet()
 	type parsed struct{ files []*ast.File }
