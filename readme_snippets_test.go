@@ -229,3 +229,43 @@ func TestReadmeSnippetCheckCatchesErrors(t *testing.T) {
 		t.Errorf("a good snippet fails: %v\n%s", errs, src)
 	}
 }
+
+// Every pkg.Name the README's prose names in code spans (`kelviq.MaxPageSize`,
+// `webhook.Verify` …) exists in that package, for the packages of this
+// module: a renamed identifier leaves no stale name in the first screen.
+func TestReadmeProseNamesExist(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the module's export data")
+	}
+	fset := token.NewFileSet()
+	imp := snippetImporter(t, fset)
+	span := regexp.MustCompile("`([^`\n]+)`")
+	name := regexp.MustCompile(`\b([a-z]+)\.([A-Z]\w*)`)
+	checked := 0
+	for _, b := range splitFences(readDoc(t, "README.md")) {
+		if b.code {
+			continue
+		}
+		for i, line := range b.text {
+			for _, s := range span.FindAllStringSubmatch(line, -1) {
+				for _, m := range name.FindAllStringSubmatch(s[1], -1) {
+					path, ok := snippetImports[m[1]]
+					if !ok || !strings.HasPrefix(path, "github.com/kelviq/kelviq-go/") {
+						continue
+					}
+					pkg, err := imp.Import(path)
+					if err != nil {
+						t.Fatal(err)
+					}
+					checked++
+					if obj := pkg.Scope().Lookup(m[2]); obj == nil || !obj.Exported() {
+						t.Errorf("README.md:%d: `%s` names %s.%s, which package %s does not declare", b.line+i, s[1], m[1], m[2], path)
+					}
+				}
+			}
+		}
+	}
+	if checked < 5 {
+		t.Errorf("checked %d names in README.md's prose: the walk is broken", checked)
+	}
+}
