@@ -4582,10 +4582,11 @@ type CancelSubscriptionJSONRequestBody = CancelSubscriptionRequest
 // UpdateSubscriptionJSONRequestBody defines body for UpdateSubscription for application/json ContentType.
 type UpdateSubscriptionJSONRequestBody = UpdateSubscriptionRequest
 
-// Getter for additional properties for PlanEntitlementDetails. Returns the specified
-// element and whether it was found
-func (a PlanEntitlementDetails) Get(fieldName string) (value interface{}, found bool) {
-	if a.AdditionalProperties != nil {
+// Get returns the additional property fieldName of PlanEntitlementDetails and
+// whether it was there; nothing when a is nil, so that it ends a chain of
+// accessors like they do (x.GetDetails().Get("name")).
+func (a *PlanEntitlementDetails) Get(fieldName string) (value interface{}, found bool) {
+	if a != nil && a.AdditionalProperties != nil {
 		value, found = a.AdditionalProperties[fieldName]
 	}
 	return
@@ -4773,10 +4774,11 @@ func (a PlanEntitlementDetails) MarshalJSON() ([]byte, error) {
 	return json.Marshal(object)
 }
 
-// Getter for additional properties for RefundErrorResponse. Returns the specified
-// element and whether it was found
-func (a RefundErrorResponse) Get(fieldName string) (value interface{}, found bool) {
-	if a.AdditionalProperties != nil {
+// Get returns the additional property fieldName of RefundErrorResponse and
+// whether it was there; nothing when a is nil, so that it ends a chain of
+// accessors like they do (x.GetDetails().Get("name")).
+func (a *RefundErrorResponse) Get(fieldName string) (value interface{}, found bool) {
+	if a != nil && a.AdditionalProperties != nil {
 		value, found = a.AdditionalProperties[fieldName]
 	}
 	return
