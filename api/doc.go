@@ -21,7 +21,9 @@
 //	fmt.Println(res.JSON201.GetCustomerID(), res.JSON201.GetBillingAddress().GetCity())
 //
 // In a request body, a field left unset is left out of the JSON: only what
-// the caller sets is sent (Nullable's SetNull sends an explicit null).
+// the caller sets is sent (Nullable's SetNull sends an explicit null). A
+// property without a type (interface{}) left nil, plain or typed, is not
+// sent either; json.RawMessage("null") sends an explicit null.
 //
 // Every operation's operationId is a constant Op<GoName> (e.g.
 // [OpListCustomers]), for the APIs that name an operation. The same index
