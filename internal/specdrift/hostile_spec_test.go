@@ -23,6 +23,21 @@ func diamondSpec(depth int, leaf string) string {
 	return b.String()
 }
 
+// diamondViews loads diamondSpec(depth) with a string leaf and with an
+// integer one.
+func diamondViews(t *testing.T, depth int) (base, rev *View) {
+	t.Helper()
+	base, err := LoadView([]byte(diamondSpec(depth, "string")), "base.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev, err = LoadView([]byte(diamondSpec(depth, "integer")), "rev.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base, rev
+}
+
 // A published spec whose schemas reference each other along exponentially
 // many paths (3^40 here) does not take the check's memory: oasdiff shares
 // the diff of a shared schema, and the rendering that would write it out
@@ -30,15 +45,8 @@ func diamondSpec(depth int, leaf string) string {
 // ran out of memory (2.2 GB in 37 s, then a fatal error).
 func TestExponentialSchemaReferencesAreRefused(t *testing.T) {
 	t.Parallel()
-	b, err := LoadView([]byte(diamondSpec(40, "string")), "base.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := LoadView([]byte(diamondSpec(40, "integer")), "rev.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = Compare(b, r, CompareOptions{})
+	b, r := diamondViews(t, 40)
+	_, err := Compare(b, r, CompareOptions{})
 	if err == nil || !strings.Contains(err.Error(), "GET /things/") || !strings.Contains(err.Error(), "too many paths") {
 		t.Fatalf("Compare: %v, want a refusal naming the operation", err)
 	}
@@ -48,14 +56,7 @@ func TestExponentialSchemaReferencesAreRefused(t *testing.T) {
 // type change is found once, not once per path.
 func TestSharedSchemaReferencesStillCompared(t *testing.T) {
 	t.Parallel()
-	b, err := LoadView([]byte(diamondSpec(4, "string")), "base.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := LoadView([]byte(diamondSpec(4, "integer")), "rev.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, r := diamondViews(t, 4)
 	c, err := Compare(b, r, CompareOptions{})
 	if err != nil {
 		t.Fatal(err)
