@@ -3,8 +3,11 @@ package goapi
 import (
 	"context"
 	"fmt"
+	"go/parser"
+	"go/token"
 	"go/types"
 	"path"
+	"path/filepath"
 	"strings"
 
 	"golang.org/x/tools/go/packages"
@@ -24,7 +27,7 @@ func load(ctx context.Context, dir, source string) (*API, error) {
 	cfg := &packages.Config{
 		Context: ctx,
 		Dir:     dir,
-		Mode:    packages.NeedName | packages.NeedTypes,
+		Mode:    packages.NeedName | packages.NeedTypes | packages.NeedFiles,
 		Env:     buildEnv(),
 	}
 	patterns := make([]string, len(Packages))
@@ -38,6 +41,9 @@ func load(ctx context.Context, dir, source string) (*API, error) {
 	api := &API{Source: source, Packages: map[string]*types.Package{}}
 	var errs []string
 	for _, p := range pkgs {
+		if len(p.Errors) > 0 {
+			errs = append(errs, cgoLeftOut(p.IgnoredFiles)...)
+		}
 		for _, e := range p.Errors {
 			errs = append(errs, e.Error())
 		}
@@ -57,4 +63,28 @@ func load(ctx context.Context, dir, source string) (*API, error) {
 		}
 	}
 	return api, nil
+}
+
+// cgoLeftOut explains the files of a package that does not compile which
+// were left out because they import "C": cgo is off for every build here
+// (buildEnv), and a spec can make generated code import "C"
+// (x-go-type-import), after which the compiler only says what is missing.
+func cgoLeftOut(ignored []string) []string {
+	var out []string
+	for _, f := range ignored {
+		if !strings.HasSuffix(f, ".go") {
+			continue
+		}
+		file, err := parser.ParseFile(token.NewFileSet(), f, nil, parser.ImportsOnly)
+		if err != nil {
+			continue
+		}
+		for _, imp := range file.Imports {
+			if imp.Path.Value == `"C"` {
+				out = append(out, fmt.Sprintf("%s is left out of the build: it imports \"C\", and cgo is off for regenerated code (CGO_ENABLED=0)", filepath.Base(f)))
+				break
+			}
+		}
+	}
+	return out
 }

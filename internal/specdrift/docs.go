@@ -138,6 +138,10 @@ func FetchDocs(ctx context.Context, base string, opt DocsOptions) (*Docs, error)
 
 	var toFetch []IndexEntry
 	for _, e := range d.Entries {
+		if e.Refused != "" {
+			d.Unverifiable = append(d.Unverifiable, Unverifiable{Page: redactedLink(e.Link), Error: fmt.Sprintf("index line %d: %s", e.Line, e.Refused)})
+			continue
+		}
 		switch e.Kind(opt.HandWritten) {
 		case PageHandWritten:
 			d.HandWritten = append(d.HandWritten, e.Path)
@@ -166,6 +170,15 @@ func FetchDocs(ctx context.Context, base string, opt DocsOptions) (*Docs, error)
 		d.Unverifiable = append(d.Unverifiable, Unverifiable{Page: d.SpecURL, Error: d.SpecError})
 	}
 	return d, nil
+}
+
+// redactedLink is an index link fit for a report: a password in it is
+// masked.
+func redactedLink(link string) string {
+	if u, err := url.Parse(link); err == nil {
+		return u.Redacted()
+	}
+	return link
 }
 
 func parseBase(base string) (*url.URL, error) {

@@ -118,7 +118,7 @@ func (f *fetcher) confineTo(base *neturl.URL) *fetcher {
 			return own(req, via)
 		}
 		if len(via) >= 10 {
-			return errors.New("stopped after 10 redirects")
+			return errRedirectLoop
 		}
 		return nil
 	}
@@ -211,10 +211,18 @@ func (f *fetcher) once(ctx context.Context, url string) ([]byte, int, error) {
 		return nil, resp.StatusCode, fmt.Errorf("reading the body: %w", attemptCause(ctx, actx, err, f.opt.Timeout))
 	}
 	if int64(len(body)) > f.opt.MaxBytes {
-		return nil, resp.StatusCode, fmt.Errorf("body larger than %d bytes", f.opt.MaxBytes)
+		return nil, resp.StatusCode, fmt.Errorf("%w %d bytes", errBodyTooLarge, f.opt.MaxBytes)
 	}
 	return body, resp.StatusCode, nil
 }
+
+// errBodyTooLarge and errRedirectLoop are answers a retry would get again:
+// a body over the cap (endless, a gzip bomb once decoded, or just large)
+// and a chain of redirects on the docs host that does not end.
+var (
+	errBodyTooLarge = errors.New("body larger than")
+	errRedirectLoop = errors.New("stopped after 10 redirects")
+)
 
 // errTimeout marks a per-request timeout.
 var errTimeout = errors.New("timed out")
@@ -246,8 +254,8 @@ func contextCause(ctx context.Context, last error) error {
 }
 
 func retryable(status int, err error) bool {
-	if errors.Is(err, ErrOffHostRedirect) {
-		return false // the site will send it there again
+	if errors.Is(err, ErrOffHostRedirect) || errors.Is(err, errRedirectLoop) || errors.Is(err, errBodyTooLarge) {
+		return false // the site will answer the same way again
 	}
 	if status >= 500 || status == http.StatusTooManyRequests {
 		return true

@@ -2,6 +2,7 @@ package specdrift_test
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/kelviq/kelviq-go/internal/specdrift"
@@ -26,6 +27,7 @@ func FuzzParsePage(f *testing.F) {
 func FuzzParseIndex(f *testing.F) {
 	f.Add([]byte("# Kelviq Documentation\n\n## Docs\n\n- [Authentication](https://docs.kelviq.com/api-reference/authentication.md)\n- [List features](https://docs.kelviq.com/api-reference/features/list-features.md): Returns a list.\n  continued\n"))
 	f.Add([]byte("- [](x)"))
+	f.Add([]byte("- [a](https://docs.kelviq.com@evil/api-reference/%2e%2e/x/.md)"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		entries, err := specdrift.ParseIndex(data)
 		if err == nil && len(entries) == 0 {
@@ -34,6 +36,15 @@ func FuzzParseIndex(f *testing.F) {
 		for _, e := range entries {
 			if e.Path == "" {
 				t.Fatalf("entry without a path: %+v", e)
+			}
+			if e.Refused != "" {
+				continue
+			}
+			// A page that is read stays under the docs base once joined.
+			for seg := range strings.SplitSeq(e.Path, "/") {
+				if seg == "" || seg == "." || seg == ".." || strings.Contains(seg, "\\") {
+					t.Fatalf("entry %+v is read but its path could leave the docs base", e)
+				}
 			}
 		}
 	})

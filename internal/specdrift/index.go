@@ -21,6 +21,11 @@ type IndexEntry struct {
 	Description string
 	// Line is the entry's line number in the index (1-based).
 	Line int
+	// Refused says why the link is not read ("" for a page that is): its
+	// path has a ".", ".." or empty segment (or a backslash), so the URL
+	// built from it could resolve outside the docs base. Such an entry is
+	// PageOther to Kind and is reported, never fetched.
+	Refused string
 }
 
 // PageKind says what an index entry is to the drift check.
@@ -48,7 +53,7 @@ var DefaultHandWrittenPages = []string{"api-reference/authentication", "api-refe
 // Kind classifies the entry; handWritten lists page paths known to be
 // hand-written (see DefaultHandWrittenPages).
 func (e IndexEntry) Kind(handWritten []string) PageKind {
-	if !strings.HasPrefix(e.Path, APIReferencePrefix) {
+	if e.Refused != "" || !strings.HasPrefix(e.Path, APIReferencePrefix) {
 		return PageOther
 	}
 	for _, h := range handWritten {
@@ -185,27 +190,36 @@ func parseIndexLine(text string) (IndexEntry, bool) {
 	link := strings.TrimSpace(after[:closeLink])
 	desc := strings.TrimSpace(after[closeLink+1:])
 	desc = strings.TrimSpace(strings.TrimPrefix(desc, ":"))
-	path, ok := linkPath(link)
+	path, refused, ok := linkPath(link)
 	if !ok {
 		return IndexEntry{}, false
 	}
-	return IndexEntry{Title: strings.TrimSpace(title), Link: link, Path: path, Description: desc}, true
+	return IndexEntry{Title: strings.TrimSpace(title), Link: link, Path: path, Description: desc, Refused: refused}, true
 }
 
 // linkPath returns a link's page path relative to the docs root, without
 // ".md". Only the path counts: the index names docs.kelviq.com also when it
-// is served from elsewhere.
-func linkPath(link string) (string, bool) {
+// is served from elsewhere, so the link's host, userinfo or port never
+// choose where a request goes. A path that could resolve outside the docs
+// base once joined to it (a ".", ".." or empty segment, percent-encoded or
+// not, or a backslash some servers read as "/") is kept with the reason it
+// is refused.
+func linkPath(link string) (path, refused string, ok bool) {
 	u, err := url.Parse(link)
 	if err != nil || (u.Scheme != "" && u.Scheme != "http" && u.Scheme != "https") {
-		return "", false
+		return "", "", false
 	}
-	p := strings.Trim(u.Path, "/")
+	p := strings.Trim(u.Path, "/") // decoded: "%2e%2e" is ".." here
 	p = strings.TrimSuffix(p, ".md")
 	if p == "" {
-		return "", false
+		return "", "", false
 	}
-	return p, true
+	for seg := range strings.SplitSeq(p, "/") {
+		if seg == "" || seg == "." || seg == ".." || strings.ContainsRune(seg, '\\') {
+			return p, fmt.Sprintf("the link's path %q has a %q segment, which could leave the docs base: not fetched", p, seg), true
+		}
+	}
+	return p, "", true
 }
 
 // joinURL appends a relative path to a base URL's path.

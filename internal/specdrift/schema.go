@@ -270,6 +270,9 @@ func canonicalDiff(d *diff.Diff) (any, error) {
 	if d.Empty() || d.PathsDiff == nil {
 		return nil, nil
 	}
+	if err := diffTooLarge(d.PathsDiff, maxDiffNodes); err != nil {
+		return nil, fmt.Errorf("rendering an oasdiff diff: %w", err)
+	}
 	data, err := json.Marshal(d.PathsDiff)
 	if err != nil {
 		return nil, fmt.Errorf("rendering an oasdiff diff: %w", err)
