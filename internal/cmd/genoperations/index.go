@@ -63,7 +63,9 @@ func Index(t *Table, spec []byte, source string) ([]Group, error) {
 	}
 	pages := map[specdrift.OpKey]string{}
 	for page, key := range specdrift.PagePaths(view) {
-		pages[key] = strings.TrimSuffix(specdrift.DefaultDocsURL, "/") + "/" + page
+		// Escaped: the page path is made from the spec's text, which may
+		// hold newlines and spaces, and the URL is written into comments.
+		pages[key] = strings.TrimSuffix(specdrift.DefaultDocsURL, "/") + (&url.URL{Path: "/" + page}).EscapedPath()
 	}
 	byTag := map[string][]Entry{}
 	for _, op := range t.Operations {
@@ -72,9 +74,9 @@ func Index(t *Table, spec []byte, source string) ([]Group, error) {
 		if v == nil || pages[key] == "" {
 			return nil, fmt.Errorf("%s (%s %s): not found by the docs page rule", op.ID, op.Method, op.Path)
 		}
-		e := Entry{Operation: op, Summary: strings.TrimRight(strings.TrimSpace(v.Summary), "."), Tag: "Other", Host: "core", Docs: pages[key]}
-		if len(v.Tags) > 0 && strings.TrimSpace(v.Tags[0]) != "" {
-			e.Tag = strings.TrimSpace(v.Tags[0])
+		e := Entry{Operation: op, Summary: strings.TrimRight(oneLine(v.Summary), "."), Tag: "Other", Host: "core", Docs: pages[key]}
+		if len(v.Tags) > 0 && oneLine(v.Tags[0]) != "" {
+			e.Tag = oneLine(v.Tags[0])
 		}
 		if op.Edge {
 			e.Host = "edge"
@@ -91,6 +93,12 @@ func Index(t *Table, spec []byte, source string) ([]Group, error) {
 	slices.SortFunc(groups, func(a, b Group) int { return cmp.Compare(a.Tag, b.Tag) })
 	return groups, nil
 }
+
+// oneLine folds the spec's text (a summary, a tag) onto one line: it is
+// written into Go comments (api/doc.go) and Markdown table cells, where a
+// newline from the spec would end the comment and put the rest of the text
+// into the Go source as code.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // credential names the key an operation takes as package kelviq does
 // (kelviq/routing.go): an http bearer scheme is the server key, an apiKey

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"go/parser"
 	"go/token"
 	"os"
@@ -91,5 +92,48 @@ func TestCredentialOfAnUnknownScheme(t *testing.T) {
 	}
 	if c, err := credential(table, nil); err != nil || c != "none" {
 		t.Errorf("no security: %q %v, want none", c, err)
+	}
+}
+
+// A summary or tag with newlines (oapi-codegen accepts them) is folded onto
+// one line: written as it is into api/doc.go, it ended the comment and put
+// the rest of the text into the Go source.
+func TestIndexFoldsSpecTextOntoOneLine(t *testing.T) {
+	data, err := os.ReadFile("../../../openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	get := doc["paths"].(map[string]any)["/customers/"].(map[string]any)["get"].(map[string]any)
+	get["summary"] = "List customers\n\nfunc init() { panic(1) }\n//"
+	get["tags"] = []any{"Customers\nvar X = 1"}
+	hostile, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	table, err := Build(hostile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups, err := Index(table, hostile, "hostile.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := RenderDoc(table, groups, "api")
+	if err != nil {
+		t.Fatalf("RenderDoc: %v", err)
+	}
+	f, err := parser.ParseFile(token.NewFileSet(), "doc.go", src, parser.ParseComments)
+	if err != nil {
+		t.Fatalf("doc.go does not parse: %v", err)
+	}
+	if len(f.Decls) != 0 {
+		t.Errorf("doc.go declares %d things; the spec's text became code", len(f.Decls))
+	}
+	if !strings.Contains(string(src), "List customers func init() { panic(1) } //") {
+		t.Errorf("the summary is not on one line in doc.go")
 	}
 }
