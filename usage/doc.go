@@ -31,8 +31,8 @@
 // permanent: the report moves to the dead-letter bucket (DeadLetters lists
 // it), the WithOnDropped callback runs once per report, and Stats.Dropped
 // counts it. So does a 401 or 403 (logged as the server key refused), and
-// a redirect that net/http followed with a GET, which never applied the
-// POST. A (customer, feature) has at most one request in flight, and its
+// a 301, 302 or 303 answer, which the client returns instead of following
+// with a GET that would not apply the POST. A (customer, feature) has at most one request in flight, and its
 // delete is committed before it is sent again, so a crash resends at most
 // the one request that was in flight for each (customer, feature). Flush
 // and Close stop starting requests once one got no answer at all.

@@ -102,7 +102,7 @@ feed:
 func noAnswer(err error) bool {
 	var apiErr *kelviq.Error
 	var storeErr *storeError
-	return !errors.As(err, &apiErr) && !errors.As(err, &storeErr) && !errors.Is(err, errRedirected)
+	return !errors.As(err, &apiErr) && !errors.As(err, &storeErr)
 }
 
 // drain sends pair p until it is empty or a send fails.

@@ -95,8 +95,9 @@ func WithMemory() Option {
 
 // WithOnDropped sets a function called once for every original report the
 // sender gives up on, after it has been moved to the dead-letter bucket: a
-// 4xx answer other than 408 and 429 (err is the *kelviq.Error), a redirect
-// that net/http followed with a GET (the POST was not applied), or, under
+// 4xx answer other than 408 and 429, or a redirect the client does not
+// follow because it would turn the POST into a GET (err is the
+// *kelviq.Error), or, under
 // AtMostOnce, an ambiguous DELTA (err matches ErrUncertain). A request that
 // merged several reports calls it once for each of them. It runs on the
 // sender's goroutine (or, for the DELTAs in flight at a crash under

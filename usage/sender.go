@@ -117,9 +117,6 @@ func (r *Reporter) dispatch() (next int64) {
 	return next
 }
 
-// errRedirected marks a POST that a redirect turned into a GET.
-var errRedirected = errors.New("usage: redirected")
-
 // errNothing is send's answer for a pair with nothing stored.
 var errNothing = errors.New("usage: nothing to send")
 
@@ -177,9 +174,7 @@ func (r *Reporter) send(ctx context.Context, p *pairState) error {
 		}
 	}
 	rctx, cancel := context.WithTimeout(ctx, r.cfg.requestTimeout)
-	var h hops
-	rctx, countBodies := h.attach(rctx)
-	resp, err := r.client.ReportUsage(rctx, body, countBodies)
+	resp, err := r.client.ReportUsage(rctx, body)
 	if err == nil {
 		discard(resp)
 		if resp.StatusCode < 200 || resp.StatusCode > 299 {
@@ -187,15 +182,10 @@ func (r *Reporter) send(ctx context.Context, p *pairState) error {
 		}
 	}
 	cancel()
-	outcome := classify(err)
-	if outcome == delivered {
-		if rerr := h.redirected(resp, err); rerr != nil {
-			// Taken as delivered, the reports would be lost; sent again,
-			// they would meet the same redirect.
-			outcome, err = refused, rerr
-		}
-	}
-	switch outcome {
+	// A redirect that would turn the POST into a GET is not followed by
+	// the client (kelviq's redirect policy): it comes back as a 3xx
+	// *kelviq.Error and is refused, never taken as delivered.
+	switch classify(err) {
 	case delivered:
 		if err != nil {
 			r.log.Warn("usage: kelviq took the report but its answer failed the client's checks", "customer", customerID, "feature", featureID, "error", err)
