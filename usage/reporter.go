@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/kelviq/kelviq-go/api"
 	"github.com/kelviq/kelviq-go/kelviq"
@@ -96,9 +97,20 @@ type Stats struct {
 // DeadLetter is a report the sender gave up on, as kept in the dead-letter
 // bucket.
 type DeadLetter struct {
+	// ID identifies the dead letter within its outbox; opaque.
+	ID     string
 	Report Report
-	// Reason is the error that made the sender give up, as text.
+	// Reason is why the sender gave up, as a short class that filters
+	// match: the HTTP status kelviq answered ("401", "422"), "redirect",
+	// "uncertain" (an AtMostOnce DELTA that may have reached kelviq), or
+	// "unreadable" (a stored record that could not be decoded).
 	Reason string
+	// Status is the HTTP status kelviq answered, 0 when there was none.
+	Status int
+	// Error is the error that made the sender give up, as text.
+	Error string
+	// At is when the report was dead-lettered.
+	At time.Time
 }
 
 // NewReporter opens the outbox (WithPath's file, or memory with

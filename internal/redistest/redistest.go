@@ -1,7 +1,12 @@
 // Package redistest runs a real Redis server for tests: Debian's redis-server
 // (apt-get install redis-server), started on a free loopback port with its
-// working directory in a temporary directory and no persistence, and stopped
-// when the test ends.
+// working directory in a temporary directory, and stopped when the test ends.
+// Start gives a server with no persistence; StartPersistent one that writes
+// every command to its append-only file before answering (appendonly yes,
+// appendfsync always), so that Kill and Restart lose nothing acknowledged.
+//
+// On Linux the server is killed when the test binary dies, even by SIGKILL
+// (the parent-death signal), so that no redis-server outlives its test.
 //
 // Without redis-server on PATH the test is skipped with a message saying how
 // to install it, except under CI=true, where it fails: CI must run the Redis
@@ -19,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -28,8 +34,9 @@ type Server struct {
 	// Addr is the server's host:port on 127.0.0.1.
 	Addr string
 
-	bin string
-	dir string
+	bin        string
+	dir        string
+	persistent bool
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -41,6 +48,19 @@ type Server struct {
 // tb (fails it with CI=true) when redis-server is not installed.
 func Start(tb testing.TB) *Server {
 	tb.Helper()
+	return start(tb, false)
+}
+
+// StartPersistent is Start with persistence: appendonly yes and appendfsync
+// always, so that a write Redis acknowledged is on disk, and Restart brings
+// back the data the killed server held (same directory).
+func StartPersistent(tb testing.TB) *Server {
+	tb.Helper()
+	return start(tb, true)
+}
+
+func start(tb testing.TB, persistent bool) *Server {
+	tb.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		msg := "redis-server not found on PATH; install it with: sudo apt-get install -y redis-server"
@@ -49,7 +69,7 @@ func Start(tb testing.TB) *Server {
 		}
 		tb.Skip(msg)
 	}
-	s := &Server{bin: bin, dir: tb.TempDir()}
+	s := &Server{bin: bin, dir: tb.TempDir(), persistent: persistent}
 	tb.Cleanup(s.Kill)
 	var lastErr error
 	// A free port can be taken by another process between our probe and
@@ -79,10 +99,28 @@ func (s *Server) Kill() {
 		return
 	}
 	_ = cmd.Process.Kill()
+	_ = cmd.Process.Signal(syscall.SIGCONT) // a paused process ends only once continued
 	<-done
 }
 
-// Restart starts the server again on the same address, empty, after Kill.
+// Pause stops the server with SIGSTOP: it keeps its connections and answers
+// nothing, as a hung Redis would, until Resume. It does nothing when the
+// server is not running. Kill and the test's cleanup resume it first.
+func (s *Server) Pause() { s.signal(syscall.SIGSTOP) }
+
+// Resume continues a server stopped by Pause (SIGCONT).
+func (s *Server) Resume() { s.signal(syscall.SIGCONT) }
+
+func (s *Server) signal(sig syscall.Signal) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd != nil {
+		_ = s.cmd.Process.Signal(sig)
+	}
+}
+
+// Restart starts the server again on the same address after Kill: empty,
+// or, for StartPersistent, with what its append-only file holds.
 func (s *Server) Restart(tb testing.TB) {
 	tb.Helper()
 	s.Kill()
@@ -98,12 +136,14 @@ func (s *Server) Restart(tb testing.TB) {
 
 func (s *Server) start() error {
 	host, port, _ := net.SplitHostPort(s.Addr)
-	cmd := exec.Command(s.bin,
-		"--bind", host, "--port", port,
-		"--dir", s.dir,
-		"--save", "", "--appendonly", "no", // nothing on disk
-		"--daemonize", "no", "--logfile", "", "--loglevel", "warning",
-	)
+	persist := []string{"--save", "", "--appendonly", "no"} // nothing on disk
+	if s.persistent {
+		persist = []string{"--save", "", "--appendonly", "yes", "--appendfsync", "always"}
+	}
+	args := append([]string{"--bind", host, "--port", port, "--dir", s.dir}, persist...)
+	args = append(args, "--daemonize", "no", "--logfile", "", "--loglevel", "warning")
+	cmd := exec.Command(s.bin, args...)
+	cmd.SysProcAttr = dieWithParent()
 	out := &bytes.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
