@@ -16,6 +16,12 @@ type Stats struct {
 	// StaleAnswers are checks answered with a last known value because
 	// kelviq could not be reached.
 	StaleAnswers uint64
+	// Fetched are checks answered by a fetch from kelviq made (or shared)
+	// for them: not fresh in memory, not answered stale.
+	Fetched uint64
+	// Denied are checks that answered no access, with an error or without
+	// (the customer's plan lacks the feature).
+	Denied uint64
 	// Errors are checks that returned an error: kelviq unavailable past
 	// the bound, its refusal (a 4xx), a bad argument, a cancellation. Get's
 	// ErrFeatureNotFound is an answer (the customer lacks the feature) and

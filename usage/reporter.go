@@ -92,6 +92,12 @@ type Stats struct {
 	// dead-lettered, those found in the file at start included (not
 	// those of a newer format, which this version leaves alone).
 	Queued int64
+	// OldestQueued is the StoredAt of the oldest queued report (zero when
+	// none is queued): its age is how far delivery is behind.
+	OldestQueued time.Time
+	// DeadLetters is the number of reports in the dead-letter bucket, from
+	// this run and earlier ones.
+	DeadLetters int64
 }
 
 // DeadLetter is a report the sender gave up on, as kept in the dead-letter
