@@ -11,1639 +11,1366 @@ import (
 )
 
 // ListCatalogFeaturesWithResponse calls listCatalogFeatures (GET /catalog/features/)
-// as [api.ClientWithResponses.ListCatalogFeaturesWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.ListCatalogFeaturesWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) ListCatalogFeaturesWithResponse(ctx context.Context, params *api.ListCatalogFeaturesParams, reqEditors ...api.RequestEditorFn) (*api.ListCatalogFeaturesResult, error) {
 	rsp, err := c.ClientInterface.ListCatalogFeatures(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseListCatalogFeaturesResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("listCatalogFeatures", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("listCatalogFeatures", rsp, "200")
 	}
-	if err := c.nullBody("listCatalogFeatures", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "listCatalogFeatures", rsp, api.ParseListCatalogFeaturesResult)
 }
 
 // CreateCatalogFeatureWithBodyWithResponse calls createCatalogFeature (POST /catalog/features/)
-// as [api.ClientWithResponses.CreateCatalogFeatureWithBodyWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.CreateCatalogFeatureWithBodyWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) CreateCatalogFeatureWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*api.CreateCatalogFeatureResult, error) {
 	rsp, err := c.ClientInterface.CreateCatalogFeatureWithBody(ctx, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseCreateCatalogFeatureResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("createCatalogFeature", rsp, err)
+	if s := rsp.StatusCode; s != 201 {
+		return nil, c.undeclared("createCatalogFeature", rsp, "201")
 	}
-	if err := c.nullBody("createCatalogFeature", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "createCatalogFeature", rsp, api.ParseCreateCatalogFeatureResult)
 }
 
 // CreateCatalogFeatureWithResponse calls createCatalogFeature (POST /catalog/features/)
-// as [api.ClientWithResponses.CreateCatalogFeatureWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.CreateCatalogFeatureWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) CreateCatalogFeatureWithResponse(ctx context.Context, body api.CreateCatalogFeatureJSONRequestBody, reqEditors ...api.RequestEditorFn) (*api.CreateCatalogFeatureResult, error) {
 	rsp, err := c.ClientInterface.CreateCatalogFeature(ctx, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseCreateCatalogFeatureResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("createCatalogFeature", rsp, err)
+	if s := rsp.StatusCode; s != 201 {
+		return nil, c.undeclared("createCatalogFeature", rsp, "201")
 	}
-	if err := c.nullBody("createCatalogFeature", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "createCatalogFeature", rsp, api.ParseCreateCatalogFeatureResult)
 }
 
 // DeleteCatalogFeatureWithResponse calls deleteCatalogFeature (DELETE /catalog/features/{pk}/)
-// as [api.ClientWithResponses.DeleteCatalogFeatureWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.DeleteCatalogFeatureWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) DeleteCatalogFeatureWithResponse(ctx context.Context, pk openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*api.DeleteCatalogFeatureResult, error) {
 	rsp, err := c.ClientInterface.DeleteCatalogFeature(ctx, pk, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseDeleteCatalogFeatureResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("deleteCatalogFeature", rsp, err)
+	if s := rsp.StatusCode; s != 204 {
+		return nil, c.undeclared("deleteCatalogFeature", rsp, "204")
 	}
-	if err := c.nullBody("deleteCatalogFeature", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "deleteCatalogFeature", rsp, api.ParseDeleteCatalogFeatureResult)
 }
 
 // RetrieveCatalogFeatureWithResponse calls retrieveCatalogFeature (GET /catalog/features/{pk}/)
-// as [api.ClientWithResponses.RetrieveCatalogFeatureWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.RetrieveCatalogFeatureWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) RetrieveCatalogFeatureWithResponse(ctx context.Context, pk openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*api.RetrieveCatalogFeatureResult, error) {
 	rsp, err := c.ClientInterface.RetrieveCatalogFeature(ctx, pk, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseRetrieveCatalogFeatureResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("retrieveCatalogFeature", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("retrieveCatalogFeature", rsp, "200")
 	}
-	if err := c.nullBody("retrieveCatalogFeature", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "retrieveCatalogFeature", rsp, api.ParseRetrieveCatalogFeatureResult)
 }
 
 // ListCatalogPlansWithResponse calls listCatalogPlans (GET /catalog/plans/)
-// as [api.ClientWithResponses.ListCatalogPlansWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.ListCatalogPlansWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) ListCatalogPlansWithResponse(ctx context.Context, params *api.ListCatalogPlansParams, reqEditors ...api.RequestEditorFn) (*api.ListCatalogPlansResult, error) {
 	rsp, err := c.ClientInterface.ListCatalogPlans(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseListCatalogPlansResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("listCatalogPlans", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("listCatalogPlans", rsp, "200")
 	}
-	if err := c.nullBody("listCatalogPlans", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "listCatalogPlans", rsp, api.ParseListCatalogPlansResult)
 }
 
 // CreateCatalogPlanWithBodyWithResponse calls createCatalogPlan (POST /catalog/plans/)
-// as [api.ClientWithResponses.CreateCatalogPlanWithBodyWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.CreateCatalogPlanWithBodyWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) CreateCatalogPlanWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*api.CreateCatalogPlanResult, error) {
 	rsp, err := c.ClientInterface.CreateCatalogPlanWithBody(ctx, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseCreateCatalogPlanResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("createCatalogPlan", rsp, err)
+	if s := rsp.StatusCode; s != 201 {
+		return nil, c.undeclared("createCatalogPlan", rsp, "201")
 	}
-	if err := c.nullBody("createCatalogPlan", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "createCatalogPlan", rsp, api.ParseCreateCatalogPlanResult)
 }
 
 // CreateCatalogPlanWithResponse calls createCatalogPlan (POST /catalog/plans/)
-// as [api.ClientWithResponses.CreateCatalogPlanWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.CreateCatalogPlanWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) CreateCatalogPlanWithResponse(ctx context.Context, body api.CreateCatalogPlanJSONRequestBody, reqEditors ...api.RequestEditorFn) (*api.CreateCatalogPlanResult, error) {
 	rsp, err := c.ClientInterface.CreateCatalogPlan(ctx, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseCreateCatalogPlanResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("createCatalogPlan", rsp, err)
+	if s := rsp.StatusCode; s != 201 {
+		return nil, c.undeclared("createCatalogPlan", rsp, "201")
 	}
-	if err := c.nullBody("createCatalogPlan", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "createCatalogPlan", rsp, api.ParseCreateCatalogPlanResult)
 }
 
 // DeleteCatalogPlanWithResponse calls deleteCatalogPlan (DELETE /catalog/plans/{identifier}/)
-// as [api.ClientWithResponses.DeleteCatalogPlanWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.DeleteCatalogPlanWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) DeleteCatalogPlanWithResponse(ctx context.Context, identifier string, params *api.DeleteCatalogPlanParams, reqEditors ...api.RequestEditorFn) (*api.DeleteCatalogPlanResult, error) {
 	rsp, err := c.ClientInterface.DeleteCatalogPlan(ctx, identifier, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseDeleteCatalogPlanResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("deleteCatalogPlan", rsp, err)
+	if s := rsp.StatusCode; s != 204 {
+		return nil, c.undeclared("deleteCatalogPlan", rsp, "204")
 	}
-	if err := c.nullBody("deleteCatalogPlan", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "deleteCatalogPlan", rsp, api.ParseDeleteCatalogPlanResult)
 }
 
 // RetrieveCatalogPlanWithResponse calls retrieveCatalogPlan (GET /catalog/plans/{identifier}/)
-// as [api.ClientWithResponses.RetrieveCatalogPlanWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.RetrieveCatalogPlanWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) RetrieveCatalogPlanWithResponse(ctx context.Context, identifier string, params *api.RetrieveCatalogPlanParams, reqEditors ...api.RequestEditorFn) (*api.RetrieveCatalogPlanResult, error) {
 	rsp, err := c.ClientInterface.RetrieveCatalogPlan(ctx, identifier, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseRetrieveCatalogPlanResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("retrieveCatalogPlan", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("retrieveCatalogPlan", rsp, "200")
 	}
-	if err := c.nullBody("retrieveCatalogPlan", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "retrieveCatalogPlan", rsp, api.ParseRetrieveCatalogPlanResult)
 }
 
 // UpdateCatalogPlanWithBodyWithResponse calls updateCatalogPlan (PATCH /catalog/plans/{identifier}/)
-// as [api.ClientWithResponses.UpdateCatalogPlanWithBodyWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.UpdateCatalogPlanWithBodyWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) UpdateCatalogPlanWithBodyWithResponse(ctx context.Context, identifier string, params *api.UpdateCatalogPlanParams, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*api.UpdateCatalogPlanResult, error) {
 	rsp, err := c.ClientInterface.UpdateCatalogPlanWithBody(ctx, identifier, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseUpdateCatalogPlanResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("updateCatalogPlan", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("updateCatalogPlan", rsp, "200")
 	}
-	if err := c.nullBody("updateCatalogPlan", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "updateCatalogPlan", rsp, api.ParseUpdateCatalogPlanResult)
 }
 
 // UpdateCatalogPlanWithResponse calls updateCatalogPlan (PATCH /catalog/plans/{identifier}/)
-// as [api.ClientWithResponses.UpdateCatalogPlanWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.UpdateCatalogPlanWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) UpdateCatalogPlanWithResponse(ctx context.Context, identifier string, params *api.UpdateCatalogPlanParams, body api.UpdateCatalogPlanJSONRequestBody, reqEditors ...api.RequestEditorFn) (*api.UpdateCatalogPlanResult, error) {
 	rsp, err := c.ClientInterface.UpdateCatalogPlan(ctx, identifier, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseUpdateCatalogPlanResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("updateCatalogPlan", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("updateCatalogPlan", rsp, "200")
 	}
-	if err := c.nullBody("updateCatalogPlan", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "updateCatalogPlan", rsp, api.ParseUpdateCatalogPlanResult)
 }
 
 // DiscardCatalogPlanDraftWithResponse calls discardCatalogPlanDraft (DELETE /catalog/plans/{identifier}/discard/)
-// as [api.ClientWithResponses.DiscardCatalogPlanDraftWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.DiscardCatalogPlanDraftWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) DiscardCatalogPlanDraftWithResponse(ctx context.Context, identifier string, reqEditors ...api.RequestEditorFn) (*api.DiscardCatalogPlanDraftResult, error) {
 	rsp, err := c.ClientInterface.DiscardCatalogPlanDraft(ctx, identifier, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseDiscardCatalogPlanDraftResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("discardCatalogPlanDraft", rsp, err)
+	if s := rsp.StatusCode; s != 204 {
+		return nil, c.undeclared("discardCatalogPlanDraft", rsp, "204")
 	}
-	if err := c.nullBody("discardCatalogPlanDraft", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "discardCatalogPlanDraft", rsp, api.ParseDiscardCatalogPlanDraftResult)
 }
 
 // ListCatalogPlanFeaturesWithResponse calls listCatalogPlanFeatures (GET /catalog/plans/{identifier}/features/)
-// as [api.ClientWithResponses.ListCatalogPlanFeaturesWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.ListCatalogPlanFeaturesWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) ListCatalogPlanFeaturesWithResponse(ctx context.Context, identifier string, params *api.ListCatalogPlanFeaturesParams, reqEditors ...api.RequestEditorFn) (*api.ListCatalogPlanFeaturesResult, error) {
 	rsp, err := c.ClientInterface.ListCatalogPlanFeatures(ctx, identifier, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseListCatalogPlanFeaturesResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("listCatalogPlanFeatures", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("listCatalogPlanFeatures", rsp, "200")
 	}
-	if err := c.nullBody("listCatalogPlanFeatures", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "listCatalogPlanFeatures", rsp, api.ParseListCatalogPlanFeaturesResult)
 }
 
 // AddCatalogPlanFeaturesWithBodyWithResponse calls addCatalogPlanFeatures (POST /catalog/plans/{identifier}/features/)
-// as [api.ClientWithResponses.AddCatalogPlanFeaturesWithBodyWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.AddCatalogPlanFeaturesWithBodyWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) AddCatalogPlanFeaturesWithBodyWithResponse(ctx context.Context, identifier string, params *api.AddCatalogPlanFeaturesParams, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*api.AddCatalogPlanFeaturesResult, error) {
 	rsp, err := c.ClientInterface.AddCatalogPlanFeaturesWithBody(ctx, identifier, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseAddCatalogPlanFeaturesResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("addCatalogPlanFeatures", rsp, err)
+	if s := rsp.StatusCode; s != 201 {
+		return nil, c.undeclared("addCatalogPlanFeatures", rsp, "201")
 	}
-	if err := c.nullBody("addCatalogPlanFeatures", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "addCatalogPlanFeatures", rsp, api.ParseAddCatalogPlanFeaturesResult)
 }
 
 // AddCatalogPlanFeaturesWithResponse calls addCatalogPlanFeatures (POST /catalog/plans/{identifier}/features/)
-// as [api.ClientWithResponses.AddCatalogPlanFeaturesWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.AddCatalogPlanFeaturesWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) AddCatalogPlanFeaturesWithResponse(ctx context.Context, identifier string, params *api.AddCatalogPlanFeaturesParams, body api.AddCatalogPlanFeaturesJSONRequestBody, reqEditors ...api.RequestEditorFn) (*api.AddCatalogPlanFeaturesResult, error) {
 	rsp, err := c.ClientInterface.AddCatalogPlanFeatures(ctx, identifier, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseAddCatalogPlanFeaturesResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("addCatalogPlanFeatures", rsp, err)
+	if s := rsp.StatusCode; s != 201 {
+		return nil, c.undeclared("addCatalogPlanFeatures", rsp, "201")
 	}
-	if err := c.nullBody("addCatalogPlanFeatures", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "addCatalogPlanFeatures", rsp, api.ParseAddCatalogPlanFeaturesResult)
 }
 
 // DeleteCatalogPlanFeatureWithResponse calls deleteCatalogPlanFeature (DELETE /catalog/plans/{identifier}/features/{feature_id}/)
-// as [api.ClientWithResponses.DeleteCatalogPlanFeatureWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.DeleteCatalogPlanFeatureWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) DeleteCatalogPlanFeatureWithResponse(ctx context.Context, identifier string, featureID string, reqEditors ...api.RequestEditorFn) (*api.DeleteCatalogPlanFeatureResult, error) {
 	rsp, err := c.ClientInterface.DeleteCatalogPlanFeature(ctx, identifier, featureID, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseDeleteCatalogPlanFeatureResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("deleteCatalogPlanFeature", rsp, err)
+	if s := rsp.StatusCode; s != 204 {
+		return nil, c.undeclared("deleteCatalogPlanFeature", rsp, "204")
 	}
-	if err := c.nullBody("deleteCatalogPlanFeature", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "deleteCatalogPlanFeature", rsp, api.ParseDeleteCatalogPlanFeatureResult)
 }
 
 // UpdateCatalogPlanFeatureWithBodyWithResponse calls updateCatalogPlanFeature (PATCH /catalog/plans/{identifier}/features/{feature_id}/)
-// as [api.ClientWithResponses.UpdateCatalogPlanFeatureWithBodyWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.UpdateCatalogPlanFeatureWithBodyWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) UpdateCatalogPlanFeatureWithBodyWithResponse(ctx context.Context, identifier string, featureID string, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*api.UpdateCatalogPlanFeatureResult, error) {
 	rsp, err := c.ClientInterface.UpdateCatalogPlanFeatureWithBody(ctx, identifier, featureID, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseUpdateCatalogPlanFeatureResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("updateCatalogPlanFeature", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("updateCatalogPlanFeature", rsp, "200")
 	}
-	if err := c.nullBody("updateCatalogPlanFeature", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "updateCatalogPlanFeature", rsp, api.ParseUpdateCatalogPlanFeatureResult)
 }
 
 // UpdateCatalogPlanFeatureWithResponse calls updateCatalogPlanFeature (PATCH /catalog/plans/{identifier}/features/{feature_id}/)
-// as [api.ClientWithResponses.UpdateCatalogPlanFeatureWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.UpdateCatalogPlanFeatureWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) UpdateCatalogPlanFeatureWithResponse(ctx context.Context, identifier string, featureID string, body api.UpdateCatalogPlanFeatureJSONRequestBody, reqEditors ...api.RequestEditorFn) (*api.UpdateCatalogPlanFeatureResult, error) {
 	rsp, err := c.ClientInterface.UpdateCatalogPlanFeature(ctx, identifier, featureID, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseUpdateCatalogPlanFeatureResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("updateCatalogPlanFeature", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("updateCatalogPlanFeature", rsp, "200")
 	}
-	if err := c.nullBody("updateCatalogPlanFeature", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "updateCatalogPlanFeature", rsp, api.ParseUpdateCatalogPlanFeatureResult)
 }
 
 // DeleteCatalogPlanFileWithResponse calls deleteCatalogPlanFile (DELETE /catalog/plans/{identifier}/file/{pk}/)
-// as [api.ClientWithResponses.DeleteCatalogPlanFileWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.DeleteCatalogPlanFileWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) DeleteCatalogPlanFileWithResponse(ctx context.Context, identifier string, pk openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*api.DeleteCatalogPlanFileResult, error) {
 	rsp, err := c.ClientInterface.DeleteCatalogPlanFile(ctx, identifier, pk, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseDeleteCatalogPlanFileResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("deleteCatalogPlanFile", rsp, err)
+	if s := rsp.StatusCode; s != 204 {
+		return nil, c.undeclared("deleteCatalogPlanFile", rsp, "204")
 	}
-	if err := c.nullBody("deleteCatalogPlanFile", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "deleteCatalogPlanFile", rsp, api.ParseDeleteCatalogPlanFileResult)
 }
 
 // UpdateCatalogPlanFileWithBodyWithResponse calls updateCatalogPlanFile (PATCH /catalog/plans/{identifier}/file/{pk}/)
-// as [api.ClientWithResponses.UpdateCatalogPlanFileWithBodyWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.UpdateCatalogPlanFileWithBodyWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) UpdateCatalogPlanFileWithBodyWithResponse(ctx context.Context, identifier string, pk openapi_types.UUID, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*api.UpdateCatalogPlanFileResult, error) {
 	rsp, err := c.ClientInterface.UpdateCatalogPlanFileWithBody(ctx, identifier, pk, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseUpdateCatalogPlanFileResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("updateCatalogPlanFile", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("updateCatalogPlanFile", rsp, "200")
 	}
-	if err := c.nullBody("updateCatalogPlanFile", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "updateCatalogPlanFile", rsp, api.ParseUpdateCatalogPlanFileResult)
 }
 
 // UpdateCatalogPlanFileWithResponse calls updateCatalogPlanFile (PATCH /catalog/plans/{identifier}/file/{pk}/)
-// as [api.ClientWithResponses.UpdateCatalogPlanFileWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.UpdateCatalogPlanFileWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) UpdateCatalogPlanFileWithResponse(ctx context.Context, identifier string, pk openapi_types.UUID, body api.UpdateCatalogPlanFileJSONRequestBody, reqEditors ...api.RequestEditorFn) (*api.UpdateCatalogPlanFileResult, error) {
 	rsp, err := c.ClientInterface.UpdateCatalogPlanFile(ctx, identifier, pk, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseUpdateCatalogPlanFileResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("updateCatalogPlanFile", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("updateCatalogPlanFile", rsp, "200")
 	}
-	if err := c.nullBody("updateCatalogPlanFile", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "updateCatalogPlanFile", rsp, api.ParseUpdateCatalogPlanFileResult)
 }
 
 // DownloadCatalogPlanFileWithResponse calls downloadCatalogPlanFile (GET /catalog/plans/{identifier}/file/{pk}/download/)
-// as [api.ClientWithResponses.DownloadCatalogPlanFileWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.DownloadCatalogPlanFileWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) DownloadCatalogPlanFileWithResponse(ctx context.Context, identifier string, pk openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*api.DownloadCatalogPlanFileResult, error) {
 	rsp, err := c.ClientInterface.DownloadCatalogPlanFile(ctx, identifier, pk, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseDownloadCatalogPlanFileResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("downloadCatalogPlanFile", rsp, err)
+	if s := rsp.StatusCode; s != 302 {
+		return nil, c.undeclared("downloadCatalogPlanFile", rsp, "302")
 	}
-	if err := c.nullBody("downloadCatalogPlanFile", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "downloadCatalogPlanFile", rsp, api.ParseDownloadCatalogPlanFileResult)
 }
 
 // ListCatalogPlanPricesWithResponse calls listCatalogPlanPrices (GET /catalog/plans/{identifier}/prices/)
-// as [api.ClientWithResponses.ListCatalogPlanPricesWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.ListCatalogPlanPricesWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) ListCatalogPlanPricesWithResponse(ctx context.Context, identifier string, params *api.ListCatalogPlanPricesParams, reqEditors ...api.RequestEditorFn) (*api.ListCatalogPlanPricesResult, error) {
 	rsp, err := c.ClientInterface.ListCatalogPlanPrices(ctx, identifier, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseListCatalogPlanPricesResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("listCatalogPlanPrices", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("listCatalogPlanPrices", rsp, "200")
 	}
-	if err := c.nullBody("listCatalogPlanPrices", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "listCatalogPlanPrices", rsp, api.ParseListCatalogPlanPricesResult)
 }
 
 // BulkSetCatalogPlanPricesWithBodyWithResponse calls bulkSetCatalogPlanPrices (POST /catalog/plans/{identifier}/prices/bulk/)
-// as [api.ClientWithResponses.BulkSetCatalogPlanPricesWithBodyWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.BulkSetCatalogPlanPricesWithBodyWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) BulkSetCatalogPlanPricesWithBodyWithResponse(ctx context.Context, identifier string, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*api.BulkSetCatalogPlanPricesResult, error) {
 	rsp, err := c.ClientInterface.BulkSetCatalogPlanPricesWithBody(ctx, identifier, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseBulkSetCatalogPlanPricesResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("bulkSetCatalogPlanPrices", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("bulkSetCatalogPlanPrices", rsp, "200")
 	}
-	if err := c.nullBody("bulkSetCatalogPlanPrices", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "bulkSetCatalogPlanPrices", rsp, api.ParseBulkSetCatalogPlanPricesResult)
 }
 
 // BulkSetCatalogPlanPricesWithResponse calls bulkSetCatalogPlanPrices (POST /catalog/plans/{identifier}/prices/bulk/)
-// as [api.ClientWithResponses.BulkSetCatalogPlanPricesWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.BulkSetCatalogPlanPricesWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) BulkSetCatalogPlanPricesWithResponse(ctx context.Context, identifier string, body api.BulkSetCatalogPlanPricesJSONRequestBody, reqEditors ...api.RequestEditorFn) (*api.BulkSetCatalogPlanPricesResult, error) {
 	rsp, err := c.ClientInterface.BulkSetCatalogPlanPrices(ctx, identifier, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseBulkSetCatalogPlanPricesResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("bulkSetCatalogPlanPrices", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("bulkSetCatalogPlanPrices", rsp, "200")
 	}
-	if err := c.nullBody("bulkSetCatalogPlanPrices", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "bulkSetCatalogPlanPrices", rsp, api.ParseBulkSetCatalogPlanPricesResult)
 }
 
 // PublishCatalogPlanWithBodyWithResponse calls publishCatalogPlan (POST /catalog/plans/{identifier}/publish/)
-// as [api.ClientWithResponses.PublishCatalogPlanWithBodyWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.PublishCatalogPlanWithBodyWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) PublishCatalogPlanWithBodyWithResponse(ctx context.Context, identifier string, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*api.PublishCatalogPlanResult, error) {
 	rsp, err := c.ClientInterface.PublishCatalogPlanWithBody(ctx, identifier, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParsePublishCatalogPlanResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("publishCatalogPlan", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("publishCatalogPlan", rsp, "200")
 	}
-	if err := c.nullBody("publishCatalogPlan", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "publishCatalogPlan", rsp, api.ParsePublishCatalogPlanResult)
 }
 
 // PublishCatalogPlanWithResponse calls publishCatalogPlan (POST /catalog/plans/{identifier}/publish/)
-// as [api.ClientWithResponses.PublishCatalogPlanWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.PublishCatalogPlanWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) PublishCatalogPlanWithResponse(ctx context.Context, identifier string, body api.PublishCatalogPlanJSONRequestBody, reqEditors ...api.RequestEditorFn) (*api.PublishCatalogPlanResult, error) {
 	rsp, err := c.ClientInterface.PublishCatalogPlan(ctx, identifier, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParsePublishCatalogPlanResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("publishCatalogPlan", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("publishCatalogPlan", rsp, "200")
 	}
-	if err := c.nullBody("publishCatalogPlan", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "publishCatalogPlan", rsp, api.ParsePublishCatalogPlanResult)
 }
 
 // ListCatalogProductsWithResponse calls listCatalogProducts (GET /catalog/products/)
-// as [api.ClientWithResponses.ListCatalogProductsWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.ListCatalogProductsWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) ListCatalogProductsWithResponse(ctx context.Context, params *api.ListCatalogProductsParams, reqEditors ...api.RequestEditorFn) (*api.ListCatalogProductsResult, error) {
 	rsp, err := c.ClientInterface.ListCatalogProducts(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseListCatalogProductsResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("listCatalogProducts", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("listCatalogProducts", rsp, "200")
 	}
-	if err := c.nullBody("listCatalogProducts", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "listCatalogProducts", rsp, api.ParseListCatalogProductsResult)
 }
 
 // CreateCatalogProductWithBodyWithResponse calls createCatalogProduct (POST /catalog/products/)
-// as [api.ClientWithResponses.CreateCatalogProductWithBodyWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.CreateCatalogProductWithBodyWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) CreateCatalogProductWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*api.CreateCatalogProductResult, error) {
 	rsp, err := c.ClientInterface.CreateCatalogProductWithBody(ctx, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseCreateCatalogProductResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("createCatalogProduct", rsp, err)
+	if s := rsp.StatusCode; s != 201 {
+		return nil, c.undeclared("createCatalogProduct", rsp, "201")
 	}
-	if err := c.nullBody("createCatalogProduct", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "createCatalogProduct", rsp, api.ParseCreateCatalogProductResult)
 }
 
 // CreateCatalogProductWithResponse calls createCatalogProduct (POST /catalog/products/)
-// as [api.ClientWithResponses.CreateCatalogProductWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.CreateCatalogProductWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) CreateCatalogProductWithResponse(ctx context.Context, body api.CreateCatalogProductJSONRequestBody, reqEditors ...api.RequestEditorFn) (*api.CreateCatalogProductResult, error) {
 	rsp, err := c.ClientInterface.CreateCatalogProduct(ctx, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseCreateCatalogProductResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("createCatalogProduct", rsp, err)
+	if s := rsp.StatusCode; s != 201 {
+		return nil, c.undeclared("createCatalogProduct", rsp, "201")
 	}
-	if err := c.nullBody("createCatalogProduct", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "createCatalogProduct", rsp, api.ParseCreateCatalogProductResult)
 }
 
 // DeleteCatalogProductWithResponse calls deleteCatalogProduct (DELETE /catalog/products/{pk}/)
-// as [api.ClientWithResponses.DeleteCatalogProductWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.DeleteCatalogProductWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) DeleteCatalogProductWithResponse(ctx context.Context, pk openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*api.DeleteCatalogProductResult, error) {
 	rsp, err := c.ClientInterface.DeleteCatalogProduct(ctx, pk, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseDeleteCatalogProductResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("deleteCatalogProduct", rsp, err)
+	if s := rsp.StatusCode; s != 204 {
+		return nil, c.undeclared("deleteCatalogProduct", rsp, "204")
 	}
-	if err := c.nullBody("deleteCatalogProduct", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "deleteCatalogProduct", rsp, api.ParseDeleteCatalogProductResult)
 }
 
 // RetrieveCatalogProductWithResponse calls retrieveCatalogProduct (GET /catalog/products/{pk}/)
-// as [api.ClientWithResponses.RetrieveCatalogProductWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.RetrieveCatalogProductWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) RetrieveCatalogProductWithResponse(ctx context.Context, pk openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*api.RetrieveCatalogProductResult, error) {
 	rsp, err := c.ClientInterface.RetrieveCatalogProduct(ctx, pk, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseRetrieveCatalogProductResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("retrieveCatalogProduct", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("retrieveCatalogProduct", rsp, "200")
 	}
-	if err := c.nullBody("retrieveCatalogProduct", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "retrieveCatalogProduct", rsp, api.ParseRetrieveCatalogProductResult)
 }
 
 // UpdateCatalogProductWithBodyWithResponse calls updateCatalogProduct (PATCH /catalog/products/{pk}/)
-// as [api.ClientWithResponses.UpdateCatalogProductWithBodyWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.UpdateCatalogProductWithBodyWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) UpdateCatalogProductWithBodyWithResponse(ctx context.Context, pk openapi_types.UUID, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*api.UpdateCatalogProductResult, error) {
 	rsp, err := c.ClientInterface.UpdateCatalogProductWithBody(ctx, pk, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseUpdateCatalogProductResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("updateCatalogProduct", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("updateCatalogProduct", rsp, "200")
 	}
-	if err := c.nullBody("updateCatalogProduct", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "updateCatalogProduct", rsp, api.ParseUpdateCatalogProductResult)
 }
 
 // UpdateCatalogProductWithResponse calls updateCatalogProduct (PATCH /catalog/products/{pk}/)
-// as [api.ClientWithResponses.UpdateCatalogProductWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.UpdateCatalogProductWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) UpdateCatalogProductWithResponse(ctx context.Context, pk openapi_types.UUID, body api.UpdateCatalogProductJSONRequestBody, reqEditors ...api.RequestEditorFn) (*api.UpdateCatalogProductResult, error) {
 	rsp, err := c.ClientInterface.UpdateCatalogProduct(ctx, pk, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseUpdateCatalogProductResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("updateCatalogProduct", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("updateCatalogProduct", rsp, "200")
 	}
-	if err := c.nullBody("updateCatalogProduct", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "updateCatalogProduct", rsp, api.ParseUpdateCatalogProductResult)
 }
 
 // GetCatalogProductSettingsWithResponse calls getCatalogProductSettings (GET /catalog/products/{pk}/settings/)
-// as [api.ClientWithResponses.GetCatalogProductSettingsWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.GetCatalogProductSettingsWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) GetCatalogProductSettingsWithResponse(ctx context.Context, pk openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*api.GetCatalogProductSettingsResult, error) {
 	rsp, err := c.ClientInterface.GetCatalogProductSettings(ctx, pk, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseGetCatalogProductSettingsResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("getCatalogProductSettings", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("getCatalogProductSettings", rsp, "200")
 	}
-	if err := c.nullBody("getCatalogProductSettings", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "getCatalogProductSettings", rsp, api.ParseGetCatalogProductSettingsResult)
 }
 
 // UpdateCatalogProductSettingsWithBodyWithResponse calls updateCatalogProductSettings (PATCH /catalog/products/{pk}/settings/)
-// as [api.ClientWithResponses.UpdateCatalogProductSettingsWithBodyWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.UpdateCatalogProductSettingsWithBodyWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) UpdateCatalogProductSettingsWithBodyWithResponse(ctx context.Context, pk openapi_types.UUID, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*api.UpdateCatalogProductSettingsResult, error) {
 	rsp, err := c.ClientInterface.UpdateCatalogProductSettingsWithBody(ctx, pk, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseUpdateCatalogProductSettingsResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("updateCatalogProductSettings", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("updateCatalogProductSettings", rsp, "200")
 	}
-	if err := c.nullBody("updateCatalogProductSettings", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "updateCatalogProductSettings", rsp, api.ParseUpdateCatalogProductSettingsResult)
 }
 
 // UpdateCatalogProductSettingsWithResponse calls updateCatalogProductSettings (PATCH /catalog/products/{pk}/settings/)
-// as [api.ClientWithResponses.UpdateCatalogProductSettingsWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.UpdateCatalogProductSettingsWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) UpdateCatalogProductSettingsWithResponse(ctx context.Context, pk openapi_types.UUID, body api.UpdateCatalogProductSettingsJSONRequestBody, reqEditors ...api.RequestEditorFn) (*api.UpdateCatalogProductSettingsResult, error) {
 	rsp, err := c.ClientInterface.UpdateCatalogProductSettings(ctx, pk, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseUpdateCatalogProductSettingsResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("updateCatalogProductSettings", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("updateCatalogProductSettings", rsp, "200")
 	}
-	if err := c.nullBody("updateCatalogProductSettings", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "updateCatalogProductSettings", rsp, api.ParseUpdateCatalogProductSettingsResult)
 }
 
 // DeleteCatalogProductImageWithResponse calls deleteCatalogProductImage (DELETE /catalog/products/{product_pk}/image/{pk}/)
-// as [api.ClientWithResponses.DeleteCatalogProductImageWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.DeleteCatalogProductImageWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) DeleteCatalogProductImageWithResponse(ctx context.Context, productPk openapi_types.UUID, pk openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*api.DeleteCatalogProductImageResult, error) {
 	rsp, err := c.ClientInterface.DeleteCatalogProductImage(ctx, productPk, pk, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseDeleteCatalogProductImageResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("deleteCatalogProductImage", rsp, err)
+	if s := rsp.StatusCode; s != 204 {
+		return nil, c.undeclared("deleteCatalogProductImage", rsp, "204")
 	}
-	if err := c.nullBody("deleteCatalogProductImage", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "deleteCatalogProductImage", rsp, api.ParseDeleteCatalogProductImageResult)
 }
 
 // UpdateCatalogProductImageWithBodyWithResponse calls updateCatalogProductImage (PATCH /catalog/products/{product_pk}/image/{pk}/)
-// as [api.ClientWithResponses.UpdateCatalogProductImageWithBodyWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.UpdateCatalogProductImageWithBodyWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) UpdateCatalogProductImageWithBodyWithResponse(ctx context.Context, productPk openapi_types.UUID, pk openapi_types.UUID, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*api.UpdateCatalogProductImageResult, error) {
 	rsp, err := c.ClientInterface.UpdateCatalogProductImageWithBody(ctx, productPk, pk, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseUpdateCatalogProductImageResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("updateCatalogProductImage", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("updateCatalogProductImage", rsp, "200")
 	}
-	if err := c.nullBody("updateCatalogProductImage", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "updateCatalogProductImage", rsp, api.ParseUpdateCatalogProductImageResult)
 }
 
 // UpdateCatalogProductImageWithResponse calls updateCatalogProductImage (PATCH /catalog/products/{product_pk}/image/{pk}/)
-// as [api.ClientWithResponses.UpdateCatalogProductImageWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.UpdateCatalogProductImageWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) UpdateCatalogProductImageWithResponse(ctx context.Context, productPk openapi_types.UUID, pk openapi_types.UUID, body api.UpdateCatalogProductImageJSONRequestBody, reqEditors ...api.RequestEditorFn) (*api.UpdateCatalogProductImageResult, error) {
 	rsp, err := c.ClientInterface.UpdateCatalogProductImage(ctx, productPk, pk, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseUpdateCatalogProductImageResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("updateCatalogProductImage", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("updateCatalogProductImage", rsp, "200")
 	}
-	if err := c.nullBody("updateCatalogProductImage", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "updateCatalogProductImage", rsp, api.ParseUpdateCatalogProductImageResult)
 }
 
 // CreateChargeWithBodyWithResponse calls createCharge (POST /charges/)
-// as [api.ClientWithResponses.CreateChargeWithBodyWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.CreateChargeWithBodyWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) CreateChargeWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*api.CreateChargeResult, error) {
 	rsp, err := c.ClientInterface.CreateChargeWithBody(ctx, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseCreateChargeResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("createCharge", rsp, err)
+	if s := rsp.StatusCode; s != 201 {
+		return nil, c.undeclared("createCharge", rsp, "201")
 	}
-	if err := c.nullBody("createCharge", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "createCharge", rsp, api.ParseCreateChargeResult)
 }
 
 // CreateChargeWithResponse calls createCharge (POST /charges/)
-// as [api.ClientWithResponses.CreateChargeWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.CreateChargeWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) CreateChargeWithResponse(ctx context.Context, body api.CreateChargeJSONRequestBody, reqEditors ...api.RequestEditorFn) (*api.CreateChargeResult, error) {
 	rsp, err := c.ClientInterface.CreateCharge(ctx, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseCreateChargeResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("createCharge", rsp, err)
+	if s := rsp.StatusCode; s != 201 {
+		return nil, c.undeclared("createCharge", rsp, "201")
 	}
-	if err := c.nullBody("createCharge", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "createCharge", rsp, api.ParseCreateChargeResult)
 }
 
 // CreateCheckoutSessionWithBodyWithResponse calls createCheckoutSession (POST /checkout/)
-// as [api.ClientWithResponses.CreateCheckoutSessionWithBodyWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.CreateCheckoutSessionWithBodyWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) CreateCheckoutSessionWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*api.CreateCheckoutSessionResult, error) {
 	rsp, err := c.ClientInterface.CreateCheckoutSessionWithBody(ctx, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseCreateCheckoutSessionResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("createCheckoutSession", rsp, err)
+	if s := rsp.StatusCode; s != 201 {
+		return nil, c.undeclared("createCheckoutSession", rsp, "201")
 	}
-	if err := c.nullBody("createCheckoutSession", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "createCheckoutSession", rsp, api.ParseCreateCheckoutSessionResult)
 }
 
 // CreateCheckoutSessionWithResponse calls createCheckoutSession (POST /checkout/)
-// as [api.ClientWithResponses.CreateCheckoutSessionWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.CreateCheckoutSessionWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) CreateCheckoutSessionWithResponse(ctx context.Context, body api.CreateCheckoutSessionJSONRequestBody, reqEditors ...api.RequestEditorFn) (*api.CreateCheckoutSessionResult, error) {
 	rsp, err := c.ClientInterface.CreateCheckoutSession(ctx, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseCreateCheckoutSessionResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("createCheckoutSession", rsp, err)
+	if s := rsp.StatusCode; s != 201 {
+		return nil, c.undeclared("createCheckoutSession", rsp, "201")
 	}
-	if err := c.nullBody("createCheckoutSession", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "createCheckoutSession", rsp, api.ParseCreateCheckoutSessionResult)
 }
 
 // ListCheckoutSessionsWithResponse calls listCheckoutSessions (GET /checkout/sessions/)
-// as [api.ClientWithResponses.ListCheckoutSessionsWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.ListCheckoutSessionsWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) ListCheckoutSessionsWithResponse(ctx context.Context, params *api.ListCheckoutSessionsParams, reqEditors ...api.RequestEditorFn) (*api.ListCheckoutSessionsResult, error) {
 	rsp, err := c.ClientInterface.ListCheckoutSessions(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseListCheckoutSessionsResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("listCheckoutSessions", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("listCheckoutSessions", rsp, "200")
 	}
-	if err := c.nullBody("listCheckoutSessions", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "listCheckoutSessions", rsp, api.ParseListCheckoutSessionsResult)
 }
 
 // RetrieveCheckoutSessionWithResponse calls retrieveCheckoutSession (GET /checkout/sessions/{session_id}/)
-// as [api.ClientWithResponses.RetrieveCheckoutSessionWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.RetrieveCheckoutSessionWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) RetrieveCheckoutSessionWithResponse(ctx context.Context, sessionID string, reqEditors ...api.RequestEditorFn) (*api.RetrieveCheckoutSessionResult, error) {
 	rsp, err := c.ClientInterface.RetrieveCheckoutSession(ctx, sessionID, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseRetrieveCheckoutSessionResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("retrieveCheckoutSession", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("retrieveCheckoutSession", rsp, "200")
 	}
-	if err := c.nullBody("retrieveCheckoutSession", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "retrieveCheckoutSession", rsp, api.ParseRetrieveCheckoutSessionResult)
 }
 
 // ListCheckoutSessionEventsWithResponse calls listCheckoutSessionEvents (GET /checkout/sessions/{session_id}/events/)
-// as [api.ClientWithResponses.ListCheckoutSessionEventsWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.ListCheckoutSessionEventsWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) ListCheckoutSessionEventsWithResponse(ctx context.Context, sessionID string, params *api.ListCheckoutSessionEventsParams, reqEditors ...api.RequestEditorFn) (*api.ListCheckoutSessionEventsResult, error) {
 	rsp, err := c.ClientInterface.ListCheckoutSessionEvents(ctx, sessionID, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseListCheckoutSessionEventsResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("listCheckoutSessionEvents", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("listCheckoutSessionEvents", rsp, "200")
 	}
-	if err := c.nullBody("listCheckoutSessionEvents", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "listCheckoutSessionEvents", rsp, api.ParseListCheckoutSessionEventsResult)
 }
 
 // ListCustomersWithResponse calls listCustomers (GET /customers/)
-// as [api.ClientWithResponses.ListCustomersWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.ListCustomersWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) ListCustomersWithResponse(ctx context.Context, params *api.ListCustomersParams, reqEditors ...api.RequestEditorFn) (*api.ListCustomersResult, error) {
 	rsp, err := c.ClientInterface.ListCustomers(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseListCustomersResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("listCustomers", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("listCustomers", rsp, "200")
 	}
-	if err := c.nullBody("listCustomers", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "listCustomers", rsp, api.ParseListCustomersResult)
 }
 
 // CreateCustomerWithBodyWithResponse calls createCustomer (POST /customers/)
-// as [api.ClientWithResponses.CreateCustomerWithBodyWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.CreateCustomerWithBodyWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) CreateCustomerWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*api.CreateCustomerResult, error) {
 	rsp, err := c.ClientInterface.CreateCustomerWithBody(ctx, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseCreateCustomerResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("createCustomer", rsp, err)
+	if s := rsp.StatusCode; s != 201 {
+		return nil, c.undeclared("createCustomer", rsp, "201")
 	}
-	if err := c.nullBody("createCustomer", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "createCustomer", rsp, api.ParseCreateCustomerResult)
 }
 
 // CreateCustomerWithResponse calls createCustomer (POST /customers/)
-// as [api.ClientWithResponses.CreateCustomerWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.CreateCustomerWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) CreateCustomerWithResponse(ctx context.Context, body api.CreateCustomerJSONRequestBody, reqEditors ...api.RequestEditorFn) (*api.CreateCustomerResult, error) {
 	rsp, err := c.ClientInterface.CreateCustomer(ctx, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseCreateCustomerResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("createCustomer", rsp, err)
+	if s := rsp.StatusCode; s != 201 {
+		return nil, c.undeclared("createCustomer", rsp, "201")
 	}
-	if err := c.nullBody("createCustomer", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "createCustomer", rsp, api.ParseCreateCustomerResult)
 }
 
 // UpdateCustomerWithBodyWithResponse calls updateCustomer (PATCH /customers/{customerId}/)
-// as [api.ClientWithResponses.UpdateCustomerWithBodyWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.UpdateCustomerWithBodyWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) UpdateCustomerWithBodyWithResponse(ctx context.Context, customerID string, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*api.UpdateCustomerResult, error) {
 	rsp, err := c.ClientInterface.UpdateCustomerWithBody(ctx, customerID, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseUpdateCustomerResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("updateCustomer", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("updateCustomer", rsp, "200")
 	}
-	if err := c.nullBody("updateCustomer", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "updateCustomer", rsp, api.ParseUpdateCustomerResult)
 }
 
 // UpdateCustomerWithResponse calls updateCustomer (PATCH /customers/{customerId}/)
-// as [api.ClientWithResponses.UpdateCustomerWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.UpdateCustomerWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) UpdateCustomerWithResponse(ctx context.Context, customerID string, body api.UpdateCustomerJSONRequestBody, reqEditors ...api.RequestEditorFn) (*api.UpdateCustomerResult, error) {
 	rsp, err := c.ClientInterface.UpdateCustomer(ctx, customerID, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseUpdateCustomerResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("updateCustomer", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("updateCustomer", rsp, "200")
 	}
-	if err := c.nullBody("updateCustomer", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "updateCustomer", rsp, api.ParseUpdateCustomerResult)
 }
 
 // GetCustomerEntitlementsWithResponse calls getCustomerEntitlements (GET /entitlements/)
-// as [api.ClientWithResponses.GetCustomerEntitlementsWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.GetCustomerEntitlementsWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) GetCustomerEntitlementsWithResponse(ctx context.Context, params *api.GetCustomerEntitlementsParams, reqEditors ...api.RequestEditorFn) (*api.GetCustomerEntitlementsResult, error) {
 	rsp, err := c.ClientInterface.GetCustomerEntitlements(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseGetCustomerEntitlementsResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("getCustomerEntitlements", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("getCustomerEntitlements", rsp, "200")
 	}
-	if err := c.nullBody("getCustomerEntitlements", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "getCustomerEntitlements", rsp, api.ParseGetCustomerEntitlementsResult)
 }
 
 // LicenseActivateWithBodyWithResponse calls licenseActivate (POST /license/activate/)
-// as [api.ClientWithResponses.LicenseActivateWithBodyWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.LicenseActivateWithBodyWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) LicenseActivateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*api.LicenseActivateResult, error) {
 	rsp, err := c.ClientInterface.LicenseActivateWithBody(ctx, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseLicenseActivateResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("licenseActivate", rsp, err)
+	if s := rsp.StatusCode; s != 201 {
+		return nil, c.undeclared("licenseActivate", rsp, "201")
 	}
-	if err := c.nullBody("licenseActivate", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "licenseActivate", rsp, api.ParseLicenseActivateResult)
 }
 
 // LicenseActivateWithResponse calls licenseActivate (POST /license/activate/)
-// as [api.ClientWithResponses.LicenseActivateWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.LicenseActivateWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) LicenseActivateWithResponse(ctx context.Context, body api.LicenseActivateJSONRequestBody, reqEditors ...api.RequestEditorFn) (*api.LicenseActivateResult, error) {
 	rsp, err := c.ClientInterface.LicenseActivate(ctx, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseLicenseActivateResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("licenseActivate", rsp, err)
+	if s := rsp.StatusCode; s != 201 {
+		return nil, c.undeclared("licenseActivate", rsp, "201")
 	}
-	if err := c.nullBody("licenseActivate", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "licenseActivate", rsp, api.ParseLicenseActivateResult)
 }
 
 // LicenseDeactivateWithBodyWithResponse calls licenseDeactivate (POST /license/deactivate/)
-// as [api.ClientWithResponses.LicenseDeactivateWithBodyWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.LicenseDeactivateWithBodyWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) LicenseDeactivateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*api.LicenseDeactivateResult, error) {
 	rsp, err := c.ClientInterface.LicenseDeactivateWithBody(ctx, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseLicenseDeactivateResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("licenseDeactivate", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("licenseDeactivate", rsp, "200")
 	}
-	if err := c.nullBody("licenseDeactivate", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "licenseDeactivate", rsp, api.ParseLicenseDeactivateResult)
 }
 
 // LicenseDeactivateWithResponse calls licenseDeactivate (POST /license/deactivate/)
-// as [api.ClientWithResponses.LicenseDeactivateWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.LicenseDeactivateWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) LicenseDeactivateWithResponse(ctx context.Context, body api.LicenseDeactivateJSONRequestBody, reqEditors ...api.RequestEditorFn) (*api.LicenseDeactivateResult, error) {
 	rsp, err := c.ClientInterface.LicenseDeactivate(ctx, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseLicenseDeactivateResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("licenseDeactivate", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("licenseDeactivate", rsp, "200")
 	}
-	if err := c.nullBody("licenseDeactivate", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "licenseDeactivate", rsp, api.ParseLicenseDeactivateResult)
 }
 
 // LicenseValidateWithBodyWithResponse calls licenseValidate (POST /license/validate/)
-// as [api.ClientWithResponses.LicenseValidateWithBodyWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.LicenseValidateWithBodyWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) LicenseValidateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*api.LicenseValidateResult, error) {
 	rsp, err := c.ClientInterface.LicenseValidateWithBody(ctx, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseLicenseValidateResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("licenseValidate", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("licenseValidate", rsp, "200")
 	}
-	if err := c.nullBody("licenseValidate", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "licenseValidate", rsp, api.ParseLicenseValidateResult)
 }
 
 // LicenseValidateWithResponse calls licenseValidate (POST /license/validate/)
-// as [api.ClientWithResponses.LicenseValidateWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.LicenseValidateWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) LicenseValidateWithResponse(ctx context.Context, body api.LicenseValidateJSONRequestBody, reqEditors ...api.RequestEditorFn) (*api.LicenseValidateResult, error) {
 	rsp, err := c.ClientInterface.LicenseValidate(ctx, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseLicenseValidateResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("licenseValidate", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("licenseValidate", rsp, "200")
 	}
-	if err := c.nullBody("licenseValidate", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "licenseValidate", rsp, api.ParseLicenseValidateResult)
 }
 
 // CreatePresignedUploadURLWithBodyWithResponse calls createPresignedUploadUrl (POST /media/)
-// as [api.ClientWithResponses.CreatePresignedUploadURLWithBodyWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.CreatePresignedUploadURLWithBodyWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) CreatePresignedUploadURLWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*api.CreatePresignedUploadURLResult, error) {
 	rsp, err := c.ClientInterface.CreatePresignedUploadURLWithBody(ctx, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseCreatePresignedUploadURLResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("createPresignedUploadUrl", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("createPresignedUploadUrl", rsp, "200")
 	}
-	if err := c.nullBody("createPresignedUploadUrl", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "createPresignedUploadUrl", rsp, api.ParseCreatePresignedUploadURLResult)
 }
 
 // CreatePresignedUploadURLWithResponse calls createPresignedUploadUrl (POST /media/)
-// as [api.ClientWithResponses.CreatePresignedUploadURLWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.CreatePresignedUploadURLWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) CreatePresignedUploadURLWithResponse(ctx context.Context, body api.CreatePresignedUploadURLJSONRequestBody, reqEditors ...api.RequestEditorFn) (*api.CreatePresignedUploadURLResult, error) {
 	rsp, err := c.ClientInterface.CreatePresignedUploadURL(ctx, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseCreatePresignedUploadURLResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("createPresignedUploadUrl", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("createPresignedUploadUrl", rsp, "200")
 	}
-	if err := c.nullBody("createPresignedUploadUrl", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "createPresignedUploadUrl", rsp, api.ParseCreatePresignedUploadURLResult)
 }
 
 // GetProductOfferingWithResponse calls getProductOffering (GET /monetization/product-offering/{product_id}/)
-// as [api.ClientWithResponses.GetProductOfferingWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.GetProductOfferingWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) GetProductOfferingWithResponse(ctx context.Context, productID openapi_types.UUID, params *api.GetProductOfferingParams, reqEditors ...api.RequestEditorFn) (*api.GetProductOfferingResult, error) {
 	rsp, err := c.ClientInterface.GetProductOffering(ctx, productID, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseGetProductOfferingResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("getProductOffering", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("getProductOffering", rsp, "200")
 	}
-	if err := c.nullBody("getProductOffering", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "getProductOffering", rsp, api.ParseGetProductOfferingResult)
 }
 
 // ListOrdersWithResponse calls listOrders (GET /orders/)
-// as [api.ClientWithResponses.ListOrdersWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.ListOrdersWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) ListOrdersWithResponse(ctx context.Context, params *api.ListOrdersParams, reqEditors ...api.RequestEditorFn) (*api.ListOrdersResult, error) {
 	rsp, err := c.ClientInterface.ListOrders(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseListOrdersResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("listOrders", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("listOrders", rsp, "200")
 	}
-	if err := c.nullBody("listOrders", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "listOrders", rsp, api.ParseListOrdersResult)
 }
 
 // RetrieveOrderWithResponse calls retrieveOrder (GET /orders/{id}/)
-// as [api.ClientWithResponses.RetrieveOrderWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.RetrieveOrderWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) RetrieveOrderWithResponse(ctx context.Context, id string, reqEditors ...api.RequestEditorFn) (*api.RetrieveOrderResult, error) {
 	rsp, err := c.ClientInterface.RetrieveOrder(ctx, id, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseRetrieveOrderResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("retrieveOrder", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("retrieveOrder", rsp, "200")
 	}
-	if err := c.nullBody("retrieveOrder", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "retrieveOrder", rsp, api.ParseRetrieveOrderResult)
 }
 
 // ListOrderEventsWithResponse calls listOrderEvents (GET /orders/{id}/events/)
-// as [api.ClientWithResponses.ListOrderEventsWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.ListOrderEventsWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) ListOrderEventsWithResponse(ctx context.Context, id string, params *api.ListOrderEventsParams, reqEditors ...api.RequestEditorFn) (*api.ListOrderEventsResult, error) {
 	rsp, err := c.ClientInterface.ListOrderEvents(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseListOrderEventsResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("listOrderEvents", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("listOrderEvents", rsp, "200")
 	}
-	if err := c.nullBody("listOrderEvents", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "listOrderEvents", rsp, api.ParseListOrderEventsResult)
 }
 
 // ListPartnerOrganizationsWithResponse calls listPartnerOrganizations (GET /partner/organizations/)
-// as [api.ClientWithResponses.ListPartnerOrganizationsWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.ListPartnerOrganizationsWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) ListPartnerOrganizationsWithResponse(ctx context.Context, params *api.ListPartnerOrganizationsParams, reqEditors ...api.RequestEditorFn) (*api.ListPartnerOrganizationsResult, error) {
 	rsp, err := c.ClientInterface.ListPartnerOrganizations(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseListPartnerOrganizationsResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("listPartnerOrganizations", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("listPartnerOrganizations", rsp, "200")
 	}
-	if err := c.nullBody("listPartnerOrganizations", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "listPartnerOrganizations", rsp, api.ParseListPartnerOrganizationsResult)
 }
 
 // ProvisionPartnerOrganizationWithBodyWithResponse calls provisionPartnerOrganization (POST /partner/organizations/)
-// as [api.ClientWithResponses.ProvisionPartnerOrganizationWithBodyWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.ProvisionPartnerOrganizationWithBodyWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) ProvisionPartnerOrganizationWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*api.ProvisionPartnerOrganizationResult, error) {
 	rsp, err := c.ClientInterface.ProvisionPartnerOrganizationWithBody(ctx, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseProvisionPartnerOrganizationResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("provisionPartnerOrganization", rsp, err)
+	if s := rsp.StatusCode; s != 201 {
+		return nil, c.undeclared("provisionPartnerOrganization", rsp, "201")
 	}
-	if err := c.nullBody("provisionPartnerOrganization", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "provisionPartnerOrganization", rsp, api.ParseProvisionPartnerOrganizationResult)
 }
 
 // ProvisionPartnerOrganizationWithResponse calls provisionPartnerOrganization (POST /partner/organizations/)
-// as [api.ClientWithResponses.ProvisionPartnerOrganizationWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.ProvisionPartnerOrganizationWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) ProvisionPartnerOrganizationWithResponse(ctx context.Context, body api.ProvisionPartnerOrganizationJSONRequestBody, reqEditors ...api.RequestEditorFn) (*api.ProvisionPartnerOrganizationResult, error) {
 	rsp, err := c.ClientInterface.ProvisionPartnerOrganization(ctx, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseProvisionPartnerOrganizationResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("provisionPartnerOrganization", rsp, err)
+	if s := rsp.StatusCode; s != 201 {
+		return nil, c.undeclared("provisionPartnerOrganization", rsp, "201")
 	}
-	if err := c.nullBody("provisionPartnerOrganization", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "provisionPartnerOrganization", rsp, api.ParseProvisionPartnerOrganizationResult)
 }
 
 // RetrievePartnerOrganizationByExternalIDWithResponse calls retrievePartnerOrganizationByExternalId (GET /partner/organizations/by-external-id/{externalId}/)
-// as [api.ClientWithResponses.RetrievePartnerOrganizationByExternalIDWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.RetrievePartnerOrganizationByExternalIDWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) RetrievePartnerOrganizationByExternalIDWithResponse(ctx context.Context, externalID string, reqEditors ...api.RequestEditorFn) (*api.RetrievePartnerOrganizationByExternalIDResult, error) {
 	rsp, err := c.ClientInterface.RetrievePartnerOrganizationByExternalID(ctx, externalID, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseRetrievePartnerOrganizationByExternalIDResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("retrievePartnerOrganizationByExternalId", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("retrievePartnerOrganizationByExternalId", rsp, "200")
 	}
-	if err := c.nullBody("retrievePartnerOrganizationByExternalId", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "retrievePartnerOrganizationByExternalId", rsp, api.ParseRetrievePartnerOrganizationByExternalIDResult)
 }
 
 // RetrievePartnerOrganizationWithResponse calls retrievePartnerOrganization (GET /partner/organizations/{identifier}/)
-// as [api.ClientWithResponses.RetrievePartnerOrganizationWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.RetrievePartnerOrganizationWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) RetrievePartnerOrganizationWithResponse(ctx context.Context, identifier openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*api.RetrievePartnerOrganizationResult, error) {
 	rsp, err := c.ClientInterface.RetrievePartnerOrganization(ctx, identifier, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseRetrievePartnerOrganizationResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("retrievePartnerOrganization", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("retrievePartnerOrganization", rsp, "200")
 	}
-	if err := c.nullBody("retrievePartnerOrganization", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "retrievePartnerOrganization", rsp, api.ParseRetrievePartnerOrganizationResult)
 }
 
 // ListPaymentMethodsWithResponse calls listPaymentMethods (GET /payment-methods/)
-// as [api.ClientWithResponses.ListPaymentMethodsWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.ListPaymentMethodsWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) ListPaymentMethodsWithResponse(ctx context.Context, params *api.ListPaymentMethodsParams, reqEditors ...api.RequestEditorFn) (*api.ListPaymentMethodsResult, error) {
 	rsp, err := c.ClientInterface.ListPaymentMethods(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseListPaymentMethodsResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("listPaymentMethods", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("listPaymentMethods", rsp, "200")
 	}
-	if err := c.nullBody("listPaymentMethods", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "listPaymentMethods", rsp, api.ParseListPaymentMethodsResult)
 }
 
 // CreatePortalSessionWithBodyWithResponse calls createPortalSession (POST /portal/session/)
-// as [api.ClientWithResponses.CreatePortalSessionWithBodyWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.CreatePortalSessionWithBodyWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) CreatePortalSessionWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*api.CreatePortalSessionResult, error) {
 	rsp, err := c.ClientInterface.CreatePortalSessionWithBody(ctx, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseCreatePortalSessionResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("createPortalSession", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("createPortalSession", rsp, "200")
 	}
-	if err := c.nullBody("createPortalSession", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "createPortalSession", rsp, api.ParseCreatePortalSessionResult)
 }
 
 // CreatePortalSessionWithResponse calls createPortalSession (POST /portal/session/)
-// as [api.ClientWithResponses.CreatePortalSessionWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.CreatePortalSessionWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) CreatePortalSessionWithResponse(ctx context.Context, body api.CreatePortalSessionJSONRequestBody, reqEditors ...api.RequestEditorFn) (*api.CreatePortalSessionResult, error) {
 	rsp, err := c.ClientInterface.CreatePortalSession(ctx, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseCreatePortalSessionResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("createPortalSession", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("createPortalSession", rsp, "200")
 	}
-	if err := c.nullBody("createPortalSession", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "createPortalSession", rsp, api.ParseCreatePortalSessionResult)
 }
 
 // GetPromotionWithResponse calls getPromotion (GET /promotions)
-// as [api.ClientWithResponses.GetPromotionWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.GetPromotionWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) GetPromotionWithResponse(ctx context.Context, params *api.GetPromotionParams, reqEditors ...api.RequestEditorFn) (*api.GetPromotionResult, error) {
 	rsp, err := c.ClientInterface.GetPromotion(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseGetPromotionResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("getPromotion", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("getPromotion", rsp, "200")
 	}
-	if err := c.nullBody("getPromotion", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "getPromotion", rsp, api.ParseGetPromotionResult)
 }
 
 // ListRefundsWithResponse calls listRefunds (GET /refunds/)
-// as [api.ClientWithResponses.ListRefundsWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.ListRefundsWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) ListRefundsWithResponse(ctx context.Context, params *api.ListRefundsParams, reqEditors ...api.RequestEditorFn) (*api.ListRefundsResult, error) {
 	rsp, err := c.ClientInterface.ListRefunds(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseListRefundsResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("listRefunds", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("listRefunds", rsp, "200")
 	}
-	if err := c.nullBody("listRefunds", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "listRefunds", rsp, api.ParseListRefundsResult)
 }
 
 // CreateRefundWithBodyWithResponse calls createRefund (POST /refunds/)
-// as [api.ClientWithResponses.CreateRefundWithBodyWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.CreateRefundWithBodyWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) CreateRefundWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*api.CreateRefundResult, error) {
 	rsp, err := c.ClientInterface.CreateRefundWithBody(ctx, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseCreateRefundResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("createRefund", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("createRefund", rsp, "200")
 	}
-	if err := c.nullBody("createRefund", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "createRefund", rsp, api.ParseCreateRefundResult)
 }
 
 // CreateRefundWithResponse calls createRefund (POST /refunds/)
-// as [api.ClientWithResponses.CreateRefundWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.CreateRefundWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) CreateRefundWithResponse(ctx context.Context, body api.CreateRefundJSONRequestBody, reqEditors ...api.RequestEditorFn) (*api.CreateRefundResult, error) {
 	rsp, err := c.ClientInterface.CreateRefund(ctx, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseCreateRefundResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("createRefund", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("createRefund", rsp, "200")
 	}
-	if err := c.nullBody("createRefund", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "createRefund", rsp, api.ParseCreateRefundResult)
 }
 
 // RetrieveRefundWithResponse calls retrieveRefund (GET /refunds/{refundId}/)
-// as [api.ClientWithResponses.RetrieveRefundWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.RetrieveRefundWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) RetrieveRefundWithResponse(ctx context.Context, refundID openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*api.RetrieveRefundResult, error) {
 	rsp, err := c.ClientInterface.RetrieveRefund(ctx, refundID, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseRetrieveRefundResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("retrieveRefund", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("retrieveRefund", rsp, "200")
 	}
-	if err := c.nullBody("retrieveRefund", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "retrieveRefund", rsp, api.ParseRetrieveRefundResult)
 }
 
 // ReportUsageWithBodyWithResponse calls reportUsage (POST /report/usage/)
-// as [api.ClientWithResponses.ReportUsageWithBodyWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.ReportUsageWithBodyWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) ReportUsageWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*api.ReportUsageResult, error) {
 	rsp, err := c.ClientInterface.ReportUsageWithBody(ctx, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseReportUsageResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("reportUsage", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("reportUsage", rsp, "200")
 	}
-	if err := c.nullBody("reportUsage", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "reportUsage", rsp, api.ParseReportUsageResult)
 }
 
 // ReportUsageWithResponse calls reportUsage (POST /report/usage/)
-// as [api.ClientWithResponses.ReportUsageWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.ReportUsageWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) ReportUsageWithResponse(ctx context.Context, body api.ReportUsageJSONRequestBody, reqEditors ...api.RequestEditorFn) (*api.ReportUsageResult, error) {
 	rsp, err := c.ClientInterface.ReportUsage(ctx, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseReportUsageResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("reportUsage", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("reportUsage", rsp, "200")
 	}
-	if err := c.nullBody("reportUsage", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "reportUsage", rsp, api.ParseReportUsageResult)
 }
 
 // ListSubscriptionsWithResponse calls listSubscriptions (GET /subscriptions/)
-// as [api.ClientWithResponses.ListSubscriptionsWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.ListSubscriptionsWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) ListSubscriptionsWithResponse(ctx context.Context, params *api.ListSubscriptionsParams, reqEditors ...api.RequestEditorFn) (*api.ListSubscriptionsResult, error) {
 	rsp, err := c.ClientInterface.ListSubscriptions(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseListSubscriptionsResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("listSubscriptions", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("listSubscriptions", rsp, "200")
 	}
-	if err := c.nullBody("listSubscriptions", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "listSubscriptions", rsp, api.ParseListSubscriptionsResult)
 }
 
 // CreateSubscriptionWithBodyWithResponse calls createSubscription (POST /subscriptions/create/)
-// as [api.ClientWithResponses.CreateSubscriptionWithBodyWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.CreateSubscriptionWithBodyWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) CreateSubscriptionWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*api.CreateSubscriptionResult, error) {
 	rsp, err := c.ClientInterface.CreateSubscriptionWithBody(ctx, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseCreateSubscriptionResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("createSubscription", rsp, err)
+	if s := rsp.StatusCode; s != 201 {
+		return nil, c.undeclared("createSubscription", rsp, "201")
 	}
-	if err := c.nullBody("createSubscription", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "createSubscription", rsp, api.ParseCreateSubscriptionResult)
 }
 
 // CreateSubscriptionWithResponse calls createSubscription (POST /subscriptions/create/)
-// as [api.ClientWithResponses.CreateSubscriptionWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.CreateSubscriptionWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) CreateSubscriptionWithResponse(ctx context.Context, body api.CreateSubscriptionJSONRequestBody, reqEditors ...api.RequestEditorFn) (*api.CreateSubscriptionResult, error) {
 	rsp, err := c.ClientInterface.CreateSubscription(ctx, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseCreateSubscriptionResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("createSubscription", rsp, err)
+	if s := rsp.StatusCode; s != 201 {
+		return nil, c.undeclared("createSubscription", rsp, "201")
 	}
-	if err := c.nullBody("createSubscription", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "createSubscription", rsp, api.ParseCreateSubscriptionResult)
 }
 
 // RetrieveSubscriptionWithResponse calls retrieveSubscription (GET /subscriptions/{subscriptionId}/)
-// as [api.ClientWithResponses.RetrieveSubscriptionWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.RetrieveSubscriptionWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) RetrieveSubscriptionWithResponse(ctx context.Context, subscriptionID openapi_types.UUID, reqEditors ...api.RequestEditorFn) (*api.RetrieveSubscriptionResult, error) {
 	rsp, err := c.ClientInterface.RetrieveSubscription(ctx, subscriptionID, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseRetrieveSubscriptionResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("retrieveSubscription", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("retrieveSubscription", rsp, "200")
 	}
-	if err := c.nullBody("retrieveSubscription", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "retrieveSubscription", rsp, api.ParseRetrieveSubscriptionResult)
 }
 
 // CancelSubscriptionWithBodyWithResponse calls cancelSubscription (POST /subscriptions/{subscriptionId}/cancel/)
-// as [api.ClientWithResponses.CancelSubscriptionWithBodyWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.CancelSubscriptionWithBodyWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) CancelSubscriptionWithBodyWithResponse(ctx context.Context, subscriptionID openapi_types.UUID, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*api.CancelSubscriptionResult, error) {
 	rsp, err := c.ClientInterface.CancelSubscriptionWithBody(ctx, subscriptionID, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseCancelSubscriptionResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("cancelSubscription", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("cancelSubscription", rsp, "200")
 	}
-	if err := c.nullBody("cancelSubscription", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "cancelSubscription", rsp, api.ParseCancelSubscriptionResult)
 }
 
 // CancelSubscriptionWithResponse calls cancelSubscription (POST /subscriptions/{subscriptionId}/cancel/)
-// as [api.ClientWithResponses.CancelSubscriptionWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.CancelSubscriptionWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) CancelSubscriptionWithResponse(ctx context.Context, subscriptionID openapi_types.UUID, body api.CancelSubscriptionJSONRequestBody, reqEditors ...api.RequestEditorFn) (*api.CancelSubscriptionResult, error) {
 	rsp, err := c.ClientInterface.CancelSubscription(ctx, subscriptionID, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseCancelSubscriptionResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("cancelSubscription", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("cancelSubscription", rsp, "200")
 	}
-	if err := c.nullBody("cancelSubscription", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "cancelSubscription", rsp, api.ParseCancelSubscriptionResult)
 }
 
 // UpdateSubscriptionWithBodyWithResponse calls updateSubscription (POST /subscriptions/{subscriptionId}/update/)
-// as [api.ClientWithResponses.UpdateSubscriptionWithBodyWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.UpdateSubscriptionWithBodyWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) UpdateSubscriptionWithBodyWithResponse(ctx context.Context, subscriptionID openapi_types.UUID, contentType string, body io.Reader, reqEditors ...api.RequestEditorFn) (*api.UpdateSubscriptionResult, error) {
 	rsp, err := c.ClientInterface.UpdateSubscriptionWithBody(ctx, subscriptionID, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseUpdateSubscriptionResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("updateSubscription", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("updateSubscription", rsp, "200")
 	}
-	if err := c.nullBody("updateSubscription", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "updateSubscription", rsp, api.ParseUpdateSubscriptionResult)
 }
 
 // UpdateSubscriptionWithResponse calls updateSubscription (POST /subscriptions/{subscriptionId}/update/)
-// as [api.ClientWithResponses.UpdateSubscriptionWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.UpdateSubscriptionWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) UpdateSubscriptionWithResponse(ctx context.Context, subscriptionID openapi_types.UUID, body api.UpdateSubscriptionJSONRequestBody, reqEditors ...api.RequestEditorFn) (*api.UpdateSubscriptionResult, error) {
 	rsp, err := c.ClientInterface.UpdateSubscription(ctx, subscriptionID, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseUpdateSubscriptionResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("updateSubscription", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("updateSubscription", rsp, "200")
 	}
-	if err := c.nullBody("updateSubscription", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "updateSubscription", rsp, api.ParseUpdateSubscriptionResult)
 }
 
 // ListTransactionsWithResponse calls listTransactions (GET /transaction/)
-// as [api.ClientWithResponses.ListTransactionsWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.ListTransactionsWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) ListTransactionsWithResponse(ctx context.Context, params *api.ListTransactionsParams, reqEditors ...api.RequestEditorFn) (*api.ListTransactionsResult, error) {
 	rsp, err := c.ClientInterface.ListTransactions(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseListTransactionsResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("listTransactions", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("listTransactions", rsp, "200")
 	}
-	if err := c.nullBody("listTransactions", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "listTransactions", rsp, api.ParseListTransactionsResult)
 }
 
 // ListWebhookEventLogsWithResponse calls listWebhookEventLogs (GET /webhook/logs/)
-// as [api.ClientWithResponses.ListWebhookEventLogsWithResponse] does; a success body it
-// cannot read is an error wrapping ErrUnexpectedResponse.
+// as [api.ClientWithResponses.ListWebhookEventLogsWithResponse] does; a success status the
+// operation does not declare, or a success body it cannot read, is an
+// error wrapping ErrUnexpectedResponse.
 func (c *Client) ListWebhookEventLogsWithResponse(ctx context.Context, params *api.ListWebhookEventLogsParams, reqEditors ...api.RequestEditorFn) (*api.ListWebhookEventLogsResult, error) {
 	rsp, err := c.ClientInterface.ListWebhookEventLogs(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	res, err := api.ParseListWebhookEventLogsResult(rsp)
-	if err != nil {
-		return nil, c.undecodable("listWebhookEventLogs", rsp, err)
+	if s := rsp.StatusCode; s != 200 {
+		return nil, c.undeclared("listWebhookEventLogs", rsp, "200")
 	}
-	if err := c.nullBody("listWebhookEventLogs", rsp, res.Body); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return parseResult(c, "listWebhookEventLogs", rsp, api.ParseListWebhookEventLogsResult)
 }

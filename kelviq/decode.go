@@ -61,3 +61,54 @@ func (c *Client) nullBody(opID string, rsp *http.Response, body []byte) error {
 	}
 	return nil
 }
+
+// undeclared is the error of a call answered with a 2xx status that the
+// operation does not declare (a 200 for a create that declares 201, a 204
+// for a read). The generated parser would leave every JSONxxx field nil
+// with no error; the caller would read an absent value as an empty one.
+// The server did answer with a success: a call that changes something may
+// have taken effect, which the error says.
+func (c *Client) undeclared(op string, rsp *http.Response, declared string) error {
+	_ = rsp.Body.Close()
+	effect := ""
+	if m := rsp.Request; m != nil && m.Method != http.MethodGet && m.Method != http.MethodHead {
+		effect = " (the server answered with a success: the call may have taken effect)"
+	}
+	return fmt.Errorf("%w: %s: status %d with Content-Type %q, the spec declares %s%s", ErrUnexpectedResponse, op, rsp.StatusCode, c.red.text(rsp.Header.Get("Content-Type"), maxMessage), declared, effect)
+}
+
+// parseResult runs a generated ParseXxxResult on a declared success and
+// judges what it did: a body it cannot read becomes an error naming the
+// operation (undecodable), so does a JSON body that is null (nullBody).
+// A body that fails only because an integer field holds an integral
+// number in another spelling (10.0, 1e1, -0: JSON has one number type, and
+// kelviq's validator accepts them) is decoded once more with those numbers
+// rewritten for their integer fields (integral.go); only on that error,
+// so a body that decodes costs what it cost.
+func parseResult[R any](c *Client, op string, rsp *http.Response, parse func(*http.Response) (*R, error)) (*R, error) {
+	held := holdBody(rsp)
+	res, err := parse(rsp)
+	if err != nil {
+		if res, err = reparseIntegral(rsp, held, err, parse); err != nil {
+			return nil, c.undecodable(op, rsp, err)
+		}
+	}
+	if err := c.nullBody(op, rsp, held.held); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// holdBody makes rsp's body a *callBody, which keeps the bytes the parser
+// reads (ReadBody), for reparseIntegral and nullBody. The responseChecker
+// already wraps a body with a limit or a deadline; any other one is
+// wrapped here.
+func holdBody(rsp *http.Response) *callBody {
+	b, ok := rsp.Body.(*callBody)
+	if !ok {
+		b = &callBody{rc: rsp.Body}
+		rsp.Body = b
+	}
+	b.length = rsp.ContentLength
+	return b
+}

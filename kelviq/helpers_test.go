@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"reflect"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -131,13 +133,73 @@ func (r *recorder) take() []recorded {
 	return out
 }
 
-// RoundTrip records the request and answers 204 without sending anything.
+// RoundTrip records the request and answers it as declaredAnswer says,
+// without sending anything.
 func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	r.add(req)
+	status, ct, body := declaredAnswer(req.Method, req.URL.EscapedPath())
+	h := http.Header{}
+	if ct != "" {
+		h.Set("Content-Type", ct)
+	}
 	return &http.Response{
-		StatusCode: http.StatusNoContent,
-		Header:     http.Header{},
-		Body:       http.NoBody,
-		Request:    req,
+		StatusCode:    status,
+		Header:        h,
+		Body:          io.NopCloser(strings.NewReader(body)),
+		ContentLength: int64(len(body)),
+		Request:       req,
 	}, nil
 }
+
+// answerDeclared answers r as declaredAnswer says: a handler for the
+// servers of tests that look at the request, not the answer.
+func answerDeclared(w http.ResponseWriter, r *http.Request) {
+	status, ct, body := declaredAnswer(r.Method, r.URL.EscapedPath())
+	if ct != "" {
+		w.Header().Set("Content-Type", ct)
+	}
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, body)
+}
+
+// declaredAnswer is the least answer the client takes as a success for
+// the operation a request of method to path (below any base URL) is: the
+// operation's first declared success status, with an empty JSON value of
+// its result's type ({} or []) when the spec declares a JSON body for it.
+// A request of no operation gets a 204.
+func declaredAnswer(method, path string) (status int, ct, body string) {
+	var best *api.Operation
+	suffixes := operationSuffixes()
+	for i := range api.Operations {
+		op := &api.Operations[i]
+		if op.Method == method && suffixes[i].MatchString(path) && (best == nil || len(op.Path) > len(best.Path)) {
+			best = op
+		}
+	}
+	if best == nil {
+		return http.StatusNoContent, "", ""
+	}
+	status = best.Success[0]
+	if status == http.StatusNoContent || !slices.Contains(best.JSONSuccess, status) {
+		return status, "", ""
+	}
+	m, ok := reflect.TypeFor[*api.ClientWithResponses]().MethodByName(best.GoName + "WithResponse")
+	if !ok {
+		m, _ = reflect.TypeFor[*api.ClientWithResponses]().MethodByName(best.GoName + "WithBodyWithResponse")
+	}
+	body = "{}"
+	if f, ok := m.Type.Out(0).Elem().FieldByName("JSON" + strconv.Itoa(status)); ok && f.Type.Elem().Kind() == reflect.Slice {
+		body = "[]"
+	}
+	return status, "application/json", body
+}
+
+// operationSuffixes matches, for each operation of the table, a path that
+// ends in the operation's path template (below any base URL).
+var operationSuffixes = sync.OnceValue(func() []*regexp.Regexp {
+	out := make([]*regexp.Regexp, len(api.Operations))
+	for i, op := range api.Operations {
+		out[i] = regexp.MustCompile("^.*" + strings.TrimPrefix(templateRegexp("", op.Path).String(), "^"))
+	}
+	return out
+})

@@ -1,6 +1,7 @@
 package kelviq
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -44,6 +45,29 @@ type callBody struct {
 	red       *redactor
 	err       error
 	one       [1]byte
+	length    int64  // the announced Content-Length, -1 unknown (holdBody)
+	held      []byte // what ReadBody read
+	done      bool   // held is the body (reparseIntegral's): nothing to read
+}
+
+// ReadBody reads the whole body and keeps it: the generated parser (api's
+// readResponseBody) calls it instead of reading through Read, so that
+// parseResult can decode the same bytes again without a second copy on
+// every call. With a known length it reads into one buffer of that size,
+// as the parser would.
+func (b *callBody) ReadBody() ([]byte, error) {
+	if b.done {
+		return b.held, nil
+	}
+	var err error
+	if n := b.length; n > 0 && n < 64<<20 {
+		buf := bytes.NewBuffer(make([]byte, 0, n+bytes.MinRead))
+		_, err = buf.ReadFrom(b)
+		b.held = buf.Bytes()
+	} else {
+		b.held, err = io.ReadAll(b)
+	}
+	return b.held, err
 }
 
 func (b *callBody) Read(p []byte) (int, error) {
@@ -78,8 +102,8 @@ func (b *callBody) named(err error) error {
 		return err
 	}
 	var ce *callError
-	if errors.As(err, &ce) {
-		return err
+	if errors.As(err, &ce) || b.req == nil {
+		return err // named already, or a body holdBody wrapped: as it comes
 	}
 	b.err = &callError{op: b.op, req: b.req, err: b.red.hide(err), red: b.red}
 	return b.err

@@ -194,7 +194,8 @@ func paginate[T any](ctx context.Context, maxPages int, opID string, page, size 
 }
 
 // checkPageSize fails a request of a paginated operation whose page_size
-// query parameter is above MaxPageSize, which the API would refuse. It
+// query parameter is above MaxPageSize, which the API would refuse, or
+// below 1 (0, -1), which asks for pages of nothing. It
 // reads the raw query without allocating when nothing in it is escaped.
 // A page_size a request editor wrote in another form ("%2B1000", "+1000",
 // which is " 1000", "page%5Fsize=1000", "1e3") is read as a server would
@@ -217,6 +218,11 @@ func checkPageSize(op *api.Operation, rawQuery string) error {
 		switch {
 		case err == nil && n > MaxPageSize, errors.As(err, &numErr) && numErr.Err == strconv.ErrRange && !strings.HasPrefix(v, "-"):
 			return fmt.Errorf("%w: %s: page_size %q is above kelviq.MaxPageSize (%d), the most the API accepts; the iterator (%sIter) walks any number of items", ErrInvalidParameter, op.ID, clean(v, 64), MaxPageSize, op.GoName)
+		case err == nil && n < 1, errors.As(err, &numErr) && numErr.Err == strconv.ErrRange && strings.HasPrefix(v, "-"):
+			// The API's answer to 0 or -1 is not documented (an error, or
+			// a default page size): a caller asking for an empty page has
+			// a bug, and a default would look like a short list.
+			return fmt.Errorf("%w: %s: page_size %q is below 1; leave PageSize nil for the default (the iterator %sIter walks pages of kelviq.MaxPageSize, %d)", ErrInvalidParameter, op.ID, clean(v, 64), op.GoName, MaxPageSize)
 		case err != nil || strings.HasPrefix(v, "+"):
 			return fmt.Errorf("%w: %s: page_size %q is not a plain number (at most kelviq.MaxPageSize, %d)", ErrInvalidParameter, op.ID, clean(v, 64), MaxPageSize)
 		}

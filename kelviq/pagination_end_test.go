@@ -148,7 +148,8 @@ func TestDirectCallPageSizeAboveMax(t *testing.T) {
 	if got := p.pages(); len(got) != 1 {
 		t.Errorf("sent: %v", got)
 	}
-	for _, q := range []string{"page_size=100", "page_size=%31%30%30", "page_size=-1", "page_size=0", "page_sizes=1000", "x=page_size%3D1000"} {
+	// (page_size 0 and -1 are refused too: TestEveryPageSizeBelowOneIsRefusedBeforeSending.)
+	for _, q := range []string{"page_size=100", "page_size=%31%30%30", "page_size=1", "page_sizes=1000", "page_sizes=0", "x=page_size%3D1000"} {
 		editor := func(_ context.Context, req *http.Request) error {
 			req.URL.RawQuery = q
 			return nil

@@ -18,7 +18,7 @@ import (
 // feature_id ".." would delete the plan), one holding such a segment
 // between '/', '\' or ';' ("a/..", which a server decoding %2F would
 // resolve), one with a control character, or an empty one (see
-// checkPathParam); a page_size above MaxPageSize; or a nil context. The error names the operation and the parameter.
+// checkPathParam); a page_size above MaxPageSize or below 1; or a nil context. The error names the operation and the parameter.
 // Nothing was sent.
 var ErrInvalidParameter = errors.New("kelviq: invalid parameter")
 

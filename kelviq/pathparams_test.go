@@ -140,7 +140,7 @@ func TestDotDotCannotDeleteThePlan(t *testing.T) {
 	rec := &recorder{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec.add(r)
-		w.WriteHeader(http.StatusNoContent)
+		answerDeclared(w, r)
 	}))
 	defer srv.Close()
 	c, err := kelviq.NewClient(kelviq.WithServerKey(testServerKey), kelviq.WithBaseURL(srv.URL))
@@ -287,7 +287,7 @@ func recordingClient(t *testing.T) (*kelviq.Client, *recorder) {
 	rec := &recorder{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec.add(r)
-		w.WriteHeader(http.StatusNoContent)
+		answerDeclared(w, r)
 	}))
 	t.Cleanup(srv.Close)
 	c, err := kelviq.NewClient(kelviq.WithServerKey(testServerKey), kelviq.WithPartnerKey(testPartnerKey), kelviq.WithBaseURL(srv.URL), kelviq.WithRetries(0))

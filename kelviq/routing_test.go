@@ -25,7 +25,7 @@ func TestEveryOperationCarriesExactlyItsCredential(t *testing.T) {
 	rec := &recorder{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec.add(r)
-		w.WriteHeader(http.StatusNoContent)
+		answerDeclared(w, r)
 	}))
 	defer srv.Close()
 

@@ -212,7 +212,10 @@ func TestRenderWithResponse(t *testing.T) {
 	for _, want := range []string{
 		`func (c *Client) ListCustomersWithResponse(ctx context.Context, params *api.ListCustomersParams, reqEditors ...api.RequestEditorFn) (*api.ListCustomersResult, error) {`,
 		`rsp, err := c.ClientInterface.CreateCustomerWithBody(ctx, contentType, body, reqEditors...)`,
-		`return nil, c.undecodable("createCustomer", rsp, err)`,
+		`return parseResult(c, "createCustomer", rsp, api.ParseCreateCustomerResult)`,
+		// Exactly the declared statuses pass on to the parser.
+		"if s := rsp.StatusCode; s != 201 {\n\t\treturn nil, c.undeclared(\"createCustomer\", rsp, \"201\")",
+		"if s := rsp.StatusCode; s != 302 {\n\t\treturn nil, c.undeclared(\"downloadCatalogPlanFile\", rsp, \"302\")",
 	} {
 		if !strings.Contains(string(src), want) {
 			t.Errorf("the calls lack %s", want)

@@ -14,7 +14,11 @@ import (
 // cannot read becomes an error that names the operation, its status and
 // Content-Type (kelviq's undecodable), instead of a bare "unexpected end
 // of JSON input", and so is a declared JSON body that is the literal null
-// (kelviq's nullBody), which the parser decodes into a zero value. The methods are read from clientSrc (api/api.gen.go):
+// (kelviq's nullBody), which the parser decodes into a zero value, and a
+// 2xx status the operation does not declare (kelviq's undeclared), for
+// which the parser fills no JSONxxx field. kelviq's parseResult runs the
+// parser (and decodes once more a body whose integer is spelled 10.0 or
+// 1e1). The methods are read from clientSrc (api/api.gen.go):
 // each generated body is `rsp, err := c.<Send>(args…); …; return
 // <Parse>(rsp)`, and anything else fails generation.
 func RenderWithResponse(t *Table, clientSrc []byte, pkg, apiImport string) ([]byte, error) {
@@ -49,11 +53,20 @@ func RenderWithResponse(t *Table, clientSrc []byte, pkg, apiImport string) ([]by
 			return nil, fmt.Errorf("ClientWithResponses.%s: %w", name, err)
 		}
 		decl, call := signature(args)
-		fmt.Fprintf(&body, "\n// %s calls %s (%s %s)\n// as [api.ClientWithResponses.%s] does; a success body it\n// cannot read is an error wrapping ErrUnexpectedResponse.\n", name, op.ID, op.Method, op.Path, name)
+		if len(op.Success) == 0 {
+			return nil, fmt.Errorf("%s declares no success status", op.ID)
+		}
+		fmt.Fprintf(&body, "\n// %s calls %s (%s %s)\n// as [api.ClientWithResponses.%s] does; a success status the\n// operation does not declare, or a success body it cannot read, is an\n// error wrapping ErrUnexpectedResponse.\n", name, op.ID, op.Method, op.Path, name)
 		fmt.Fprintf(&body, "func (c *Client) %s(%s) (%s) {\n", name, decl, results)
 		fmt.Fprintf(&body, "rsp, err := c.ClientInterface.%s(%s)\nif err != nil {\nreturn nil, err\n}\n", send, call)
-		fmt.Fprintf(&body, "res, err := api.%s(rsp)\nif err != nil {\nreturn nil, c.undecodable(%q, rsp, err)\n}\n", parse, op.ID)
-		fmt.Fprintf(&body, "if err := c.nullBody(%q, rsp, res.Body); err != nil {\nreturn nil, err\n}\nreturn res, nil\n}\n", op.ID)
+		// The declared statuses inline: the parser leaves every JSONxxx nil
+		// on a status it does not know, with no error.
+		var conds []string
+		for _, s := range op.Success {
+			conds = append(conds, fmt.Sprintf("s != %d", s))
+		}
+		fmt.Fprintf(&body, "if s := rsp.StatusCode; %s {\nreturn nil, c.undeclared(%q, rsp, %s)\n}\n", strings.Join(conds, " && "), op.ID, successList(op.Success))
+		fmt.Fprintf(&body, "return parseResult(c, %q, rsp, api.%s)\n}\n", op.ID, parse)
 		n++
 	}
 	if n == 0 {
@@ -99,4 +112,14 @@ func sendAndParse(fd *ast.FuncDecl) (send, parse string, err error) {
 		return "", "", fmt.Errorf("not the shape `rsp, err := c.X(…); if err != nil {…}; return ParseY(rsp)`: the generator's template changed")
 	}
 	return send, parse, nil
+}
+
+// successList is the Go source of the statuses as the literal string
+// kelviq's undeclared names them by ("201", "200 or 201").
+func successList(statuses []int) string {
+	parts := make([]string, len(statuses))
+	for i, s := range statuses {
+		parts[i] = fmt.Sprint(s)
+	}
+	return fmt.Sprintf("%q", strings.Join(parts, " or "))
 }
