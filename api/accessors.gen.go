@@ -6855,3 +6855,21 @@ func (m *CreatePortalSession400JSONResponseBody) GetCustomerID() []string {
 	}
 	return m.CustomerID
 }
+
+// GetLocation returns Location, or the zero value when it is absent or m is nil.
+func (m *DownloadCatalogPlanFileResult302Headers) GetLocation() string {
+	if m == nil || m.Location == nil {
+		var zero string
+		return zero
+	}
+	return *m.Location
+}
+
+// GetHeaders302 returns Headers302, or nil when it is absent or m is nil;
+// accessors of the result chain safely: m.GetHeaders302().GetX().
+func (m *DownloadCatalogPlanFileResult) GetHeaders302() *DownloadCatalogPlanFileResult302Headers {
+	if m == nil {
+		return nil
+	}
+	return m.Headers302
+}

@@ -20,6 +20,10 @@
 //	if err != nil { … }
 //	fmt.Println(res.JSON201.GetCustomerID(), res.JSON201.GetBillingAddress().GetCity())
 //
+// A declared response header reads the same way, through the HeadersNNN
+// of its status: res.GetHeaders302().GetLocation() (downloadCatalogPlanFile),
+// "" when the header or the 302 is absent.
+//
 // In a request body, a field left unset is left out of the JSON: only what
 // the caller sets is sent (Nullable's SetNull sends an explicit null). A
 // property without a type (interface{}) left nil, plain or typed, is not

@@ -17,6 +17,15 @@
 //     the field, or its zero value when the receiver is nil, so that a chain
 //     never has to stop at a nil pointer (res.JSON200.GetResults()).
 //
+// For the declared response headers, which the parser puts in
+// <Op>Result.HeadersNNN (a pointer to a struct of one pointer per header,
+// nil for another status or an absent header), it writes GetHeadersNNN on
+// the result and GetX on the headers struct, with the same rules:
+// res.GetHeaders302().GetLocation() is "" when the header or the result is
+// absent, with no nil check. (Not res.Location(): it would not say which
+// status the header belongs to, and could collide with the results' own
+// methods, StatusCode and ContentType.)
+//
 // The types are read from the generated source (go/ast), not from a list:
 // when the spec changes, `go generate ./...` rewrites the accessors. An
 // accessor whose name is already a method or field of its type fails

@@ -42,6 +42,10 @@ type Accessor struct {
 type Package struct {
 	Name   string
 	Models []Model
+	// Headers are the accessors of declared response headers: GetX for
+	// each field of an <Op>Result<NNN>Headers struct, and GetHeadersNNN
+	// on the <Op>Result that holds it (not models: no json fields).
+	Headers []Model
 	// Imports are the import specs the accessors' result types need, as Go
 	// source (`openapi_types "github.com/..."`): the standard library's
 	// first, then an empty string (a blank line), then the others.
@@ -196,6 +200,11 @@ func build(fset *token.FileSet, modelsAST *ast.File, files []*ast.File) (*Packag
 	if len(pkg.Models) == 0 {
 		return nil, fmt.Errorf("no model types found")
 	}
+	headers, err := headerAccessors(fset, order, structs, methods, chainable, imports, used)
+	if err != nil {
+		return nil, err
+	}
+	pkg.Headers = headers
 	// Standard library first, as goimports groups them.
 	pkg.Imports = slices.SortedFunc(maps.Keys(used), func(a, b string) int {
 		return cmp.Or(cmp.Compare(thirdParty(a), thirdParty(b)), cmp.Compare(a, b))
@@ -335,4 +344,111 @@ func (p *Package) sortedModels() []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+// headerAccessors returns the accessors of declared response headers. The
+// parser fills <Op>Result.HeadersNNN (a *<Op>ResultNNNHeaders, nil for
+// another status) with one pointer field per header (nil when absent), so
+// reading a 302's Location took two nil checks; with these it is
+// res.GetHeaders302().GetLocation(), nil-safe at every step like the
+// models' accessors, and naming the status the header belongs to.
+func headerAccessors(fset *token.FileSet, order []string, structs map[string]*ast.StructType, methods map[string][]string, chainable map[string]*ast.StructType, imports map[string]string, used map[string]bool) ([]Model, error) {
+	var out []Model
+	for _, name := range order {
+		st := structs[name]
+		var holder Model
+		for _, field := range st.Fields.List {
+			star, ok := field.Type.(*ast.StarExpr)
+			if !ok || len(field.Names) != 1 || !isHeadersField(field.Names[0].Name) {
+				continue
+			}
+			id, ok := star.X.(*ast.Ident)
+			if !ok || structs[id.Name] == nil {
+				continue
+			}
+			hs := structs[id.Name]
+			h := Model{Name: id.Name}
+			for _, hf := range hs.Fields.List {
+				for _, n := range hf.Names {
+					if !n.IsExported() {
+						continue
+					}
+					a := accessor(fset, n.Name, hf.Type, chainable)
+					if err := useImports(a, name, imports, used); err != nil {
+						return nil, err
+					}
+					h.Accessors = append(h.Accessors, a)
+				}
+			}
+			if err := clashes(h, methods[id.Name], hs); err != nil {
+				return nil, err
+			}
+			out = append(out, h)
+			holder.Accessors = append(holder.Accessors, Accessor{Field: field.Names[0].Name, Kind: "pointer", Result: "*" + id.Name})
+		}
+		if len(holder.Accessors) > 0 {
+			holder.Name = name
+			if err := clashes(holder, methods[name], st); err != nil {
+				return nil, err
+			}
+			out = append(out, holder)
+		}
+	}
+	return out, nil
+}
+
+// isHeadersField reports oapi-codegen's name of a result's parsed headers
+// for one status: Headers followed by three digits.
+func isHeadersField(name string) bool {
+	rest, ok := strings.CutPrefix(name, "Headers")
+	return ok && len(rest) == 3 && allDigits(rest)
+}
+
+func allDigits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// useImports marks the imports a's result type needs.
+func useImports(a Accessor, typeName string, imports map[string]string, used map[string]bool) error {
+	result, err := parser.ParseExpr(a.Result)
+	if err != nil {
+		return fmt.Errorf("type %s, field %s: result type %s: %w", typeName, a.Field, a.Result, err)
+	}
+	for _, q := range qualifiers(result) {
+		spec, known := imports[q]
+		if !known {
+			return fmt.Errorf("type %s, field %s: package %s is not imported by the models file", typeName, a.Field, q)
+		}
+		used[spec] = true
+	}
+	return nil
+}
+
+// clashes fails when one of m's accessors is named like a method or field
+// of the type.
+func clashes(m Model, methods []string, st *ast.StructType) error {
+	for _, a := range m.Accessors {
+		getter := "Get" + a.Field
+		if slices.Contains(methods, getter) {
+			return fmt.Errorf("type %s: the accessor %s of field %s clashes with the method %s.%s", m.Name, getter, a.Field, m.Name, getter)
+		}
+		for _, f := range st.Fields.List {
+			for _, n := range f.Names {
+				if n.Name == getter {
+					return fmt.Errorf("type %s: the accessor %s of field %s clashes with the field %s.%s", m.Name, getter, a.Field, m.Name, getter)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// All returns the models and then the header accessors, for the template.
+func (p *Package) All() []Model {
+	return append(slices.Clip(p.Models), p.Headers...)
 }

@@ -57,6 +57,13 @@ type ListCustomersParams struct {
 type ListCustomersResult struct {
 	Body    []byte
 	JSON200 *Customer
+	// Headers302 the parsed response headers for an HTTP 302 response
+	Headers302 *ListCustomersResult302Headers
+}
+
+type ListCustomersResult302Headers struct {
+	Location *string
+	Count    *int
 }
 
 type ClientInterface interface {
@@ -118,6 +125,17 @@ func TestLoadClassifiesFields(t *testing.T) {
 	if _, ok := got["Extra"]; ok {
 		t.Errorf("Extra (json:\"-\") got an accessor")
 	}
+	// The declared response headers: GetX on the headers struct, and
+	// GetHeaders302 on the result, neither of them a model.
+	var hs []string
+	for _, m := range pkg.Headers {
+		for _, a := range m.Accessors {
+			hs = append(hs, m.Name+"."+a.Field+" "+a.Kind+" "+a.Result)
+		}
+	}
+	if got, want := strings.Join(hs, ", "), "ListCustomersResult302Headers.Location deref string, ListCustomersResult302Headers.Count deref int, ListCustomersResult.Headers302 pointer *ListCustomersResult302Headers"; got != want {
+		t.Errorf("header accessors %q, want %q", got, want)
+	}
 	if strings.Join(pkg.Imports, ",") != `"time"` {
 		t.Errorf("imports %q, want only time (nullable is not in any result type)", pkg.Imports)
 	}
@@ -175,6 +193,15 @@ func TestChain(t *testing.T) {
 	c.Name.Set("Ada")
 	if c.GetAddress().GetCity() != "Berlin" || c.GetName() != "Ada" || c.GetID() != "" {
 		t.Fatal("set values")
+	}
+	var res *ListCustomersResult
+	if res.GetHeaders302().GetLocation() != "" || (&ListCustomersResult{}).GetHeaders302() != nil {
+		t.Fatal("nil headers")
+	}
+	loc := "https://files.example/a.pdf"
+	res = &ListCustomersResult{Headers302: &ListCustomersResult302Headers{Location: &loc}}
+	if res.GetHeaders302().GetLocation() != loc || res.GetHeaders302().GetCount() != 0 {
+		t.Fatal("set headers")
 	}
 }
 `,

@@ -43,7 +43,7 @@ import (
 	{{.}}
 {{- end}}
 )
-{{end}}{{range .Models}}{{$m := .Name}}{{range .Accessors}}
+{{end}}{{range .All}}{{$m := .Name}}{{range .Accessors}}
 {{- if eq .Kind "deref"}}
 // Get{{.Field}} returns {{.Field}}, or the zero value when it is absent or m is nil.
 func (m *{{$m}}) Get{{.Field}}() {{.Result}} {
