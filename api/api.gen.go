@@ -17623,8 +17623,10 @@ func ParseListWebhookEventLogsResult(rsp *http.Response) (*ListWebhookEventLogsR
 // bytes it returns, to decode them again (an integer spelled 10.0) without
 // copying every body.
 func readResponseBody(rsp *http.Response) ([]byte, error) {
-	if b, ok := rsp.Body.(interface{ ReadBody() ([]byte, error) }); ok {
-		return b.ReadBody()
+	if b, ok := rsp.Body.(interface {
+		ReadBody(contentLength int64) ([]byte, error)
+	}); ok {
+		return b.ReadBody(rsp.ContentLength)
 	}
 	if n := rsp.ContentLength; n > 0 && n < 64<<20 {
 		buf := bytes.NewBuffer(make([]byte, 0, n+bytes.MinRead))

@@ -109,6 +109,5 @@ func holdBody(rsp *http.Response) *callBody {
 		b = &callBody{rc: rsp.Body}
 		rsp.Body = b
 	}
-	b.length = rsp.ContentLength
 	return b
 }

@@ -34,9 +34,12 @@
 // [WithMaxPages], with [ErrPaginationLoop]).
 //
 // When a call returns a nil error, the JSONxxx field of the status it got is
-// set if the spec declares a JSON body for that status: an empty, non-JSON
-// or undecodable success body is an error wrapping [ErrUnexpectedResponse]
-// that names the operation, status and Content-Type (a body of null too).
+// set if the spec declares a JSON body for that status: a 2xx status the
+// operation does not declare, and an empty, non-JSON or undecodable success
+// body, is an error wrapping [ErrUnexpectedResponse] that names the
+// operation, status and Content-Type (a body of null too). An integer field
+// takes a whole number in any JSON spelling (10, 10.0, 1e1); a fraction is
+// such an error, naming the field.
 // A path parameter can never turn a call into another operation: "", "."
 // and "..", a value with such a piece between '/', '\' or ';' (which a
 // server decoding %2F would resolve), and control characters are refused

@@ -47,7 +47,7 @@ func reparseIntegral[R any](rsp *http.Response, held *callBody, err error, parse
 	if n == 0 {
 		return nil, err
 	}
-	rsp.Body = &callBody{rc: http.NoBody, held: fixed, length: -1, done: true}
+	rsp.Body = heldBody{b: fixed}
 	res, err := parse(rsp)
 	rsp.Body = held
 	if err != nil {

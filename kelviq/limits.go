@@ -22,11 +22,13 @@ const DefaultMaxResponseBytes = 16 << 20
 var ErrResponseTooLarge = errors.New("kelviq: response body too large")
 
 // ErrUnexpectedResponse is wrapped by the error of a call whose response is
-// a success status but not what the spec declares for it: a body the spec
-// declares as JSON that is empty, not JSON (an HTML page from a proxy or
-// captive portal in the way), or JSON that does not decode into the
-// operation's type; or a list answering without a page. The error names
-// the operation, the status and the Content-Type. Because of it, a call
+// a success status but not what the spec declares for it: a 2xx status the
+// operation does not declare (a 200 for a create that declares 201); a
+// body the spec declares as JSON that is empty, not JSON (an HTML page
+// from a proxy or captive portal in the way), or JSON that does not
+// decode into the operation's type (an integer field holding 10.5); or a
+// list answering without a page. The error names the operation, the
+// status and the Content-Type. Because of it, a call
 // that returns a nil error has the JSONxxx field of its status set
 // whenever the spec declares a JSON body for that status.
 var ErrUnexpectedResponse = errors.New("kelviq: unexpected response")
@@ -45,22 +47,18 @@ type callBody struct {
 	red       *redactor
 	err       error
 	one       [1]byte
-	length    int64  // the announced Content-Length, -1 unknown (holdBody)
 	held      []byte // what ReadBody read
-	done      bool   // held is the body (reparseIntegral's): nothing to read
 }
 
-// ReadBody reads the whole body and keeps it: the generated parser (api's
+// ReadBody reads the whole body, of the announced length contentLength
+// (-1: unknown), and keeps it: the generated parser (api's
 // readResponseBody) calls it instead of reading through Read, so that
 // parseResult can decode the same bytes again without a second copy on
 // every call. With a known length it reads into one buffer of that size,
 // as the parser would.
-func (b *callBody) ReadBody() ([]byte, error) {
-	if b.done {
-		return b.held, nil
-	}
+func (b *callBody) ReadBody(contentLength int64) ([]byte, error) {
 	var err error
-	if n := b.length; n > 0 && n < 64<<20 {
+	if n := contentLength; n > 0 && n < 64<<20 {
 		buf := bytes.NewBuffer(make([]byte, 0, n+bytes.MinRead))
 		_, err = buf.ReadFrom(b)
 		b.held = buf.Bytes()
@@ -69,6 +67,14 @@ func (b *callBody) ReadBody() ([]byte, error) {
 	}
 	return b.held, err
 }
+
+// heldBody is a body already read: the respelled one reparseIntegral hands
+// the parser.
+type heldBody struct{ b []byte }
+
+func (h heldBody) Read([]byte) (int, error)       { return 0, io.EOF }
+func (h heldBody) Close() error                   { return nil }
+func (h heldBody) ReadBody(int64) ([]byte, error) { return h.b, nil }
 
 func (b *callBody) Read(p []byte) (int, error) {
 	if b.err != nil {
