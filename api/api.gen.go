@@ -6,8 +6,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -4849,7 +4851,7 @@ func (a RefundErrorResponse) MarshalJSON() ([]byte, error) {
 // AsPlanChargeTiersUpTo0 returns the union data inside the PlanCharge_Tiers_UpTo as a PlanChargeTiersUpTo0
 func (t PlanCharge_Tiers_UpTo) AsPlanChargeTiersUpTo0() (PlanChargeTiersUpTo0, error) {
 	var body PlanChargeTiersUpTo0
-	err := json.Unmarshal(t.union, &body)
+	err := unmarshalUnionData(t.union, &body)
 	return body, err
 }
 
@@ -4875,7 +4877,7 @@ func (t *PlanCharge_Tiers_UpTo) MergePlanChargeTiersUpTo0(v PlanChargeTiersUpTo0
 // AsPlanChargeTiersUpTo1 returns the union data inside the PlanCharge_Tiers_UpTo as a PlanChargeTiersUpTo1
 func (t PlanCharge_Tiers_UpTo) AsPlanChargeTiersUpTo1() (PlanChargeTiersUpTo1, error) {
 	var body PlanChargeTiersUpTo1
-	err := json.Unmarshal(t.union, &body)
+	err := unmarshalUnionData(t.union, &body)
 	return body, err
 }
 
@@ -17634,4 +17636,36 @@ func readResponseBody(rsp *http.Response) ([]byte, error) {
 		return buf.Bytes(), err
 	}
 	return io.ReadAll(rsp.Body)
+}
+
+// unmarshalUnionData decodes a union's data into v as json.Unmarshal does,
+// except that a whole number spelled other than as a plain integer (1000.0,
+// 1e3) decodes into an integer variant: JSON has one number type, and
+// package kelviq decodes such numbers into the integer fields of every
+// response; a union keeps its raw data until As<Variant> reads it here.
+func unmarshalUnionData(data []byte, v any) error {
+	err := json.Unmarshal(data, v)
+	var te *json.UnmarshalTypeError
+	if err == nil || !errors.As(err, &te) || te.Field != "" || !strings.HasPrefix(te.Value, "number") {
+		return err // not a number at the top, into an integer
+	}
+	switch te.Type.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+	default:
+		return err
+	}
+	num := strings.TrimSpace(string(data))
+	mant, exp, _ := strings.Cut(strings.ToLower(num), "e")
+	if len(mant) > 40 || len(strings.TrimLeft(exp, "+-")) > 2 {
+		return err // beyond every integer kind, or a fraction: big.Rat need not try
+	}
+	r, ok := new(big.Rat).SetString(num)
+	if !ok || !r.IsInt() {
+		return err
+	}
+	if json.Unmarshal([]byte(r.Num().String()), v) != nil {
+		return err // out of range: encoding/json's error, with the number as sent
+	}
+	return nil
 }

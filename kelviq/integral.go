@@ -25,8 +25,9 @@ import (
 //
 // Not rewritten: the inside of a type with its own decoder that is not a
 // struct of fields (a union such as PlanCharge_Tiers_UpTo keeps its raw
-// JSON and decodes it when asked, with AsX), and values whose Go type is
-// interface{} (they decode into float64 whatever the spelling).
+// JSON and decodes it when asked, with As<Variant>, which takes 1000.0 for
+// its integer variant itself: api's unmarshalUnionData), and values whose
+// Go type is interface{} (they decode into float64 whatever the spelling).
 
 // reparseIntegral decodes held's body once more when err is
 // encoding/json's error for a number into an integer field, with the
@@ -427,8 +428,8 @@ func memberType(t reflect.Type, key string) reflect.Type {
 func fieldByJSONName(t reflect.Type, key string) (reflect.Type, bool) {
 	var fold reflect.Type
 	for _, f := range reflect.VisibleFields(t) {
-		if !f.IsExported() || f.Anonymous && f.Tag.Get("json") == "" && f.Type.Kind() == reflect.Struct {
-			continue // unexported, or an embedded struct whose fields are promoted
+		if !f.IsExported() || f.Anonymous && f.Tag.Get("json") == "" && decodeTarget(f.Type) != nil && decodeTarget(f.Type).Kind() == reflect.Struct {
+			continue // unexported, or an embedded struct (or *struct) whose fields are promoted
 		}
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 		if name == "-" {
