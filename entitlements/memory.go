@@ -18,14 +18,24 @@ type snapshot struct {
 	// spreads over kilobytes, and a cold check then waits on memory).
 	access    map[string]bool
 	fetchedAt time.Time
+	// broken holds, by feature ID, why kelviq's entries for that feature
+	// could not be read (decodeAnswer): such a feature is in neither
+	// features nor access, and its checks fail with this error. nil for
+	// almost every answer.
+	broken map[string]error
+	// origin is where the answer came from: a check that missed memory
+	// and finds it there a moment later, fetched by another, is counted
+	// by it (Stats).
+	origin source
 
 	// retryAt, on the copy of a last known value kept after a failed fetch,
 	// is when to try kelviq again: until then the value is served stale
 	// without a call, so an outage costs one call per customer per
 	// staleRetryInterval (or kelviq's Retry-After, see Checker.retryAfter)
 	// instead of one per check.
-	retryAt time.Time
-	lastErr error // the failure that made this copy
+	retryAt  time.Time
+	failedAt time.Time // when the failure that made this copy happened
+	lastErr  error     // the failure that made this copy
 
 	// refreshing is set once a refresh-ahead of this snapshot has started.
 	refreshing atomic.Bool

@@ -33,7 +33,7 @@ type Stats struct {
 }
 
 type counters struct {
-	hits, misses, apiCalls, stale, errors atomic.Uint64
+	hits, misses, storeHits, fetched, apiCalls, stale, denied, errors atomic.Uint64
 }
 
 // Stats returns the Checker's counts so far.
@@ -41,7 +41,9 @@ func (c *Checker) Stats() Stats {
 	return Stats{
 		Hits:         c.stats.hits.Load(),
 		Misses:       c.stats.misses.Load(),
-		StoreHits:    c.store.hits.Load(),
+		StoreHits:    c.stats.storeHits.Load(),
+		Fetched:      c.stats.fetched.Load(),
+		Denied:       c.stats.denied.Load(),
 		APICalls:     c.stats.apiCalls.Load(),
 		StaleAnswers: c.stats.stale.Load(),
 		Errors:       c.stats.errors.Load(),
