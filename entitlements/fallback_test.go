@@ -304,7 +304,7 @@ func TestHangingAPIDoesNotHoldChecks(t *testing.T) {
 	release := f.hold() // now calls hang
 	defer release()
 	f.fail(0)
-	f.set("a", `[]`)                            // a loses sso upstream
+	f.set("a", `[]`)                             // a loses sso upstream
 	clk.advance(entitlements.StaleRetryInterval) // the pause after a's failure is over
 	calls := f.calls.Load()
 	for range 10 {
