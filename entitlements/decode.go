@@ -53,9 +53,11 @@ func decodeAnswer(raw []byte, customerID string) (*answer, error) {
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return nil, refuse("answered something that is not a JSON object")
 	}
+	// One pass splits the list into its entries, one more reads each: a
+	// body is scanned twice, whatever its size.
 	var top struct {
-		CustomerID   *string         `json:"customerId"`
-		Entitlements json.RawMessage `json:"entitlements"`
+		CustomerID   *string           `json:"customerId"`
+		Entitlements []json.RawMessage `json:"entitlements"`
 	}
 	if err := json.Unmarshal(trimmed, &top); err != nil {
 		// The decoder's text is not quoted: it may quote the body, where
@@ -67,17 +69,7 @@ func decodeAnswer(raw []byte, customerID string) (*answer, error) {
 		return nil, refuse("answered for another customer")
 	}
 	ans := &answer{}
-	list := bytes.TrimSpace(top.Entitlements)
-	if len(list) == 0 || bytes.Equal(list, []byte("null")) {
-		return ans, nil
-	}
-	if list[0] != '[' {
-		return nil, refuse("answered an entitlements that is not a list")
-	}
-	var items []json.RawMessage
-	if err := json.Unmarshal(list, &items); err != nil {
-		return nil, refuse("answered an entitlements list that does not decode (%s)", jsonErrorKind(err))
-	}
+	items := top.Entitlements
 	ans.entries = make([]api.EntitlementDetail, 0, len(items))
 	for i, item := range items {
 		d, id, err := decodeEntry(item)
