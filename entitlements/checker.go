@@ -103,7 +103,11 @@ func New(client *kelviq.Client, opts ...Option) (*Checker, error) {
 // answer of kelviq (the customer does not exist, a wrong key) gives false
 // and that error (a *kelviq.Error): it is never hidden behind a cached
 // value. A check whose ctx its caller cancels gives false and an error
-// wrapping context.Canceled (not ErrUnavailable), never a stale value.
+// wrapping context.Canceled (not ErrUnavailable), never a stale value. A
+// feature whose entries in kelviq's answer cannot be read (a count of
+// 10.5) gives false and an error wrapping kelviq.ErrUnexpectedResponse; the
+// customer's other features are answered. Only (false, nil) says that the
+// customer's plan lacks the feature.
 //
 // Answered from memory, it takes well under a microsecond and allocates
 // nothing (see BENCHMARKS.md).

@@ -80,6 +80,11 @@ func decodeAnswer(raw []byte, customerID string) (*answer, error) {
 			if ans.broken == nil {
 				ans.broken = make(map[string]error)
 			}
+			if len(ans.broken) >= maxBrokenFeatures {
+				// Not kelviq's answer with a bad entry but something else
+				// (and each error costs memory the body did not).
+				return nil, refuse("answered more than %d features whose entries do not decode", maxBrokenFeatures)
+			}
 			if _, seen := ans.broken[*id]; !seen {
 				ans.broken[*id] = fmt.Errorf("%w: getCustomerEntitlements for customer %q: entitlements[%d]%w", kelviq.ErrUnexpectedResponse, customerID, i, err)
 			}
@@ -97,6 +102,10 @@ func decodeAnswer(raw []byte, customerID string) (*answer, error) {
 	}
 	return ans, nil
 }
+
+// maxBrokenFeatures bounds the features one answer may have unreadable
+// entries for before the whole answer is refused.
+const maxBrokenFeatures = 1024
 
 // rawEntry is an EntitlementDetail with its counts left raw, to be read as
 // integers by integral.

@@ -431,3 +431,21 @@ func TestStatsOneOutcomePerCheck(t *testing.T) {
 		t.Errorf("Stats = %+v", st)
 	}
 }
+
+// An answer with thousands of unreadable entries is not kelviq's answer
+// with a bad entry: it is refused whole (an outage, as an unreadable body
+// is), so that it cannot cost memory per broken feature.
+func TestAnswerOfUnreadableEntriesIsRefused(t *testing.T) {
+	f := newFakeAPI(t)
+	var b strings.Builder
+	b.WriteString(`[` + boolOn)
+	for i := range 2000 {
+		fmt.Fprintf(&b, `,{"featureId":"f%d","featureType":"METER","usageLimit":0.5}`, i)
+	}
+	b.WriteString(`]`)
+	f.set("cust", b.String())
+	c, _ := newChecker(t, f)
+	if ok, err := c.HasAccess(context.Background(), "cust", "sso"); ok || !errors.Is(err, entitlements.ErrUnavailable) || !errors.Is(err, kelviq.ErrUnexpectedResponse) {
+		t.Fatalf("HasAccess = %v, %v; want false, ErrUnavailable wrapping ErrUnexpectedResponse", ok, err)
+	}
+}
