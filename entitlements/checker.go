@@ -25,7 +25,10 @@ type Checker struct {
 	store  *storeLevel
 	api    outage
 	group  singleflight.Group
-	stats  counters
+	// storeReads are the store reads of customers in a failure's pause
+	// (storeDuringPause), by customer.
+	storeReads singleflight.Group
+	stats      counters
 
 	// flights are the fetches in progress, by customer, so that Invalidate
 	// can stop one from caching an answer it got before the invalidation.

@@ -75,6 +75,12 @@ func (c *Checker) resolve(ctx context.Context, customerID string, maxStale time.
 	default:
 		if fl := c.failed.current(customerID, now); fl != nil {
 			c.stats.misses.Add(1)
+			if s := c.storeDuringPause(ctx, customerID, fl, now); s != nil {
+				if s.lastErr == nil {
+					return s, fromStore, nil, nil
+				}
+				return nil, 0, s, s.lastErr
+			}
 			return nil, 0, nil, fl.err
 		}
 	}
@@ -95,6 +101,40 @@ func (c *Checker) resolve(ctx context.Context, customerID string, maxStale time.
 	case <-ctx.Done():
 		return nil, 0, s, ctx.Err()
 	}
+}
+
+// storeDuringPause looks for the customer in the shared store during the
+// pause after its fetch failed with nothing known of it: kelviq is known to
+// be failing for it, so a record another instance saved meanwhile is used
+// rather than failing the check. A fresh record answers; an expired one is
+// kept as the customer's last known value, with the failure's pause (it is
+// then served stale within its bound, as if this instance had known it).
+// Concurrent checks share one read, which has the store's own budget.
+func (c *Checker) storeDuringPause(ctx context.Context, customerID string, fl *failure, now time.Time) *snapshot {
+	if c.store.s == nil || c.store.skipping() {
+		return nil
+	}
+	v, _, _ := c.storeReads.Do(customerID, func() (any, error) {
+		f := c.startFlight(customerID)
+		defer c.endFlight(customerID, f)
+		rec, ok := c.store.load(ctx, c.key(customerID))
+		if !ok {
+			return (*snapshot)(nil), nil
+		}
+		s, err := c.snapshotOf(rec, customerID, now)
+		if err != nil {
+			c.logDebug(ctx, "entitlements: ignoring an unreadable record of the store", "customer", customerID, "error", err)
+			return (*snapshot)(nil), nil
+		}
+		if s.age(now) >= c.cfg.ttl {
+			s = &snapshot{features: s.features, access: s.access, broken: s.broken, fetchedAt: s.fetchedAt, retryAt: fl.retryAt, failedAt: fl.failedAt, lastErr: fl.err}
+		}
+		if c.remember(customerID, s, f) {
+			c.failed.forget(customerID)
+		}
+		return s, nil
+	})
+	return v.(*snapshot)
 }
 
 // failingFor is how long after a customer's failed fetch its last known

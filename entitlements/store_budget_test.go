@@ -198,3 +198,37 @@ func TestFreshCheckerAnswersFromRedisDuringOutage(t *testing.T) {
 		t.Fatalf("a customer Redis does not hold: err = %v, want ErrUnavailable", err)
 	}
 }
+
+// While kelviq is known to be failing for a customer with nothing known (the
+// pause after its failed fetch), a record another instance saved to the
+// store meanwhile is used instead of failing the check, without a call:
+// fresh, it answers; expired within its bound, it is served stale.
+func TestStoreIsReadDuringUnknownCustomersPause(t *testing.T) {
+	s := &mapStore{m: map[string]entitlements.Record{}}
+	f := newFakeAPI(t)
+	f.fail(http.StatusServiceUnavailable)
+	c, clk := newChecker(t, f, entitlements.WithStore(s))
+	for _, customer := range []string{"fresh", "old"} {
+		if _, err := c.HasAccess(context.Background(), customer, "sso"); !errors.Is(err, entitlements.ErrUnavailable) {
+			t.Fatalf("err = %v, want ErrUnavailable", err)
+		}
+	}
+	// Another instance, which kelviq answers, saves both meanwhile.
+	body := func(customer string) []byte {
+		return []byte(`{"customerId":"` + customer + `","entitlements":[` + boolOn + `]}`)
+	}
+	_ = s.Save(context.Background(), "production:fresh", entitlements.Record{FetchedAt: clk.Now(), Body: body("fresh")}, time.Hour)
+	_ = s.Save(context.Background(), "production:old", entitlements.Record{FetchedAt: clk.Now().Add(-time.Hour), Body: body("old")}, time.Hour)
+	mustHave(t, c, "fresh", "sso", true)
+	e, err := c.Get(context.Background(), "old", "sso")
+	if err != nil || !e.Stale || !e.HasAccess {
+		t.Fatalf("Get(old) = %+v, %v; want the store's record, stale", e, err)
+	}
+	for range 5 {
+		mustHave(t, c, "fresh", "sso", true)
+		mustHave(t, c, "old", "sso", true)
+	}
+	if got := f.calls.Load(); got != 2 {
+		t.Fatalf("%d calls, want the 2 failed ones: the pause was not kept", got)
+	}
+}
