@@ -93,7 +93,7 @@ func New(client *kelviq.Client, opts ...Option) (*Checker, error) {
 		realClock: realClock,
 	}
 	c.store = newStoreLevel(cfg.store, cfg.storeTimeout, cfg.now, cfg.logger)
-	c.api = outage{what: "kelviq's entitlements API", logger: cfg.logger, now: cfg.now}
+	c.api = outage{what: "kelviq's entitlements API", logger: cfg.logger}
 	return c, nil
 }
 

@@ -99,7 +99,10 @@
 // A fetch reads the store before kelviq: a fresh record answers without a
 // call, and an expired one within its bound is what stands in when kelviq
 // then fails (a new instance during an outage answers from it after one
-// failed call). Each store read or write has its own budget
+// failed call). During the pause after a failed fetch of a customer with
+// nothing known, its checks still look in the store (one read at a time
+// per customer), so a record another instance saved meanwhile answers
+// rather than the failure. Each store read or write has its own budget
 // (WithStoreTimeout, default 50 ms), apart from the fetch's: past it the
 // check goes on to kelviq as if the store had missed, whether or not the
 // Store honours its context (go-redis's defaults do not, for socket reads),
