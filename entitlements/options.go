@@ -50,7 +50,10 @@ func WithTTL(d time.Duration) Option {
 
 // WithMaxCustomers bounds the customers kept in memory (default
 // DefaultMaxCustomers, 100,000); the least recently checked are evicted
-// first. It must be at least 1.
+// first. It bounds memory, not just entries: what customers share (their
+// interned access sets) is bounded in bytes too, so an evicted customer's
+// answer is freed however large its feature IDs were. It must be at least
+// 1.
 func WithMaxCustomers(n int) Option {
 	if n < 1 {
 		return invalid("WithMaxCustomers(%d): must be at least 1", n)
