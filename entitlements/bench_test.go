@@ -2,9 +2,12 @@ package entitlements_test
 
 import (
 	"context"
+	"errors"
+	"net/http"
 	"strconv"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/kelviq/kelviq-go/api"
 	"github.com/kelviq/kelviq-go/entitlements"
@@ -123,4 +126,26 @@ func BenchmarkColdMiss(b *testing.B) {
 			}
 		}
 	})
+}
+
+// A check during an outage, of a customer with nothing known, in the pause
+// after its failed fetch: answered at once with ErrUnavailable, no call.
+func BenchmarkOutageUnknownCustomer(b *testing.B) {
+	f := startFakeAPI(b, true)
+	f.fail(http.StatusServiceUnavailable)
+	c, err := entitlements.New(f.client(b), entitlements.WithClock(func() time.Time { return time.Unix(1e9, 0) }))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	_, _ = c.HasAccess(ctx, "cust", "sso") // the failed fetch
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.HasAccess(ctx, "cust", "sso"); !errors.Is(err, entitlements.ErrUnavailable) {
+			b.Fatal(err)
+		}
+	}
+	if got := f.calls.Load(); got != 1 {
+		b.Fatalf("%d calls, want 1", got)
+	}
 }

@@ -21,10 +21,14 @@ type Checker struct {
 	env    string
 	cfg    config
 	mem    *memory
-	store  storeLevel
+	failed failures // customers with nothing known whose fetch failed
+	store  *storeLevel
 	api    outage
 	group  singleflight.Group
-	stats  counters
+	// storeReads are the store reads of customers in a failure's pause
+	// (storeDuringPause), by customer.
+	storeReads singleflight.Group
+	stats      counters
 
 	// flights are the fetches in progress, by customer, so that Invalidate
 	// can stop one from caching an answer it got before the invalidation.
@@ -54,6 +58,7 @@ func New(client *kelviq.Client, opts ...Option) (*Checker, error) {
 		maxStale:     DefaultMaxStale,
 		maxCustomers: DefaultMaxCustomers,
 		fetchTimeout: DefaultFetchTimeout,
+		storeTimeout: DefaultStoreTimeout,
 	}
 	for _, opt := range opts {
 		if opt != nil {
@@ -74,16 +79,21 @@ func New(client *kelviq.Client, opts ...Option) (*Checker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: WithMaxCustomers(%d): %w", errInvalidArgument, cfg.maxCustomers, err)
 	}
+	failed, err := newFailures(cfg.maxCustomers)
+	if err != nil {
+		return nil, fmt.Errorf("%w: WithMaxCustomers(%d): %w", errInvalidArgument, cfg.maxCustomers, err)
+	}
 	c := &Checker{
 		client:    client,
 		env:       client.Environment().String(),
 		cfg:       cfg,
 		mem:       mem,
+		failed:    failed,
 		flights:   make(map[string]map[*flight]struct{}),
 		realClock: realClock,
 	}
-	c.store = storeLevel{s: cfg.store, now: cfg.now, health: outage{what: "the entitlements store", logger: cfg.logger}}
-	c.api = outage{what: "kelviq's entitlements API", logger: cfg.logger, now: cfg.now}
+	c.store = newStoreLevel(cfg.store, cfg.storeTimeout, cfg.now, cfg.logger)
+	c.api = outage{what: "kelviq's entitlements API", logger: cfg.logger}
 	return c, nil
 }
 
@@ -96,7 +106,11 @@ func New(client *kelviq.Client, opts ...Option) (*Checker, error) {
 // answer of kelviq (the customer does not exist, a wrong key) gives false
 // and that error (a *kelviq.Error): it is never hidden behind a cached
 // value. A check whose ctx its caller cancels gives false and an error
-// wrapping context.Canceled (not ErrUnavailable), never a stale value.
+// wrapping context.Canceled (not ErrUnavailable), never a stale value. A
+// feature whose entries in kelviq's answer cannot be read (a count of
+// 10.5) gives false and an error wrapping kelviq.ErrUnexpectedResponse; the
+// customer's other features are answered. Only (false, nil) says that the
+// customer's plan lacks the feature.
 //
 // Answered from memory, it takes well under a microsecond and allocates
 // nothing (see BENCHMARKS.md).
@@ -105,19 +119,29 @@ func (c *Checker) HasAccess(ctx context.Context, customerID, featureID string) (
 		if s := c.mem.peek(customerID); s != nil {
 			if age := c.age(s); age < c.cfg.ttl {
 				c.mem.touch(customerID, s, age)
-				c.stats.hits.Add(1)
 				if c.cfg.refreshAhead > 0 && age >= c.cfg.ttl-c.cfg.refreshAhead {
 					c.startRefresh(customerID, s)
 				}
-				return s.access[featureID], nil
+				if s.access[featureID] {
+					c.stats.hits.Add(1)
+					return true, nil
+				}
+				if s.broken == nil || s.broken[featureID] == nil {
+					c.stats.hits.Add(1)
+					c.stats.denied.Add(1)
+					return false, nil
+				}
+				// kelviq's entry for the feature could not be read: not
+				// an answer (see entitlement).
 			}
 		}
 	}
 	e, _, err := c.entitlement(ctx, customerID, featureID)
-	if err != nil {
+	if err != nil || !e.HasAccess {
+		c.stats.denied.Add(1)
 		return false, err
 	}
-	return e.HasAccess, nil
+	return true, nil
 }
 
 // Get returns the customer's aggregated entitlement to the feature, with
@@ -127,10 +151,15 @@ func (c *Checker) HasAccess(ctx context.Context, customerID, featureID string) (
 func (c *Checker) Get(ctx context.Context, customerID, featureID string) (Entitlement, error) {
 	e, found, err := c.entitlement(ctx, customerID, featureID)
 	if err != nil {
+		c.stats.denied.Add(1)
 		return Entitlement{}, err
 	}
 	if !found {
+		c.stats.denied.Add(1)
 		return Entitlement{}, fmt.Errorf("%w: customer %q, feature %q", ErrFeatureNotFound, customerID, featureID)
+	}
+	if !e.HasAccess {
+		c.stats.denied.Add(1)
 	}
 	return e.clone(), nil
 }
@@ -142,15 +171,26 @@ func (c *Checker) Get(ctx context.Context, customerID, featureID string) (Entitl
 // value exceeds; when that leaves nothing and the value is older than the
 // default bound too, All fails with an error wrapping ErrUnavailable.
 func (c *Checker) All(ctx context.Context, customerID string) (map[string]Entitlement, error) {
+	out, err := c.all(ctx, customerID)
+	if err != nil {
+		c.stats.denied.Add(1)
+	}
+	return out, err
+}
+
+func (c *Checker) all(ctx context.Context, customerID string) (map[string]Entitlement, error) {
 	if customerID == "" {
 		c.stats.errors.Add(1)
 		return nil, fmt.Errorf("%w: empty customer ID", errInvalidArgument)
 	}
-	fresh, last, err := c.resolve(ctx, customerID, c.cfg.maxStale)
+	fresh, src, last, err := c.resolve(ctx, customerID, c.cfg.maxStale)
 	if abandoned(ctx, err) {
 		return nil, c.abandon(customerID, err)
 	}
 	if err == nil {
+		c.countAnswer(src)
+		// A feature whose entries could not be read is left out: All has
+		// no place for its error (Get and HasAccess give it).
 		out := make(map[string]Entitlement, len(fresh.features))
 		for id, e := range fresh.features {
 			out[id] = e.clone()
@@ -198,6 +238,7 @@ func (c *Checker) Invalidate(customerID string) {
 		f.invalidated = true
 	}
 	c.mem.remove(customerID)
+	c.failed.forget(customerID)
 	c.flightsMu.Unlock()
 	c.group.Forget(customerID)
 	ctx, cancel := context.WithTimeout(context.Background(), storeOpTimeout)
@@ -216,21 +257,48 @@ func (c *Checker) entitlement(ctx context.Context, customerID, featureID string)
 		c.stats.errors.Add(1)
 		return Entitlement{}, false, fmt.Errorf("%w: empty feature ID (customer %q)", errInvalidArgument, customerID)
 	}
-	fresh, last, err := c.resolve(ctx, customerID, c.cfg.maxStaleOf(featureID))
+	fresh, src, last, err := c.resolve(ctx, customerID, c.cfg.maxStaleOf(featureID))
 	if abandoned(ctx, err) {
 		return Entitlement{}, false, c.abandon(customerID, err)
 	}
 	if err == nil {
+		if bad := fresh.broken[featureID]; bad != nil {
+			return Entitlement{}, false, c.unreadable(customerID, featureID, bad)
+		}
+		c.countAnswer(src)
 		e, found := fresh.features[featureID]
 		return e, found, nil
 	}
 	if transient(err) && last != nil && last.age(c.cfg.now()) < c.cfg.maxStaleOf(featureID) {
+		if bad := last.broken[featureID]; bad != nil {
+			return Entitlement{}, false, c.unreadable(customerID, featureID, bad)
+		}
 		c.stats.stale.Add(1)
 		e, found := last.features[featureID]
 		e.Stale = true
 		return e, found, nil
 	}
 	return Entitlement{}, false, c.failure(customerID, err)
+}
+
+// countAnswer counts a check answered fresh, by where the answer came from.
+func (c *Checker) countAnswer(src source) {
+	switch src {
+	case fromStore:
+		c.stats.storeHits.Add(1)
+	case fromKelviq:
+		c.stats.fetched.Add(1)
+	default:
+		c.stats.hits.Add(1)
+	}
+}
+
+// unreadable is the error of a check of a feature whose entries in kelviq's
+// answer could not be read (decodeAnswer): the customer's other features
+// are answered, this one is not, and is not granted.
+func (c *Checker) unreadable(customerID, featureID string, err error) error {
+	c.stats.errors.Add(1)
+	return fmt.Errorf("entitlements: customer %q, feature %q: kelviq's answer for the feature cannot be read: %w", customerID, featureID, err)
 }
 
 // abandoned reports whether err is the caller's own cancellation of the

@@ -9,9 +9,17 @@
 //	checker, err := entitlements.New(client)
 //	…
 //	ok, err := checker.HasAccess(ctx, "cust_123", "advanced-analytics")
-//	if err != nil || !ok {
-//		// deny: err says why when kelviq could not answer
+//	switch {
+//	case errors.Is(err, entitlements.ErrUnavailable):
+//		// deny with 503: kelviq is unreachable, nothing recent is known
+//	case err != nil:
+//		// deny with 500: kelviq refused (a wrong key, an unknown customer)
+//	case !ok:
+//		// deny with 403: the customer's plan lacks the feature
 //	}
+//
+// Only (false, nil) means "not in the plan": ok is false with every error,
+// and an error read as a lost feature tells the end user the wrong thing.
 //
 // # What one check does
 //
@@ -36,6 +44,13 @@
 // HasAccess gives (false, nil), Get an error wrapping ErrFeatureNotFound.
 // See Entitlement for every field.
 //
+// kelviq's answer is read entry by entry. A count is an integer in any
+// JSON spelling of one (10, 10.0, 1e1, 1E+1, -0); a fraction or a value past
+// int64 is an error naming the entry and the field. An entry that cannot
+// be read costs its own feature, not the customer's others: that feature's
+// checks give false and an error wrapping kelviq.ErrUnexpectedResponse
+// (All leaves it out), the other features are answered as usual.
+//
 // # When kelviq is down
 //
 // On a network error, a timeout (408 included), a 429 or a 5xx, the last
@@ -52,19 +67,47 @@
 // *kelviq.Error; test it with errors.Is(err, kelviq.ErrNotFound)), never
 // hidden behind a cached value, and it forgets the customer.
 //
-// An outage does not slow checks down. After a failed call, the customer's
-// last known value is served without asking kelviq again for a second (or
-// for the Retry-After kelviq sent, up to the TTL); and while kelviq is
-// failing, a check that has a last known value within its bound is
-// answered with it at once while the customer is fetched in the
-// background, so calls that hang until they time out delay no check but
-// the first. Otherwise a check waits for a call at most as long as its context
-// allows (WithFetchTimeout, default 10 s, bounds the call itself); when its
-// context's deadline passes first, it is answered as if kelviq were
-// unreachable (a timeout). A check its caller cancels is not an outage: it
-// gives false and an error wrapping context.Canceled, never a stale value.
-// The call goes on for the checks that share it. The kelviq.Client's own
-// retries (kelviq.WithRetries) happen inside that call.
+// An outage does not slow checks down. After a customer's fetch failed, the
+// customer is not asked for again for a second (or for the Retry-After
+// kelviq sent, up to the TTL): its checks are answered at once meanwhile,
+// with its last known value, or, when nothing is known of it, with false
+// and ErrUnavailable. So an outage costs one request per customer per
+// pause, however many checks, and one fetch per customer runs at a time.
+// After the pause, while the customer's failure is recent (the TTL), a
+// check that has a last known value within its bound is answered with it
+// at once and the customer is fetched in the background, so calls that
+// hang until they time out delay no check but the first.
+//
+// A stale value stands in only for its own customer's failure: another
+// customer's failure never serves this one's expired value (kelviq may be
+// answering for it, and have revoked it); its checks wait for its own
+// fetch, as long as their context allows (WithFetchTimeout, default 10 s,
+// bounds the fetch itself). When a check's context deadline passes first,
+// it is answered as if kelviq were unreachable (a timeout). A check its
+// caller cancels is not an outage: it gives false and an error wrapping
+// context.Canceled, never a stale value. The fetch goes on for the checks
+// that share it.
+//
+// The Checker's fetch is meant to be one attempt: its own pause is its
+// retry budget, and the client's retries (kelviq.WithRetries, 3 attempts by
+// default) would multiply it and hold the first check for their backoff.
+// Until kelviq has a per-call retry option, give the Checker a client made
+// with kelviq.WithRetries(0) for one request per fetch.
+//
+// # The shared store
+//
+// A fetch reads the store before kelviq: a fresh record answers without a
+// call, and an expired one within its bound is what stands in when kelviq
+// then fails (a new instance during an outage answers from it after one
+// failed call). During the pause after a failed fetch of a customer with
+// nothing known, its checks still look in the store (one read at a time
+// per customer), so a record another instance saved meanwhile answers
+// rather than the failure. Each store read or write has its own budget
+// (WithStoreTimeout, default 50 ms), apart from the fetch's: past it the
+// check goes on to kelviq as if the store had missed, whether or not the
+// Store honours its context (go-redis's defaults do not, for socket reads),
+// and the store is left alone for a second. A slow, failing or hung store
+// never costs kelviq's answer.
 //
 // An answer that names another customer than the one asked for (a proxy
 // caching by path alone, a store record under the wrong key) is never
@@ -80,6 +123,17 @@
 // or an order changing invalidates its customer at once rather than at the
 // end of the TTL.
 //
-// Stats counts hits, misses, calls, stale answers and errors; WithLogger
-// logs the start and end of each outage of kelviq or of the store, once.
+// # Memory
+//
+// WithMaxCustomers bounds memory, not just entries: customers with the
+// same access share one map (interned), and the shared maps are bounded in
+// bytes too (a few megabytes, least recently shared dropped first; a
+// customer's map larger than 16 KiB is not shared), so that answers with
+// huge feature IDs do not pin memory past the customers kept.
+//
+// # Observing
+//
+// Stats counts each check as one outcome (fresh hit, store hit, fetched,
+// stale, error) and, across them, the denied ones; WithLogger logs the
+// start and end of each outage of kelviq or of the store, once.
 package entitlements

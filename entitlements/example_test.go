@@ -14,9 +14,11 @@ import (
 
 // Gate an HTTP handler on a feature. The customer comes from your own
 // authentication (a header here); the Checker answers from memory after the
-// first request of each customer. Access is denied on any error: when
-// kelviq is unreachable and nothing recent enough is known, the handler
-// answers 503 rather than guessing.
+// first request of each customer. Access is denied on any error, but only
+// (false, nil) is "not in your plan" (403): when kelviq is unreachable and
+// nothing recent enough is known (ErrUnavailable) the handler answers 503,
+// and kelviq's refusal (an unknown customer, a wrong key) is the app's
+// problem, 500 — never a lost feature to the end user.
 func Example_gateHandler() {
 	// kelviq for this example: the fake server, where cust_pro has the
 	// csv-export feature and cust_free has nothing.
@@ -54,7 +56,9 @@ func Example_gateHandler() {
 			switch {
 			case errors.Is(err, entitlements.ErrUnavailable):
 				http.Error(w, "billing is unreachable, try again shortly", http.StatusServiceUnavailable)
-			case err != nil || !ok: // no access, or kelviq's own refusal (an unknown customer)
+			case err != nil: // kelviq's refusal: an unknown customer, a wrong key (log err)
+				http.Error(w, "cannot check your plan", http.StatusInternalServerError)
+			case !ok: // (false, nil): the plan lacks the feature
 				http.Error(w, "your plan does not include "+feature, http.StatusForbidden)
 			default:
 				next.ServeHTTP(w, r)
@@ -65,19 +69,31 @@ func Example_gateHandler() {
 		fmt.Fprintln(w, "id,amount")
 	}))
 
-	for _, customer := range []string{"cust_pro", "cust_free", "cust_unknown", "cust_pro"} {
+	get := func(customer string) {
 		req := httptest.NewRequest(http.MethodGet, "/export.csv", nil)
 		req.Header.Set("X-Customer-ID", customer)
 		rec := httptest.NewRecorder()
 		export.ServeHTTP(rec, req)
 		fmt.Println(customer, rec.Code)
 	}
+	for _, customer := range []string{"cust_pro", "cust_free", "cust_unknown", "cust_pro"} {
+		get(customer)
+	}
+	// kelviq starts failing: cust_pro is served from memory, a customer
+	// with nothing known gets 503, not 403.
+	if err := fake.SetFault("getCustomerEntitlements", kelviqtest.Fault{Status: http.StatusServiceUnavailable}); err != nil {
+		log.Fatal(err)
+	}
+	get("cust_pro")
+	get("cust_new")
 	st := checker.Stats()
-	fmt.Printf("calls to kelviq: %d, answered from memory: %d\n", st.APICalls, st.Hits)
+	fmt.Printf("calls to kelviq: %d, answered from memory: %d, denied: %d\n", st.APICalls, st.Hits, st.Denied)
 	// Output:
 	// cust_pro 200
 	// cust_free 403
-	// cust_unknown 403
+	// cust_unknown 500
 	// cust_pro 200
-	// calls to kelviq: 3, answered from memory: 1
+	// cust_pro 200
+	// cust_new 503
+	// calls to kelviq: 4, answered from memory: 2, denied: 3
 }

@@ -1,11 +1,11 @@
 package entitlements
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"time"
 
 	"github.com/kelviq/kelviq-go/api"
@@ -16,44 +16,77 @@ import (
 // failed fetch before kelviq is tried again for that customer.
 const staleRetryInterval = time.Second
 
+// source is where a check's fresh answer came from, for Stats.
+type source uint8
+
+const (
+	fromMemory source = iota // fresh in memory
+	fromStore                // the shared store's fresh record
+	fromKelviq               // a call to kelviq
+)
+
 // fetchResult is what one fetch gives every check waiting for it: a fresh
-// snapshot, or the error and the last known snapshot (nil when none).
+// snapshot and where it came from, or the error and the last known snapshot
+// (nil when none).
 type fetchResult struct {
 	fresh *snapshot
+	src   source
 	last  *snapshot
 	err   error
 }
 
-// resolve returns the customer's fresh snapshot, or the error of fetching it
-// and the last known snapshot. Concurrent misses for one customer share one
-// fetch; each waits for it at most until its own ctx ends.
+// resolve returns the customer's fresh snapshot and where it came from, or
+// the error of fetching it and the last known snapshot. Concurrent misses
+// for one customer share one fetch; each waits for it at most until its own
+// ctx ends.
 //
 // maxStale is the bound the caller will serve a last known value within.
-// While kelviq is failing (its last call failed, recently: failingFor), a
-// check that has such a value does not wait for a call at all: it is
-// answered stale at once and the customer is fetched in the background. An outage where calls hang
-// until they time out then delays one check, not every check.
-func (c *Checker) resolve(ctx context.Context, customerID string, maxStale time.Duration) (fresh, last *snapshot, err error) {
+// A stale value stands in only for its own customer's failure: during the
+// pause after the customer's fetch failed (snapshot.retryAt), and after it
+// while kelviq failed for that customer recently (failingFor), when the
+// check is answered stale at once and the customer is fetched in the
+// background, so that an outage where calls hang until they time out delays
+// one check of each customer, not every check. Another customer's failure
+// never serves this one's expired value: kelviq may be answering for it
+// (and have revoked it), so the check waits for its fetch.
+//
+// A customer with nothing known whose fetch failed is remembered the same
+// way (failures): until its pause ends, its checks fail at once with that
+// error instead of calling again.
+func (c *Checker) resolve(ctx context.Context, customerID string, maxStale time.Duration) (fresh *snapshot, src source, last *snapshot, err error) {
 	now := c.cfg.now()
 	s := c.mem.get(customerID)
-	if s != nil {
+	switch {
+	case s != nil:
 		if s.age(now) < c.cfg.ttl {
-			c.stats.hits.Add(1)
-			return s, nil, nil
+			return s, fromMemory, nil, nil // counted by the caller (countAnswer)
 		}
-		if now.Before(s.retryAt) {
-			c.stats.misses.Add(1)
-			return nil, s, s.lastErr
+		if s.lastErr != nil {
+			if now.Before(s.retryAt) {
+				c.stats.misses.Add(1)
+				return nil, 0, s, s.lastErr
+			}
+			if now.Sub(s.failedAt) < c.failingFor() && s.age(now) < maxStale {
+				c.stats.misses.Add(1)
+				c.fetchInBackground(ctx, customerID)
+				return nil, 0, s, s.lastErr
+			}
 		}
-		if lastErr := c.api.failing(c.failingFor()); lastErr != nil && s.age(now) < maxStale {
+	default:
+		if fl := c.failed.current(customerID, now); fl != nil {
 			c.stats.misses.Add(1)
-			c.fetchInBackground(ctx, customerID)
-			return nil, s, lastErr
+			if s := c.storeDuringPause(ctx, customerID, fl, now); s != nil {
+				if s.lastErr == nil {
+					return s, fromStore, nil, nil
+				}
+				return nil, 0, s, s.lastErr
+			}
+			return nil, 0, nil, fl.err
 		}
 	}
 	c.stats.misses.Add(1)
 	if err := ctx.Err(); err != nil {
-		return nil, s, err
+		return nil, 0, s, err
 	}
 	// The fetch must not end with the first caller's context: the others
 	// sharing it would fail with that caller's cancellation.
@@ -64,16 +97,52 @@ func (c *Checker) resolve(ctx context.Context, customerID string, maxStale time.
 	select {
 	case r := <-ch:
 		f := r.Val.(fetchResult)
-		return f.fresh, f.last, f.err
+		return f.fresh, f.src, f.last, f.err
 	case <-ctx.Done():
-		return nil, s, ctx.Err()
+		return nil, 0, s, ctx.Err()
 	}
 }
 
-// failingFor is how long a failure of kelviq counts as current for the
-// stale answers that do not wait (see resolve): the TTL, and at least two
-// fetch timeouts, so that calls that hang until they time out keep an
-// outage current between one failure and the next.
+// storeDuringPause looks for the customer in the shared store during the
+// pause after its fetch failed with nothing known of it: kelviq is known to
+// be failing for it, so a record another instance saved meanwhile is used
+// rather than failing the check. A fresh record answers; an expired one is
+// kept as the customer's last known value, with the failure's pause (it is
+// then served stale within its bound, as if this instance had known it).
+// Concurrent checks share one read, which has the store's own budget.
+func (c *Checker) storeDuringPause(ctx context.Context, customerID string, fl *failure, now time.Time) *snapshot {
+	if c.store.s == nil || c.store.skipping() {
+		return nil
+	}
+	v, _, _ := c.storeReads.Do(customerID, func() (any, error) {
+		f := c.startFlight(customerID)
+		defer c.endFlight(customerID, f)
+		rec, ok := c.store.load(ctx, c.key(customerID))
+		if !ok {
+			return (*snapshot)(nil), nil
+		}
+		s, err := c.snapshotOf(rec, customerID, now)
+		if err != nil {
+			c.logDebug(ctx, "entitlements: ignoring an unreadable record of the store", "customer", customerID, "error", err)
+			return (*snapshot)(nil), nil
+		}
+		if s.age(now) >= c.cfg.ttl {
+			s = &snapshot{features: s.features, access: s.access, broken: s.broken, fetchedAt: s.fetchedAt, retryAt: fl.retryAt, failedAt: fl.failedAt, lastErr: fl.err}
+		}
+		if c.remember(customerID, s, f) {
+			c.failed.forget(customerID)
+		}
+		return s, nil
+	})
+	return v.(*snapshot)
+}
+
+// failingFor is how long after a customer's failed fetch its last known
+// value is answered at once, without waiting for the fetch that follows the
+// pause (see resolve): the TTL, and at least two fetch timeouts, so that
+// calls that hang until they time out keep the customer's failure current
+// between one failure and the next. Past it, a check waits for the fetch:
+// the failure is old, and kelviq may be answering again.
 func (c *Checker) failingFor() time.Duration {
 	return max(c.cfg.ttl, 2*c.cfg.fetchTimeout)
 }
@@ -107,80 +176,101 @@ func (c *Checker) startRefresh(customerID string, s *snapshot) {
 // fetch reads the customer from the shared store, then from kelviq, and
 // caches what it finds. refresh is set for a refresh ahead, which replaces
 // a snapshot that is still fresh.
+//
+// The store has its own budget (WithStoreTimeout), apart from the fetch's
+// (WithFetchTimeout): a store that is slow or hung costs a check that
+// budget, then the fetch goes on to kelviq as if the store had missed.
 func (c *Checker) fetch(parent context.Context, customerID string, refresh bool) fetchResult {
 	f := c.startFlight(customerID)
 	defer c.endFlight(customerID, f)
-	ctx, cancel := context.WithTimeout(parent, c.cfg.fetchTimeout)
-	defer cancel()
 	key := c.key(customerID)
 	now := c.cfg.now()
 	last := c.mem.get(customerID)
 	if last != nil && !refresh && last.age(now) < c.cfg.ttl {
 		// A fetch that ended just before this one started already
 		// answered: a check that missed a moment ago joins it here.
-		return fetchResult{fresh: last}
+		return fetchResult{fresh: last, src: last.origin}
 	}
 
-	if rec, ok := c.store.load(ctx, key); ok {
+	if rec, ok := c.store.load(parent, key); ok {
 		if s, err := c.snapshotOf(rec, customerID, now); err != nil {
-			c.logDebug(ctx, "entitlements: ignoring an unreadable record of the store", "customer", customerID, "error", err)
+			c.logDebug(parent, "entitlements: ignoring an unreadable record of the store", "customer", customerID, "error", err)
 		} else if last == nil || s.fetchedAt.After(last.fetchedAt) {
 			if s.age(now) < c.cfg.ttl {
-				c.store.hits.Add(1)
 				c.remember(customerID, s, f)
-				return fetchResult{fresh: s}
+				c.failed.forget(customerID)
+				return fetchResult{fresh: s, src: fromStore}
 			}
 			last = s
 		}
 	}
 
+	ctx, cancel := context.WithTimeout(parent, c.cfg.fetchTimeout)
+	defer cancel()
 	c.stats.apiCalls.Add(1)
-	res, err := c.client.GetCustomerEntitlementsWithResponse(ctx, &api.GetCustomerEntitlementsParams{CustomerID: customerID})
-	if err == nil && (res == nil || res.JSON200 == nil) {
-		status := 0
-		if res != nil {
-			status = res.StatusCode()
-		}
-		err = fmt.Errorf("%w: getCustomerEntitlements answered %d without a JSON body", kelviq.ErrUnexpectedResponse, status)
-	}
-	if err == nil {
-		err = checkAnswer(res.Body, res.JSON200, customerID)
-	}
+	body, ans, err := c.call(ctx, customerID)
 	if err == nil {
 		c.api.ok(ctx)
-		s := c.newSnapshot(aggregate(res.JSON200.Entitlements, now), now)
+		c.failed.forget(customerID)
+		s := c.newSnapshot(aggregate(ans.entries, now), ans.broken, now)
+		s.origin = fromKelviq
 		if c.remember(customerID, s, f) {
-			c.store.save(ctx, key, Record{FetchedAt: now, Body: res.Body}, c.cfg.storeTTL())
-			if c.invalidated(f) {
-				// Invalidate ran while the answer was being saved, maybe
-				// before the save reached the store: its delete may have
-				// come first. The answer predates the invalidation.
-				c.store.delete(ctx, key)
-			}
+			c.store.save(parent, key, Record{FetchedAt: now, Body: body}, c.cfg.storeTTL(), func() bool { return c.invalidated(f) })
 		}
-		return fetchResult{fresh: s}
+		return fetchResult{fresh: s, src: fromKelviq}
 	}
 	if !transient(err) {
 		// kelviq's definite answer (the customer does not exist, the key is
 		// wrong): nothing known of the customer stands any more.
 		if _, answered := errors.AsType[*kelviq.Error](err); answered {
-			// kelviq answered: it is not down. Left failing, every
-			// customer's expired value would be served stale without a
-			// call while kelviq refuses them all (a revoked key).
+			// kelviq answered: it is not down.
 			c.api.ok(ctx)
 		}
 		c.mem.remove(customerID)
-		c.store.delete(ctx, key)
+		c.failed.forget(customerID)
+		c.store.delete(parent, key)
 		return fetchResult{err: err}
 	}
 	c.api.fail(ctx, err)
-	if last != nil && last.age(c.cfg.now()) >= c.cfg.ttl {
+	failedAt := c.cfg.now()
+	retryAt := failedAt.Add(c.retryAfter(err))
+	switch {
+	case last == nil:
+		// Nothing known: remember the failure, so that the checks of the
+		// pause fail at once instead of calling again.
+		c.rememberFailure(customerID, &failure{retryAt: retryAt, failedAt: failedAt, err: err}, f)
+	case last.age(failedAt) >= c.cfg.ttl:
 		// Keep serving the last known value without asking kelviq again for
 		// a moment. (A refresh ahead that failed keeps its fresh snapshot.)
-		kept := &snapshot{features: last.features, access: last.access, fetchedAt: last.fetchedAt, retryAt: c.cfg.now().Add(c.retryAfter(err)), lastErr: err}
+		kept := &snapshot{features: last.features, access: last.access, broken: last.broken, fetchedAt: last.fetchedAt, retryAt: retryAt, failedAt: failedAt, lastErr: err}
 		c.remember(customerID, kept, f)
 	}
 	return fetchResult{last: last, err: err}
+}
+
+// call asks kelviq for the customer's entitlements (one attempt, see
+// fetchEditors) and reads the answer entry by entry (decodeAnswer). It
+// returns the body as it came, for the store.
+func (c *Checker) call(ctx context.Context, customerID string) ([]byte, *answer, error) {
+	rsp, err := c.client.GetCustomerEntitlements(ctx, &api.GetCustomerEntitlementsParams{CustomerID: customerID}, fetchEditors...)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rsp.Body.Close()
+	// The client caps the body (kelviq.WithMaxResponseBytes): a read past
+	// it is the call's own error.
+	body, err := io.ReadAll(rsp.Body)
+	if err != nil {
+		return nil, nil, err
+	}
+	if rsp.StatusCode != http.StatusOK {
+		return nil, nil, fmt.Errorf("%w: getCustomerEntitlements answered %d without a JSON body", kelviq.ErrUnexpectedResponse, rsp.StatusCode)
+	}
+	ans, err := decodeAnswer(body, customerID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return body, ans, nil
 }
 
 // retryAfter is how long a last known value is served without asking kelviq
@@ -201,28 +291,6 @@ func (c *Checker) retryAfter(err error) time.Duration {
 // fetched now.
 const maxClockSkew = time.Second
 
-// checkAnswer refuses an answer of kelviq (from the API or a record of the
-// store), raw as it came and body decoded, that is not one for customerID:
-//   - JSON null, which decodes without an error into "no entitlements" but
-//     is no object at all (a proxy, a broken record);
-//   - an answer that names another customer than the one asked for (a proxy
-//     that caches by path alone, a record copied under the wrong key): using
-//     it would give one customer another's entitlements.
-//
-// An answer that names no customer is taken as is (the spec does not
-// require the field).
-func checkAnswer(raw []byte, body *api.CheckEntitlementsResponse, customerID string) error {
-	if bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
-		return fmt.Errorf("%w: getCustomerEntitlements for customer %q answered JSON null", kelviq.ErrUnexpectedResponse, customerID)
-	}
-	if body.CustomerID != nil && *body.CustomerID != customerID {
-		// The customer it names is not quoted: a server's text may echo
-		// the key (the kelviq client redacts its own errors, not this one).
-		return fmt.Errorf("%w: getCustomerEntitlements for customer %q answered for another customer", kelviq.ErrUnexpectedResponse, customerID)
-	}
-	return nil
-}
-
 // snapshotOf reads a record of the store for the customer. A fetch time in
 // the future counts as now when it is within maxClockSkew. Beyond it, the
 // record's age is unknown (it may be as old as the store keeps records) and
@@ -230,11 +298,8 @@ func checkAnswer(raw []byte, body *api.CheckEntitlementsResponse, customerID str
 // TTL, and taken as just expired it would be served stale past a feature's
 // max-stale bound for as long as the skew.
 func (c *Checker) snapshotOf(rec Record, customerID string, now time.Time) (*snapshot, error) {
-	var body api.CheckEntitlementsResponse
-	if err := json.Unmarshal(rec.Body, &body); err != nil {
-		return nil, err
-	}
-	if err := checkAnswer(rec.Body, &body, customerID); err != nil {
+	ans, err := decodeAnswer(rec.Body, customerID)
+	if err != nil {
 		return nil, err
 	}
 	at := rec.FetchedAt
@@ -249,13 +314,16 @@ func (c *Checker) snapshotOf(rec Record, customerID string, now time.Time) (*sna
 	// The same instant on our clock, with now's monotonic reading, so that
 	// the hot path's age is one monotonic clock read (Checker.age).
 	at = now.Add(-now.Sub(at))
-	return c.newSnapshot(aggregate(body.Entitlements, at), at), nil
+	s := c.newSnapshot(aggregate(ans.entries, at), ans.broken, at)
+	s.origin = fromStore
+	return s, nil
 }
 
 // newSnapshot makes a snapshot whose access map is shared with the
 // customers that have the same one.
-func (c *Checker) newSnapshot(features map[string]Entitlement, fetchedAt time.Time) *snapshot {
+func (c *Checker) newSnapshot(features map[string]Entitlement, broken map[string]error, fetchedAt time.Time) *snapshot {
 	s := newSnapshot(features, fetchedAt)
+	s.broken = broken
 	s.access = c.accessSets.intern(s.access)
 	return s
 }
@@ -301,6 +369,16 @@ func (c *Checker) remember(customerID string, s *snapshot, f *flight) bool {
 	}
 	c.mem.put(customerID, s)
 	return true
+}
+
+// rememberFailure keeps the failed fetch of a customer with nothing known,
+// unless the customer was invalidated while f was fetching it.
+func (c *Checker) rememberFailure(customerID string, fl *failure, f *flight) {
+	c.flightsMu.Lock()
+	defer c.flightsMu.Unlock()
+	if !f.invalidated {
+		c.failed.put(customerID, fl)
+	}
 }
 
 func (c *Checker) logDebug(ctx context.Context, msg string, args ...any) {

@@ -3,6 +3,7 @@ package entitlements
 import (
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -37,39 +38,62 @@ func TestAccessSetsShareEqualMapsOnly(t *testing.T) {
 	}
 }
 
+// Past maxInterned sets, the least recently shared is dropped: the table
+// keeps the bound, a new set is still shared, and what was dropped is
+// counted.
 func TestAccessSetsAreBounded(t *testing.T) {
 	var a accessSets
 	for i := range maxInterned + 10 {
 		a.intern(map[string]bool{fmt.Sprint("f", i): true})
 	}
-	if got := len(a.sets); got != maxInterned {
-		t.Fatalf("%d sets kept, want the bound %d", got, maxInterned)
+	sets, bytes, freed := a.held()
+	if sets != maxInterned {
+		t.Fatalf("%d sets kept, want the bound %d", sets, maxInterned)
+	}
+	if freed == 0 || bytes <= 0 {
+		t.Fatalf("held %d bytes, freed %d: the dropped sets were not measured", bytes, freed)
 	}
 	m := map[string]bool{"past-the-bound": true}
-	if got := a.intern(m); !reflect.DeepEqual(got, m) {
-		t.Fatalf("past the bound, intern returned %v", got)
+	if got := a.intern(m); reflect.ValueOf(got).Pointer() != reflect.ValueOf(m).Pointer() {
+		t.Fatal("a new set was not kept")
+	}
+	if got := a.intern(map[string]bool{"past-the-bound": true}); reflect.ValueOf(got).Pointer() != reflect.ValueOf(m).Pointer() {
+		t.Fatal("a set kept past the bound is not shared")
 	}
 }
 
-// Interned sets outlive the customers that made them (evicting a customer
-// does not release its set), so what they hold is bounded in features, not
-// only in sets: 4096 sets of a few thousand features each (a server that
-// sends every customer a different large set) would pin gigabytes that
-// WithMaxCustomers does not count.
-func TestAccessSetsAreBoundedInFeatures(t *testing.T) {
+// Interned sets outlive the customers that made them, so what they hold is
+// bounded in bytes, not only in sets: a server that sends every customer a
+// different large set (2,000 features each) or huge feature IDs must not
+// pin more than maxInternedBytes, and the bytes the table counts go down by
+// what it drops.
+func TestAccessSetsAreBoundedInBytes(t *testing.T) {
 	var a accessSets
-	for i := range 100 {
-		set := make(map[string]bool, 2000)
-		for j := range 2000 {
+	const n = 300
+	for i := range n {
+		set := make(map[string]bool, 200)
+		for j := range 200 {
 			set[fmt.Sprint("c", i, "-f", j)] = true
 		}
 		a.intern(set)
 	}
-	held := 0
-	for _, s := range a.sets {
-		held += len(s)
+	sets, bytes, freed := a.held()
+	if bytes > maxInternedBytes {
+		t.Fatalf("interned sets cost %d bytes, want at most %d", bytes, maxInternedBytes)
 	}
-	if held > maxInternedFeatures {
-		t.Fatalf("interned sets hold %d features, want at most %d", held, maxInternedFeatures)
+	if sets == 0 || sets == n {
+		t.Fatalf("%d of %d sets kept: want some, within the bytes bound", sets, n)
+	}
+	// Every set costs at least its 200 entries: what was dropped is freed.
+	if want := uint64(n-sets) * 200 * entryCost; freed < want {
+		t.Fatalf("freed %d bytes for %d dropped sets, want at least %d", freed, n-sets, want)
+	}
+	// A set larger than maxInternedSetBytes is not kept at all.
+	big := map[string]bool{strings.Repeat("x", 512<<10): true}
+	if got := a.intern(big); reflect.ValueOf(got).Pointer() != reflect.ValueOf(big).Pointer() {
+		t.Fatal("a huge set was replaced")
+	}
+	if _, after, _ := a.held(); after != bytes {
+		t.Fatalf("a huge set changed the bytes held: %d → %d", bytes, after)
 	}
 }

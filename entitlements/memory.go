@@ -11,27 +11,42 @@ import (
 // snapshot is one answer of kelviq for one customer, aggregated. It is
 // never modified once in the cache (but for the refreshing flag): a newer
 // answer replaces it whole.
+//
+// The fields a hit reads (access, fetchedAt, touchedAge, broken,
+// refreshing) come first, so that they share a cache line or two: with many
+// customers, each check's snapshot is cold, and every line costs a wait on
+// memory.
 type snapshot struct {
-	features map[string]Entitlement
 	// access is HasAccess by feature: what the hot path reads, in a map of
 	// small values that stays in a few cache lines (a map of Entitlements
 	// spreads over kilobytes, and a cold check then waits on memory).
 	access    map[string]bool
 	fetchedAt time.Time
+	// touchedAge is the snapshot's age when a hit last marked its customer
+	// recently used (see memory.touch).
+	touchedAge atomic.Int64
+	// broken holds, by feature ID, why kelviq's entries for that feature
+	// could not be read (decodeAnswer): such a feature is in neither
+	// features nor access, and its checks fail with this error. nil for
+	// almost every answer.
+	broken map[string]error
+	// refreshing is set once a refresh-ahead of this snapshot has started.
+	refreshing atomic.Bool
+	// origin is where the answer came from: a check that missed memory
+	// and finds it there a moment later, fetched by another, is counted
+	// by it (Stats).
+	origin source
+
+	features map[string]Entitlement
 
 	// retryAt, on the copy of a last known value kept after a failed fetch,
 	// is when to try kelviq again: until then the value is served stale
 	// without a call, so an outage costs one call per customer per
 	// staleRetryInterval (or kelviq's Retry-After, see Checker.retryAfter)
 	// instead of one per check.
-	retryAt time.Time
-	lastErr error // the failure that made this copy
-
-	// refreshing is set once a refresh-ahead of this snapshot has started.
-	refreshing atomic.Bool
-	// touchedAge is the snapshot's age when a hit last marked its customer
-	// recently used (see memory.touch).
-	touchedAge atomic.Int64
+	retryAt  time.Time
+	failedAt time.Time // when the failure that made this copy happened
+	lastErr  error     // the failure that made this copy
 }
 
 func newSnapshot(features map[string]Entitlement, fetchedAt time.Time) *snapshot {

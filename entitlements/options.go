@@ -17,6 +17,8 @@ const (
 	DefaultMaxCustomers = 100_000
 	// DefaultFetchTimeout bounds one fetch from the shared store and kelviq.
 	DefaultFetchTimeout = 10 * time.Second
+	// DefaultStoreTimeout bounds one read or write of the shared store.
+	DefaultStoreTimeout = 50 * time.Millisecond
 )
 
 // Option configures a Checker.
@@ -31,6 +33,7 @@ type config struct {
 	logger       *slog.Logger
 	refreshAhead time.Duration
 	fetchTimeout time.Duration
+	storeTimeout time.Duration
 	errs         []error // option errors, reported by New
 	now          func() time.Time
 }
@@ -47,7 +50,10 @@ func WithTTL(d time.Duration) Option {
 
 // WithMaxCustomers bounds the customers kept in memory (default
 // DefaultMaxCustomers, 100,000); the least recently checked are evicted
-// first. It must be at least 1.
+// first. It bounds memory, not just entries: what customers share (their
+// interned access sets) is bounded in bytes too, so an evicted customer's
+// answer is freed however large its feature IDs were. It must be at least
+// 1.
 func WithMaxCustomers(n int) Option {
 	if n < 1 {
 		return invalid("WithMaxCustomers(%d): must be at least 1", n)
@@ -126,6 +132,22 @@ func WithFetchTimeout(d time.Duration) Option {
 		return invalid("WithFetchTimeout(%v): must be positive", d)
 	}
 	return func(c *config) { c.fetchTimeout = d }
+}
+
+// WithStoreTimeout bounds one read or one write of the shared store
+// (default DefaultStoreTimeout, 50 ms), apart from WithFetchTimeout: a
+// store that is slow, hung (a Redis stopped, a network that drops packets)
+// or that does not honour its context (go-redis's defaults wait for their
+// own 3 s ReadTimeout, and retry) costs a check at most d, then the check
+// goes on to kelviq as if the store had missed, and the store is left alone
+// for a second. The operation itself is left to finish in the background
+// (at most 64 at once; past that, the store is skipped). d must be
+// positive.
+func WithStoreTimeout(d time.Duration) Option {
+	if d <= 0 {
+		return invalid("WithStoreTimeout(%v): must be positive", d)
+	}
+	return func(c *config) { c.storeTimeout = d }
 }
 
 // invalid is an option that was given a bad value: New reports it.

@@ -36,7 +36,9 @@ func TestInvalidateDuringStoreSave(t *testing.T) {
 	f := newFakeAPI(t)
 	f.set("cust", `[`+boolOn+`]`)
 	s := &slowSaveStore{mapStore: mapStore{m: map[string]entitlements.Record{}}, saving: make(chan struct{}), proceed: make(chan struct{})}
-	c, _ := newChecker(t, f, entitlements.WithStore(s))
+	// A budget past the test's pauses: the save is waited for, as a store
+	// answering within its budget is.
+	c, _ := newChecker(t, f, entitlements.WithStore(s), entitlements.WithStoreTimeout(time.Minute))
 
 	done := make(chan struct{})
 	go func() {
@@ -267,7 +269,9 @@ func TestStatsAreExact(t *testing.T) {
 	mustHave(t, c, "cust", "sso", true)          // miss, call, stale
 	mustHave(t, c, "cust", "sso", true)          // miss, stale (no call for a second)
 	_, _ = c.HasAccess(ctx, "never-seen", "sso") // miss, call, error
-	want := entitlements.Stats{Hits: 4, Misses: 5, APICalls: 4, StaleAnswers: 2, Errors: 2}
+	// Each check is one of Hits, StoreHits, Fetched, StaleAnswers, Errors;
+	// Denied are those that answered no access (the empty ID, absent, never-seen).
+	want := entitlements.Stats{Hits: 4, Misses: 5, APICalls: 4, StaleAnswers: 2, Fetched: 2, Denied: 3, Errors: 2}
 	if got := c.Stats(); got != want {
 		t.Errorf("Stats = %+v\nwant    %+v", got, want)
 	}

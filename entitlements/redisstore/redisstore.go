@@ -12,10 +12,13 @@
 //
 // When Redis fails, checks go on with memory and kelviq (the Checker logs it
 // once per outage and leaves Redis alone for a second after each failure).
-// A check that misses memory still waits for what one failing call costs,
-// and go-redis's defaults make that long: 5 dial attempts 100 ms apart
-// (about half a second against a Redis that is down) and 3 retries of a
-// command. For a gate on a request path, bound them:
+// A check that misses memory waits for Redis at most the Checker's store
+// budget (entitlements.WithStoreTimeout, 50 ms by default), then goes on to
+// kelviq, even with go-redis's defaults, which do not honour a context's
+// deadline for socket reads (a 3 s ReadTimeout, 3 retries, 5 dial attempts):
+// a stopped or unreachable Redis costs one check that budget. The command
+// itself then runs on in the background until go-redis gives up; bounding
+// go-redis too frees its connections sooner:
 //
 //	rdb := redis.NewClient(&redis.Options{
 //		Addr:         "localhost:6379",

@@ -1,0 +1,5 @@
+//go:build !race
+
+package entitlements_test
+
+const raceEnabled = false
