@@ -22,3 +22,11 @@ func CommitStats(r *Reporter) (commits int64, total time.Duration) {
 
 // WithRequestTimeout bounds one ReportUsage call.
 func WithRequestTimeout(d time.Duration) Option { return func(c *config) { c.requestTimeout = d } }
+
+// PairStates returns how many (customer, feature) pairs the Reporter keeps
+// state for.
+func PairStates(r *Reporter) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.pairs)
+}

@@ -85,14 +85,22 @@ func (r *Reporter) dispatch() (next int64) {
 	if until := max(r.pauseUntil, r.retryAfterUntil); until > now {
 		return until
 	}
-	for _, p := range r.pairs {
-		if len(p.seqs) == 0 {
-			continue
-		}
+	for k, p := range r.pairs {
 		select {
 		case p.busy <- struct{}{}:
 		default:
 			continue // in flight; its end wakes the sender
+		}
+		if len(p.seqs) == 0 {
+			// Kept after its last request only for the pause: released
+			// once the pause is over, so memory follows active pairs.
+			if p.notBefore > now {
+				next = min(next, p.notBefore)
+			} else if p.delivered == 0 && p.undelivered == nil {
+				delete(r.pairs, k)
+			}
+			<-p.busy
+			continue
 		}
 		if p.notBefore > now {
 			next = min(next, p.notBefore)
@@ -330,16 +338,13 @@ func (r *Reporter) front(p *pairState, n int) []uint64 {
 }
 
 // dropFront forgets the first n of p's seqs, removed from the store. A
-// pair left empty is forgotten too, so that a long-running process
-// metering many customers keeps state only for those with reports
-// waiting. The caller holds p.busy and its request is over, so a new
-// state the writer makes for the same pair cannot overlap with it.
+// pair left empty keeps its state, and with it its not-before time, until
+// the pause after its request is over (dispatch then releases it): were
+// it forgotten at once, the next report would be sent at once, and under
+// a steady load every report would go in a request of its own.
 func (r *Reporter) dropFront(p *pairState, n int) {
 	r.mu.Lock()
 	p.seqs = p.seqs[n:]
-	if len(p.seqs) == 0 && r.pairs[p.key] == p {
-		delete(r.pairs, p.key)
-	}
 	r.mu.Unlock()
 }
 
