@@ -86,7 +86,7 @@ func (r *Reporter) flush(ctx context.Context) (int, error) {
 		}
 		if len(leases) == 0 {
 			r.mu.Lock()
-			failed, lastErr := r.failCount != failBase, r.lastErr
+			failed, lastErr := r.failCount != failBase, r.lastFail
 			r.mu.Unlock()
 			if failed || firstErr != nil {
 				// What is left failed (here or in the background sender)
