@@ -198,7 +198,6 @@ func NewReporter(client *kelviq.Client, opts ...Option) (*Reporter, error) {
 		}
 	}
 	r.sendCtx, r.stopSending = context.WithCancel(context.Background())
-	r.refreshSummary(r.sendCtx)
 	go r.writer()
 	go r.sender()
 	r.kick()
