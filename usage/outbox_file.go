@@ -260,6 +260,7 @@ func (o *FileOutbox) Claim(_ context.Context, now time.Time, maxPairs, perPair i
 	}
 	// Only the lease holder removes a pair's records: what the index
 	// leased is in the file.
+	unreadable := map[*Lease][]uint64{}
 	err := o.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(outboxBucket)
 		for _, l := range leases {
@@ -269,7 +270,8 @@ func (o *FileOutbox) Claim(_ context.Context, now time.Time, maxPairs, perPair i
 				k := seqKey(seq)
 				r, err := decodeRecord(k, b.Get(k))
 				if err != nil {
-					continue // (damaged since it was opened: left for the next open)
+					unreadable[l] = append(unreadable[l], seq)
+					continue
 				}
 				rec.Report = r.report()
 				kept = append(kept, rec)
@@ -278,6 +280,16 @@ func (o *FileOutbox) Claim(_ context.Context, now time.Time, maxPairs, perPair i
 		}
 		return nil
 	})
+	if len(unreadable) > 0 {
+		// Damaged since the file was opened: out of the queue, so that
+		// the pair is not claimed for them again and again; left in the
+		// file, where the next open moves them to the dead letters.
+		o.x.mu.Lock()
+		for l, seqs := range unreadable {
+			o.x.drop(l, seqs)
+		}
+		o.x.mu.Unlock()
+	}
 	if err != nil {
 		o.x.mu.Lock()
 		for _, l := range leases {
