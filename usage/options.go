@@ -111,10 +111,11 @@ func WithMemory() Option {
 // follow because it would turn the POST into a GET (err is the
 // *kelviq.Error), or, under
 // AtMostOnce, an ambiguous DELTA (err matches ErrUncertain). A request that
-// merged several reports calls it once for each of them. It runs on the
-// sender's goroutine (or, for the DELTAs in flight at a crash under
-// AtMostOnce, in the next NewReporter): return quickly, and do not call
-// the Reporter's Flush or Close from it.
+// merged several reports calls it once for each of them. It runs on a
+// goroutine of the sender, or of Flush or Close (the DELTAs in flight at a
+// crash under AtMostOnce are found by whichever Reporter claims them
+// next): return quickly, and do not call the Reporter's Flush or Close
+// from it.
 //
 // It is called at most once per report: a crash after the move and before
 // the call skips it, and a later start does not call it for what it finds

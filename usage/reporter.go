@@ -99,8 +99,8 @@ type Stats struct {
 	Dropped int64
 	// Uncertain is the number of DELTA reports moved to the dead-letter
 	// bucket under AtMostOnce because their request may or may not have
-	// reached kelviq (those in flight at a crash, found by NewReporter,
-	// included).
+	// reached kelviq (those in flight at a crash, found when their pair
+	// is claimed again, included).
 	Uncertain int64
 	// Queued is the number of reports stored and not yet sent or
 	// dead-lettered, those found in the file at start included (not
