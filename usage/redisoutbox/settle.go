@@ -2,8 +2,8 @@ package redisoutbox
 
 import (
 	"context"
-	"time"
 	"fmt"
+	"time"
 
 	"github.com/kelviq/kelviq-go/usage"
 )
