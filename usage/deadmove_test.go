@@ -15,21 +15,21 @@ import (
 	"github.com/kelviq/kelviq-go/kelviq"
 )
 
-// failingDeadLetters is a store whose next deadLetter fails.
+// failingDeadLetters is an outbox whose next DeadLetter fails.
 type failingDeadLetters struct {
-	store
+	Outbox
 	mu    sync.Mutex
 	fails int
 }
 
-func (s *failingDeadLetters) deadLetter(recs []record, reason string) error {
+func (s *failingDeadLetters) DeadLetter(ctx context.Context, l *Lease, n int, dl DeadLetter, nb time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.fails > 0 {
 		s.fails--
 		return errors.New("disk full")
 	}
-	return s.store.deadLetter(recs, reason)
+	return s.Outbox.DeadLetter(ctx, l, n, dl, nb)
 }
 
 // Under AtMostOnce a DELTA answered 502 (applied, maybe) goes to the dead
@@ -53,12 +53,14 @@ func TestFailedDeadLetterMoveIsRetriedBeforeSendingAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	var drops int
-	r, err := NewReporter(c, WithMemory(), WithDelivery(AtMostOnce), WithOnDropped(func(Report, error) { drops++ }))
+	r, err := NewReporter(c, WithMemory(), WithDelivery(AtMostOnce), WithOnDropped(func(Report, error) { drops++ }),
+		func(c *config) {
+			c.wrapOutbox = func(o Outbox) Outbox { return &failingDeadLetters{Outbox: o, fails: 1} }
+		})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close(context.Background())
-	r.store = &failingDeadLetters{store: r.store, fails: 1} // before any report: the writer and sender see it
 	ctx := context.Background()
 	if err := r.Report(ctx, "c1", "calls", 7, api.ReportUsageRequestBehaviourDELTA); err != nil {
 		t.Fatal(err)
@@ -77,24 +79,22 @@ func TestFailedDeadLetterMoveIsRetriedBeforeSendingAgain(t *testing.T) {
 	}
 }
 
-// failingDeletes is a store whose next commit with a delete fails.
+// failingDeletes is an outbox whose next Done with a delete fails.
 type failingDeletes struct {
-	store
+	Outbox
 	mu    sync.Mutex
 	fails int
 }
 
-func (s *failingDeletes) commit(batch []*writeReq) error {
+func (s *failingDeletes) Done(ctx context.Context, l *Lease, delivered int, nb time.Time) error {
 	s.mu.Lock()
-	for _, w := range batch {
-		if w.op == opDelete && s.fails > 0 {
-			s.fails--
-			s.mu.Unlock()
-			return errors.New("disk full")
-		}
+	if delivered > 0 && s.fails > 0 {
+		s.fails--
+		s.mu.Unlock()
+		return errors.New("disk full")
 	}
 	s.mu.Unlock()
-	return s.store.commit(batch)
+	return s.Outbox.Done(ctx, l, delivered, nb)
 }
 
 // kelviq took a report, its delete failed in the store, and Close came
@@ -105,12 +105,13 @@ func TestCloseMakesTheDeleteThatFailed(t *testing.T) {
 	c, requests := newCountingAPI(t)
 	path := t.TempDir() + "/outbox.db"
 	// (A long backoff keeps the background sender from retrying the delete.)
-	r, err := NewReporter(c, WithPath(path), WithBackoff(time.Hour, time.Hour))
+	var failing *failingDeletes
+	r, err := NewReporter(c, WithPath(path), WithBackoff(time.Hour, time.Hour), func(c *config) {
+		c.wrapOutbox = func(o Outbox) Outbox { failing = &failingDeletes{Outbox: o, fails: 1 << 30}; return failing }
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	failing := &failingDeletes{store: r.store, fails: 1 << 30}
-	r.store = failing // before any report: the writer and sender see it
 	ctx := context.Background()
 	if err := r.Report(ctx, "c1", "calls", 7, api.ReportUsageRequestBehaviourDELTA); err != nil {
 		t.Fatal(err)
@@ -139,20 +140,16 @@ func TestCloseMakesTheDeleteThatFailed(t *testing.T) {
 	}
 }
 
-// cancelOnMark is a store that runs cancel while it commits a mark: the
+// cancelOnMark is an outbox that runs cancel while it makes a mark: the
 // context ends during the mark's sync.
 type cancelOnMark struct {
-	store
+	Outbox
 	cancel context.CancelFunc
 }
 
-func (s *cancelOnMark) commit(batch []*writeReq) error {
-	for _, w := range batch {
-		if w.op == opMark {
-			s.cancel()
-		}
-	}
-	return s.store.commit(batch)
+func (s *cancelOnMark) Mark(ctx context.Context, l *Lease, n int) error {
+	s.cancel()
+	return s.Outbox.Mark(ctx, l, n)
 }
 
 // Under AtMostOnce a DELTA is marked in flight (one sync) before it is
@@ -162,17 +159,16 @@ func (s *cancelOnMark) commit(batch []*writeReq) error {
 // sent. It stays queued now, and nothing is sent.
 func TestContextEndingDuringTheMarkSendsNothing(t *testing.T) {
 	c, requests := newCountingAPI(t)
-	r, err := NewReporter(c, WithMemory(), WithDelivery(AtMostOnce))
+	// The background sender leaves the pair alone: only Flush sends.
+	ctx, cancel := context.WithCancel(context.Background())
+	r, err := NewReporter(c, WithMemory(), WithDelivery(AtMostOnce), func(c *config) {
+		c.senderOff = true
+		c.wrapOutbox = func(o Outbox) Outbox { return &cancelOnMark{Outbox: o, cancel: cancel} }
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close(context.Background())
-	ctx, cancel := context.WithCancel(context.Background())
-	r.store = &cancelOnMark{store: r.store, cancel: cancel} // before any report
-	// The background sender leaves the pair alone (Flush does not wait).
-	r.mu.Lock()
-	r.pair(pairKey("c1", "calls")).notBefore = time.Now().Add(time.Hour).UnixNano()
-	r.mu.Unlock()
 	if err := r.Report(ctx, "c1", "calls", 7, api.ReportUsageRequestBehaviourDELTA); err != nil {
 		t.Fatal(err)
 	}

@@ -15,10 +15,22 @@ func WithBackoff(base, max time.Duration) Option {
 // WithMaxPerRequest bounds the reports merged into one request.
 func WithMaxPerRequest(n int) Option { return func(c *config) { c.maxPerRequest = n } }
 
-// CommitStats returns the number of store commits and their total time.
+// CommitStats returns the number of the file outbox's commits and their
+// total time.
 func CommitStats(r *Reporter) (commits int64, total time.Duration) {
-	return r.commits.Load(), time.Duration(r.commitNanos.Load())
+	if fo, ok := r.outbox.(*FileOutbox); ok {
+		return fo.commitStats()
+	}
+	return r.appends.Load(), 0
 }
 
 // WithRequestTimeout bounds one ReportUsage call.
 func WithRequestTimeout(d time.Duration) Option { return func(c *config) { c.requestTimeout = d } }
+
+// PairStates returns how many (customer, feature) pairs the Reporter keeps
+// state for.
+func PairStates(r *Reporter) int {
+	r.local.mu.Lock()
+	defer r.local.mu.Unlock()
+	return len(r.local.pairs)
+}

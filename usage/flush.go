@@ -5,21 +5,25 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/kelviq/kelviq-go/kelviq"
 )
 
-// Flush tries to send everything stored now, without waiting for the
-// sender's backoff, and returns how many reports remain stored. It makes
-// one pass: every (customer, feature) with reports is sent until it is
-// empty or a request fails; reports stored meanwhile may remain. Once a
-// request gets no answer at all (kelviq unreachable, or a timeout), the
-// pass starts no other (customer, feature). It honours
-// a Retry-After kelviq asked for: until then it sends nothing and returns
-// an error saying so. err is the first failure (nil when every send
-// succeeded), or ctx's error.
+// Flush sends what is stored now, without waiting for the sender's
+// backoff or the pause after a pair's request, and returns how many
+// reports remain stored. It keeps sending while ctx allows and requests
+// succeed, until nothing stored before the call is queued (reports stored
+// meanwhile may remain): remaining 0 and a nil error mean everything was
+// delivered. A pair whose request fails is not tried again by this call;
+// once a request gets no answer at all (kelviq unreachable, or a
+// timeout), no other pair is started. It honours a Retry-After kelviq
+// asked for: until then it sends nothing and returns an error saying so.
+// err is the first failure (nil when every send succeeded), or ctx's
+// error.
+//
+// On an outbox other Reporters share, Flush does not skip their backoff
+// (the outbox keeps it), and its remaining counts their reports too.
 func (r *Reporter) Flush(ctx context.Context) (remaining int, err error) {
 	r.closeMu.RLock()
 	if r.closed {
@@ -39,61 +43,114 @@ func (r *Reporter) Flush(ctx context.Context) (remaining int, err error) {
 
 // flush is Flush without the closed check, for Close too.
 func (r *Reporter) flush(ctx context.Context) (int, error) {
+	start := r.cfg.now()
 	r.mu.Lock()
-	var todo []*pairState
-	for _, p := range r.pairs {
-		if len(p.seqs) > 0 {
-			todo = append(todo, p)
-		}
-	}
+	failBase := r.failCount
 	r.mu.Unlock()
-
-	var (
-		mu          sync.Mutex
-		firstErr    error
-		unreachable atomic.Bool
-		wg          sync.WaitGroup
-		work        = make(chan *pairState)
-	)
+	if x := r.local; x != nil {
+		x.mu.Lock()
+		x.resetBackoff()
+		x.mu.Unlock()
+	}
+	var firstErr error
 	fail := func(err error) {
-		mu.Lock()
 		if firstErr == nil {
 			firstErr = err
 		}
-		mu.Unlock()
 	}
-	for range min(r.cfg.concurrency, len(todo)) {
-		wg.Go(func() {
-			for p := range work {
-				if unreachable.Load() {
-					// kelviq did not answer: every pair would fail alike,
-					// each after up to a request timeout (30 s), and a
-					// Close without a deadline would wait for them all.
-					continue
-				}
-				if err := r.drain(ctx, p); err != nil {
-					fail(err)
-					if noAnswer(err) {
-						unreachable.Store(true)
-					}
-				}
+	for {
+		if err := ctx.Err(); err != nil {
+			fail(err)
+			break
+		}
+		if err := r.settle(ctx); err != nil {
+			fail(err)
+			break
+		}
+		if err := r.waitRetryAfter(); err != nil {
+			fail(err)
+			break
+		}
+		sum, err := r.outbox.Summary(ctx)
+		if err != nil {
+			fail(err)
+			break
+		}
+		if sum.Queued == 0 || sum.Oldest.After(start) {
+			break // everything stored before the call is gone
+		}
+		leases, next, err := r.outbox.Claim(ctx, r.cfg.now(), r.cfg.concurrency, r.cfg.maxPerRequest)
+		if err != nil {
+			fail(err)
+			break
+		}
+		if len(leases) == 0 {
+			r.mu.Lock()
+			failed, lastErr := r.failCount != failBase, r.lastErr
+			r.mu.Unlock()
+			if failed || firstErr != nil {
+				// What is left failed (here or in the background sender)
+				// and waits for its backoff.
+				fail(lastErr)
+				break
 			}
-		})
-	}
-feed:
-	for _, p := range todo {
-		select {
-		case work <- p:
-		case <-ctx.Done():
-			break feed
+			// The background sender holds the pairs, or they are in the
+			// pause after its request: wait for it.
+			wait := 5 * time.Millisecond
+			if !next.IsZero() {
+				wait = min(max(next.Sub(r.cfg.now()), time.Millisecond), 50*time.Millisecond)
+			}
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+			case <-t.C:
+			}
+			t.Stop()
+			continue
+		}
+		var (
+			mu   sync.Mutex
+			errs []error
+			wg   sync.WaitGroup
+		)
+		for _, l := range leases {
+			wg.Go(func() {
+				if err := r.send(ctx, l, true); err != nil && !errors.Is(err, errNothing) {
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		r.kick()
+		stop := false
+		for _, err := range errs {
+			fail(err)
+			// kelviq did not answer: every pair would fail alike, each
+			// after up to a request timeout (30 s), and a Close without
+			// a deadline would wait for them all.
+			stop = stop || noAnswer(err)
+		}
+		if stop {
+			break
 		}
 	}
-	close(work)
-	wg.Wait()
 	if err := ctx.Err(); err != nil && firstErr == nil {
 		firstErr = err
 	}
 	return r.queued(), firstErr
+}
+
+// queued is the number of reports waiting, as the outbox says.
+func (r *Reporter) queued() int {
+	ctx, cancel := settleContext()
+	defer cancel()
+	s, err := r.outbox.Summary(ctx)
+	if err != nil {
+		return int(r.cachedSummary().Queued)
+	}
+	return int(s.Queued)
 }
 
 // noAnswer reports whether err is a failed send that kelviq did not
@@ -102,36 +159,7 @@ feed:
 func noAnswer(err error) bool {
 	var apiErr *kelviq.Error
 	var storeErr *storeError
-	return !errors.As(err, &apiErr) && !errors.As(err, &storeErr)
-}
-
-// drain sends pair p until it is empty or a send fails.
-func (r *Reporter) drain(ctx context.Context, p *pairState) error {
-	select {
-	case p.busy <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	defer func() { <-p.busy; r.kick() }()
-	r.mu.Lock()
-	// Bounded, so a flush under a steady load of reports ends.
-	rounds := len(p.seqs)/r.cfg.maxPerRequest + 2
-	r.mu.Unlock()
-	for range rounds {
-		if err := r.waitRetryAfter(); err != nil {
-			return err
-		}
-		switch err := r.send(ctx, p); {
-		case errors.Is(err, errNothing):
-			return nil
-		case err != nil:
-			return err
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-	}
-	return nil
+	return !errors.As(err, &apiErr) && !errors.As(err, &storeErr) && !errors.Is(err, errStoppedInFlight)
 }
 
 // waitRetryAfter returns an error while kelviq's Retry-After is running.

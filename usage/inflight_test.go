@@ -114,7 +114,7 @@ func TestKillWithRequestInFlight(t *testing.T) {
 				t.Errorf("stats %+v, %d callbacks; want %d uncertain", s, uncertain.Load(), covered)
 			}
 			dl, err := next.DeadLetters()
-			if err != nil || len(dl) != covered || !strings.Contains(dl[0].Reason, "in flight") {
+			if err != nil || len(dl) != covered || !strings.Contains(dl[0].Error, "in flight") || dl[0].Reason != usage.ReasonUncertain {
 				t.Errorf("dead letters %+v, %v", dl, err)
 			}
 		})

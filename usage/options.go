@@ -47,6 +47,8 @@ func (d Delivery) String() string {
 type config struct {
 	path      string
 	memory    bool
+	outbox    Outbox
+	outboxSet bool
 	onDropped func(Report, error)
 	delivery  Delivery
 	logger    *slog.Logger
@@ -61,6 +63,8 @@ type config struct {
 	maxPerRequest  int           // original reports merged into one request at most
 	pairInterval   time.Duration // background sends of one pair are this far apart at least
 	now            func() time.Time
+	senderOff      bool                // the background sender claims nothing (tests)
+	wrapOutbox     func(Outbox) Outbox // tests: an outbox that fails on purpose
 }
 
 func defaultConfig() config {
@@ -81,9 +85,17 @@ func defaultConfig() config {
 // WithPath stores the outbox in the bbolt file at path, created when it
 // does not exist (mode 0600). One Reporter at a time may hold a file: a
 // second one, in this process or another, fails in NewReporter with an
-// error matching ErrLocked. Either WithPath or WithMemory is required.
+// error matching ErrLocked. Either WithPath, WithOutbox or WithMemory is required.
 func WithPath(path string) Option {
 	return func(c *config) { c.path = path }
+}
+
+// WithOutbox keeps the reports in o: a FileOutbox or MemoryOutbox the
+// caller opened, or another implementation such as usage/redisoutbox's,
+// which a fleet of Reporters shares. It excludes WithPath and WithMemory.
+// The Reporter does not close o: the caller does, after Reporter.Close.
+func WithOutbox(o Outbox) Option {
+	return func(c *config) { c.outbox, c.outboxSet = o, true }
 }
 
 // WithMemory keeps the outbox in process memory instead of a file. Reports

@@ -167,3 +167,13 @@ func (r record) report() Report {
 	}
 	return Report{CustomerID: c, FeatureID: f, Value: int(r.value), Behaviour: b, StoredAt: time.Unix(0, r.storedAt)}
 }
+
+// recordOf returns the stored form of a validated report.
+func recordOf(r Report) record {
+	return record{
+		pair:     pairKey(r.CustomerID, r.FeatureID),
+		value:    int64(r.Value),
+		set:      r.Behaviour == api.ReportUsageRequestBehaviourSET,
+		storedAt: r.StoredAt.UnixNano(),
+	}
+}

@@ -22,13 +22,18 @@ var ErrClosed = errors.New("usage: the Reporter is closed")
 var ErrUncertain = errors.New("usage: the report may or may not have reached kelviq")
 
 // Reporter stores usage reports durably and sends them to kelviq in the
-// background. It is safe for concurrent use; make one per outbox file and
+// background. It is safe for concurrent use; make one per outbox and
 // share it.
 type Reporter struct {
 	client *kelviq.Client
 	cfg    config
-	store  store
-	log    *slog.Logger
+	outbox Outbox
+	// ownOutbox says NewReporter opened the outbox (and Close closes it).
+	ownOutbox bool
+	// local is the index of a file or memory outbox: Stats reads its
+	// Summary directly, Flush skips its backoffs.
+	local *localIndex
+	log   *slog.Logger
 
 	// closeMu is held for reading by every Report in progress and for
 	// writing by Close, so Close waits for them and none starts after.
@@ -46,17 +51,25 @@ type Reporter struct {
 	sem         chan struct{} // requests in flight (capacity cfg.concurrency)
 	inflight    sync.WaitGroup
 
-	mu    sync.Mutex // guards the fields below
-	pairs map[string]*pairState
+	mu sync.Mutex // guards the fields below
 	// pauseUntil is the sender's own backoff after a network failure,
 	// skipped by Flush; retryAfterUntil is the server's Retry-After,
 	// which Flush honours too.
 	pauseUntil, retryAfterUntil int64 // Unix nanoseconds
 	lastErr                     error // the last send failure, for Flush
+	failCount                   int64 // failures so far, for Flush
+	// failures counts the consecutive failures of the pairs failing now
+	// (their backoff); a success or a dead letter forgets the pair.
+	failures  map[string]int
+	unsettled []*settlement
+	// summary is the outbox's last Summary, for Stats on an outbox that
+	// is not local (Stats takes no ctx and must not wait for a network).
+	summary   Summary
+	summaryAt time.Time
 
 	stats counters
-	// commits and commitNanos measure the group commit, for benchmarks.
-	commits, commitNanos atomic.Int64
+	// appends counts the group commit's Appends, for benchmarks.
+	appends atomic.Int64
 }
 
 // counters are Stats as atomics.
@@ -151,119 +164,56 @@ func NewReporter(client *kelviq.Client, opts ...Option) (*Reporter, error) {
 		senderDone: make(chan struct{}),
 		closeDone:  make(chan struct{}),
 		sem:        make(chan struct{}, cfg.concurrency),
-		pairs:      map[string]*pairState{},
+		failures:   map[string]int{},
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
-	if cfg.memory {
-		r.store = newMemStore()
-	} else {
-		s, err := openBolt(cfg.path, &r.cfg)
+	switch {
+	case cfg.outbox != nil:
+		r.outbox = cfg.outbox
+	case cfg.memory:
+		r.outbox, r.ownOutbox = NewMemoryOutbox(), true
+	default:
+		o, err := openFileOutbox(cfg.path, cfg.lockTimeout)
 		if err != nil {
 			return nil, err
 		}
-		r.store = s
+		r.outbox, r.ownOutbox = o, true
 	}
-	sending := map[string][]record{} // per pair: the records of its request in flight at the last stop
-	corrupt, newer, err := r.store.load(func(rec record, marked bool) {
-		p := r.pair(rec.pair)
-		p.seqs = append(p.seqs, rec.seq)
-		if marked {
-			sending[rec.pair] = append(sending[rec.pair], rec)
+	if lo, ok := r.outbox.(interface{ local() *localIndex }); ok {
+		r.local = lo.local()
+	}
+	if cfg.wrapOutbox != nil {
+		r.outbox = cfg.wrapOutbox(r.outbox)
+	}
+	if fo, ok := r.outbox.(*FileOutbox); ok {
+		if fo.corrupt > 0 {
+			r.log.Error("usage: unreadable records moved to the dead-letter bucket", "records", fo.corrupt)
 		}
-	})
-	if err != nil {
-		_ = r.store.close()
-		return nil, fmt.Errorf("usage: reading the outbox: %w", err)
-	}
-	if corrupt > 0 {
-		r.log.Error("usage: unreadable records moved to the dead-letter bucket", "records", corrupt)
-	}
-	if newer > 0 {
-		r.log.Error("usage: records written by a newer version of this package are left in the outbox for it to send; this version does not send them",
-			"records", newer)
-	}
-	if err := r.settleInFlight(sending); err != nil {
-		_ = r.store.close()
-		return nil, err
+		if fo.newer > 0 {
+			r.log.Error("usage: records written by a newer version of this package are left in the outbox for it to send; this version does not send them",
+				"records", fo.newer)
+		}
 	}
 	r.sendCtx, r.stopSending = context.WithCancel(context.Background())
+	r.refreshSummary(r.sendCtx)
 	go r.writer()
 	go r.sender()
 	r.kick()
 	return r, nil
 }
 
-// settleInFlight dead-letters, under AtMostOnce, the DELTAs whose request
-// was in flight when the previous process stopped (sending holds the marked
-// records per pair, which are the oldest of the pair): it may have reached
-// kelviq, and sending it again could count it twice. A request that was a
-// SET is sent again, as is everything under AtLeastOnce.
-func (r *Reporter) settleInFlight(sending map[string][]record) error {
-	if r.cfg.delivery != AtMostOnce {
-		return nil
-	}
-	for k, recs := range sending {
-		if coalesce(recs).set {
-			continue
-		}
-		err := fmt.Errorf("%w (AtMostOnce): the process stopped while their request was in flight", ErrUncertain)
-		c, f, _ := splitPairKey(k)
-		r.log.Error("usage: DELTA reports may or may not have reached kelviq before the last stop; moved to the dead-letter bucket (AtMostOnce)",
-			"customer", c, "feature", f, "reports", len(recs))
-		p := r.pairs[k]
-		if gerr := r.give(p, recs, true, err); !errors.Is(gerr, ErrUncertain) {
-			return fmt.Errorf("usage: reading the outbox: %w", gerr)
-		}
-	}
-	return nil
-}
-
-// settlePending makes, at Close, the deletes of delivered reports and the
-// moves to the dead letters that failed in the store during a send, even
-// after ctx ended: they send nothing and take one commit, and left undone
-// the next start would send those reports again (counted twice). No send
-// is in progress: Close has stopped them all.
-func (r *Reporter) settlePending() error {
-	r.mu.Lock()
-	var pending []*pairState
-	for _, p := range r.pairs {
-		if p.delivered > 0 || p.undelivered != nil {
-			pending = append(pending, p)
-		}
-	}
-	r.mu.Unlock()
-	var first error
-	for _, p := range pending {
-		p.busy <- struct{}{}
-		var err error
-		if p.delivered > 0 {
-			if err = r.remove(r.front(p, p.delivered)); err == nil {
-				r.dropFront(p, p.delivered)
-				p.delivered = 0
-			}
-		}
-		if d := p.undelivered; d != nil && err == nil {
-			p.undelivered = nil
-			if err = r.give(p, d.recs, d.uncertain, d.cause); errors.Is(err, d.cause) {
-				err = nil
-			}
-		}
-		<-p.busy
-		if err != nil && first == nil {
-			first = err // a *storeError
-		}
-	}
-	return first
-}
-
 func (c *config) check() error {
 	switch {
+	case c.outboxSet && c.outbox == nil:
+		return errors.New("usage: WithOutbox(nil): give an Outbox")
+	case c.outbox != nil && (c.memory || c.path != ""):
+		return errors.New("usage: WithOutbox excludes WithPath and WithMemory: choose one")
 	case c.memory && c.path != "":
 		return errors.New("usage: WithPath and WithMemory exclude each other: choose one")
-	case !c.memory && c.path == "":
-		return errors.New("usage: no outbox: give WithPath(file) (or WithMemory() for tests, which loses reports on a crash)")
+	case c.outbox == nil && !c.memory && c.path == "":
+		return errors.New("usage: no outbox: give WithPath(file), WithOutbox(o) (or WithMemory() for tests, which loses reports on a crash)")
 	case c.delivery != AtLeastOnce && c.delivery != AtMostOnce:
 		return fmt.Errorf("usage: WithDelivery(%v): want usage.AtLeastOnce or usage.AtMostOnce", c.delivery)
 	}
@@ -290,12 +240,7 @@ func (r *Reporter) Report(ctx context.Context, customerID, featureID string, val
 		return err
 	}
 	w := &writeReq{
-		rec: record{
-			pair:     pairKey(customerID, featureID),
-			value:    int64(value),
-			set:      behaviour == api.ReportUsageRequestBehaviourSET,
-			storedAt: r.cfg.now().UnixNano(),
-		},
+		rep:  Report{CustomerID: customerID, FeatureID: featureID, Value: value, Behaviour: behaviour, StoredAt: r.cfg.now()},
 		done: make(chan error, 1),
 	}
 	r.closeMu.RLock()
@@ -311,7 +256,10 @@ func (r *Reporter) Report(ctx context.Context, customerID, featureID string, val
 	return <-w.done
 }
 
-// Stats returns the Reporter's counters.
+// Stats returns the Reporter's counters. Queued, OldestQueued and
+// DeadLetters come from the outbox's Summary: read at once from a file or
+// memory outbox, and for another outbox as the sender last read it (about
+// once a second).
 func (r *Reporter) Stats() Stats {
 	s := Stats{
 		Stored:    r.stats.stored.Load(),
@@ -321,30 +269,87 @@ func (r *Reporter) Stats() Stats {
 		Dropped:   r.stats.dropped.Load(),
 		Uncertain: r.stats.uncertain.Load(),
 	}
-	s.Queued = int64(r.queued())
+	var sum Summary
+	if x := r.local; x != nil {
+		x.mu.Lock()
+		sum = x.summary()
+		x.mu.Unlock()
+	} else {
+		sum = r.cachedSummary()
+	}
+	s.Queued, s.OldestQueued, s.DeadLetters = sum.Queued, sum.Oldest, sum.DeadLetters
 	return s
 }
 
-// queued is the number of reports waiting, as the in-memory counts say.
-func (r *Reporter) queued() int {
+// summaryEvery is how often the sender reads a remote outbox's Summary.
+const summaryEvery = time.Second
+
+// refreshSummary reads the Summary of an outbox that is not local, at
+// most once per summaryEvery.
+func (r *Reporter) refreshSummary(ctx context.Context) {
+	if r.local != nil {
+		return
+	}
+	r.mu.Lock()
+	due := time.Since(r.summaryAt) >= summaryEvery
+	r.mu.Unlock()
+	if !due {
+		return
+	}
+	s, err := r.outbox.Summary(ctx)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	n := 0
-	for _, p := range r.pairs {
-		n += len(p.seqs)
+	r.summaryAt = time.Now()
+	if err == nil {
+		r.summary = s
 	}
-	return n
+}
+
+func (r *Reporter) cachedSummary() Summary {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.summary
 }
 
 // DeadLetters returns the reports in the dead-letter bucket, with the
-// reason each was given up on, from this run and earlier ones.
+// reason each was given up on, from this run and earlier ones, oldest
+// first.
 func (r *Reporter) DeadLetters() ([]DeadLetter, error) {
 	r.closeMu.RLock()
 	defer r.closeMu.RUnlock()
 	if r.closed {
 		return nil, ErrClosed
 	}
-	return r.store.deadLetters()
+	return r.outbox.DeadLetters(context.Background())
+}
+
+// RequeueDeadLetters moves the dead letters match accepts (nil: all) back
+// to the queue, after what their pairs hold, and returns how many it
+// moved; the sender sends them again. Fix what made kelviq refuse them
+// first (a rotated key, say). An unreadable dead letter is never
+// requeued.
+func (r *Reporter) RequeueDeadLetters(ctx context.Context, match func(DeadLetter) bool) (int, error) {
+	r.closeMu.RLock()
+	defer r.closeMu.RUnlock()
+	if r.closed {
+		return 0, ErrClosed
+	}
+	n, err := r.outbox.RequeueDeadLetters(ctx, match)
+	if n > 0 {
+		r.kick()
+	}
+	return n, err
+}
+
+// PurgeDeadLetters deletes the dead letters match accepts (nil: all) and
+// returns how many it deleted.
+func (r *Reporter) PurgeDeadLetters(ctx context.Context, match func(DeadLetter) bool) (int, error) {
+	r.closeMu.RLock()
+	defer r.closeMu.RUnlock()
+	if r.closed {
+		return 0, ErrClosed
+	}
+	return r.outbox.PurgeDeadLetters(ctx, match)
 }
 
 // Close stops accepting reports, waits for the Report calls in progress,
@@ -376,23 +381,27 @@ func (r *Reporter) Close(ctx context.Context) error {
 	// sender's deletes until every send is over.
 	left, ferr := r.flush(ctx)
 	switch {
-	case left > 0 && r.cfg.memory:
+	case left > 0 && r.cfg.memory && r.ownOutbox:
 		r.log.Warn("usage: closing with reports not sent; WithMemory loses them", "reports", left, "error", ferr)
 	case left > 0:
-		r.log.Info("usage: closing with reports not sent; the next Reporter on the file sends them", "reports", left, "error", ferr)
+		r.log.Info("usage: closing with reports not sent; the next Reporter on the outbox sends them", "reports", left, "error", ferr)
 	}
-	var storeErr *storeError
 	r.stopSending()
 	<-r.senderDone
 	r.inflight.Wait()
-	if serr := r.settlePending(); serr != nil && ferr == nil {
-		ferr = serr
-	}
+	// Deletes of delivered reports and moves to the dead letters that
+	// failed in the outbox are made even after ctx ended: they send
+	// nothing, and left undone the next start would send those reports
+	// again (counted twice).
+	serr := r.settle(context.Background())
 	close(r.writes)
 	<-r.writerDone
-	err := r.store.close()
-	if errors.As(ferr, &storeErr) {
-		err = errors.Join(storeErr, err)
+	var err error
+	if r.ownOutbox {
+		err = r.outbox.Close()
+	}
+	if serr != nil {
+		err = errors.Join(serr, err)
 	}
 	return err
 }

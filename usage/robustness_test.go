@@ -113,7 +113,7 @@ func TestUnreadableRecordGoesToTheDeadLetters(t *testing.T) {
 		t.Errorf("sum %d, want 4 (reports 1 and 3)", got)
 	}
 	dl, err := next.DeadLetters()
-	if err != nil || len(dl) != 1 || !strings.Contains(dl[0].Reason, "corrupt") {
+	if err != nil || len(dl) != 1 || !strings.Contains(dl[0].Error, "corrupt") || dl[0].Reason != usage.ReasonUnreadable {
 		t.Errorf("dead letters = %+v, %v", dl, err)
 	}
 	if !strings.Contains(logs.String(), "unreadable records") {

@@ -7,58 +7,17 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"slices"
+	"strconv"
 	"time"
 
 	"github.com/kelviq/kelviq-go/api"
 	"github.com/kelviq/kelviq-go/kelviq"
 )
 
-// pairState is the sender's view of one (customer, feature).
-type pairState struct {
-	key string
-	// seqs are the pair's stored records, oldest first; guarded by
-	// Reporter.mu. The writer appends after each commit; only the holder
-	// of busy removes, from the front.
-	seqs []uint64
-	// busy is held (a value in it) by whoever sends the pair, so a pair
-	// has at most one request in flight and its delete is committed
-	// before it is sent again.
-	busy chan struct{}
-
-	// The fields below belong to the holder of busy.
-	notBefore int64 // Unix nanoseconds: the pair's backoff
-	failures  int
-	// delivered is the number of records at the front of seqs that
-	// kelviq took but whose delete failed: it is retried before anything
-	// is sent again.
-	delivered int
-	// undelivered is a move to the dead letters that failed in the
-	// store: it too is retried before anything is sent again, so that an
-	// uncertain DELTA is not sent twice under AtMostOnce.
-	undelivered *deadMove
-}
-
-// deadMove is a call of give to make again.
-type deadMove struct {
-	recs      []record
-	uncertain bool
-	cause     error
-}
-
-// pair returns the state of pair k, made on first use; r.mu is held.
-func (r *Reporter) pair(k string) *pairState {
-	p := r.pairs[k]
-	if p == nil {
-		p = &pairState{key: k, busy: make(chan struct{}, 1)}
-		r.pairs[k] = p
-	}
-	return p
-}
-
-// sender is the background loop: it starts a send for every pair that has
-// records and whose backoff is over, at most cfg.concurrency at once, and
-// sleeps until new records, a finished send, or the end of a backoff.
+// sender is the background loop: it claims the outbox's due pairs, at
+// most cfg.concurrency in flight at once, sends each lease in its own
+// goroutine, and sleeps until new reports, a finished send, or the time
+// Claim said to come back.
 func (r *Reporter) sender() {
 	defer close(r.senderDone)
 	timer := time.NewTimer(time.Hour)
@@ -70,85 +29,117 @@ func (r *Reporter) sender() {
 		case <-r.wake:
 		case <-timer.C:
 		}
-		next := r.dispatch()
-		timer.Reset(max(time.Duration(next-r.cfg.now().UnixNano()), time.Millisecond))
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+		timer.Reset(max(r.dispatch(), time.Millisecond))
 	}
 }
 
-// dispatch starts the sends that may start now and returns when it should
-// run again (Unix nanoseconds).
-func (r *Reporter) dispatch() (next int64) {
-	now := r.cfg.now().UnixNano()
-	next = now + int64(time.Hour)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if until := max(r.pauseUntil, r.retryAfterUntil); until > now {
-		return until
+// dispatch starts the sends that may start now and returns how long to
+// sleep before the next round.
+func (r *Reporter) dispatch() time.Duration {
+	ctx := r.sendCtx
+	r.refreshSummary(ctx)
+	if r.settle(ctx) != nil {
+		return r.cfg.baseDelay
 	}
-	for _, p := range r.pairs {
-		if len(p.seqs) == 0 {
-			continue
-		}
-		select {
-		case p.busy <- struct{}{}:
-		default:
-			continue // in flight; its end wakes the sender
-		}
-		if p.notBefore > now {
-			next = min(next, p.notBefore)
-			<-p.busy
-			continue
-		}
+	now := r.cfg.now()
+	if until := r.pausedUntil(); until > now.UnixNano() {
+		return time.Duration(until - now.UnixNano())
+	}
+	if r.cfg.senderOff {
+		return time.Hour
+	}
+	free := 0
+take:
+	for free < cap(r.sem) {
 		select {
 		case r.sem <- struct{}{}:
+			free++
 		default:
-			<-p.busy
-			return now + int64(time.Hour) // a finishing send wakes the sender
+			break take
 		}
+	}
+	if free == 0 {
+		return time.Hour // a finishing send wakes the sender
+	}
+	leases, next, err := r.outbox.Claim(ctx, now, free, r.cfg.maxPerRequest)
+	for range free - len(leases) {
+		<-r.sem
+	}
+	if err != nil {
+		if ctx.Err() == nil {
+			r.log.Error("usage: claiming reports from the outbox failed; will retry", "error", err)
+		}
+		return r.backoff(1) + r.cfg.baseDelay/2
+	}
+	for _, l := range leases {
 		r.inflight.Add(1)
 		go func() {
 			defer r.inflight.Done()
-			_ = r.send(r.sendCtx, p)
-			<-p.busy
+			_ = r.send(ctx, l, false)
 			<-r.sem
 			r.kick()
 		}()
 	}
-	return next
+	if len(leases) == free {
+		return time.Hour // more may be due: a finishing send wakes the sender
+	}
+	if next.IsZero() {
+		return time.Hour
+	}
+	return next.Sub(r.cfg.now())
 }
 
-// errNothing is send's answer for a pair with nothing stored.
+// pausedUntil is the end of the sender's own pause (Unix nanoseconds).
+func (r *Reporter) pausedUntil() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return max(r.pauseUntil, r.retryAfterUntil)
+}
+
+// errStoppedInFlight is why records claimed marked in flight are uncertain.
+var errStoppedInFlight = errors.New("the Reporter that sent them stopped while their request was in flight")
+
+// errNothing is send's answer for a lease with no records.
 var errNothing = errors.New("usage: nothing to send")
 
-// send makes one request for pair p's oldest records; the caller holds
-// p.busy. It returns nil when kelviq took them, errNothing when there was
-// nothing to send, and else the failure.
-func (r *Reporter) send(ctx context.Context, p *pairState) error {
-	if p.delivered > 0 {
-		if err := r.remove(r.front(p, p.delivered)); err != nil {
-			return r.storeFailed("deleting sent reports", p, err)
-		}
-		r.dropFront(p, p.delivered)
-		p.delivered = 0
-	}
-	if d := p.undelivered; d != nil {
-		p.undelivered = nil
-		return r.give(p, d.recs, d.uncertain, d.cause)
-	}
-	seqs := r.front(p, r.cfg.maxPerRequest)
-	if len(seqs) == 0 {
+// leaseMargin is how long before its lease's expiry a request must have
+// ended, so that its settling (Done, DeadLetter) is made while the lease
+// holds and no other Reporter sends the pair meanwhile.
+func leaseMargin(left time.Duration) time.Duration { return min(5*time.Second, left/5) }
+
+// send makes one request for l's records and ends the lease. It returns
+// nil when kelviq took them, errNothing when there was nothing to send,
+// and else the failure. A flush's send (flushing) leaves the pair due at
+// once after a success; the background sender's leaves it alone for
+// cfg.pairInterval, so that under a steady load a pair's reports are
+// merged into a few requests a second instead of one request each.
+func (r *Reporter) send(ctx context.Context, l *Lease, flushing bool) error {
+	recs := l.Records
+	if len(recs) == 0 {
+		_ = r.done(ctx, l, 0, time.Time{})
 		return errNothing
 	}
-	recs, err := r.store.get(seqs)
-	if err != nil {
-		return r.storeFailed("reading reports", p, err)
+	key := pairKey(l.CustomerID, l.FeatureID)
+	// The records marked in flight (the oldest) were in a request when
+	// the Reporter that sent them stopped, this process's or another's:
+	// it may have reached kelviq. Under AtMostOnce a DELTA among them is
+	// not sent again (a SET is: twice has the effect of once).
+	if k := sendingPrefix(recs); k > 0 && r.cfg.delivery == AtMostOnce && !coalesce(toRecords(recs[:k])).set {
+		err := fmt.Errorf("%w (AtMostOnce): %w", ErrUncertain, errStoppedInFlight)
+		r.log.Error("usage: DELTA reports may or may not have reached kelviq before their Reporter stopped; moved to the dead-letter bucket (AtMostOnce)",
+			"customer", l.CustomerID, "feature", l.FeatureID, "reports", k)
+		return r.deadLetter(ctx, l, recs[:k], DeadLetter{Reason: ReasonUncertain}, true, err)
 	}
-	customerID, featureID, _ := splitPairKey(p.key) // checked when stored and loaded
-	m := coalesce(recs)
-	recs = recs[:m.n]
+	m := coalesce(toRecords(recs))
 	body := api.ReportUsageRequest{
-		CustomerID: customerID,
-		FeatureID:  featureID,
+		CustomerID: l.CustomerID,
+		FeatureID:  l.FeatureID,
 		Value:      m.value,
 		Behaviour:  api.ReportUsageRequestBehaviourDELTA,
 	}
@@ -156,24 +147,38 @@ func (r *Reporter) send(ctx context.Context, p *pairState) error {
 		body.Behaviour = api.ReportUsageRequestBehaviourSET
 	}
 	if err := ctx.Err(); err != nil {
+		_ = r.done(ctx, l, 0, time.Time{})
 		return err // nothing sent: not a failure of the request
 	}
 	// Under AtMostOnce a crash while a DELTA is in flight must not lead the
-	// next start to send it again: mark it durably first (settleInFlight).
+	// next claimer to send it again: mark it durably first.
 	marked := !m.set && r.cfg.delivery == AtMostOnce
 	if marked {
-		if err := r.markSending(seqs[:m.n]); err != nil {
-			return r.storeFailed("marking reports as in flight", p, err)
+		if err := r.outbox.Mark(ctx, l, m.n); err != nil {
+			err = r.storeFailed("marking reports as in flight", err)
+			_ = r.done(ctx, l, 0, r.cfg.now().Add(r.backoff(1)))
+			return err
 		}
 		if err := ctx.Err(); err != nil {
 			// ctx ended during the mark's sync (a Close's deadline, say):
 			// a request made now fails at once, and would count as
 			// ambiguous although nothing was sent.
-			r.unmark(seqs[:m.n])
+			r.unmark(l, m.n)
+			_ = r.done(ctx, l, 0, time.Time{})
 			return err
 		}
 	}
-	rctx, cancel := context.WithTimeout(ctx, r.cfg.requestTimeout)
+	// The request ends before the lease does, with a margin for settling.
+	left := l.Expires.Sub(r.cfg.now())
+	timeout := min(r.cfg.requestTimeout, left-leaseMargin(left))
+	if timeout <= 0 {
+		if marked {
+			r.unmark(l, m.n)
+		}
+		_ = r.done(ctx, l, 0, time.Time{})
+		return fmt.Errorf("usage: the lease on %s/%s ends too soon to send", l.CustomerID, l.FeatureID)
+	}
+	rctx, cancel := context.WithTimeout(ctx, timeout)
 	resp, err := r.client.ReportUsage(rctx, body)
 	if err == nil {
 		discard(resp)
@@ -188,68 +193,205 @@ func (r *Reporter) send(ctx context.Context, p *pairState) error {
 	switch classify(err) {
 	case delivered:
 		if err != nil {
-			r.log.Warn("usage: kelviq took the report but its answer failed the client's checks", "customer", customerID, "feature", featureID, "error", err)
+			r.log.Warn("usage: kelviq took the report but its answer failed the client's checks", "customer", l.CustomerID, "feature", l.FeatureID, "error", err)
 		}
-		r.succeeded(p, m)
-		if derr := r.remove(seqs[:m.n]); derr != nil {
-			p.delivered = m.n // deleted before anything is sent again
-			return r.storeFailed("deleting sent reports", p, derr)
+		r.succeeded(key, m)
+		notBefore := r.cfg.now().Add(r.cfg.pairInterval)
+		if flushing {
+			notBefore = time.Time{}
 		}
-		r.dropFront(p, m.n)
-		return nil
+		return r.done(ctx, l, m.n, notBefore)
 	case refused:
 		msg := "usage: kelviq refused reports; moved to the dead-letter bucket"
 		if errors.Is(err, kelviq.ErrUnauthorized) || errors.Is(err, kelviq.ErrForbidden) {
 			// Every pair will meet the same answer: say what to fix.
 			msg = "usage: kelviq refused the client's server key (401/403: wrong, revoked, other environment or not allowed); reports moved to the dead-letter bucket"
 		}
-		r.log.Error(msg, "customer", customerID, "feature", featureID, "reports", m.n, "error", err)
-		return r.give(p, recs, false, err)
+		r.log.Error(msg, "customer", l.CustomerID, "feature", l.FeatureID, "reports", m.n, "error", err)
+		return r.deadLetter(ctx, l, recs[:m.n], refusal(err), false, err)
 	case notApplied:
 		if marked {
-			r.unmark(seqs[:m.n])
+			r.unmark(l, m.n)
 		}
 	case ambiguous:
 		if !m.set && r.cfg.delivery == AtMostOnce {
 			err = fmt.Errorf("%w (AtMostOnce): %w", ErrUncertain, err)
-			r.log.Error("usage: DELTA reports may or may not have reached kelviq; moved to the dead-letter bucket (AtMostOnce)", "customer", customerID, "feature", featureID, "reports", m.n, "error", err)
-			return r.give(p, recs, true, err)
+			r.log.Error("usage: DELTA reports may or may not have reached kelviq; moved to the dead-letter bucket (AtMostOnce)", "customer", l.CustomerID, "feature", l.FeatureID, "reports", m.n, "error", err)
+			return r.deadLetter(ctx, l, recs[:m.n], DeadLetter{Reason: ReasonUncertain}, true, err)
 		}
 	}
-	r.retryLater(p, m, err)
+	notBefore := r.retryLater(key, l, m, err)
+	if derr := r.done(ctx, l, 0, notBefore); derr != nil {
+		return errors.Join(err, derr)
+	}
 	return err
+}
+
+// toRecords returns what coalesce reads of recs.
+func toRecords(recs []Record) []record {
+	out := make([]record, len(recs))
+	for i, r := range recs {
+		out[i] = record{value: int64(r.Report.Value), set: r.Report.Behaviour == api.ReportUsageRequestBehaviourSET}
+	}
+	return out
+}
+
+// sendingPrefix is the number of leading records marked in flight.
+func sendingPrefix(recs []Record) int {
+	k := 0
+	for k < len(recs) && recs[k].Sending {
+		k++
+	}
+	return k
+}
+
+// refusal is the dead letter of a refused request: its status as reason.
+func refusal(err error) DeadLetter {
+	var apiErr *kelviq.Error
+	if !errors.As(err, &apiErr) {
+		return DeadLetter{Reason: "refused"}
+	}
+	dl := DeadLetter{Reason: strconv.Itoa(apiErr.StatusCode), Status: apiErr.StatusCode}
+	if apiErr.StatusCode >= 300 && apiErr.StatusCode < 400 {
+		dl.Reason = ReasonRedirect
+	}
+	return dl
 }
 
 // unmark removes the in-flight marks of records kelviq did not get. Left
 // marked, a crash would dead-letter reports kelviq never saw: not worse
 // than AtMostOnce allows, so a failure only logs.
-func (r *Reporter) unmark(seqs []uint64) {
-	if err := r.unmarkSending(seqs); err != nil {
-		r.log.Error("usage: outbox storage failed while sending", "error", &storeError{fmt.Errorf("unmarking reports: %w", err)})
+func (r *Reporter) unmark(l *Lease, n int) {
+	ctx, cancel := settleContext()
+	defer cancel()
+	if err := r.outbox.Unmark(ctx, l, n); err != nil {
+		r.log.Error("usage: outbox storage failed while sending", "error", fmt.Errorf("unmarking reports: %w", err))
 	}
 }
 
-// succeeded resets p's backoff and counts its delivered reports. The
-// background sender leaves the pair alone for cfg.pairInterval, so that
-// under a steady load a pair's reports are merged into a few requests a
-// second instead of one request each (Flush does not wait).
-func (r *Reporter) succeeded(p *pairState, m merged) {
-	p.failures = 0
-	p.notBefore = r.cfg.now().UnixNano() + int64(r.cfg.pairInterval)
+// settleContext bounds a write that settles a request already made: it
+// must be made even after the sender's context ended (Close), or the
+// next start would send delivered reports again.
+func settleContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), 10*time.Second)
+}
+
+// settlement is a Done or a DeadLetter that failed in the outbox: it is
+// made again before anything else is sent (its lease still holds the
+// pair), and at Close.
+type settlement struct {
+	l         *Lease
+	delivered int
+	notBefore time.Time
+	// A dead-letter move when dead is set: the records, and what to say.
+	dead      *DeadLetter
+	recs      []Record
+	uncertain bool
+	cause     error
+}
+
+// done ends l, and keeps the end for later when the outbox fails it.
+func (r *Reporter) done(_ context.Context, l *Lease, delivered int, notBefore time.Time) error {
+	return r.apply(&settlement{l: l, delivered: delivered, notBefore: notBefore})
+}
+
+// deadLetter moves recs (l's first records) to the dead letters and tells
+// WithOnDropped about each, once the move is stored. It returns cause.
+func (r *Reporter) deadLetter(_ context.Context, l *Lease, recs []Record, dl DeadLetter, uncertain bool, cause error) error {
+	dl.Error = cause.Error()
+	return r.apply(&settlement{l: l, dead: &dl, recs: recs, uncertain: uncertain, cause: cause})
+}
+
+// apply makes s; a failure keeps it for settle.
+func (r *Reporter) apply(s *settlement) error {
+	ctx, cancel := settleContext()
+	defer cancel()
+	var err error
+	if s.dead != nil {
+		s.dead.At = r.cfg.now()
+		err = r.outbox.DeadLetter(ctx, s.l, len(s.recs), *s.dead, s.notBefore)
+	} else {
+		err = r.outbox.Done(ctx, s.l, s.delivered, s.notBefore)
+	}
+	if errors.Is(err, ErrLeaseLost) {
+		// The change was made; another claim of the pair may have sent
+		// its records meanwhile (the request outlived the lease).
+		r.log.Warn("usage: a lease expired before its request was settled", "customer", s.l.CustomerID, "feature", s.l.FeatureID)
+		err = nil
+	}
+	if err != nil {
+		r.mu.Lock()
+		r.unsettled = append(r.unsettled, s)
+		r.mu.Unlock()
+		what := "deleting sent reports"
+		if s.dead != nil {
+			what = "moving reports to the dead-letter bucket"
+		}
+		return r.storeFailed(what, err)
+	}
+	if s.dead != nil {
+		r.dropped(s)
+		return s.cause
+	}
+	return nil
+}
+
+// dropped counts a stored dead-letter move and calls WithOnDropped.
+func (r *Reporter) dropped(s *settlement) {
+	if s.uncertain {
+		r.stats.uncertain.Add(int64(len(s.recs)))
+	} else {
+		r.stats.dropped.Add(int64(len(s.recs)))
+	}
+	r.mu.Lock()
+	delete(r.failures, pairKey(s.l.CustomerID, s.l.FeatureID))
+	r.mu.Unlock()
+	if r.cfg.onDropped != nil {
+		for _, rec := range s.recs {
+			r.cfg.onDropped(rec.Report, s.cause)
+		}
+	}
+}
+
+// settle makes again the settlements that failed; it returns the first
+// failure (the rest stay kept).
+func (r *Reporter) settle(context.Context) error {
+	r.mu.Lock()
+	todo := r.unsettled
+	r.unsettled = nil
+	r.mu.Unlock()
+	for i, s := range todo {
+		if err := r.apply(s); err != nil && !errors.Is(err, s.cause) {
+			r.mu.Lock()
+			r.unsettled = append(r.unsettled, todo[i+1:]...)
+			r.mu.Unlock()
+			return err
+		}
+	}
+	return nil
+}
+
+// succeeded resets the pair's backoff and counts its delivered reports.
+func (r *Reporter) succeeded(key string, m merged) {
 	r.stats.sent.Add(int64(m.n))
 	r.stats.coalesced.Add(int64(m.n - 1))
 	r.mu.Lock()
+	delete(r.failures, key)
 	r.pauseUntil = 0
 	r.lastErr = nil
 	r.mu.Unlock()
 }
 
-// retryLater schedules p's next attempt after a failure that may pass.
-func (r *Reporter) retryLater(p *pairState, m merged, err error) {
+// retryLater returns when the pair may be tried again after a failure
+// that may pass.
+func (r *Reporter) retryLater(key string, l *Lease, m merged, err error) time.Time {
 	r.stats.retried.Add(int64(m.n))
-	p.failures++
-	now := r.cfg.now().UnixNano()
-	wait := int64(r.backoff(p.failures))
+	now := r.cfg.now()
+	r.mu.Lock()
+	r.failures[key]++
+	failures := r.failures[key]
+	r.mu.Unlock()
+	wait := r.backoff(failures)
 	var retryAfter time.Duration
 	var apiErr *kelviq.Error
 	if errors.As(err, &apiErr) {
@@ -257,21 +399,22 @@ func (r *Reporter) retryLater(p *pairState, m merged, err error) {
 		// 31 years) cannot stop delivery until the next restart.
 		retryAfter = min(apiErr.RetryAfter, r.cfg.maxRetryAfter)
 	}
-	p.notBefore = now + max(wait, int64(retryAfter))
+	notBefore := now.Add(max(wait, retryAfter))
 	r.mu.Lock()
 	r.lastErr = err
+	r.failCount++
 	if retryAfter > 0 {
 		// The server asks every request to wait, not just this pair's.
-		r.retryAfterUntil = max(r.retryAfterUntil, now+int64(retryAfter))
+		r.retryAfterUntil = max(r.retryAfterUntil, now.Add(retryAfter).UnixNano())
 	}
 	if apiErr == nil {
 		// kelviq is unreachable: every pair would fail alike.
-		r.pauseUntil = max(r.pauseUntil, now+wait)
+		r.pauseUntil = max(r.pauseUntil, now.Add(wait).UnixNano())
 	}
 	r.mu.Unlock()
-	c, f, _ := splitPairKey(p.key)
-	r.log.Warn("usage: sending reports failed; will retry", "customer", c, "feature", f, "reports", m.n,
-		"attempt", p.failures, "wait", time.Duration(p.notBefore-now), "error", err)
+	r.log.Warn("usage: sending reports failed; will retry", "customer", l.CustomerID, "feature", l.FeatureID, "reports", m.n,
+		"attempt", failures, "wait", notBefore.Sub(now), "error", err)
+	return notBefore
 }
 
 // backoff is a random wait in [0, min(maxDelay, baseDelay·2^(failures-1))]
@@ -288,60 +431,22 @@ func (r *Reporter) backoff(failures int) time.Duration {
 	return rand.N(d + 1)
 }
 
-// give moves recs to the dead-letter bucket and tells WithOnDropped about
-// each, once: the callback runs only after the move is stored.
-func (r *Reporter) give(p *pairState, recs []record, uncertain bool, cause error) error {
-	if err := r.store.deadLetter(recs, cause.Error()); err != nil {
-		p.undelivered = &deadMove{recs, uncertain, cause}
-		return r.storeFailed("moving reports to the dead-letter bucket", p, err)
-	}
-	r.dropFront(p, len(recs))
-	if uncertain {
-		r.stats.uncertain.Add(int64(len(recs)))
-	} else {
-		r.stats.dropped.Add(int64(len(recs)))
-	}
-	p.failures, p.notBefore = 0, 0
-	if r.cfg.onDropped != nil {
-		for _, rec := range recs {
-			r.cfg.onDropped(rec.report(), cause)
-		}
-	}
-	return cause
-}
-
-// storeFailed logs a failure of the store during a send and backs the pair off.
-func (r *Reporter) storeFailed(what string, p *pairState, err error) error {
+// storeFailed logs a failure of the outbox during a send.
+func (r *Reporter) storeFailed(what string, err error) error {
 	err = &storeError{fmt.Errorf("%s: %w", what, err)}
 	r.log.Error("usage: outbox storage failed while sending", "error", err)
-	p.failures++
-	p.notBefore = r.cfg.now().UnixNano() + int64(r.backoff(p.failures))
 	r.mu.Lock()
 	r.lastErr = err
+	r.failCount++
 	r.mu.Unlock()
 	return err
 }
 
-// front returns a copy of the first n (at most) of p's seqs.
-func (r *Reporter) front(p *pairState, n int) []uint64 {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Clone(p.seqs[:min(n, len(p.seqs))])
-}
+// storeError is a failure of the outbox's storage during a send.
+type storeError struct{ err error }
 
-// dropFront forgets the first n of p's seqs, removed from the store. A
-// pair left empty is forgotten too, so that a long-running process
-// metering many customers keeps state only for those with reports
-// waiting. The caller holds p.busy and its request is over, so a new
-// state the writer makes for the same pair cannot overlap with it.
-func (r *Reporter) dropFront(p *pairState, n int) {
-	r.mu.Lock()
-	p.seqs = p.seqs[n:]
-	if len(p.seqs) == 0 && r.pairs[p.key] == p {
-		delete(r.pairs, p.key)
-	}
-	r.mu.Unlock()
-}
+func (e *storeError) Error() string { return "usage: outbox storage failed: " + e.err.Error() }
+func (e *storeError) Unwrap() error { return e.err }
 
 // discard closes a response whose body the sender does not need.
 func discard(resp *http.Response) {

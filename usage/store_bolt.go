@@ -1,10 +1,14 @@
 package usage
 
 import (
-	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
@@ -21,16 +25,17 @@ var (
 // Reporter, in this process or another, holds the file.
 var ErrLocked = errors.New("usage: the outbox file is in use by another Reporter")
 
-// boltStore keeps the outbox in one bbolt file.
+// boltStore is an open outbox file with its buckets.
 type boltStore struct {
 	db *bolt.DB
 }
 
-func openBolt(path string, cfg *config) (*boltStore, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{
+// openBoltDB is the one place that opens the bbolt file.
+func openBoltDB(path string, timeout time.Duration) (*bolt.DB, error) {
+	return bolt.Open(path, 0o600, &bolt.Options{
 		// bbolt takes an exclusive flock on the file; a second opener
 		// waits this long, then fails instead of blocking forever.
-		Timeout: cfg.lockTimeout,
+		Timeout: timeout,
 		// The freelist is rebuilt when the file is opened instead of
 		// being written at every commit: a commit of a few reports then
 		// writes a few pages, not a freelist that grows with the
@@ -38,8 +43,12 @@ func openBolt(path string, cfg *config) (*boltStore, error) {
 		NoFreelistSync: true,
 		FreelistType:   bolt.FreelistMapType,
 	})
+}
+
+func openBolt(path string, lockTimeout time.Duration) (*boltStore, error) {
+	db, err := openBoltDB(path, lockTimeout)
 	if errors.Is(err, bolterrors.ErrTimeout) {
-		return nil, fmt.Errorf("%w: %s (bbolt could not lock it within %v)", ErrLocked, path, cfg.lockTimeout)
+		return nil, fmt.Errorf("%w: %s (bbolt could not lock it within %v)", ErrLocked, path, lockTimeout)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("usage: opening the outbox file %s: %w", path, err)
@@ -79,117 +88,32 @@ func catchUpSequence(tx *bolt.Tx) error {
 	return out.SetSequence(last)
 }
 
-func (s *boltStore) commit(batch []*writeReq) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		b, sending := tx.Bucket(outboxBucket), tx.Bucket(sendingBucket)
-		// Keys only grow: a split page is never written into again, so
-		// fill it (bbolt's default of half suits random inserts).
-		b.FillPercent = 0.95
-		for _, w := range batch {
-			var err error
-			for _, seq := range w.seqs {
-				k := seqKey(seq)
-				switch w.op {
-				case opDelete:
-					if err = b.Delete(k); err == nil {
-						err = sending.Delete(k)
-					}
-				case opMark:
-					err = sending.Put(k, []byte{1})
-				case opUnmark:
-					err = sending.Delete(k)
-				}
-				if err != nil {
-					return err
-				}
-			}
-			if w.op != opReport {
-				continue
-			}
-			seq, err := b.NextSequence()
-			if err != nil {
-				return err
-			}
-			w.rec.seq = seq
-			if err := b.Put(seqKey(seq), w.rec.encode()); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+// A dead letter is stored under its record's key as uvarint(len(record)),
+// record, then its reason: in the first format the reason's text; now a
+// zero byte and deadMeta as JSON (the old text never starts with a zero
+// byte, so both read).
+type deadMeta struct {
+	Reason string    `json:"reason"`
+	Status int       `json:"status,omitempty"`
+	Error  string    `json:"error,omitempty"`
+	At     time.Time `json:"at"`
 }
 
-func (s *boltStore) load(fn func(record, bool)) (int, int, error) {
-	var bad [][]byte
-	newer := 0
-	err := s.db.View(func(tx *bolt.Tx) error {
-		sending := tx.Bucket(sendingBucket)
-		return tx.Bucket(outboxBucket).ForEach(func(k, v []byte) error {
-			r, err := decodeRecord(k, v)
-			switch {
-			case errors.Is(err, errNewerFormat):
-				newer++
-			case err != nil:
-				bad = append(bad, bytes.Clone(k))
-			default:
-				fn(r, sending.Get(k) != nil)
-			}
-			return nil
-		})
-	})
-	if err != nil || len(bad) == 0 {
-		return 0, newer, err
-	}
-	// Unreadable records cannot be sent: keep them aside, not in the way.
-	return len(bad), newer, s.db.Update(func(tx *bolt.Tx) error {
-		for _, k := range bad {
-			if err := moveDead(tx, k, errCorrupt.Error()); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
-func (s *boltStore) get(seqs []uint64) ([]record, error) {
-	out := make([]record, 0, len(seqs))
-	err := s.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(outboxBucket)
-		for _, seq := range seqs {
-			k := seqKey(seq)
-			r, err := decodeRecord(k, b.Get(k))
-			if err != nil {
-				return fmt.Errorf("record %d: %w", seq, err)
-			}
-			out = append(out, r)
-		}
-		return nil
-	})
-	return out, err
-}
-
-func (s *boltStore) deadLetter(recs []record, reason string) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		for _, r := range recs {
-			if err := moveDead(tx, seqKey(r.seq), reason); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
-// moveDead moves the outbox record under k to the dead-letter bucket:
-// uvarint(len(record)), record, reason.
-func moveDead(tx *bolt.Tx, k []byte, reason string) error {
+// moveDead moves the outbox record under k to the dead-letter bucket.
+func moveDead(tx *bolt.Tx, k []byte, dl DeadLetter) error {
 	out, dead := tx.Bucket(outboxBucket), tx.Bucket(deadBucket)
 	v := out.Get(k)
 	if v == nil {
 		return nil
 	}
+	meta, err := json.Marshal(deadMeta{Reason: dl.Reason, Status: dl.Status, Error: dl.Error, At: dl.At.UTC()})
+	if err != nil {
+		return err
+	}
 	dv := binary.AppendUvarint(nil, uint64(len(v)))
 	dv = append(dv, v...)
-	dv = append(dv, reason...)
+	dv = append(dv, 0)
+	dv = append(dv, meta...)
 	if err := dead.Put(k, dv); err != nil {
 		return err
 	}
@@ -199,28 +123,55 @@ func moveDead(tx *bolt.Tx, k []byte, reason string) error {
 	return out.Delete(k)
 }
 
-func (s *boltStore) deadLetters() ([]DeadLetter, error) {
-	var out []DeadLetter
-	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(deadBucket).ForEach(func(k, v []byte) error {
-			d := DeadLetter{Reason: "unreadable dead letter"}
-			n, w := binary.Uvarint(v)
-			if w > 0 && uint64(len(v)-w) >= n {
-				if r, err := decodeRecord(k, v[w:w+int(n)]); err == nil {
-					d.Report = r.report()
-				}
-				d.Reason = string(v[w+int(n):])
-			}
-			out = append(out, d)
-			return nil
-		})
-	})
-	return out, err
+// decodeDead reads a dead letter of either format; raw is its record's
+// stored form, nil when unreadable.
+func decodeDead(k, v []byte) (d DeadLetter, raw []byte) {
+	d = DeadLetter{Reason: ReasonUnreadable, Error: "unreadable dead letter"}
+	if len(k) == 8 {
+		d.ID = strconv.FormatUint(binary.BigEndian.Uint64(k), 10)
+	}
+	n, w := binary.Uvarint(v)
+	if w <= 0 || uint64(len(v)-w) < n {
+		return d, nil
+	}
+	rest := v[w+int(n):]
+	if r, err := decodeRecord(k, v[w:w+int(n)]); err == nil {
+		d.Report = r.report()
+		raw = v[w : w+int(n)]
+	}
+	if len(rest) > 0 && rest[0] == 0 {
+		var m deadMeta
+		if json.Unmarshal(rest[1:], &m) == nil {
+			d.Reason, d.Status, d.Error, d.At = m.Reason, m.Status, m.Error, m.At
+		}
+	} else {
+		// The first format: the error's text only.
+		d.Error = string(rest)
+		d.Reason, d.Status = reasonOfText(d.Error)
+	}
+	if raw == nil {
+		d.Reason = ReasonUnreadable
+	}
+	return d, raw
 }
 
-func (s *boltStore) close() error {
-	if err := s.db.Close(); err != nil {
-		return fmt.Errorf("usage: closing the outbox file: %w", err)
+// statusInText finds an HTTP status in an error's text ("… 401 Unauthorized").
+var statusInText = regexp.MustCompile(`\b([1-5][0-9][0-9])\b`)
+
+// reasonOfText classes a dead letter of the first format by its text.
+func reasonOfText(text string) (string, int) {
+	switch {
+	case strings.Contains(text, ErrUncertain.Error()):
+		return ReasonUncertain, 0
+	case strings.Contains(text, errCorrupt.Error()):
+		return ReasonUnreadable, 0
 	}
-	return nil
+	if m := statusInText.FindStringSubmatch(text); m != nil {
+		st, _ := strconv.Atoi(m[1])
+		if st >= 300 && st < 400 {
+			return ReasonRedirect, st
+		}
+		return m[1], st
+	}
+	return "refused", 0
 }
