@@ -17,11 +17,17 @@ func TestSteadyLoadIsMergedPerPairInterval(t *testing.T) {
 	fake := newFakeAPI(t, "")
 	r := newReporter(t, newClient(t, fake.srv.URL), usage.WithPath(filepath.Join(t.TempDir(), "outbox.db")))
 	ctx := context.Background()
-	for range 20 {
+	// A ticker, so that the reports keep 20 ms apart however long each
+	// sync takes on a loaded machine.
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for i := range 20 {
+		if i > 0 {
+			<-tick.C
+		}
 		if err := r.Report(ctx, "c1", "api-calls", 1, delta); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 	closeCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
