@@ -2,6 +2,8 @@ package redisoutbox
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 
@@ -13,13 +15,17 @@ import (
 // It returns once Redis has answered: the reports are then as durable as
 // the server's persistence makes them (see the package doc). An error
 // wrapping usage.ErrUnavailable after the script was sent (a timeout, a
-// lost connection) cannot tell whether Redis ran it.
+// lost connection) cannot tell whether Redis ran it. Each batch has an
+// ID, so that go-redis's own resend of the script after a broken
+// connection does not store it twice.
 func (o *Outbox) Append(ctx context.Context, reports []usage.Report) error {
 	if len(reports) == 0 {
 		return nil
 	}
-	args := make([]any, 0, 2+3*len(reports))
-	args = append(args, o.base, len(reports))
+	var batch [12]byte
+	_, _ = rand.Read(batch[:])
+	args := make([]any, 0, 3+3*len(reports))
+	args = append(args, o.base, len(reports), hex.EncodeToString(batch[:]))
 	for i, r := range reports {
 		if r.CustomerID == "" || r.FeatureID == "" {
 			return fmt.Errorf("redisoutbox: Append: report %d has an empty customer or feature ID: %w", i, usage.ErrInvalidReport)

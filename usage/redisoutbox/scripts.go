@@ -40,18 +40,27 @@ local function popped(q, m, k)
 end
 `
 
-// appendScript: ARGV base, k, then k triples (member, StoredAt ns, body).
-// A pair that had no records becomes due at once unless it is scheduled
-// (a not-before kept from its last request, or a lease): ZADD NX.
+// appendScript: ARGV base, k, batch ID, then k triples (member, StoredAt
+// ns, body). A pair that had no records becomes due at once unless it is
+// scheduled (a not-before kept from its last request, or a lease): ZADD
+// NX. The batch ID makes the script idempotent for ten minutes: go-redis
+// sends a command again when the connection broke before the answer
+// (EOF), and the first run may have stored the batch.
 var appendScript = redis.NewScript(luaHelpers + `
 local base, k = ARGV[1], tonumber(ARGV[2])
+local seen = {}
 for i = 0, k - 1 do
-  local err = checklist(base .. ':q:' .. ARGV[3 + 3 * i])
-  if err then return err end
+  local m = ARGV[4 + 3 * i]
+  if not seen[m] then
+    seen[m] = true
+    local err = checklist(base .. ':q:' .. m)
+    if err then return err end
+  end
 end
+if not redis.call('SET', base .. ':b:' .. ARGV[3], 1, 'NX', 'PX', 600000) then return 0 end
 local id = redis.call('INCRBY', KEYS[1], k) - k
 for i = 0, k - 1 do
-  local m, at, body = ARGV[3 + 3 * i], ARGV[4 + 3 * i], ARGV[5 + 3 * i]
+  local m, at, body = ARGV[4 + 3 * i], ARGV[5 + 3 * i], ARGV[6 + 3 * i]
   id = id + 1
   if redis.call('RPUSH', base .. ':q:' .. m, string.format('0%d|%s|%s', id, at, body)) == 1 then
     redis.call('ZADD', KEYS[4], at, m)
