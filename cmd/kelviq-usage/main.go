@@ -10,8 +10,9 @@
 // prefix on Redis (-redis URL -prefix P, that of usage/redisoutbox).
 // -customer, -feature and -reason (the dead letter's reason: an HTTP
 // status such as 401, "redirect", "uncertain" or "unreadable") select what
-// the command acts on; purge without any of them needs -all. -json prints
-// JSON instead of text.
+// the command acts on (-reason only dead letters: queued reports have no
+// reason); purge without any of them needs -all. -json prints JSON instead
+// of text.
 //
 // A file that a running Reporter holds cannot be opened: kelviq-usage says
 // so and changes nothing. Stop the Reporter, or call its

@@ -55,8 +55,21 @@
 // times out makes the operation fail with an error wrapping
 // usage.ErrUnavailable that names Redis; the Reporter's Report returns it,
 // and its sender tries again until Redis is back. A timeout after the
-// script was sent cannot tell whether Redis ran it: bound go-redis's
-// timeouts (ReadTimeout, MaxRetries) so that an outage fails fast.
+// script was sent cannot tell whether Redis ran it: the Report fails, and
+// its report may have been stored (and be sent). A batch carries an ID
+// that Redis remembers for ten minutes, so go-redis's own resend of a
+// script after a broken connection does not store it twice. Bound
+// go-redis's timeouts (ReadTimeout, MaxRetries) so that an outage fails
+// fast.
+//
+// Pending and DeadLetters read every pair or dead letter in one script,
+// which blocks the server for as long: they are for inspection
+// (cmd/kelviq-usage), not for a hot path; Summary, which Stats reads, costs
+// a few reads whatever the size.
+//
+// The scripts reach a pair's keys by name rather than through KEYS, which
+// Redis Cluster accepts because every key of a prefix is in the script's
+// slot. The tests run a single redis-server.
 //
 // # Keys
 //
