@@ -79,7 +79,7 @@ type inspected struct {
 	} `json:"queued"`
 	DeadLetters []struct {
 		ID, Customer, Feature, Behaviour, Reason, Error string
-		Value, Status                                  int
+		Value, Status                                   int
 	} `json:"dead_letters"`
 }
 
