@@ -80,18 +80,20 @@ func BenchmarkReportDurable(b *testing.B) {
 	b.Run("baseline", func(b *testing.B) { benchmarkReportDurable(b, 1) })
 	b.Run("reporters=8", func(b *testing.B) { benchmarkReportDurable(b, 8) })
 	b.Run("bolt-Batch", benchmarkBoltBatch)
-	b.Run("reporters=8,api-up", func(b *testing.B) { benchmarkReportDurableUp(b, 8) })
+	b.Run("reporters=8,api-up", func(b *testing.B) { benchmarkReportDurableUp(b, 8, 8) })
+	b.Run("reporters=8,api-up,pairs=10000", func(b *testing.B) { benchmarkReportDurableUp(b, 8, 10_000) })
 }
 
 func benchmarkReportDurable(b *testing.B, reporters int) {
-	benchmarkReport(b, reporters, "http://"+deadAddr(b), nil)
+	benchmarkReport(b, reporters, reporters, "http://"+deadAddr(b), nil)
 }
 
 // benchmarkReportDurableUp is the same with kelviq up (a loopback fake):
-// the sender's requests and deletes run alongside.
-func benchmarkReportDurableUp(b *testing.B, reporters int) {
+// the sender's requests and deletes run alongside, over pairs (customer,
+// feature) pairs.
+func benchmarkReportDurableUp(b *testing.B, reporters, pairs int) {
 	fake := newFakeAPI(b, "")
-	benchmarkReport(b, reporters, fake.srv.URL, func(r *usage.Reporter) {
+	benchmarkReport(b, reporters, pairs, fake.srv.URL, func(r *usage.Reporter) {
 		if n := len(fake.received()); n > 0 {
 			b.ReportMetric(float64(r.Stats().Sent)/float64(n), "reports/request")
 		}
@@ -99,8 +101,13 @@ func benchmarkReportDurableUp(b *testing.B, reporters int) {
 }
 
 // benchmarkReport runs reporters goroutines reporting to one Reporter of
-// url; done, when set, sees the Reporter before it is closed.
-func benchmarkReport(b *testing.B, reporters int, url string, done func(*usage.Reporter)) {
+// url, over pairs (customer, feature) pairs (one per goroutine when pairs
+// is reporters); done, when set, sees the Reporter before it is closed.
+func benchmarkReport(b *testing.B, reporters, pairs int, url string, done func(*usage.Reporter)) {
+	customers := make([]string, pairs)
+	for i := range customers {
+		customers[i] = "cust-" + strconv.Itoa(i)
+	}
 	dir := b.TempDir()
 	sync1 := fsyncTime(b, dir, 200)
 	commit1 := boltCommitTime(b, dir, 200)
@@ -112,7 +119,10 @@ func benchmarkReport(b *testing.B, reporters int, url string, done func(*usage.R
 	defer r.Close(context.Background())
 	per := b.N/reporters + 1
 	lat, elapsed := runConcurrently(b, reporters, per, func(g, i int) error {
-		return r.Report(context.Background(), "bench", "f"+strconv.Itoa(g), i, "DELTA")
+		if pairs == reporters {
+			return r.Report(context.Background(), "bench", "f"+strconv.Itoa(g), i, "DELTA")
+		}
+		return r.Report(context.Background(), customers[(g*per+i)%pairs], "calls", i, "DELTA")
 	})
 	reportLatencies(b, lat, elapsed, sync1)
 	b.ReportMetric(us(commit1), "bolt-commit-µs")

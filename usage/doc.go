@@ -12,13 +12,36 @@
 //	…
 //	defer r.Close(shutdownCtx) // sends what it can; the rest waits on disk
 //
-// # Storing
+// # Outboxes
 //
-// Concurrent Report calls share their disk syncs (group commit): one
-// writer goroutine puts every report waiting at that moment into one bbolt
-// transaction. One Reporter at a time holds a file; a second one fails with
-// ErrLocked instead of corrupting it. WithMemory keeps the outbox in memory
-// instead, for tests and throwaway processes: it loses reports on a crash.
+// Where reports wait is an Outbox: a bbolt file (WithPath, or
+// OpenFileOutbox with WithOutbox), process memory (WithMemory,
+// NewMemoryOutbox; lost on a crash, for tests and throwaway processes), or
+// another implementation given with WithOutbox, such as usage/redisoutbox,
+// which a fleet of Reporters shares. The Reporter closes an outbox it
+// opened, never one it was given.
+//
+// Concurrent Report calls share one Append (group commit): one writer
+// goroutine hands every report waiting at that moment to the outbox in one
+// call, and the file outbox puts it, with the sender's deletes and marks,
+// into one bbolt transaction and one sync. One FileOutbox at a time holds
+// a file; a second one fails with ErrLocked instead of corrupting it. A
+// Report the outbox cannot store fails with an error wrapping
+// ErrUnavailable, and nothing was stored.
+//
+// # Leases
+//
+// The sender claims due (customer, feature) pairs from the outbox
+// (Outbox.Claim), each under a lease: while it holds, no other Reporter on
+// the outbox sends the pair, so a pair has at most one request in flight
+// across every process that shares the outbox. The sender ends every lease
+// with Done (kelviq took the records; their delete is made before the pair
+// can be claimed again) or DeadLetter, and bounds each request to end
+// before its lease expires. A lease that is never ended (its process died)
+// expires, and the pair is due again for any Reporter on the outbox: that
+// is how a fleet takes over a lost instance's reports. The local outboxes
+// keep the pairs in a heap of due times, so the sender's work per wake
+// follows the pairs that are due, not all the pairs the outbox holds.
 //
 // # Sending
 //
@@ -28,14 +51,14 @@
 // 408, 429 and 5xx, and honours Retry-After up to 10 minutes (a longer
 // one, a wrong header or a date years ahead, counts as 10 minutes, so that
 // it cannot stop delivery until the next restart). Any other 4xx is
-// permanent: the report moves to the dead-letter bucket (DeadLetters lists
-// it), the WithOnDropped callback runs once per report, and Stats.Dropped
-// counts it. So does a 401 or 403 (logged as the server key refused), and
+// permanent: the report moves to the dead-letter bucket, the WithOnDropped
+// callback runs once per report, and Stats.Dropped counts it. So does a 401 or 403 (logged as the server key refused), and
 // a 301, 302 or 303 answer, which the client returns instead of following
-// with a GET that would not apply the POST. A (customer, feature) has at most one request in flight, and its
-// delete is committed before it is sent again, so a crash resends at most
-// the one request that was in flight for each (customer, feature). Flush
-// and Close stop starting requests once one got no answer at all.
+// // with a GET that would not apply the POST. A crash resends at most the
+// one request that was in flight for each (customer, feature). Flush and
+// Close keep sending while their ctx allows and requests succeed, until
+// what was stored before them is delivered; they stop starting requests
+// once one got no answer at all.
 //
 // Reports waiting for the same (customer, feature) are merged into one
 // request: DELTAs add up, a SET replaces everything before it and a DELTA
@@ -55,9 +78,23 @@
 //
 // A crash has the same ambiguity: the request in flight at a kill -9 may
 // have reached kelviq. Under AtMostOnce the sender marks a DELTA's
-// records in the file before sending them (one more shared commit), and
-// the next start dead-letters marked records as uncertain instead of
-// resending them; under AtLeastOnce the next start resends them.
+// records in the outbox before sending them (Outbox.Mark; one more shared
+// commit in the file), and whoever claims marked records next (the next
+// start, or another Reporter of a shared outbox once the lease expired)
+// dead-letters them as uncertain instead of resending them; under
+// AtLeastOnce they are resent.
+//
+// # Dead letters
+//
+// A dead letter keeps its report, a Reason that filters can match (the
+// HTTP status, as "401"; ReasonRedirect; ReasonUncertain;
+// ReasonUnreadable), the status, the error's text and the time.
+// Reporter.DeadLetters lists them, and Stats.DeadLetters counts them. Once
+// the cause is fixed (a rotated server key, say),
+// Reporter.RequeueDeadLetters puts the matching ones back in the queue,
+// after what their pairs hold, and the sender delivers them;
+// Reporter.PurgeDeadLetters deletes them. Both take a match function; nil
+// matches all. cmd/kelviq-usage does the same from the shell.
 //
 // # The client
 //

@@ -86,16 +86,17 @@ func (r *Reporter) flush(ctx context.Context) (int, error) {
 		}
 		if len(leases) == 0 {
 			r.mu.Lock()
-			failed, lastErr := r.failCount != failBase, r.lastErr
+			failed, lastErr := r.failCount != failBase, r.lastFail
 			r.mu.Unlock()
-			if failed || firstErr != nil {
+			if (failed || firstErr != nil) && len(r.sem) == 0 {
 				// What is left failed (here or in the background sender)
 				// and waits for its backoff.
 				fail(lastErr)
 				break
 			}
-			// The background sender holds the pairs, or they are in the
-			// pause after its request: wait for it.
+			// The background sender holds the pairs (its sends hold
+			// r.sem), or they are in the pause after its request: wait
+			// for it.
 			wait := 5 * time.Millisecond
 			if !next.IsZero() {
 				wait = min(max(next.Sub(r.cfg.now()), time.Millisecond), 50*time.Millisecond)

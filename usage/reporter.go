@@ -58,6 +58,7 @@ type Reporter struct {
 	pauseUntil, retryAfterUntil int64 // Unix nanoseconds
 	lastErr                     error // the last send failure, for Flush
 	failCount                   int64 // failures so far, for Flush
+	lastFail                    error // the last failure, kept after a success
 	// failures counts the consecutive failures of the pairs failing now
 	// (their backoff); a success or a dead letter forgets the pair.
 	failures  map[string]int

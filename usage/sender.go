@@ -401,7 +401,7 @@ func (r *Reporter) retryLater(key string, l *Lease, m merged, err error) time.Ti
 	}
 	notBefore := now.Add(max(wait, retryAfter))
 	r.mu.Lock()
-	r.lastErr = err
+	r.lastErr, r.lastFail = err, err
 	r.failCount++
 	if retryAfter > 0 {
 		// The server asks every request to wait, not just this pair's.
@@ -436,7 +436,7 @@ func (r *Reporter) storeFailed(what string, err error) error {
 	err = &storeError{fmt.Errorf("%s: %w", what, err)}
 	r.log.Error("usage: outbox storage failed while sending", "error", err)
 	r.mu.Lock()
-	r.lastErr = err
+	r.lastErr, r.lastFail = err, err
 	r.failCount++
 	r.mu.Unlock()
 	return err
