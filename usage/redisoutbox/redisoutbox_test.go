@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/kelviq/kelviq-go/api"
 	"github.com/kelviq/kelviq-go/internal/redistest"
 	"github.com/kelviq/kelviq-go/usage"
@@ -115,5 +117,38 @@ func TestSettleRefusesForeignLeases(t *testing.T) {
 	}
 	if _, _, err := o.Claim(ctx, time.Now(), 0, 1); err == nil {
 		t.Fatal("Claim(maxPairs 0) succeeded")
+	}
+}
+
+// A Redis that hangs (SIGSTOP) fails operations with ErrUnavailable once
+// the client's read timeout passes, instead of blocking them, and the
+// outbox works again when it continues.
+func TestRedisHungIsUnavailable(t *testing.T) {
+	srv := redistest.StartPersistent(t)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, MaxRetries: -1, ReadTimeout: 300 * time.Millisecond, WriteTimeout: 300 * time.Millisecond})
+	t.Cleanup(func() { _ = rdb.Close() })
+	o, err := redisoutbox.New(rdb, "hung:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	r := usage.Report{CustomerID: "c", FeatureID: "f", Value: 1, Behaviour: api.ReportUsageRequestBehaviourDELTA, StoredAt: time.Now()}
+	srv.Pause()
+	start := time.Now()
+	err = o.Append(ctx, []usage.Report{r})
+	if !errors.Is(err, usage.ErrUnavailable) || !strings.Contains(err.Error(), "Redis") {
+		t.Fatalf("Append to a hung Redis: %v, want ErrUnavailable naming Redis", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("Append to a hung Redis took %v with a 300ms read timeout", d)
+	}
+	srv.Resume()
+	// The hung Append may have run once Redis continued (its answer came
+	// too late): 1 or 2 reports, and the next Append works.
+	if err := o.Append(ctx, []usage.Report{r}); err != nil {
+		t.Fatalf("Append after Resume: %v", err)
+	}
+	if s, err := o.Summary(ctx); err != nil || s.Queued < 1 || s.Queued > 2 {
+		t.Fatalf("Summary after Resume = %+v, %v", s, err)
 	}
 }
