@@ -22,7 +22,9 @@ import "github.com/redis/go-redis/v9"
 // A pair's records are the list base..":q:"..member; its lease the string
 // base..":l:"..member, holding the lease's token, with a PX expiry.
 
-// luaRecID is the pattern of a record element's ID (after the flag).
+// luaHelpers are the functions the scripts share: a record element's ID and
+// StoredAt, a type check before the first write, and the bookkeeping after
+// records left the head of a pair's list.
 const luaHelpers = `
 local function recid(e) return string.match(e, '^.(%d+)|') end
 local function recat(e) return string.match(e, '^.%d+|(-?%d+)|') end
