@@ -73,8 +73,9 @@
 //
 // # Keys
 //
-// Every key starts with "{" + prefix + "}", a hash tag, so one prefix lives
-// in one Cluster slot and the scripts' keys are in one place. Per pair: a
+// Every key starts with "{" + prefix + "}:1" (a hash tag, then the format's
+// version), so one prefix lives in one Cluster slot and the scripts' keys
+// are in one place. Per pair: a
 // list of records (the in-flight mark of AtMostOnce is kept in each record,
 // so it survives a kill) and a lease key; per prefix: a ZSET of pairs by
 // when they are due, which Claim reads with ZRANGEBYSCORE … LIMIT, so its

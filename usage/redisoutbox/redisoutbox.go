@@ -21,7 +21,7 @@ import (
 type Outbox struct {
 	rdb    redis.UniversalClient
 	prefix string
-	base   string   // "{" + prefix + "}": every key's hash tag
+	base   string   // "{" + prefix + "}:1": every key's hash tag and the format
 	keys   []string // the scripts' KEYS (see scripts.go)
 	cfg    config
 
@@ -124,7 +124,9 @@ func New(rdb redis.UniversalClient, prefix string, opts ...Option) (*Outbox, err
 	}
 	var id [8]byte
 	_, _ = rand.Read(id[:])
-	base := "{" + prefix + "}"
+	// The tag, then the format's version: a later, incompatible format
+	// would use other keys instead of misreading these.
+	base := "{" + prefix + "}:1"
 	o := &Outbox{
 		rdb: rdb, prefix: prefix, base: base, cfg: cfg,
 		keys:     []string{base + ":seq", base + ":n", base + ":due", base + ":old", base + ":dz", base + ":dh"},

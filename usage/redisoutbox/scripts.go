@@ -20,7 +20,8 @@ import "github.com/redis/go-redis/v9"
 // order they died), 6 dh (hash of dead letters by ID).
 //
 // A pair's records are the list base..":q:"..member; its lease the string
-// base..":l:"..member, holding the lease's token, with a PX expiry.
+// base..":l:"..member, holding the lease's token, with a PX expiry; an
+// Append's batch ID the string base..":b:"..id, for ten minutes.
 
 // luaHelpers are the functions the scripts share: a record element's ID and
 // StoredAt, a type check before the first write, and the bookkeeping after
