@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kelviq/kelviq-go/kelviq"
@@ -110,13 +111,17 @@ func (r *Reporter) flush(ctx context.Context) (int, error) {
 			continue
 		}
 		var (
-			mu   sync.Mutex
-			errs []error
-			wg   sync.WaitGroup
+			mu      sync.Mutex
+			errs    []error
+			wg      sync.WaitGroup
+			nothing atomic.Int32
 		)
 		for _, l := range leases {
 			wg.Go(func() {
-				if err := r.send(ctx, l, true); err != nil && !errors.Is(err, errNothing) {
+				err := r.send(ctx, l, true)
+				if errors.Is(err, errNothing) {
+					nothing.Add(1)
+				} else if err != nil {
 					mu.Lock()
 					errs = append(errs, err)
 					mu.Unlock()
@@ -125,7 +130,7 @@ func (r *Reporter) flush(ctx context.Context) (int, error) {
 		}
 		wg.Wait()
 		r.kick()
-		stop := false
+		stop := len(errs) == 0 && nothing.Load() == int32(len(leases)) // no progress possible
 		for _, err := range errs {
 			fail(err)
 			// kelviq did not answer: every pair would fail alike, each

@@ -42,6 +42,9 @@ type Outbox interface {
 	// for an outbox other processes write to; zero means "only when
 	// woken" (a local outbox with nothing scheduled). Its cost must grow
 	// with the pairs it returns, not with all pairs the outbox holds.
+	// perPair may be large (the Reporter asks for up to 100,000, what one
+	// request may merge); an outbox may return fewer, and a lease with
+	// no records is ended with Done(l, 0, …).
 	Claim(ctx context.Context, now time.Time, maxPairs, perPair int) (leases []*Lease, next time.Time, err error)
 
 	// Mark durably marks the first n records of l as in flight, before
@@ -54,10 +57,11 @@ type Outbox interface {
 
 	// Done ends l: it deletes the first delivered records of l (kelviq
 	// took them; 0 for none) and sets the pair's not-before to notBefore
-	// (its backoff after a failure, or the pause after a request). The
-	// delete is made even when l has expired (the records were
-	// delivered); the lease and the not-before are changed only while l
-	// is still the pair's lease, and ErrLeaseLost says it was not.
+	// (its backoff after a failure, or the pause after a request; zero:
+	// due at once). The delete is made even when l has expired (the
+	// records were delivered); the lease and the not-before are changed
+	// only while l is still the pair's lease, and ErrLeaseLost says it
+	// was not.
 	Done(ctx context.Context, l *Lease, delivered int, notBefore time.Time) error
 
 	// DeadLetter ends l by moving its first n records to the dead

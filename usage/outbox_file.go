@@ -260,6 +260,7 @@ func (o *FileOutbox) Claim(_ context.Context, now time.Time, maxPairs, perPair i
 	}
 	// Only the lease holder removes a pair's records: what the index
 	// leased is in the file.
+	unreadable := map[*Lease][]uint64{}
 	err := o.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(outboxBucket)
 		for _, l := range leases {
@@ -269,7 +270,8 @@ func (o *FileOutbox) Claim(_ context.Context, now time.Time, maxPairs, perPair i
 				k := seqKey(seq)
 				r, err := decodeRecord(k, b.Get(k))
 				if err != nil {
-					continue // (damaged since it was opened: left for the next open)
+					unreadable[l] = append(unreadable[l], seq)
+					continue
 				}
 				rec.Report = r.report()
 				kept = append(kept, rec)
@@ -278,6 +280,16 @@ func (o *FileOutbox) Claim(_ context.Context, now time.Time, maxPairs, perPair i
 		}
 		return nil
 	})
+	if len(unreadable) > 0 {
+		// Damaged since the file was opened: out of the queue, so that
+		// the pair is not claimed for them again and again; left in the
+		// file, where the next open moves them to the dead letters.
+		o.x.mu.Lock()
+		for l, seqs := range unreadable {
+			o.x.drop(l, seqs)
+		}
+		o.x.mu.Unlock()
+	}
 	if err != nil {
 		o.x.mu.Lock()
 		for _, l := range leases {
@@ -398,41 +410,40 @@ func (o *FileOutbox) DeadLetters(context.Context) ([]DeadLetter, error) {
 
 // RequeueDeadLetters queues again the dead letters match accepts (nil:
 // all), after what their pairs hold, in their order. An unreadable dead
-// letter is never requeued.
+// letter is never requeued. match runs on the caller's goroutine, before
+// the change, not inside the transaction.
 func (o *FileOutbox) RequeueDeadLetters(ctx context.Context, match func(DeadLetter) bool) (int, error) {
+	keys, err := o.matchDead(match, true)
+	if err != nil || len(keys) == 0 {
+		return 0, err
+	}
 	var back []record
-	err := o.submit(ctx, func(tx *bolt.Tx) error {
+	err = o.submit(ctx, func(tx *bolt.Tx) error {
 		back = back[:0]
 		out, dead := tx.Bucket(outboxBucket), tx.Bucket(deadBucket)
-		var keys [][]byte
-		err := dead.ForEach(func(k, v []byte) error {
-			d, raw := decodeDead(k, v)
-			if raw == nil || (match != nil && !match(d)) {
-				return nil
+		for _, k := range keys {
+			v := dead.Get(k)
+			if v == nil {
+				continue // purged meanwhile
 			}
+			_, raw := decodeDead(k, v)
 			r, err := decodeRecord(k, raw)
-			if err != nil {
-				return nil
+			if raw == nil || err != nil {
+				continue
 			}
+			raw = bytes.Clone(raw) // (v is the page's; the delete below reuses it)
 			seq, err := out.NextSequence()
 			if err != nil {
 				return err
 			}
 			r.seq = seq
-			if err := out.Put(seqKey(seq), bytes.Clone(raw)); err != nil {
+			if err := out.Put(seqKey(seq), raw); err != nil {
 				return err
 			}
-			keys = append(keys, bytes.Clone(k))
-			back = append(back, r)
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		for _, k := range keys {
 			if err := dead.Delete(k); err != nil {
 				return err
 			}
+			back = append(back, r)
 		}
 		return nil
 	}, func() {
@@ -448,30 +459,61 @@ func (o *FileOutbox) RequeueDeadLetters(ctx context.Context, match func(DeadLett
 }
 
 // PurgeDeadLetters deletes the dead letters match accepts (nil: all).
+// match runs on the caller's goroutine, before the change.
 func (o *FileOutbox) PurgeDeadLetters(ctx context.Context, match func(DeadLetter) bool) (int, error) {
+	keys, err := o.matchDead(match, false)
+	if err != nil || len(keys) == 0 {
+		return 0, err
+	}
 	n := 0
-	err := o.submit(ctx, func(tx *bolt.Tx) error {
+	err = o.submit(ctx, func(tx *bolt.Tx) error {
 		n = 0
 		dead := tx.Bucket(deadBucket)
-		var keys [][]byte
-		_ = dead.ForEach(func(k, v []byte) error {
-			if d, _ := decodeDead(k, v); match == nil || match(d) {
-				keys = append(keys, bytes.Clone(k))
-			}
-			return nil
-		})
 		for _, k := range keys {
+			if dead.Get(k) == nil {
+				continue
+			}
 			if err := dead.Delete(k); err != nil {
 				return err
 			}
+			n++
 		}
-		n = len(keys)
 		return nil
 	}, func() { o.x.dead -= int64(n) })
 	if err != nil {
 		return 0, err
 	}
 	return n, nil
+}
+
+// matchDead returns the keys of the dead letters match accepts (readable
+// ones only, when readable).
+func (o *FileOutbox) matchDead(match func(DeadLetter) bool, readable bool) ([][]byte, error) {
+	type entry struct {
+		k []byte
+		d DeadLetter
+	}
+	var all []entry
+	err := o.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(deadBucket).ForEach(func(k, v []byte) error {
+			d, raw := decodeDead(k, v)
+			if raw == nil && readable {
+				return nil
+			}
+			all = append(all, entry{bytes.Clone(k), d})
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, o.unavailable(err)
+	}
+	var keys [][]byte
+	for _, e := range all {
+		if match == nil || match(e.d) {
+			keys = append(keys, e.k)
+		}
+	}
+	return keys, nil
 }
 
 // Pending returns what is queued per pair, oldest first.

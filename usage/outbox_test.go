@@ -163,3 +163,35 @@ func TestOldFormatDeadLettersLoad(t *testing.T) {
 		t.Errorf("sum %d, want 10", got)
 	}
 }
+
+// remoteLike hides a MemoryOutbox's local index: the Reporter drives it as
+// it drives any other Outbox (no backoff reset in Flush, Stats cached).
+type remoteLike struct{ usage.Outbox }
+
+// On an outbox that is not local, Stats reads the Summary the sender
+// cached (about once a second), and delivery works the same.
+func TestOtherOutboxesAreDrivenTheSameWay(t *testing.T) {
+	addr := deadAddr(t)
+	o := remoteLike{usage.NewMemoryOutbox()}
+	r := newReporter(t, newClient(t, "http://"+addr), usage.WithOutbox(o), usage.WithBackoff(10*time.Millisecond, 50*time.Millisecond))
+	ctx := context.Background()
+	for i := range 3 {
+		if err := r.Report(ctx, "c1", "calls", i+1, delta); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for r.Stats().Queued != 3 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if s := r.Stats(); s.Queued != 3 || s.OldestQueued.IsZero() {
+		t.Fatalf("stats %+v; want the cached summary to show 3 queued", s)
+	}
+	fake := newFakeAPI(t, addr)
+	for fake.sum(pair{"c1", "calls"}) != 6 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := fake.sum(pair{"c1", "calls"}); got != 6 || len(fake.received()) != 1 {
+		t.Errorf("sum %d in %d requests; want 6 in one", got, len(fake.received()))
+	}
+}

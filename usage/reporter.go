@@ -134,8 +134,8 @@ type DeadLetter struct {
 }
 
 // NewReporter opens the outbox (WithPath's file, or memory with
-// WithMemory), and starts sending what it holds, from an earlier run too,
-// to kelviq with client.
+// WithMemory; or takes WithOutbox's), and starts sending what it holds,
+// from an earlier run too, to kelviq with client.
 //
 // The Reporter owns the retries of usage reports: kelviq's client never
 // sends a POST twice once any byte of it may have left (it retries only a
@@ -198,7 +198,6 @@ func NewReporter(client *kelviq.Client, opts ...Option) (*Reporter, error) {
 		}
 	}
 	r.sendCtx, r.stopSending = context.WithCancel(context.Background())
-	r.refreshSummary(r.sendCtx)
 	go r.writer()
 	go r.sender()
 	r.kick()
@@ -354,10 +353,10 @@ func (r *Reporter) PurgeDeadLetters(ctx context.Context, match func(DeadLetter) 
 }
 
 // Close stops accepting reports, waits for the Report calls in progress,
-// sends what it can until ctx ends, and closes the outbox. Reports it could
-// not send stay stored and are sent by the next Reporter on the file: that
-// is not an error. An error means the outbox could not be written or
-// closed. A request still in flight when ctx ends is abandoned, and counts
+// sends what it can until ctx ends, and closes the outbox if NewReporter
+// opened it (not one given with WithOutbox). Reports it could not send
+// stay stored and are sent by the next Reporter on the outbox: that is not
+// an error. An error means the outbox could not be written or closed. A request still in flight when ctx ends is abandoned, and counts
 // as ambiguous (see Delivery).
 //
 // A second Close returns ErrClosed, once the first one has returned (or
