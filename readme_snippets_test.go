@@ -22,6 +22,7 @@ var snippetImports = map[string]string{
 	"entitlements": "github.com/kelviq/kelviq-go/entitlements",
 	"redisstore":   "github.com/kelviq/kelviq-go/entitlements/redisstore",
 	"usage":        "github.com/kelviq/kelviq-go/usage",
+	"redisoutbox":  "github.com/kelviq/kelviq-go/usage/redisoutbox",
 	"webhook":      "github.com/kelviq/kelviq-go/webhook",
 	"nullable":     "github.com/kelviq/kelviq-go/nullable",
 	"redis":        "github.com/redis/go-redis/v9",
