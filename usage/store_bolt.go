@@ -27,6 +27,10 @@ type boltStore struct {
 }
 
 func openBolt(path string, cfg *config) (*boltStore, error) {
+	// Check the file before bbolt maps it; salvage a damaged one (boltopen.go).
+	if err := prepareOutboxFile(path, cfg); err != nil {
+		return nil, err
+	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
 		// bbolt takes an exclusive flock on the file; a second opener
 		// waits this long, then fails instead of blocking forever.
