@@ -74,11 +74,11 @@ func (m boltMeta) valid() bool { return m.magic == boltMagic && m.version == bol
 type boltVerdict int
 
 const (
-	boltOK       boltVerdict = iota // bbolt can open and use it
-	boltEmpty                       // zero bytes: bbolt writes a fresh file
-	boltNotBolt                     // no meta page says bbolt: not ours, leave it alone
-	boltNewer                       // a bbolt format this version cannot read
-	boltDamaged                     // a bbolt file whose structure is damaged: salvage
+	boltOK      boltVerdict = iota // bbolt can open and use it
+	boltEmpty                      // zero bytes: bbolt writes a fresh file
+	boltNotBolt                    // no meta page says bbolt: not ours, leave it alone
+	boltNewer                      // a bbolt format this version cannot read
+	boltDamaged                    // a bbolt file whose structure is damaged: salvage
 )
 
 // boltFile reads pages of a bbolt file with plain reads.
@@ -96,21 +96,24 @@ func (f *boltFile) page(id uint64) ([]byte, error) {
 	if id < 2 || id >= f.hwm || id >= f.maxPages {
 		return nil, fmt.Errorf("page %d: out of bounds (high-water mark %d, %d pages in the file)", id, f.hwm, f.maxPages)
 	}
-	hdr := make([]byte, boltPageHeaderSize)
-	if _, err := f.r.ReadAt(hdr, int64(id)*int64(f.ps)); err != nil {
+	off := int64(id) * int64(f.ps)
+	buf := make([]byte, f.ps)
+	if _, err := f.r.ReadAt(buf, off); err != nil {
 		return nil, fmt.Errorf("page %d: %w", id, err)
 	}
 	le := binary.LittleEndian
-	if got := le.Uint64(hdr); got != id {
+	if got := le.Uint64(buf); got != id {
 		return nil, fmt.Errorf("page %d identifies as %d", id, got)
 	}
-	ov := uint64(le.Uint32(hdr[12:]))
+	ov := uint64(le.Uint32(buf[12:]))
 	if ov >= f.hwm-id || ov >= f.maxPages-id {
 		return nil, fmt.Errorf("page %d: %d overflow pages run past the end", id, ov)
 	}
-	buf := make([]byte, (ov+1)*uint64(f.ps))
-	if _, err := f.r.ReadAt(buf, int64(id)*int64(f.ps)); err != nil {
-		return nil, fmt.Errorf("page %d: %w", id, err)
+	if ov > 0 {
+		buf = append(buf, make([]byte, ov*uint64(f.ps))...)
+		if _, err := f.r.ReadAt(buf[f.ps:], off+int64(f.ps)); err != nil {
+			return nil, fmt.Errorf("page %d: %w", id, err)
+		}
 	}
 	return buf, nil
 }

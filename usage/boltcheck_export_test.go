@@ -79,3 +79,26 @@ func MapOutbox(path string) (*OutboxPageMap, error) {
 	})
 	return pm, err
 }
+
+// PrepareOutboxFile runs the check (and salvage) NewReporter runs before
+// bbolt opens path.
+func PrepareOutboxFile(path string) error {
+	cfg := defaultConfig()
+	return prepareOutboxFile(path, &cfg)
+}
+
+// CheckBoltFile runs the checker on the file at path, as NewReporter
+// does (plain reads), returning the verdict.
+func CheckBoltFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return "", err
+	}
+	v, err := checkBolt(f, fi.Size())
+	return [...]string{"ok", "empty", "not-bolt", "newer", "damaged"}[v], err
+}

@@ -102,7 +102,8 @@ func runChild(t *testing.T, path string) (childResult, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), childHang)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestCorruptOutboxChild$", "-test.count=1", "-test.v=false")
-	cmd.Env = append(os.Environ(), corruptChildEnv+"="+path)
+	// (A race-enabled child otherwise sleeps a second at exit.)
+	cmd.Env = append(os.Environ(), corruptChildEnv+"="+path, "GORACE=atexit_sleep_ms=0 "+os.Getenv("GORACE"))
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
