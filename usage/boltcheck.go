@@ -274,85 +274,99 @@ func (c *boltChecker) bucket(root uint64, depth int) error {
 	if depth > boltMaxDepth {
 		return fmt.Errorf("buckets nested more than %d deep", boltMaxDepth)
 	}
-	_, err := c.tree(root, nil, nil, 0, depth)
+	_, _, err := c.tree(root, nil, nil, 0, depth)
 	return err
 }
 
 // tree checks the subtree at id (all keys in [lo, hi) when set), as bbolt's
 // verifyPageReachable and recursivelyCheckPageKeyOrderInternal do, and
-// returns its greatest key; the buckets its leaves hold are checked too.
-func (c *boltChecker) tree(id uint64, lo, hi []byte, level, nest int) ([]byte, error) {
+// returns its least and greatest keys; the buckets its leaves hold are
+// checked too.
+func (c *boltChecker) tree(id uint64, lo, hi []byte, level, nest int) (least, greatest []byte, err error) {
 	if level > boltMaxDepth {
-		return nil, fmt.Errorf("page %d: tree deeper than %d", id, boltMaxDepth)
+		return nil, nil, fmt.Errorf("page %d: tree deeper than %d", id, boltMaxDepth)
 	}
 	p, err := c.f.page(id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for i := id; i <= id+pageOverflow(p); i++ {
 		if c.visited[i] {
-			return nil, fmt.Errorf("page %d: reached twice", i)
+			return nil, nil, fmt.Errorf("page %d: reached twice", i)
 		}
 		c.visited[i] = true
 	}
 	n := pageCount(p)
+	if n == 0xFFFF {
+		// bbolt's node.write refuses to write that many back (a panic).
+		return nil, nil, fmt.Errorf("page %d: %d elements", id, n)
+	}
 	switch pageFlags(p) {
 	case boltBranchPage:
 		if n == 0 {
-			return nil, fmt.Errorf("page %d: empty branch", id)
+			return nil, nil, fmt.Errorf("page %d: empty branch", id)
 		}
 		elems := make([]boltElem, n)
 		for i := range elems {
 			if elems[i], err = elem(p, i, true); err != nil {
-				return nil, fmt.Errorf("page %d: %w", id, err)
+				return nil, nil, fmt.Errorf("page %d: %w", id, err)
 			}
 		}
 		running := lo
-		var max []byte
 		for i, e := range elems {
 			if err := keyOrder(id, i, e.key, running, hi); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			next := hi
 			if i < n-1 {
 				next = elems[i+1].key
 			}
-			if max, err = c.tree(e.child, e.key, next, level+1, nest); err != nil {
-				return nil, err
+			childLeast, childGreatest, err := c.tree(e.child, e.key, next, level+1, nest)
+			if err != nil {
+				return nil, nil, err
 			}
-			running = max
+			// bbolt finds a child in its parent by the child's first
+			// key when it writes it back; another key would leave the
+			// old page referenced after it is freed.
+			if !bytes.Equal(childLeast, e.key) {
+				return nil, nil, fmt.Errorf("page %d: key %d is not the first key of page %d", id, i, e.child)
+			}
+			running = childGreatest
 		}
-		return max, nil
+		return elems[0].key, running, nil
 	case boltLeafPage:
 		return c.leaf(id, p, lo, hi, nest)
 	}
-	return nil, fmt.Errorf("page %d: type %#x where a branch or leaf page goes", id, pageFlags(p))
+	return nil, nil, fmt.Errorf("page %d: type %#x where a branch or leaf page goes", id, pageFlags(p))
 }
 
 // leaf checks the elements of a leaf page (or an inline bucket's page)
 // and the buckets they hold.
-func (c *boltChecker) leaf(id uint64, p []byte, lo, hi []byte, nest int) ([]byte, error) {
+func (c *boltChecker) leaf(id uint64, p []byte, lo, hi []byte, nest int) (least, greatest []byte, err error) {
 	n := pageCount(p)
 	running := lo
 	for i := range n {
 		e, err := elem(p, i, false)
 		if err != nil {
-			return nil, fmt.Errorf("page %d: %w", id, err)
+			return nil, nil, fmt.Errorf("page %d: %w", id, err)
 		}
 		if err := keyOrder(id, i, e.key, running, hi); err != nil {
-			return nil, err
+			return nil, nil, err
+		}
+		if i == 0 {
+			least = e.key
 		}
 		running = e.key
 		if e.flags&boltBucketLeaf != 0 {
 			if err := c.nested(id, e, nest+1); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 	}
 	if n == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
-	return running, nil
+	return least, running, nil
 }
 
 // nested checks the bucket stored in leaf element e of page id.
@@ -368,8 +382,13 @@ func (c *boltChecker) nested(id uint64, e boltElem, nest int) error {
 	// what such a page points to, so a bucket in it (which bbolt never
 	// writes inline) would hold pages the freelist gives away.
 	p := e.value[boltBucketHeader:]
-	if len(p) < boltPageHeaderSize || pageFlags(p) != boltLeafPage {
+	if len(p) < boltPageHeaderSize || pageFlags(p) != boltLeafPage || pageCount(p) == 0xFFFF {
 		return fmt.Errorf("page %d: inline bucket %q is not a leaf page", id, e.key)
+	}
+	if binary.LittleEndian.Uint64(p) != 0 {
+		// bbolt would free the page this id names when the bucket
+		// outgrows its inline page.
+		return fmt.Errorf("page %d: inline bucket %q names page %d", id, e.key, binary.LittleEndian.Uint64(p))
 	}
 	for i := range pageCount(p) {
 		ie, err := elem(p, i, false)
@@ -380,12 +399,16 @@ func (c *boltChecker) nested(id uint64, e boltElem, nest int) error {
 			return fmt.Errorf("page %d: inline bucket %q holds a bucket", id, e.key)
 		}
 	}
-	_, err := c.leaf(id, p, nil, nil, nest)
+	_, _, err := c.leaf(id, p, nil, nil, nest)
 	return err
 }
 
-// keyOrder is bbolt's verifyKeyOrder.
+// keyOrder is bbolt's verifyKeyOrder, and refuses the empty key, which
+// bbolt never writes and panics on when it writes a page back.
 func keyOrder(id uint64, i int, key, prev, hi []byte) error {
+	if len(key) == 0 {
+		return fmt.Errorf("page %d: key %d is empty", id, i)
+	}
 	if i == 0 && prev != nil && bytes.Compare(prev, key) > 0 {
 		return fmt.Errorf("page %d: first key below its parent's", id)
 	}

@@ -79,6 +79,12 @@ func prepareOutboxFile(path string, cfg *config) error {
 // damaged file (salvaged again at the next start) or the fresh one, and the
 // damaged one never lost.
 func replaceDamaged(path string, perm os.FileMode, s *salvage) (string, error) {
+	// Through a symbolic link, the file it names is the one replaced (and
+	// kept aside), not the link.
+	path, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return "", err
+	}
 	tmp := path + ".salvage"
 	if err := os.Remove(tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return "", err // (a leftover of a salvage a crash interrupted)
@@ -100,7 +106,8 @@ func replaceDamaged(path string, perm os.FileMode, s *salvage) (string, error) {
 		_ = os.Remove(tmp)
 		return "", err
 	}
-	return aside, syncDir(filepath.Dir(path))
+	syncDir(filepath.Dir(path))
+	return aside, nil
 }
 
 // keepAside gives the file at path a second name, path.corrupt-<UTC time>,
@@ -115,7 +122,8 @@ func keepAside(path string) (string, error) {
 		}
 		err := os.Link(path, aside)
 		if err == nil {
-			return aside, syncDir(filepath.Dir(path))
+			syncDir(filepath.Dir(path))
+			return aside, nil
 		}
 		if errors.Is(err, os.ErrExist) {
 			if i >= 100 {
@@ -130,7 +138,8 @@ func keepAside(path string) (string, error) {
 			}
 			return "", fmt.Errorf("keeping the damaged file aside: link: %v; copy: %w", err, cerr)
 		}
-		return aside, syncDir(filepath.Dir(path))
+		syncDir(filepath.Dir(path))
+		return aside, nil
 	}
 }
 
@@ -152,14 +161,12 @@ func copyNew(from, to string) error {
 	return err
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
+// syncDir makes the names in dir durable, where the system can: a crash
+// right after would otherwise find the old names (both of which hold a
+// whole file, damaged or fresh).
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		_ = d.Close()
 	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return err
-	}
-	return nil
 }

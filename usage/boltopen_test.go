@@ -7,13 +7,16 @@ import (
 	"errors"
 	"hash/fnv"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	kelviqapi "github.com/kelviq/kelviq-go/api"
 	"github.com/kelviq/kelviq-go/usage"
 )
 
@@ -243,6 +246,88 @@ func TestTruncatedOutboxIsSalvaged(t *testing.T) {
 	}
 	if want := int64(realOutboxReports - len(pm.Leaves[last])); st.Queued != want {
 		t.Errorf("Queued = %d, want %d", st.Queued, want)
+	}
+	if a := asides(t, path); len(a) != 1 {
+		t.Errorf("kept aside: %v", a)
+	}
+}
+
+// The dead letters of a damaged file are salvaged with their reasons.
+func TestSalvageKeepsDeadLetters(t *testing.T) {
+	api := newFakeAPI(t, "")
+	api.setAnswer(func(_ int, g got) (int, http.Header, bool) {
+		if g.customer == "refused" {
+			return http.StatusUnprocessableEntity, nil, false
+		}
+		return http.StatusServiceUnavailable, nil, false
+	})
+	path := filepath.Join(t.TempDir(), "outbox.db")
+	r, err := usage.NewReporter(newClient(t, api.srv.URL), usage.WithPath(path), usage.WithBackoff(time.Hour, time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 600 {
+		c := "kept"
+		if i%20 == 0 {
+			c = "refused"
+		}
+		if err := r.Report(context.Background(), c, "f"+strconv.Itoa(i), 1, kelviqapi.ReportUsageRequestBehaviourDELTA); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		d, err := r.DeadLetters()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(d) == 30 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d dead letters after 20 s, want 30", len(d))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_ = r.Close(ctx)
+	api.srv.Close()
+
+	orig, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pm, err := usage.MapOutbox(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var leaf uint64
+	for id := range pm.Leaves {
+		leaf = max(leaf, id)
+	}
+	if err := os.WriteFile(path, zeroPage(orig, pm.PageSize, leaf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r, err = usage.NewReporter(newClient(t, "http://"+deadAddr(t)), usage.WithPath(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close(ctx)
+	if q, want := r.Stats().Queued, int64(570-len(pm.Leaves[leaf])); q != want {
+		t.Errorf("Queued = %d, want %d", q, want)
+	}
+	d, err := r.DeadLetters()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d) != 30 {
+		t.Fatalf("%d dead letters after the salvage, want 30", len(d))
+	}
+	for _, l := range d {
+		if l.Report.CustomerID != "refused" || !strings.Contains(l.Reason+l.Error, "422") {
+			t.Errorf("dead letter %+v", l)
+		}
 	}
 	if a := asides(t, path); len(a) != 1 {
 		t.Errorf("kept aside: %v", a)
