@@ -25,6 +25,8 @@ type OutboxPageMap struct {
 	// pages, the root bucket's pages, the branch pages and the leaves of
 	// the other buckets.
 	Structural map[uint64]bool
+	// OutboxRoot is the root page of the outbox bucket.
+	OutboxRoot uint64
 }
 
 // MapOutbox reads the page map of the whole outbox file at path.
@@ -74,6 +76,7 @@ func MapOutbox(path string) (*OutboxPageMap, error) {
 	if err != nil || outboxRoot == 0 {
 		return nil, fmt.Errorf("no outbox tree (inline or unreadable): %v", err)
 	}
+	pm.OutboxRoot = outboxRoot
 	err = walk(outboxRoot, func(id uint64, e boltElem) {
 		pm.Leaves[id] = append(pm.Leaves[id], binary.BigEndian.Uint64(e.key))
 	})

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -415,4 +416,77 @@ func TestDamagedOutboxes(t *testing.T) {
 		}
 	}
 	t.Logf("%d copies: %v", len(outcomes), counts)
+}
+
+// A branch that names itself (a cycle, where bbolt's walk never ends) and
+// one that names a page twice: the open returns, in a child, with every
+// record of the pages still named.
+func TestCyclicOutboxOpens(t *testing.T) {
+	if os.Getenv(corruptChildEnv) != "" {
+		t.Skip("in the child")
+	}
+	orig := writeRealOutbox(t)
+	dir := t.TempDir()
+	pm, err := usage.MapOutbox(filepath.Join(dir, "x")) // (an error: no file)
+	if err == nil {
+		t.Fatal("MapOutbox of no file")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "orig.db"), orig, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if pm, err = usage.MapOutbox(filepath.Join(dir, "orig.db")); err != nil {
+		t.Fatal(err)
+	}
+	root := int(pm.OutboxRoot) * pm.PageSize
+	if orig[root+8] != 0x01 { // flags: a branch
+		t.Skip("the outbox is one leaf")
+	}
+	child := func(b []byte, i int) uint64 { // pgid of element i
+		return binary.LittleEndian.Uint64(b[root+16+16*i+8:])
+	}
+	for name, edit := range map[string]func(b []byte) (lost uint64){
+		"names itself": func(b []byte) uint64 {
+			lost := child(b, 0)
+			binary.LittleEndian.PutUint64(b[root+16+8:], pm.OutboxRoot)
+			return lost
+		},
+		"names a page twice": func(b []byte) uint64 {
+			lost := child(b, 1)
+			binary.LittleEndian.PutUint64(b[root+16+16+8:], child(b, 2))
+			return lost
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			b := bytes.Clone(orig)
+			lost := edit(b)
+			if v, _ := usage.CheckBoltBytes(b); v != "damaged" {
+				t.Fatalf("the checker says %s", v)
+			}
+			path := filepath.Join(t.TempDir(), "outbox.db")
+			if err := os.WriteFile(path, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			res, err := runChild(t, path)
+			if err != nil {
+				t.Fatalf("the child %v\n%s", err, res.output)
+			}
+			if res.kind != "open" {
+				t.Fatalf("the child: %s %s", res.kind, res.msg)
+			}
+			want := realOutboxReports - len(pm.Leaves[lost])
+			for leaf, seqs := range pm.Leaves {
+				if leaf == lost {
+					continue
+				}
+				for _, q := range seqs {
+					if !res.seqs[q] {
+						t.Fatalf("seq %d of page %d lost; %d of %d kept", q, leaf, len(res.seqs), want)
+					}
+				}
+			}
+			if len(res.seqs) != want {
+				t.Errorf("%d records kept, want %d", len(res.seqs), want)
+			}
+		})
+	}
 }

@@ -48,7 +48,7 @@ func prepareOutboxFile(path string, cfg *config) error {
 	// The lock bbolt takes: a Reporter using the file is writing it, and
 	// the check would read a moving file.
 	if err := lockFile(f, cfg.lockTimeout); err != nil {
-		return fmt.Errorf("%w: %s (could not lock it within %v)", ErrLocked, path, cfg.lockTimeout)
+		return fmt.Errorf("%w: %s (could not lock it within %v: %v)", ErrLocked, path, cfg.lockTimeout, err)
 	}
 	v, why := checkBolt(f, fi.Size())
 	switch v {

@@ -129,12 +129,14 @@ func (w *salvageWalk) walk(id uint64, lo, hi []byte, level int, fn func(boltElem
 		w.s.lostPages++
 		return
 	}
-	w.visited[id] = true
 	p, err := w.f.page(id)
-	if err != nil {
+	if err != nil || !w.fits(p, lo, hi) {
+		// (Not marked visited: a damaged reference to a page in
+		// another range must not cost the page its own reference.)
 		w.s.lostPages++
 		return
 	}
+	w.visited[id] = true
 	switch pageFlags(p) {
 	case boltBranchPage:
 		var elems []boltElem
@@ -160,6 +162,23 @@ func (w *salvageWalk) walk(id uint64, lo, hi []byte, level int, fn func(boltElem
 	default:
 		w.s.lostPages++
 	}
+}
+
+// fits says whether page p may be the child of the range [lo, hi): its
+// first readable key lies in it.
+func (w *salvageWalk) fits(p []byte, lo, hi []byte) bool {
+	branch := pageFlags(p) == boltBranchPage
+	if !branch && pageFlags(p) != boltLeafPage {
+		return false
+	}
+	for i := range pageCount(p) {
+		e, err := elem(p, i, branch)
+		if err != nil {
+			continue
+		}
+		return inRange(e.key, lo, hi, true)
+	}
+	return true // no readable key: nothing in it to misplace
 }
 
 // leaf calls fn for the readable elements of leaf page p, keys in order
