@@ -43,6 +43,25 @@
 // keep the pairs in a heap of due times, so the sender's work per wake
 // follows the pairs that are due, not all the pairs the outbox holds.
 //
+// # A damaged file
+//
+// bbolt trusts its file: a damaged one makes it panic where no recover
+// reaches, fault (SIGBUS) on a truncated map, or walk a cycle forever. So
+// NewReporter checks the file with plain reads before bbolt maps it, in
+// time bounded by its size: the meta pages, the page count against the
+// file's length, and every page of the tree, once each, with bbolt's own
+// invariants (page ids and types, bounds, key order). A whole file is left
+// untouched. A damaged one is salvaged: every record of the pages still
+// readable from its tree goes into a fresh file (free pages, which hold
+// reports already delivered, are never read), the loss is logged, and the
+// damaged file is kept beside it as path.corrupt-<UTC time>, never
+// overwritten. A file that is not bbolt at all, or of a newer bbolt format,
+// is not the Reporter's to replace: NewReporter leaves it and returns an
+// error wrapping ErrCorrupt that names it. (A check rather than
+// SetPanicOnFault and recover, which cannot reach the goroutine bbolt walks
+// the tree in, or a persisted freelist, which spares the walk at open but
+// not the reads of every record that follow it.)
+//
 // # Sending
 //
 // The background sender sends a (customer, feature) at most every 100 ms, so

@@ -54,11 +54,14 @@ type fileOp struct {
 // (in this process or another) holds fails with an error wrapping
 // ErrLocked that names the file.
 func OpenFileOutbox(path string) (*FileOutbox, error) {
-	return openFileOutbox(path, defaultConfig().lockTimeout)
+	cfg := defaultConfig()
+	return openFileOutbox(path, &cfg)
 }
 
-func openFileOutbox(path string, lockTimeout time.Duration) (*FileOutbox, error) {
-	s, err := openBolt(path, lockTimeout)
+// openFileOutbox opens the file with cfg's lock timeout, and logs the salvage
+// of a damaged file to cfg's logger.
+func openFileOutbox(path string, cfg *config) (*FileOutbox, error) {
+	s, err := openBolt(path, cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -176,7 +176,7 @@ func NewReporter(client *kelviq.Client, opts ...Option) (*Reporter, error) {
 	case cfg.memory:
 		r.outbox, r.ownOutbox = NewMemoryOutbox(), true
 	default:
-		o, err := openFileOutbox(cfg.path, cfg.lockTimeout)
+		o, err := openFileOutbox(cfg.path, &cfg)
 		if err != nil {
 			return nil, err
 		}

@@ -45,7 +45,12 @@ func openBoltDB(path string, timeout time.Duration) (*bolt.DB, error) {
 	})
 }
 
-func openBolt(path string, lockTimeout time.Duration) (*boltStore, error) {
+func openBolt(path string, cfg *config) (*boltStore, error) {
+	// Check the file before bbolt maps it; salvage a damaged one (boltopen.go).
+	if err := prepareOutboxFile(path, cfg); err != nil {
+		return nil, err
+	}
+	lockTimeout := cfg.lockTimeout
 	db, err := openBoltDB(path, lockTimeout)
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("%w: %s (bbolt could not lock it within %v)", ErrLocked, path, lockTimeout)
