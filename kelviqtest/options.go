@@ -43,6 +43,7 @@ type config struct {
 	stateless   bool
 	seed        []byte // the JSON of WithSeed; nil: an empty store
 	maxBody     int64  // 0: DefaultMaxBodyBytes
+	limits      Limits // zero fields: DefaultLimits
 }
 
 // DefaultMaxBodyBytes is the largest request body the fake reads unless
