@@ -73,7 +73,7 @@ type Request struct {
 	// Query is the parsed query string.
 	Query url.Values
 	// Header is a copy of the request's headers, credentials included:
-	// never log it.
+	// never log it (the Request's JSON redacts them).
 	Header http.Header
 	// Body is the request body as received.
 	Body []byte

@@ -244,7 +244,8 @@ func WithObserver(f func(Request)) Option {
 }
 
 // WithoutRecording stops the handler from keeping the requests it
-// receives (Requests then returns none): for long-running processes.
+// receives (Requests then returns none), e.g. for a long-running process
+// nobody reads them from. Recording is bounded either way (Limits).
 func WithoutRecording() Option {
 	return func(c *config) error {
 		c.noRecording = true

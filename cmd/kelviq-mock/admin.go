@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/kelviq/kelviq-go/api"
 	"github.com/kelviq/kelviq-go/kelviqtest"
@@ -128,12 +130,11 @@ func postFault(h *kelviqtest.Handler, r *http.Request) (int, any) {
 	return http.StatusOK, detail("fault set on " + nf.operation)
 }
 
-// requestsAnswer is the body of GET /__kelviqtest/requests.
+// requestsAnswer is the body of GET /__kelviqtest/requests, but for its
+// "requests": the recorded requests (filtered), oldest first, in the JSON
+// of kelviqtest.Request (credentials redacted).
 type requestsAnswer struct {
-	// Requests are the recorded requests (filtered), oldest first, in the
-	// JSON of kelviqtest.Request (credentials redacted).
-	Requests []kelviqtest.Request `json:"requests"`
-	// Count is len(Requests); Recorded how many are recorded in all.
+	// Count is how many are listed; Recorded how many are recorded in all.
 	Count    int `json:"count"`
 	Recorded int `json:"recorded"`
 	// Dropped is how many were dropped to stay within the limits, since
@@ -142,6 +143,50 @@ type requestsAnswer struct {
 	MaxRequests  int   `json:"maxRequests"`
 	MaxBytes     int64 `json:"maxBytes"`
 	RequestBytes int64 `json:"requestBytes"`
+}
+
+// requestsList is the answer of GET /__kelviqtest/requests, the
+// recordings of some operations (all when ids is empty), written as
+// {"requests": [...], "count": …} one request at a time, so that the
+// answer never holds the encoding of all of them at once.
+type requestsList struct {
+	h   *kelviqtest.Handler
+	ids []string
+}
+
+// readingRequests lets one GET /__kelviqtest/requests copy the recordings
+// at a time: each copy can be as large as -max-recorded-bytes, and
+// concurrent readers would multiply it.
+var readingRequests sync.Mutex
+
+func (l requestsList) writeTo(w io.Writer) error {
+	readingRequests.Lock()
+	defer readingRequests.Unlock()
+	all := l.h.Requests()
+	st := l.h.Stats()
+	answer := requestsAnswer{Recorded: len(all), Dropped: st.Dropped.Requests,
+		MaxRequests: st.Limits.Requests, MaxBytes: st.Limits.RequestBytes, RequestBytes: st.RequestBytes}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.WriteString(`{"requests":[`)
+	for i, r := range all {
+		if len(l.ids) > 0 && !slices.Contains(l.ids, r.OperationID) {
+			continue
+		}
+		all[i] = kelviqtest.Request{} // its copy can go once written
+		data, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		if answer.Count > 0 {
+			bw.WriteByte(',')
+		}
+		answer.Count++
+		bw.Write(data)
+	}
+	tail, _ := json.Marshal(answer)
+	bw.WriteString("],")
+	bw.Write(tail[1:]) // the answer's fields, after the list
+	return bw.Flush()
 }
 
 // getRequests answers the recorded requests, filtered by operationId (any
@@ -161,19 +206,7 @@ func getRequests(h *kelviqtest.Handler, r *http.Request) (int, any) {
 			return http.StatusBadRequest, detail(msg)
 		}
 	}
-	// Stats first: a request recorded in between shows in Requests, and
-	// Recorded never counts less than the list.
-	st := h.Stats()
-	all := h.Requests()
-	out := requestsAnswer{Requests: []kelviqtest.Request{}, Recorded: max(st.Stored.Requests, len(all)), Dropped: st.Dropped.Requests,
-		MaxRequests: st.Limits.Requests, MaxBytes: st.Limits.RequestBytes, RequestBytes: st.RequestBytes}
-	for _, req := range all {
-		if len(ids) == 0 || slices.Contains(ids, req.OperationID) {
-			out.Requests = append(out.Requests, req)
-		}
-	}
-	out.Count = len(out.Requests)
-	return http.StatusOK, out
+	return http.StatusOK, requestsList{h, ids}
 }
 
 // unknownOperation says why id is not an operationId of the spec, "" when
@@ -196,6 +229,12 @@ func unknownOperation(id string) string {
 }
 
 func writeAdmin(w http.ResponseWriter, status int, body any) {
+	if l, ok := body.(requestsList); ok {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		l.writeTo(w) // an error here is the client's going away
+		return
+	}
 	data, err := json.Marshal(body)
 	if err != nil {
 		status, data = http.StatusInternalServerError, []byte(`{"detail":"encoding the answer failed"}`)
