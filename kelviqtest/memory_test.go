@@ -166,18 +166,29 @@ func TestMemoryBoundedLongRun(t *testing.T) {
 	checkHeapBound(t, h, before, fmt.Sprintf("%d customers and usage pairs", n))
 	st := h.Stats()
 	l := DefaultLimits
-	if st.Stored.Customers != min(n, l.Customers) || st.Dropped.Customers != max(0, n-l.Customers) ||
-		st.Stored.UsagePairs != min(n, l.UsagePairs) || st.Dropped.UsagePairs != max(0, n-l.UsagePairs) ||
-		st.Stored.Requests != min(2*n+1, l.Requests) || st.Dropped.Requests != max(0, 2*n+1-l.Requests) {
+	// Each kind within its count and the state within its bytes; what is
+	// held and what was dropped add up to what was sent.
+	if st.Stored.Customers > l.Customers || st.Stored.UsagePairs > l.UsagePairs || st.Stored.Requests > l.Requests ||
+		st.StateBytes > l.StateBytes || st.RequestBytes > l.RequestBytes ||
+		st.Stored.Customers+st.Dropped.Customers != n || st.Stored.UsagePairs+st.Dropped.UsagePairs != n ||
+		st.Stored.Requests+st.Dropped.Requests != 2*n+1 {
 		t.Errorf("caps: %+v", st)
 	}
+	if n > l.Customers && st.Stored.Customers == 0 {
+		t.Error("no customer kept")
+	}
 	// The newest customer is the last listed; the oldest is gone.
-	last := fmt.Sprintf("/customers/?page=%d&page_size=100", (min(n, l.Customers)+99)/100)
+	last := fmt.Sprintf("/customers/?page=%d&page_size=100", (st.Stored.Customers+99)/100)
 	req := httptest.NewRequest("GET", last, nil)
 	req.Header.Set("Authorization", "Bearer "+ServerKey)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), fmt.Sprintf(`"customer-%07d"`, n-1)) {
 		t.Errorf("last page: %d", rec.Code)
+	}
+	if n > st.Stored.Customers {
+		if code := serveDirect(t, h, "PATCH", "/customers/customer-0000000/", []byte(`{"name":"x"}`)); code != 404 {
+			t.Errorf("the oldest customer: %d, want 404 (dropped)", code)
+		}
 	}
 }
