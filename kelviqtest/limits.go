@@ -45,10 +45,14 @@ type Limits struct {
 	RequestBytes int64 `json:"requestBytes"`
 }
 
-// DefaultLimits are the limits of a Handler without WithLimits. With them
+// DefaultLimits returns the limits of a Handler without WithLimits: 10,000
+// customers, 100,000 usage pairs, 10,000 organizations, 10,000 checkout
+// sessions, 32 MiB of state, 10,000 requests and 32 MiB of them. With them
 // the fake holds at most about 64 MiB of state and recordings, plus the
 // 16 MiB budget of request bodies being read (WithMaxBodyBytes).
-var DefaultLimits = Limits{
+func DefaultLimits() Limits { return defaultLimits }
+
+var defaultLimits = Limits{
 	Customers:        10_000,
 	UsagePairs:       100_000,
 	Organizations:    10_000,
@@ -58,9 +62,9 @@ var DefaultLimits = Limits{
 	RequestBytes:     32 << 20,
 }
 
-// withDefaults fills the zero fields of l from DefaultLimits.
+// withDefaults fills the zero fields of l from the defaults.
 func (l Limits) withDefaults() Limits {
-	d := DefaultLimits
+	d := defaultLimits
 	if l.Customers == 0 {
 		l.Customers = d.Customers
 	}

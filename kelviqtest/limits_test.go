@@ -189,7 +189,7 @@ func TestLimitsInvalid(t *testing.T) {
 		t.Errorf("seed over StateBytes: %v", err)
 	}
 	h, err := NewHandler()
-	if err != nil || h.Stats().Limits != DefaultLimits {
+	if err != nil || h.Stats().Limits != DefaultLimits() {
 		t.Errorf("defaults: %+v %v", h.Stats().Limits, err)
 	}
 }

@@ -165,7 +165,7 @@ func TestMemoryBoundedLongRun(t *testing.T) {
 	}
 	checkHeapBound(t, h, before, fmt.Sprintf("%d customers and usage pairs", n))
 	st := h.Stats()
-	l := DefaultLimits
+	l := DefaultLimits()
 	// Each kind within its count and the state within its bytes; what is
 	// held and what was dropped add up to what was sent.
 	if st.Stored.Customers > l.Customers || st.Stored.UsagePairs > l.UsagePairs || st.Stored.Requests > l.Requests ||

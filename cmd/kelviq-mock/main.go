@@ -69,8 +69,11 @@
 // and -max-recorded-bytes (32 MiB) of recordings; past a limit the oldest
 // go first, counted in GET /__kelviqtest/stats and in "dropped". So a
 // long-running kelviq-mock holds at most about 64 MiB of state and
-// recordings, plus 16 MiB of bodies being read, whatever it is sent
-// (BENCHMARKS.md has its peak RSS after a million requests).
+// recordings, plus 16 MiB of bodies being read, whatever it is sent. Its
+// resident memory peaks higher, as Go's collector lets the heap grow to
+// twice the live data: about 160 MB after a million requests with the
+// default limits (BENCHMARKS.md); GOMEMLIMIT=100MiB keeps it near 100 MB
+// at some CPU cost.
 //
 // It logs one line per request to stderr (method, path, operation,
 // status, duration, which credentials came, and why a request was
@@ -148,7 +151,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	maxBody := fs.Int64("max-body", kelviqtest.DefaultMaxBodyBytes, "largest request body in `bytes` (at most 1 GiB); larger ones are answered 413")
 	readTimeout := fs.Duration("read-timeout", defaultReadTimeout, "time allowed to read a whole request, body included")
 	idleTimeout := fs.Duration("idle-timeout", defaultIdleTimeout, "time an idle keep-alive connection stays open")
-	d := kelviqtest.DefaultLimits
+	d := kelviqtest.DefaultLimits()
 	maxCustomers := fs.Int("max-customers", d.Customers, "customers the state keeps; past it the oldest are dropped")
 	maxUsagePairs := fs.Int("max-usage-pairs", d.UsagePairs, "(customer, feature) usages kept for features without a seeded entitlement")
 	maxOrgs := fs.Int("max-organizations", d.Organizations, "partner organizations the state keeps")

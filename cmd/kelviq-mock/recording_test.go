@@ -140,7 +140,7 @@ func TestBinaryRecordsRequests(t *testing.T) {
 	// Stats names what is held, dropped and the limits.
 	status, _, stats := mustCall(t, "GET", p.base+"/__kelviqtest/stats", "")
 	var st kelviqtest.Stats
-	if err := json.Unmarshal([]byte(stats), &st); status != 200 || err != nil || st.Stored.Customers != 1 || st.Stored.UsagePairs != 1 || st.Limits.Requests != 5 || st.Limits.Customers != kelviqtest.DefaultLimits.Customers {
+	if err := json.Unmarshal([]byte(stats), &st); status != 200 || err != nil || st.Stored.Customers != 1 || st.Stored.UsagePairs != 1 || st.Limits.Requests != 5 || st.Limits.Customers != kelviqtest.DefaultLimits().Customers {
 		t.Errorf("stats: %d %v %s", status, err, stats)
 	}
 
