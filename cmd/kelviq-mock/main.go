@@ -72,7 +72,7 @@
 // recordings, plus 16 MiB of bodies being read, whatever it is sent. Its
 // resident memory peaks higher, as Go's collector lets the heap grow to
 // twice the live data: about 160 MB after a million requests with the
-// default limits (BENCHMARKS.md); GOMEMLIMIT=100MiB keeps it near 100 MB
+// default limits (BENCHMARKS.md); GOMEMLIMIT=100MiB keeps it near 110 MB
 // at some CPU cost.
 //
 // It logs one line per request to stderr (method, path, operation,
