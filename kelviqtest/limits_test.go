@@ -42,14 +42,14 @@ func TestLimitsDropOldestCustomers(t *testing.T) {
 	}
 }
 
-// The review's attack (issue 19 item 7): customers with 900 KiB of
-// metadata each. The state stays under Limits.StateBytes, the newest is
-// kept, and an update that grows a customer past the limit drops the
-// older ones, not the bound.
+// The review's attack (issue 19 item 7), scaled down: customers with
+// large metadata (300 KiB each, against 1 MiB of state). The state stays
+// under Limits.StateBytes, the newest is kept, and an update that grows a
+// customer past the limit drops the older ones, not the bound.
 func TestLimitsStateBytesWithLargeMetadata(t *testing.T) {
-	const limit = 4 << 20
+	const limit = 1 << 20
 	srv := NewServer(t, WithLimits(Limits{StateBytes: limit}), WithoutRecording())
-	blob := strings.Repeat("m", 900<<10)
+	blob := strings.Repeat("m", 300<<10)
 	for i := range 12 {
 		mustSend(t, srv, 201, "POST", "/customers/", map[string]any{"customerId": fmt.Sprintf("big%d", i), "metadata": map[string]any{"blob": blob}})
 		if st := srv.Stats(); st.StateBytes > limit {
@@ -58,13 +58,13 @@ func TestLimitsStateBytesWithLargeMetadata(t *testing.T) {
 	}
 	st := srv.Stats()
 	if st.Stored.Customers < 3 || st.Stored.Customers > 4 || st.Dropped.Customers != 12-st.Stored.Customers {
-		t.Errorf("12 customers of 900 KiB under 4 MiB: %+v", st)
+		t.Errorf("12 customers of 300 KiB under 1 MiB: %+v", st)
 	}
 	list := results(t, mustSend(t, srv, 200, "GET", "/customers/?page_size=100", nil))
 	if last := list[len(list)-1]["customerId"]; last != "big11" {
 		t.Errorf("newest listed is %v, want big11", last)
 	}
-	// Small customers, then one update of the newest to 900 KiB more: the
+	// Small customers, then one update of the newest to 300 KiB more: the
 	// oldest go, the bound holds.
 	for i := range 5 {
 		mustSend(t, srv, 201, "POST", "/customers/", map[string]any{"customerId": fmt.Sprintf("small%d", i)})

@@ -41,7 +41,7 @@ func heapInUse() int64 {
 
 // memorySlack is what the heap may grow beyond the fake's estimates: the
 // test's own garbage not yet collected, the recorder, pools.
-const memorySlack = 12 << 20
+const memorySlack = 8 << 20
 
 // estimateSlack is what the heap may grow beyond the fake's own estimate.
 const estimateSlack = 4 << 20
@@ -75,8 +75,8 @@ func mb(n int64) float64 { return float64(n) / (1 << 20) }
 // limits (8 MiB each; the race detector makes validating 900 KiB slow);
 // with KELVIQTEST_LONG_RUN set, the review's run against the defaults.
 func TestMemoryBoundedUnderLargeMetadata(t *testing.T) {
-	bigs, pairs := 16, 5_000
-	limits := Limits{StateBytes: 6 << 20, RequestBytes: 6 << 20}
+	bigs, pairs := 16, 2_000
+	limits := Limits{StateBytes: 4 << 20, RequestBytes: 4 << 20}
 	if os.Getenv(longRunEnv) != "" {
 		bigs, pairs, limits = 150, 20_000, Limits{}
 	}
@@ -108,7 +108,7 @@ func TestMemoryBoundedUnderLargeMetadata(t *testing.T) {
 // Metadata of many small keys costs far more heap than its JSON: the
 // estimate must still count high.
 func TestMemoryBoundedUnderWideMetadata(t *testing.T) {
-	h, err := NewHandler(WithLimits(Limits{StateBytes: 8 << 20, RequestBytes: 1 << 20}))
+	h, err := NewHandler(WithLimits(Limits{StateBytes: 4 << 20, RequestBytes: 1 << 20}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,31 +123,34 @@ func TestMemoryBoundedUnderWideMetadata(t *testing.T) {
 		fmt.Fprintf(&meta, `"k%d":"%d"`, k, k)
 	}
 	meta.WriteString("}")
-	for i := range 30 {
+	for i := range 20 {
 		body := fmt.Appendf(nil, `{"customerId":"wide%d","metadata":%s}`, i, meta.String())
 		if code := serveDirect(t, h, "POST", "/customers/", body); code != 201 {
 			t.Fatalf("createCustomer %d: %d", i, code)
 		}
 	}
-	checkHeapBound(t, h, before, "30 customers × 8,000 metadata keys")
+	checkHeapBound(t, h, before, "20 customers × 8,000 metadata keys")
 	if h.Stats().Dropped.Customers == 0 {
 		t.Error("nothing dropped: the test did not reach the limit")
 	}
 }
 
 // A long-running fake fed many customers and usage pairs (and recording
-// every request) keeps its caps and its memory bound. 12,000 of each by
-// default (past the customer and request caps);
-// KELVIQTEST_LONG_RUN=1000000 for the million.
+// every request) keeps its caps and its memory bound. By default 3,000 of
+// each against limits of 2,000 customers, pairs and requests (fast under
+// -race); KELVIQTEST_LONG_RUN=1000000 feeds the million against the
+// default limits.
 func TestMemoryBoundedLongRun(t *testing.T) {
-	n := 12_000
+	n := 3_000
+	limits := Limits{Customers: 2000, UsagePairs: 2000, Requests: 2000}
 	if v := os.Getenv(longRunEnv); v != "" {
 		var err error
 		if n, err = strconv.Atoi(v); err != nil || n < 1 {
 			t.Fatalf("%s=%q: not a positive count", longRunEnv, v)
 		}
+		limits = Limits{}
 	}
-	h, err := NewHandler()
+	h, err := NewHandler(WithLimits(limits))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +168,7 @@ func TestMemoryBoundedLongRun(t *testing.T) {
 	}
 	checkHeapBound(t, h, before, fmt.Sprintf("%d customers and usage pairs", n))
 	st := h.Stats()
-	l := DefaultLimits()
+	l := st.Limits
 	// Each kind within its count and the state within its bytes; what is
 	// held and what was dropped add up to what was sent.
 	if st.Stored.Customers > l.Customers || st.Stored.UsagePairs > l.UsagePairs || st.Stored.Requests > l.Requests ||
