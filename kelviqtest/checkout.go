@@ -22,15 +22,17 @@ func (st *store) createSession(c *call) reply {
 	if custID == "" {
 		custID = fmt.Sprintf("kelviqtest-customer-%d", n)
 	}
-	i, ok := st.customer[custID]
-	if !ok {
-		stamp := now.Format(customerTime)
-		st.addCustomer(fillCustomer(map[string]any{
-			"customerId": custID, "name": nil, "email": nil, "metadata": nil, "billingAddress": nil,
-		}, objectUUID(kindCustomer, st.fresh(kindCustomer)), stamp))
-		i = st.customer[custID]
+	var cust map[string]any
+	if n, ok := st.customer[custID]; ok {
+		cust, _ = st.customers.get(n)
 	}
-	cust := st.customers[i]
+	if cust == nil {
+		stamp := now.Format(customerTime)
+		cust = fillCustomer(map[string]any{
+			"customerId": custID, "name": nil, "email": nil, "metadata": nil, "billingAddress": nil,
+		}, objectUUID(kindCustomer, st.fresh(kindCustomer)), stamp)
+		st.addCustomer(cust)
+	}
 
 	selected := map[string]any{"planIdentifier": c.body["planIdentifier"], "chargePeriod": c.body["chargePeriod"]}
 	if f, ok := c.body["features"]; ok && f != nil {
@@ -62,8 +64,8 @@ func (st *store) createSession(c *call) reply {
 		"customization":    map[string]any{},
 		"trialPeriod":      float64(0),
 	}
-	st.session[id] = len(st.sessions)
-	st.sessions = append(st.sessions, session)
+	st.session[id] = st.sessions.push(session, sessionSize(session))
+	st.trim()
 	return reply{http.StatusCreated, map[string]any{
 		"checkoutUrl":       checkoutURL(c.r, id),
 		"checkoutSessionId": id,
@@ -81,7 +83,7 @@ func checkoutURL(r *http.Request, id string) string {
 }
 
 func (st *store) retrieveSession(c *call) reply {
-	return st.get(st.session, &st.sessions, c.params["session_id"], "Checkout session")
+	return get(st, st.session, &st.sessions, c.params["session_id"], "Checkout session", func(s map[string]any) map[string]any { return s })
 }
 
 // listSessions pages through the sessions, oldest first, filtered by
@@ -91,8 +93,9 @@ func (st *store) listSessions(c *call) reply {
 	search := strings.ToLower(c.query.Get("search"))
 	from, to := c.query.Get("start_date"), c.query.Get("end_date")
 	st.mu.Lock()
-	items := make([]any, 0, len(st.sessions))
-	for _, s := range st.sessions {
+	items := make([]any, 0, st.sessions.len())
+	for i := range st.sessions.len() {
+		s := st.sessions.at(i)
 		day := s["createdOn"].(string)[:len("2006-01-02")]
 		cust, _ := s["customer"].(map[string]any)
 		switch {
@@ -112,17 +115,17 @@ func (st *store) listSessions(c *call) reply {
 // creation.
 func (st *store) listSessionEvents(c *call) reply {
 	st.mu.Lock()
-	i, ok := st.session[c.params["session_id"]]
+	n, ok := st.session[c.params["session_id"]]
 	var s map[string]any
 	if ok {
-		s = st.sessions[i]
+		s, ok = st.sessions.get(n)
 	}
 	st.mu.Unlock()
 	if !ok {
 		return notFound("Checkout session")
 	}
 	event := map[string]any{
-		"id":        float64(i + 1),
+		"id":        float64(n + 1),
 		"title":     "Checkout session created",
 		"code":      "checkout_session.created",
 		"status":    "success",

@@ -25,6 +25,7 @@ func (st *store) createCustomer(c *call) reply {
 	}
 	cust = fillCustomer(cust, objectUUID(kindCustomer, st.fresh(kindCustomer)), now)
 	st.addCustomer(cust)
+	st.trim()
 	return reply{http.StatusCreated, cust}
 }
 
@@ -34,17 +35,19 @@ func (st *store) updateCustomer(c *call) reply {
 	id := c.params["customerId"]
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	i, ok := st.customer[id]
-	if !ok {
+	n, ok := st.customer[id]
+	old, held := st.customers.get(n)
+	if !ok || !held {
 		return notFound("Customer")
 	}
-	cust := withKey(st.customers[i], "modifiedOn", c.now.UTC().Format(customerTime))
+	cust := withKey(old, "modifiedOn", c.now.UTC().Format(customerTime))
 	for _, k := range []string{"name", "email", "metadata", "billingAddress"} {
 		if v, ok := c.body[k]; ok {
 			cust[k] = v
 		}
 	}
-	st.customers[i] = cust
+	st.customers.replace(n, cust, customerSize(cust))
+	st.trim() // a larger metadata may take it over StateBytes
 	return reply{http.StatusOK, cust}
 }
 
@@ -56,17 +59,17 @@ func (st *store) listCustomers(c *call) reply {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if search == "" {
-		return page(c, len(st.customers), func(start, end int) []any {
+		return page(c, st.customers.len(), func(start, end int) []any {
 			out := make([]any, end-start)
-			for i, cust := range st.customers[start:end] {
-				out[i] = cust
+			for i := range out {
+				out[i] = st.customers.at(start + i)
 			}
 			return out
 		})
 	}
 	var items []any
-	for _, cust := range st.customers {
-		if matches(cust, search, "customerId", "name", "email") {
+	for i := range st.customers.len() {
+		if cust := st.customers.at(i); matches(cust, search, "customerId", "name", "email") {
 			items = append(items, cust)
 		}
 	}

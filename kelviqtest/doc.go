@@ -58,7 +58,8 @@
 // "partnerOrganizations" (the spec's PartnerOrganization); unknown keys,
 // and items that do not match the spec, are errors naming them.
 // ExampleSeed is a documented example (kelviqtest/testdata/seed.json).
-// Handler.Reset puts the state back to the seed and clears the faults.
+// Handler.Reset puts the state back to the seed and clears the faults. A
+// seed larger than the limits (below) is an error of NewHandler.
 //
 // # Faults
 //
@@ -76,19 +77,36 @@
 //
 // # Recording
 //
-// Handler.Requests returns the requests received, oldest first: operation,
-// method, path, query, body, the kinds of credential they carried (never
-// the key), the status answered and why a request was refused.
-// WithObserver sees each as it is answered; WithoutRecording keeps none.
+// Server.Requests (Handler.Requests) returns the requests received,
+// oldest first: operation, method, path, query, body, the kinds of
+// credential they carried (never the key), the status answered and why a
+// request was refused. ClearRequests forgets them. WithObserver sees each
+// as it is answered; WithoutRecording keeps none. A Request's JSON
+// (Request.MarshalJSON, what kelviq-mock's GET /__kelviqtest/requests
+// serves) has the body as JSON when it is JSON and the values of
+// credential headers redacted.
 //
 // # Bounds
 //
 // Request bodies over 1 MiB (WithMaxBodyBytes) are answered 413 with a
 // JSON error without being read further, and the bodies being read at once
-// share a memory budget; NewServer's server times out slow requests and
-// idle connections. So a test fake cannot be made to hold unbounded memory.
+// share a memory budget of 16 MiB; NewServer's server times out slow
+// requests and idle connections.
+//
+// What the fake keeps is bounded too (Limits, WithLimits): by default at
+// most 10,000 customers, 100,000 usage pairs (of features without a seeded
+// entitlement), 10,000 partner organizations, 10,000 checkout sessions and
+// 32 MiB of state all together, and the last 10,000 recorded requests
+// within 32 MiB. Past a limit the oldest go first, and Stats counts them
+// in Dropped; an object or request larger than a byte limit on its own is
+// answered and not kept. The bytes are estimated from the decoded JSON,
+// erring high, so a customer's large metadata counts for what it takes.
+// So a fake, however long it runs and whatever it is sent, holds at most
+// about 64 MiB of state and recordings plus 16 MiB of bodies being read
+// (BENCHMARKS.md measures it).
 //
 // NewHandler gives the same fake as an http.Handler, for code without a
 // testing.TB; cmd/kelviq-mock serves it as a standalone process (with
-// -stateless, -seed, -fault and an -admin endpoint).
+// -stateless, -seed, -fault, -max-* for the limits, and an -admin endpoint
+// that sets faults and serves the recorded requests to other processes).
 package kelviqtest

@@ -54,8 +54,11 @@ type Handler struct {
 	faults   map[*operation]*faultState
 	anyFault *faultState
 
-	mu       sync.Mutex
-	requests []Request
+	limits Limits // defaults filled in
+
+	mu              sync.Mutex
+	requests        fifo[Request] // bounded by limits.Requests and RequestBytes
+	droppedRequests int           // since the start or the last ClearRequests
 }
 
 // Request is a request the fake received, as recorded by the Handler and
@@ -70,7 +73,7 @@ type Request struct {
 	// Query is the parsed query string.
 	Query url.Values
 	// Header is a copy of the request's headers, credentials included:
-	// never log it.
+	// never log it (the Request's JSON redacts them).
 	Header http.Header
 	// Body is the request body as received.
 	Body []byte
@@ -127,6 +130,7 @@ func NewHandler(opts ...Option) (*Handler, error) {
 		record:     !cfg.noRecording,
 		maxBody:    cmp.Or(cfg.maxBody, DefaultMaxBodyBytes),
 		budgetWait: budgetWait,
+		limits:     cfg.limits.withDefaults(),
 	}
 	// Room for at least one body of the largest size, however large
 	// WithMaxBodyBytes makes it: a body the budget could never hold would
@@ -143,7 +147,10 @@ func NewHandler(opts ...Option) (*Handler, error) {
 				return nil, err
 			}
 		}
-		h.state = newStore(seed)
+		h.state = newStore(seed, h.limits)
+		if err := checkSeedFits(h.state, h.limits); err != nil {
+			return nil, err
+		}
 	}
 	for id, f := range cfg.responses {
 		op, err := s.operation(id, "WithResponse")
@@ -180,17 +187,53 @@ func (s *spec) operation(id, option string) (*operation, error) {
 	return nil, fmt.Errorf("kelviqtest: %s: the spec has no operation %q (operation IDs are the spec's operationId, e.g. %q)", option, id, s.ops[0].id)
 }
 
-// Requests returns the requests received so far, oldest first. They are
-// copies, maps and slices included: a caller may change them without
-// changing what the fake recorded.
+// Requests returns the requests received so far, oldest first: the last
+// Limits.Requests of them at most (10,000 by default) and at most
+// Limits.RequestBytes of them (32 MiB); Stats().Dropped.Requests counts
+// those dropped to stay within. They are copies, maps and slices
+// included: a caller may change them without changing what the fake
+// recorded. With WithoutRecording there are none.
 func (h *Handler) Requests() []Request {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	out := make([]Request, len(h.requests))
-	for i, r := range h.requests {
-		out[i] = r.clone()
+	out := make([]Request, h.requests.len())
+	for i := range out {
+		out[i] = h.requests.at(i).clone()
 	}
 	return out
+}
+
+// ClearRequests forgets the recorded requests, and the count of those
+// dropped, so that a test can look at what follows alone. It returns how
+// many it forgot.
+func (h *Handler) ClearRequests() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := h.requests.len()
+	h.requests.clear()
+	h.droppedRequests = 0
+	return n
+}
+
+// keep records a request within the limits, dropping the oldest ones.
+func (h *Handler) keep(r Request) {
+	// A chunked body's buffer may have twice the room it needs: keep only
+	// what it holds.
+	if cap(r.Body)-len(r.Body) > 4<<10 {
+		r.Body = bytes.Clone(r.Body)
+	}
+	size := requestSize(&r)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if size > h.limits.RequestBytes {
+		h.droppedRequests++ // alone over the limit: not kept at all
+		return
+	}
+	h.requests.push(r, size)
+	for h.requests.len() > h.limits.Requests || h.requests.bytes > h.limits.RequestBytes {
+		h.requests.pop()
+		h.droppedRequests++
+	}
 }
 
 // clone is a deep copy of r.
@@ -277,9 +320,7 @@ func (h *Handler) finish(rec *Request, r *http.Request, body []byte, rw *statusW
 		if len(h.observers) > 0 {
 			kept = rec.clone()
 		}
-		h.mu.Lock()
-		h.requests = append(h.requests, kept)
-		h.mu.Unlock()
+		h.keep(kept)
 	}
 	for i, f := range h.observers {
 		if i < len(h.observers)-1 {

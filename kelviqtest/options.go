@@ -43,6 +43,7 @@ type config struct {
 	stateless   bool
 	seed        []byte // the JSON of WithSeed; nil: an empty store
 	maxBody     int64  // 0: DefaultMaxBodyBytes
+	limits      Limits // zero fields: DefaultLimits
 }
 
 // DefaultMaxBodyBytes is the largest request body the fake reads unless
@@ -243,7 +244,8 @@ func WithObserver(f func(Request)) Option {
 }
 
 // WithoutRecording stops the handler from keeping the requests it
-// receives (Requests then returns none): for long-running processes.
+// receives (Requests then returns none), e.g. for a long-running process
+// nobody reads them from. Recording is bounded either way (Limits).
 func WithoutRecording() Option {
 	return func(c *config) error {
 		c.noRecording = true

@@ -41,8 +41,8 @@ func (st *store) provisionOrg(c *call) reply {
 		"serverKey":              fmt.Sprintf("sk_test_kelviqtest%06d", n),
 		"partnerExternalId":      ext,
 	}
-	st.addOrg(org)
-	st.ownerEmails[strings.ToLower(email)] = true
+	st.addOrg(org, strings.ToLower(email))
+	st.trim()
 	return reply{http.StatusCreated, org}
 }
 
@@ -73,9 +73,9 @@ func slug(s string) string {
 func (st *store) listOrgs(c *call) reply {
 	ext, filter := c.query["external_id"]
 	st.mu.Lock()
-	results := make([]any, 0, len(st.orgs))
-	for _, o := range st.orgs {
-		if !filter || o["partnerExternalId"] == ext[0] {
+	results := make([]any, 0, st.orgs.len())
+	for i := range st.orgs.len() {
+		if o := st.orgs.at(i).org; !filter || o["partnerExternalId"] == ext[0] {
 			results = append(results, o)
 		}
 	}
@@ -84,9 +84,11 @@ func (st *store) listOrgs(c *call) reply {
 }
 
 func (st *store) retrieveOrg(c *call) reply {
-	return st.get(st.orgByID, &st.orgs, strings.ToLower(c.params["identifier"]), "Organization")
+	return get(st, st.orgByID, &st.orgs, strings.ToLower(c.params["identifier"]), "Organization", orgObject)
 }
 
 func (st *store) retrieveOrgByExternalID(c *call) reply {
-	return st.get(st.orgByExt, &st.orgs, c.params["externalId"], "Organization")
+	return get(st, st.orgByExt, &st.orgs, c.params["externalId"], "Organization", orgObject)
 }
+
+func orgObject(o orgEntry) map[string]any { return o.org }

@@ -6,14 +6,28 @@ import (
 	"time"
 )
 
-// Server is a fake kelviq API on a loopback port, for tests.
+// Server is a fake kelviq API on a loopback port, for tests. Its methods
+// are those of its Handler: Requests (what it received), ClearRequests,
+// Stats, SetFault, ClearFaults, Reset, SpecDefects.
 type Server struct {
 	// URL is the server's base URL, for kelviq.WithBaseURL, e.g.
 	// "http://127.0.0.1:34567".
 	URL string
-	// Handler is the fake itself: Requests, SpecDefects.
+	// Handler is the fake itself.
 	*Handler
 }
+
+// Requests returns the requests the server received, oldest first, as
+// Handler.Requests does: operation, method, path, query, body, the kinds
+// of credential they carried, the status answered and why a request was
+// refused. At most the last Limits.Requests (10,000 by default) are kept;
+// Stats().Dropped.Requests counts the others. They are copies: a test may
+// change them freely.
+//
+//	for _, r := range srv.Requests() {
+//		if r.OperationID == api.OpReportUsage { … }
+//	}
+func (s *Server) Requests() []Request { return s.Handler.Requests() }
 
 // NewServer starts the fake kelviq API on a loopback port and closes it
 // when the test ends (tb.Cleanup). It fails the test if an option is

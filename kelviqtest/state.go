@@ -19,26 +19,37 @@ import (
 // stored: an update stores a changed copy, so a response may encode an
 // object after the lock is released.
 type store struct {
-	seed *seedData // what Reset goes back to; nil: empty
+	seed   *seedData // what Reset goes back to; nil: empty
+	limits Limits    // defaults filled in
 
 	mu        sync.Mutex
 	seq       int64 // numbers the objects the fake makes
-	customers []map[string]any
-	customer  map[string]int  // customerId → index in customers
-	custUUIDs map[string]bool // the customers' ids (UUIDs), seeded ones included
+	customers fifo[map[string]any]
+	customer  map[string]int64 // customerId → number in customers
+	custUUIDs map[string]bool  // the customers' ids (UUIDs), lower case
 
-	orgs        []map[string]any
-	orgByID     map[string]int  // lower-case organizationIdentifier → index
-	orgByExt    map[string]int  // partnerExternalId → index
-	slugs       map[string]bool // organizationSlugs in use
-	ownerEmails map[string]bool // of provisioned organizations
+	orgs        fifo[orgEntry]
+	orgByID     map[string]int64 // lower-case organizationIdentifier → number in orgs
+	orgByExt    map[string]int64 // partnerExternalId → number
+	slugs       map[string]bool  // organizationSlugs in use
+	ownerEmails map[string]bool  // of provisioned organizations, lower case
 
 	features     map[string][]string // customerId → featureIds, in seed order
 	entitlements map[entKey]map[string]any
 	usage        map[entKey]int64
+	usageOrder   fifo[entKey] // the pairs without a seeded entitlement, oldest first
 
-	sessions []map[string]any
-	session  map[string]int // checkout session id → index
+	sessions fifo[map[string]any]
+	session  map[string]int64 // checkout session id → number in sessions
+
+	dropped Counts // since the last reset
+}
+
+// orgEntry is a stored organization and the owner e-mail it was
+// provisioned with ("" when seeded), freed with it.
+type orgEntry struct {
+	org   map[string]any
+	email string
 }
 
 // entKey names an entitlement: a customer's feature.
@@ -58,8 +69,8 @@ const seedTime = "2025-01-01T00:00:00.000000Z"
 // kelviq writes them.
 const customerTime = "2006-01-02T15:04:05.000000Z"
 
-func newStore(seed *seedData) *store {
-	st := &store{seed: seed}
+func newStore(seed *seedData, limits Limits) *store {
+	st := &store{seed: seed, limits: limits}
 	st.reset()
 	return st
 }
@@ -69,11 +80,13 @@ func (st *store) reset() {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.seq = 0
-	st.customers, st.customer, st.custUUIDs = nil, map[string]int{}, map[string]bool{}
-	st.orgs, st.orgByID, st.orgByExt, st.ownerEmails = nil, map[string]int{}, map[string]int{}, map[string]bool{}
+	st.customers, st.customer, st.custUUIDs = fifo[map[string]any]{}, map[string]int64{}, map[string]bool{}
+	st.orgs, st.orgByID, st.orgByExt, st.ownerEmails = fifo[orgEntry]{}, map[string]int64{}, map[string]int64{}, map[string]bool{}
 	st.slugs = map[string]bool{}
 	st.features, st.entitlements, st.usage = map[string][]string{}, map[entKey]map[string]any{}, map[entKey]int64{}
-	st.sessions, st.session = nil, map[string]int{}
+	st.usageOrder = fifo[entKey]{}
+	st.sessions, st.session = fifo[map[string]any]{}, map[string]int64{}
+	st.dropped = Counts{}
 	if st.seed == nil {
 		return
 	}
@@ -81,7 +94,7 @@ func (st *store) reset() {
 		st.addCustomer(c)
 	}
 	for _, o := range st.seed.orgs {
-		st.addOrg(o)
+		st.addOrg(o, "")
 	}
 	for _, e := range st.seed.entitlements {
 		k := entKey{e.customerID, e.def["featureId"].(string)}
@@ -94,28 +107,159 @@ func (st *store) reset() {
 	// Ids the fake makes must not collide with seeded ones of the same
 	// form: start after the seed's length.
 	st.seq = int64(len(st.seed.customers) + len(st.seed.orgs))
+	st.trim()
+}
+
+// Estimated sizes of what the indexes and lists hold for an object.
+func customerSize(c map[string]any) int64 {
+	id, _ := c["customerId"].(string)
+	uuid, _ := c["id"].(string)
+	return sizeOf(c) + 2*sizeIndex + int64(len(id)+len(uuid))
+}
+
+func orgSize(o orgEntry) int64 {
+	n := sizeOf(o.org) + 4*sizeIndex + int64(len(o.email))
+	for _, k := range []string{"organizationIdentifier", "partnerExternalId", "organizationSlug"} {
+		v, _ := o.org[k].(string)
+		n += int64(len(v))
+	}
+	return n
+}
+
+func sessionSize(s map[string]any) int64 {
+	id, _ := s["id"].(string)
+	return sizeOf(s) + sizeIndex + int64(len(id))
+}
+
+func usagePairSize(k entKey) int64 {
+	// The map entry (key, int64), the queue's copy of the key (sharing the
+	// bytes) and the strings.
+	return sizeIndex + 2*sizeString + 8 + 2*sizeString + int64(len(k.customer)+len(k.feature)) + 2*sizeAlloc
 }
 
 func (st *store) addCustomer(c map[string]any) {
-	st.customer[c["customerId"].(string)] = len(st.customers)
-	st.customers = append(st.customers, c)
+	st.customer[c["customerId"].(string)] = st.customers.push(c, customerSize(c))
 	if id, ok := c["id"].(string); ok {
 		st.custUUIDs[strings.ToLower(id)] = true
 	}
 }
 
-func (st *store) addOrg(o map[string]any) {
-	i := len(st.orgs)
-	st.orgs = append(st.orgs, o)
+func (st *store) addOrg(o map[string]any, email string) {
+	n := st.orgs.push(orgEntry{o, email}, orgSize(orgEntry{o, email}))
 	if id, ok := o["organizationIdentifier"].(string); ok {
-		st.orgByID[strings.ToLower(id)] = i
+		st.orgByID[strings.ToLower(id)] = n
 	}
 	if ext, ok := o["partnerExternalId"].(string); ok {
-		st.orgByExt[ext] = i
+		st.orgByExt[ext] = n
 	}
 	if slug, ok := o["organizationSlug"].(string); ok {
 		st.slugs[slug] = true
 	}
+	if email != "" {
+		st.ownerEmails[email] = true
+	}
+}
+
+// dropCustomer drops the oldest customer and its indexes.
+func (st *store) dropCustomer() {
+	c, n := st.customers.pop()
+	if id, _ := c["customerId"].(string); st.customer[id] == n {
+		delete(st.customer, id)
+	}
+	if uuid, ok := c["id"].(string); ok {
+		delete(st.custUUIDs, strings.ToLower(uuid))
+	}
+	st.dropped.Customers++
+}
+
+// dropOrg drops the oldest organization and what it holds: its ids,
+// slug and owner e-mail are free again.
+func (st *store) dropOrg() {
+	o, n := st.orgs.pop()
+	if id, ok := o.org["organizationIdentifier"].(string); ok && st.orgByID[strings.ToLower(id)] == n {
+		delete(st.orgByID, strings.ToLower(id))
+	}
+	if ext, ok := o.org["partnerExternalId"].(string); ok && st.orgByExt[ext] == n {
+		delete(st.orgByExt, ext)
+	}
+	if slug, ok := o.org["organizationSlug"].(string); ok {
+		delete(st.slugs, slug)
+	}
+	if o.email != "" {
+		delete(st.ownerEmails, o.email)
+	}
+	st.dropped.Organizations++
+}
+
+func (st *store) dropSession() {
+	s, n := st.sessions.pop()
+	if id, _ := s["id"].(string); st.session[id] == n {
+		delete(st.session, id)
+	}
+	st.dropped.CheckoutSessions++
+}
+
+func (st *store) dropUsagePair() {
+	k, _ := st.usageOrder.pop()
+	delete(st.usage, k)
+	st.dropped.UsagePairs++
+}
+
+// totalBytes is the estimated memory of the objects the limits bound.
+// The caller holds st.mu.
+func (st *store) totalBytes() int64 {
+	return st.customers.bytes + st.orgs.bytes + st.sessions.bytes + st.usageOrder.bytes
+}
+
+// trim drops the oldest objects until the store is within its limits:
+// first each kind within its count, then, while the bytes are over, the
+// oldest of the kind holding the most bytes. The caller holds st.mu.
+func (st *store) trim() {
+	l := st.limits
+	for st.customers.len() > l.Customers {
+		st.dropCustomer()
+	}
+	for st.orgs.len() > l.Organizations {
+		st.dropOrg()
+	}
+	for st.sessions.len() > l.CheckoutSessions {
+		st.dropSession()
+	}
+	for st.usageOrder.len() > l.UsagePairs {
+		st.dropUsagePair()
+	}
+	for st.totalBytes() > l.StateBytes {
+		kinds := []struct {
+			bytes int64
+			drop  func()
+		}{
+			{st.customers.bytes, st.dropCustomer},
+			{st.orgs.bytes, st.dropOrg},
+			{st.sessions.bytes, st.dropSession},
+			{st.usageOrder.bytes, st.dropUsagePair},
+		}
+		most := 0
+		for i, k := range kinds {
+			if k.bytes > kinds[most].bytes {
+				most = i
+			}
+		}
+		kinds[most].drop()
+	}
+}
+
+// stats fills in the state's part of s.
+func (st *store) stats(s *Stats) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	s.Stored.Customers = st.customers.len()
+	s.Stored.Organizations = st.orgs.len()
+	s.Stored.CheckoutSessions = st.sessions.len()
+	s.Stored.UsagePairs = st.usageOrder.len()
+	s.StateBytes = st.totalBytes()
+	d := st.dropped
+	d.Requests = 0
+	s.Dropped = d
 }
 
 // next returns a new sequence number. The caller holds st.mu.
@@ -172,15 +316,19 @@ func withoutKey(m map[string]any, k string) map[string]any {
 }
 
 // get answers the object stored under key in list (through its index),
-// or 404 naming what was not found. list is a pointer: read under the lock.
-func (st *store) get(index map[string]int, list *[]map[string]any, key, what string) reply {
+// or 404 naming what was not found.
+func get[T any](st *store, index map[string]int64, list *fifo[T], key, what string, obj func(T) map[string]any) reply {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	i, ok := index[key]
+	n, ok := index[key]
 	if !ok {
 		return notFound(what)
 	}
-	return reply{http.StatusOK, (*list)[i]}
+	v, ok := list.get(n)
+	if !ok {
+		return notFound(what)
+	}
+	return reply{http.StatusOK, obj(v)}
 }
 
 // call is one validated request to a stateful operation.

@@ -187,7 +187,7 @@ func (repeatX) Read(p []byte) (int, error) {
 }
 
 // procKB reads a "<field>: N kB" line of /proc/<pid>/status.
-func procKB(b *testing.B, pid int, field string) int {
+func procKB(b testing.TB, pid int, field string) int {
 	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
 		b.Fatal(err)

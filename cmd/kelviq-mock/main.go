@@ -39,11 +39,41 @@
 //
 // The fault fields are those of kelviqtest.Fault in camelCase: operation,
 // status, times, delay and retryAfter ("2s" or a number of seconds),
-// dropConnection, header, body. The admin endpoint is off by default.
+// dropConnection, header, body. The admin endpoint is off by default;
+// kelviq-mock -h lists all of it.
+//
+// With -admin it also records the requests it receives, for another
+// process to read:
+//
+//	curl localhost:12111/__kelviqtest/requests                          # all, oldest first
+//	curl 'localhost:12111/__kelviqtest/requests?operationId=reportUsage' # one operation (repeatable)
+//	curl -X DELETE localhost:12111/__kelviqtest/requests                # forget them
+//	curl localhost:12111/__kelviqtest/stats                             # what it holds and dropped
+//
+// GET /__kelviqtest/requests answers {"requests": [...], "count",
+// "recorded", "dropped", "maxRequests", "maxBytes", "requestBytes"}; each
+// request is {"operationId", "method", "path", "query", "header",
+// "bodyKind", "body", "credentials", "status", "problem", "durationMs"}
+// (kelviqtest.Request's JSON): the body as the JSON it is when it is JSON
+// (bodyKind "json"), else as a string ("text") or base64 ("base64");
+// credential headers (Authorization, X-Kelviq-Partner-Key) are
+// "[redacted]". An operationId the spec does not have is 400, naming it.
 //
 // It is bounded: request bodies over -max-body (1 MiB) are answered 413,
 // a request must arrive within -read-timeout and its headers within 10s,
-// and idle keep-alive connections close after -idle-timeout.
+// and idle keep-alive connections close after -idle-timeout. Its state
+// and recordings are bounded too (kelviqtest.Limits): at most
+// -max-customers (10,000), -max-usage-pairs (100,000),
+// -max-organizations and -max-checkout-sessions (10,000 each) and
+// -max-state-bytes (32 MiB) of state, and -max-recorded (10,000) requests
+// and -max-recorded-bytes (32 MiB) of recordings; past a limit the oldest
+// go first, counted in GET /__kelviqtest/stats and in "dropped". So a
+// long-running kelviq-mock holds at most about 64 MiB of state and
+// recordings, plus 16 MiB of bodies being read, whatever it is sent. Its
+// resident memory peaks higher, as Go's collector lets the heap grow to
+// twice the live data: about 160 MB after a million requests with the
+// default limits (BENCHMARKS.md); GOMEMLIMIT=100MiB keeps it near 110 MB
+// at some CPU cost.
 //
 // It logs one line per request to stderr (method, path, operation,
 // status, duration, which credentials came, and why a request was
@@ -117,10 +147,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	defects := fs.Bool("defects", false, "list the defects of the spec the fake works around, and exit")
 	stateless := fs.Bool("stateless", false, "answer the spec's examples whatever was sent before (no state)")
 	seed := fs.String("seed", "", "start the state from this JSON `file` (keys customers, entitlements, partnerOrganizations)")
-	adminOn := fs.Bool("admin", false, "serve POST /__kelviqtest/faults and POST /__kelviqtest/reset")
+	adminOn := fs.Bool("admin", false, "serve the admin endpoint under /__kelviqtest/ (listed below) and record requests for it")
 	maxBody := fs.Int64("max-body", kelviqtest.DefaultMaxBodyBytes, "largest request body in `bytes` (at most 1 GiB); larger ones are answered 413")
 	readTimeout := fs.Duration("read-timeout", defaultReadTimeout, "time allowed to read a whole request, body included")
 	idleTimeout := fs.Duration("idle-timeout", defaultIdleTimeout, "time an idle keep-alive connection stays open")
+	d := kelviqtest.DefaultLimits()
+	maxCustomers := fs.Int("max-customers", d.Customers, "customers the state keeps; past it the oldest are dropped")
+	maxUsagePairs := fs.Int("max-usage-pairs", d.UsagePairs, "(customer, feature) usages kept for features without a seeded entitlement")
+	maxOrgs := fs.Int("max-organizations", d.Organizations, "partner organizations the state keeps")
+	maxSessions := fs.Int("max-checkout-sessions", d.CheckoutSessions, "checkout sessions the state keeps")
+	maxStateBytes := fs.Int64("max-state-bytes", d.StateBytes, "estimated memory of the state in `bytes`; past it the oldest objects of the largest kind are dropped")
+	maxRecorded := fs.Int("max-recorded", d.Requests, "requests recorded for GET /__kelviqtest/requests (with -admin)")
+	maxRecordedBytes := fs.Int64("max-recorded-bytes", d.RequestBytes, "estimated memory of the recorded requests in `bytes`")
 	var faults []namedFault
 	fs.Func("fault", "inject a fault, `operation=STATUS[xTIMES][,delay=D][,retryAfter=D]` or operation=drop[xTIMES] (repeatable, once per operation)", func(v string) error {
 		nf, err := parseFaultFlag(v)
@@ -140,6 +178,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: kelviq-mock [flags]\n\nServes a fake kelviq API driven by the client's OpenAPI spec.\n\nFlags:\n")
 		fs.PrintDefaults()
+		fmt.Fprintf(fs.Output(), "\nAdmin endpoints (with -admin):\n%s", adminHelp())
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -155,7 +194,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	if *readTimeout <= 0 || *idleTimeout <= 0 {
 		return errors.New("-read-timeout and -idle-timeout must be positive")
 	}
-	opts := []kelviqtest.Option{kelviqtest.WithoutRecording(), kelviqtest.WithMaxBodyBytes(*maxBody)}
+	limits := kelviqtest.Limits{
+		Customers: *maxCustomers, UsagePairs: *maxUsagePairs, Organizations: *maxOrgs, CheckoutSessions: *maxSessions,
+		StateBytes: *maxStateBytes, Requests: *maxRecorded, RequestBytes: *maxRecordedBytes,
+	}
+	if err := checkLimitFlags(limits); err != nil {
+		return err
+	}
+	opts := []kelviqtest.Option{kelviqtest.WithMaxBodyBytes(*maxBody), kelviqtest.WithLimits(limits)}
+	if !*adminOn {
+		// Only the admin endpoint reads the recordings.
+		opts = append(opts, kelviqtest.WithoutRecording())
+	}
 	if *stateless {
 		opts = append(opts, kelviqtest.WithStateless())
 	}
@@ -228,7 +278,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 		mode = "stateful, starting from " + *seed
 	}
 	if *adminOn {
-		mode += fmt.Sprintf("; admin endpoint at http://%s%s{faults,reset}", ln.Addr(), adminPrefix)
+		mode += fmt.Sprintf("; admin endpoint at http://%s%s{%s}", ln.Addr(), adminPrefix, strings.Join(adminNames(), ","))
 	}
 	fmt.Fprintf(stdout, "kelviq-mock: %s\n", mode)
 
@@ -254,6 +304,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 		return err
 	}
 	fmt.Fprintln(stdout, "kelviq-mock: stopped")
+	return nil
+}
+
+// checkLimitFlags refuses a -max-* flag below 1, naming it: in Go a zero
+// limit means the default, which a flag's 0 would silently become.
+func checkLimitFlags(l kelviqtest.Limits) error {
+	for _, f := range []struct {
+		name string
+		v    int64
+	}{
+		{"-max-customers", int64(l.Customers)}, {"-max-usage-pairs", int64(l.UsagePairs)},
+		{"-max-organizations", int64(l.Organizations)}, {"-max-checkout-sessions", int64(l.CheckoutSessions)},
+		{"-max-state-bytes", l.StateBytes}, {"-max-recorded", int64(l.Requests)}, {"-max-recorded-bytes", l.RequestBytes},
+	} {
+		if f.v < 1 {
+			return fmt.Errorf("%s %d: a limit is at least 1", f.name, f.v)
+		}
+	}
 	return nil
 }
 
