@@ -20,7 +20,9 @@ type echo struct {
 }
 
 var echoes = []echo{
-	{"json detail", func(r *kelviqtest.Response, k string) { r.Body = map[string]any{"detail": k, "message": "bad key " + k} }},
+	{"json detail", func(r *kelviqtest.Response, k string) {
+		r.Body = map[string]any{"detail": k, "message": "bad key " + k}
+	}},
 	{"plain body", func(r *kelviqtest.Response, k string) {
 		r.Body = "you sent " + k
 		r.Header.Set("Content-Type", "text/plain")
