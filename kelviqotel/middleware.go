@@ -11,6 +11,7 @@ import (
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
@@ -234,7 +235,11 @@ func (m *middleware) attempt(req *http.Request, op kelviq.Operation, next kelviq
 	}
 	ctx, span := m.tracer.Start(ctx, name, start...)
 	out := req.WithContext(ctx)
-	m.prop.Inject(ctx, &headerCarrier{req: out})
+	if span.SpanContext().IsValid() || baggage.FromContext(ctx).Len() > 0 {
+		// Otherwise there is nothing to send (no-op provider): skip the
+		// carrier.
+		m.prop.Inject(ctx, &headerCarrier{req: out})
+	}
 	resp, err := next(out)
 	if span.IsRecording() {
 		status := statusOf(resp, err)

@@ -1,0 +1,138 @@
+package kelviqotel_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"testing"
+
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	"go.opentelemetry.io/otel/propagation"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/kelviq/kelviq-go/api"
+	"github.com/kelviq/kelviq-go/kelviq"
+	"github.com/kelviq/kelviq-go/kelviqotel"
+)
+
+// onePartnerOrg is the documented example of GET /partner/organizations/.
+var onePartnerOrg = []byte(`{"results":[{"userId":4271,"organizationIdentifier":"8e1d7b1a-6c4d-4e3a-9b2d-3f6e4c2b1ad0","organizationSlug":"acme-corp","clientKey":"ck_live_a1b2c3d4e5f6","serverKey":"sk_live_9z8y7x6w5v4u","partnerExternalId":"acme-corp"}],"count":1}`)
+
+func partnerOrgHandler(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(onePartnerOrg)))
+	_, _ = w.Write(onePartnerOrg)
+}
+
+// rawPartnerOrgs is the floor: the same request with the same header through
+// net/http, decoded with encoding/json into the same generated type.
+func rawPartnerOrgs(ctx context.Context, hc *http.Client, url string) (*api.PartnerOrganizationList, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("X-Kelviq-Partner-Key", partnerKey)
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	var v api.PartnerOrganizationList
+	if err := json.Unmarshal(body, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// BenchmarkPartnerOrg is one partner organization listed over loopback:
+// raw net/http (baseline), kelviq with no middleware, kelviq with
+// kelviqotel on no-op providers, and on the real SDK with a sampler that
+// drops every span (metrics recorded by the SDK, read by nothing).
+func BenchmarkPartnerOrg(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(partnerOrgHandler))
+	b.Cleanup(srv.Close)
+	benchPartnerOrg(b, srv.URL, nil)
+}
+
+// BenchmarkPartnerOrgInMemory is BenchmarkPartnerOrg through an in-memory
+// transport: what the client and the middleware cost, without the
+// loopback's syscalls and scheduling (most of its time and noise).
+func BenchmarkPartnerOrgInMemory(b *testing.B) {
+	benchPartnerOrg(b, "http://127.0.0.1:1", memoryTransport{onePartnerOrg})
+}
+
+func benchPartnerOrg(b *testing.B, url string, rt http.RoundTripper) {
+	ctx := context.Background()
+	b.Run("baseline", func(b *testing.B) {
+		c := &http.Client{Transport: rt} // as internal/bench's baseline: no Timeout
+		b.ReportAllocs()
+		for b.Loop() {
+			v, err := rawPartnerOrgs(ctx, c, url+"/partner/organizations/")
+			if err != nil || len(v.Results) != 1 {
+				b.Fatal(err)
+			}
+		}
+	})
+	sdkTP := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()))
+	sdkMP := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+	b.Cleanup(func() {
+		_ = sdkTP.Shutdown(context.Background())
+		_ = sdkMP.Shutdown(context.Background())
+	})
+	for _, tc := range []struct {
+		name string
+		mw   kelviq.Middleware
+	}{
+		{"kelviq", nil},
+		{"kelviqotel-noop", kelviqotel.Middleware(kelviqotel.WithTracerProvider(tracenoop.NewTracerProvider()),
+			kelviqotel.WithMeterProvider(metricnoop.NewMeterProvider()), kelviqotel.WithPropagator(propagation.TraceContext{}))},
+		{"kelviqotel-sdk-drop", kelviqotel.Middleware(kelviqotel.WithTracerProvider(sdkTP),
+			kelviqotel.WithMeterProvider(sdkMP), kelviqotel.WithPropagator(propagation.TraceContext{}))},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			opts := []kelviq.Option{kelviq.WithPartnerKey(partnerKey), kelviq.WithBaseURL(url)}
+			if rt != nil {
+				// The client's own http.Client has DefaultTimeout; so has this.
+				opts = append(opts, kelviq.WithHTTPClient(&http.Client{Transport: rt, Timeout: kelviq.DefaultTimeout}))
+			}
+			if tc.mw != nil {
+				opts = append(opts, kelviq.WithMiddleware(tc.mw))
+			}
+			c, err := kelviq.NewClient(opts...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				res, err := c.ListPartnerOrganizationsWithResponse(ctx, nil)
+				if err != nil || len(res.JSON200.Results) != 1 {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// memoryTransport answers every request with fixed bytes, without a
+// network.
+type memoryTransport struct{ body []byte }
+
+func (m memoryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	return &http.Response{
+		StatusCode:    http.StatusOK,
+		Header:        http.Header{"Content-Type": {"application/json"}, "Content-Length": {strconv.Itoa(len(m.body))}},
+		ContentLength: int64(len(m.body)),
+		Body:          io.NopCloser(bytes.NewReader(m.body)),
+		Request:       req,
+	}, nil
+}
