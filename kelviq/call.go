@@ -64,7 +64,7 @@ func (c *responseChecker) Do(req *http.Request) (*http.Response, error) {
 		op = c.ops.find(req.Method, req.URL)
 	}
 	if c.mw != nil && op != nil {
-		return c.mw.call(req, op, c.send)
+		return c.mw.call(req, op, c)
 	}
 	return c.send(req, op)
 }

@@ -175,12 +175,23 @@ func serverAttributes(u *url.URL) []attribute.KeyValue {
 // callRecordKey keys a call's *callRecord in the attempts' contexts.
 type callRecordKey struct{}
 
-// callRecord is what a call's span learns from its attempts.
+// callRecord is what a call's span learns from its attempts. It is the
+// context of the call's span's parent too (one allocation, not two): it
+// answers callRecordKey and hands everything else to the request's
+// context.
 type callRecord struct {
+	context.Context
 	attempts atomic.Int32
 	in       *opInstruments // of the call's host
 	host     string
 	scheme   string
+}
+
+func (r *callRecord) Value(key any) any {
+	if key == (callRecordKey{}) {
+		return r
+	}
+	return r.Context.Value(key)
 }
 
 func (m *middleware) handle(req *http.Request, op kelviq.Operation, next kelviq.MiddlewareNext) (*http.Response, error) {
@@ -194,8 +205,8 @@ func (m *middleware) handle(req *http.Request, op kelviq.Operation, next kelviq.
 func (m *middleware) call(req *http.Request, op kelviq.Operation, next kelviq.MiddlewareNext) (*http.Response, error) {
 	start := time.Now()
 	in := m.instruments(op, req.URL)
-	rec := &callRecord{in: in, host: req.URL.Host, scheme: req.URL.Scheme}
-	ctx, span := m.tracer.Start(context.WithValue(req.Context(), callRecordKey{}, rec), op.ID, in.callStart...)
+	rec := &callRecord{Context: req.Context(), in: in, host: req.URL.Host, scheme: req.URL.Scheme}
+	ctx, span := m.tracer.Start(rec, op.ID, in.callStart...)
 	resp, err := next(req.WithContext(ctx))
 	status := statusOf(resp, err)
 	if span.IsRecording() {
