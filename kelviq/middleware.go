@@ -2,6 +2,7 @@ package kelviq
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -38,9 +39,12 @@ import (
 //
 // Middlewares run in the order given: the first one given is the outermost,
 // at either level. A middleware must not modify req itself: to change it,
-// pass next a copy (req.Clone, req.WithContext). The request carries the
-// call's credential header as the server will receive it; never log or
-// record request headers. Operation never holds a key.
+// pass next a copy (req.Clone, req.WithContext). It must not change the
+// request's method, URL or credential headers either: the request is
+// routed, and carries the call's credential header as the server will
+// receive it; never log or record request headers. Operation never holds a
+// key. At the call level, returning neither a response nor an error fails
+// the call with an error saying so.
 type Middleware func(req *http.Request, op Operation, next MiddlewareNext) (*http.Response, error)
 
 // MiddlewareNext sends a request on: to the next middleware, then (at the
@@ -160,15 +164,34 @@ func (m *middlewares) operation(op *api.Operation) Operation {
 // call runs the call level of the chain around c.send.
 func (m *middlewares) call(req *http.Request, op *api.Operation, c *responseChecker) (*http.Response, error) {
 	st := &callState{Context: req.Context(), op: m.operation(op)}
-	return m.run(req.WithContext(st), st.op, 0, func(r *http.Request) (*http.Response, error) { return c.send(r, op) })
+	resp, err := m.run(req.WithContext(st), st.op, 0, func(r *http.Request) (*http.Response, error) { return c.send(r, op) })
+	return checkOutcome(op, resp, err)
+}
+
+// checkOutcome keeps what a middleware returned at the call level from
+// reaching the generated parser half-made: neither a response nor an
+// error is an error naming the call, and a response beside an error is
+// closed.
+func checkOutcome(op *api.Operation, resp *http.Response, err error) (*http.Response, error) {
+	switch {
+	case err != nil && resp != nil:
+		_ = resp.Body.Close()
+		return nil, err
+	case err == nil && resp == nil:
+		return nil, fmt.Errorf("kelviq: %s (%s %s): a middleware returned neither a response nor an error", op.ID, op.Method, op.Path)
+	case err == nil && resp.Body == nil:
+		resp.Body = http.NoBody
+	}
+	return resp, err
 }
 
 // refused runs the call level of the chain for a call refused after
 // routing: the last next returns err, and nothing is sent.
-func (m *middlewares) refused(req *http.Request, op *api.Operation, err error) (*http.Response, error) {
+func (m *middlewares) refused(req *http.Request, op *api.Operation, refusal error) (*http.Response, error) {
 	o := m.operation(op)
 	o.Credential = CredentialNone
-	return m.run(req, o, 0, func(*http.Request) (*http.Response, error) { return nil, err })
+	resp, err := m.run(req, o, 0, func(*http.Request) (*http.Response, error) { return nil, refusal })
+	return checkOutcome(op, resp, err)
 }
 
 // run calls middleware i with op, its next running the rest, then last.

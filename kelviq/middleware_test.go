@@ -191,3 +191,23 @@ func TestWithMiddlewareNil(t *testing.T) {
 		t.Errorf("got %v, want an ErrInvalidConfig naming WithMiddleware", err)
 	}
 }
+
+// A middleware that answers nothing at the call level fails the call with
+// an error naming it, instead of a nil response reaching the parser.
+func TestMiddlewareReturningNothing(t *testing.T) {
+	srv := kelviqtest.NewServer(t)
+	nothing := func(req *http.Request, op kelviq.Operation, next kelviq.MiddlewareNext) (*http.Response, error) {
+		if op.Attempt == 0 {
+			return nil, nil
+		}
+		return next(req)
+	}
+	c, err := kelviq.NewClient(kelviq.WithBaseURL(srv.URL), kelviq.WithServerKey(testServerKey), kelviq.WithMiddleware(nothing))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.ListCustomersWithResponse(context.Background(), nil)
+	if err == nil || !strings.Contains(err.Error(), "listCustomers") || !strings.Contains(err.Error(), "neither a response nor an error") {
+		t.Errorf("got %v", err)
+	}
+}
