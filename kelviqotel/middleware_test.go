@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -251,5 +252,28 @@ func TestGlobalNoopProviders(t *testing.T) {
 	}
 	if h := srv.Requests()[0].Header; h.Get("Traceparent") != "" || strings.Contains(h.Get("Authorization"), serverKey) == false {
 		t.Errorf("headers: traceparent %q", h.Get("Traceparent"))
+	}
+}
+
+// A call that runs out of time (WithCallTimeout) is a "timeout", on the
+// call and on its attempt.
+func TestTimeoutErrorType(t *testing.T) {
+	srv := kelviqtest.NewServer(t, kelviqtest.WithFault(api.OpListCustomers, kelviqtest.Fault{Delay: 2 * time.Second}))
+	tel := newTelemetry(t)
+	c := newClient(t, srv, tel)
+	_, err := c.ListCustomersWithResponse(context.Background(), nil, kelviq.WithCallTimeout(50*time.Millisecond))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("got %v", err)
+	}
+	spans := tel.spans.Ended()
+	call := spanNamed(t, spans, "listCustomers")
+	attempts := children(spans, call.SpanContext())
+	if len(attempts) != 1 {
+		t.Fatalf("%d attempts", len(attempts))
+	}
+	for _, s := range []sdktrace.ReadOnlySpan{call, attempts[0]} {
+		if et := attrs(s.Attributes())["error.type"].AsString(); et != "timeout" || s.Status().Code != codes.Error {
+			t.Errorf("%s: error.type %q, status %v", s.Name(), et, s.Status())
+		}
 	}
 }
