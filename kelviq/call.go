@@ -29,17 +29,19 @@ import (
 // and judges the final response. A success passes on to the generated
 // parser, with a size limit; anything else becomes an *Error.
 type responseChecker struct {
-	hc      *http.Client
-	timeout time.Duration // of a whole call; see newHTTPClient
-	router  *router       // routes each request first; nil in some tests
-	ops     *opFinder
-	maxBody int64
-	red     *redactor    // the keys, redacted from what the server says
-	mw      *middlewares // nil: none (middleware.go)
+	hc        *http.Client
+	timeout   time.Duration // of a whole call; see newHTTPClient
+	router    *router       // routes each request first; nil in some tests
+	ops       *opFinder
+	maxBody   int64
+	red       *redactor        // the keys, redacted from what the server says
+	mw        *middlewares     // nil: none (middleware.go)
+	deadlines *sharedDeadlines // of timeout; nil: each call its own (deadline.go)
 }
 
 func newResponseChecker(s *settings, r *router, hc *http.Client, timeout time.Duration) *responseChecker {
-	return &responseChecker{hc: hc, timeout: timeout, router: r, ops: newOpFinder(s), maxBody: s.maxBody, red: newRedactor(s.serverKey, s.partnerKey)}
+	return &responseChecker{hc: hc, timeout: timeout, router: r, ops: newOpFinder(s), maxBody: s.maxBody, red: newRedactor(s.serverKey, s.partnerKey),
+		deadlines: newSharedDeadlines(timeout)}
 }
 
 // Do sends req and returns a success response, or an error.
@@ -73,15 +75,19 @@ func (c *responseChecker) Do(req *http.Request) (*http.Response, error) {
 // judgement of the final response.
 func (c *responseChecker) send(req *http.Request, op *api.Operation) (*http.Response, error) {
 	var cancel context.CancelFunc
-	timeout := c.timeout
+	timeout, own := c.timeout, false
 	if o := callOptionsOf(req.Context()); o != nil && o.timeout > 0 {
-		timeout = o.timeout // WithCallTimeout
+		timeout, own = o.timeout, true // WithCallTimeout
 	}
 	if timeout > 0 {
 		ctx := req.Context()
 		if deadline, ok := ctx.Deadline(); !ok || time.Until(deadline) > timeout {
-			ctx, cancel = context.WithTimeout(ctx, timeout)
-			req = req.WithContext(ctx)
+			if shared, ok := c.deadlines.context(ctx); ok && !own {
+				req = req.WithContext(shared) // deadline.go
+			} else {
+				ctx, cancel = context.WithTimeout(ctx, timeout)
+				req = req.WithContext(ctx)
+			}
 		}
 	}
 	resp, err := c.hc.Do(req)
