@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -125,6 +126,80 @@ func benchPartnerOrg(b *testing.B, url string, rt http.RoundTripper) {
 			}
 			reportCPU(b, cpu0)
 		})
+	}
+}
+
+// BenchmarkPartnerOrgInterleaved measures the four variants of
+// BenchmarkPartnerOrg (loopback) call by call in turn, in a rotating order,
+// and reports the median time of one call of each and its ratio to the
+// baseline's: each variant meets the same load from the machine's other
+// jobs, which on this shared VM moves ns/op by 2× from one sub-benchmark to
+// the next. One op is one call of each variant.
+func BenchmarkPartnerOrgInterleaved(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(partnerOrgHandler))
+	b.Cleanup(srv.Close)
+	ctx := context.Background()
+	raw := &http.Client{}
+	sdkTP := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()))
+	sdkMP := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+	b.Cleanup(func() {
+		_ = sdkTP.Shutdown(context.Background())
+		_ = sdkMP.Shutdown(context.Background())
+	})
+	client := func(mws ...kelviq.Middleware) *kelviq.Client {
+		opts := []kelviq.Option{kelviq.WithPartnerKey(partnerKey), kelviq.WithBaseURL(srv.URL)}
+		for _, m := range mws {
+			opts = append(opts, kelviq.WithMiddleware(m))
+		}
+		c, err := kelviq.NewClient(opts...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return c
+	}
+	kelviqCall := func(c *kelviq.Client) func() error {
+		return func() error {
+			res, err := c.ListPartnerOrganizationsWithResponse(ctx, nil)
+			if err == nil && len(res.JSON200.Results) != 1 {
+				err = io.ErrUnexpectedEOF
+			}
+			return err
+		}
+	}
+	variants := []struct {
+		name string
+		call func() error
+	}{
+		{"baseline", func() error { _, err := rawPartnerOrgs(ctx, raw, srv.URL+"/partner/organizations/"); return err }},
+		{"kelviq", kelviqCall(client())},
+		{"kelviqotel-noop", kelviqCall(client(kelviqotel.Middleware(kelviqotel.WithTracerProvider(tracenoop.NewTracerProvider()),
+			kelviqotel.WithMeterProvider(metricnoop.NewMeterProvider()), kelviqotel.WithPropagator(propagation.TraceContext{}))))},
+		{"kelviqotel-sdk-drop", kelviqCall(client(kelviqotel.Middleware(kelviqotel.WithTracerProvider(sdkTP),
+			kelviqotel.WithMeterProvider(sdkMP), kelviqotel.WithPropagator(propagation.TraceContext{}))))},
+	}
+	times := make([][]time.Duration, len(variants))
+	b.ReportAllocs()
+	turn := 0
+	for b.Loop() {
+		for k := range variants {
+			i := (turn + k) % len(variants)
+			start := time.Now()
+			if err := variants[i].call(); err != nil {
+				b.Fatal(err)
+			}
+			times[i] = append(times[i], time.Since(start))
+		}
+		turn++
+	}
+	b.StopTimer()
+	medians := make([]float64, len(variants))
+	for i, ts := range times {
+		slices.Sort(ts)
+		medians[i] = float64(ts[len(ts)/2].Nanoseconds())
+		b.ReportMetric(medians[i], variants[i].name+"-ns/call")
+	}
+	for i := 1; i < len(variants); i++ {
+		b.ReportMetric(medians[i]/medians[0], variants[i].name+"/baseline")
 	}
 }
 
