@@ -9,7 +9,10 @@ import (
 
 // DefaultTimeout bounds a whole call (all its attempts) when the client
 // makes its own http.Client. Pass WithHTTPClient to choose another; a
-// context deadline always applies as well.
+// context deadline always applies as well. A call whose context cannot be
+// cancelled (context.Background) may run up to 1% of a timeout of 10 s or
+// more (at most a second) past it: such calls share their deadline, which
+// saves a timer per call (deadline.go).
 const DefaultTimeout = 80 * time.Second
 
 // Client calls the kelviq API. Every operation of the spec is a method,
