@@ -37,9 +37,11 @@ var echoes = []echo{
 		r.Status = http.StatusFound
 		r.Header.Set("Location", "/customers/"+url.PathEscape(k)+"/?key="+url.QueryEscape(k))
 	}},
-	{"redirect host", func(r *kelviqtest.Response, k string) {
+	{"redirect elsewhere", func(r *kelviqtest.Response, k string) {
+		// Another origin, an IP literal (no DNS: tests stay offline), the
+		// key as user info and path.
 		r.Status = http.StatusTemporaryRedirect
-		r.Header.Set("Location", "http://"+strings.ReplaceAll(k, "_", "-")+".invalid/customers/")
+		r.Header.Set("Location", "http://"+url.PathEscape(k)+"@127.0.0.1:1/"+url.PathEscape(k)+"/")
 	}},
 	{"bad success body", func(r *kelviqtest.Response, k string) {
 		r.Status = http.StatusOK
@@ -51,57 +53,69 @@ var echoStatuses = []int{200, 400, 401, 403, 404, 409, 422, 429, 500, 503}
 
 // A server that echoes the key it was sent, anywhere in its answer: no
 // span (name, attribute, status, event) and no metric ever shows it.
-// Positions, statuses and which key are drawn at random, from fixed seeds.
+// Positions, statuses and which key are drawn at random, from fixed seeds;
+// FuzzEchoedKey explores more.
 func TestEchoedKeyNeverRecorded(t *testing.T) {
 	for seed := range uint64(40) {
 		rng := rand.New(rand.NewPCG(21, seed))
-		var picked []echo
-		for _, e := range echoes {
-			if rng.IntN(3) == 0 {
-				picked = append(picked, e)
-			}
-		}
-		status := echoStatuses[rng.IntN(len(echoStatuses))]
-		partner := rng.IntN(2) == 0
-		var names []string
-		for _, e := range picked {
+		checkEcho(t, uint16(rng.Uint32()), uint8(rng.Uint32()), rng.IntN(2) == 0)
+	}
+}
+
+// FuzzEchoedKey is TestEchoedKeyNeverRecorded for go test -fuzz: mask picks
+// the echo positions, status the status.
+func FuzzEchoedKey(f *testing.F) {
+	f.Add(uint16(0xffff), uint8(0), false)
+	f.Add(uint16(1<<8), uint8(3), true)
+	f.Fuzz(func(t *testing.T, mask uint16, status uint8, partner bool) {
+		checkEcho(t, mask, status, partner)
+	})
+}
+
+func checkEcho(t *testing.T, mask uint16, statusIndex uint8, partner bool) {
+	var picked []echo
+	var names []string
+	for i, e := range echoes {
+		if mask&(1<<i) != 0 {
+			picked = append(picked, e)
 			names = append(names, e.name)
 		}
-		t.Run(fmt.Sprintf("%d:%d:%s", seed, status, strings.Join(names, "+")), func(t *testing.T) {
-			respond := func(r *http.Request) kelviqtest.Response {
-				key := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
-				if partner {
-					key = r.Header.Get("X-Kelviq-Partner-Key")
-				}
-				resp := kelviqtest.Response{Status: status, Header: http.Header{}}
-				for _, e := range picked {
-					e.apply(&resp, key)
-				}
-				return resp
-			}
-			srv := kelviqtest.NewServer(t,
-				kelviqtest.WithResponseFunc(api.OpListCustomers, respond),
-				kelviqtest.WithResponseFunc(api.OpListPartnerOrganizations, respond))
-			tel := newTelemetry(t)
-			c := newClient(t, srv, tel)
-			var err error
-			if partner {
-				_, err = c.ListPartnerOrganizationsWithResponse(context.Background(), nil)
-			} else {
-				_, err = c.ListCustomersWithResponse(context.Background(), nil)
-			}
-			_ = err // any outcome: what matters is what was recorded
-			if len(srv.Requests()) == 0 {
-				t.Fatal("nothing was sent")
-			}
-			recorded := everythingRecorded(t, tel)
-			for _, secret := range []string{serverKey, partnerKey, "5e1f0a9c77d2", "b38e14c0a6f1", strings.ReplaceAll(serverKey, "_", "-")} {
-				if strings.Contains(recorded, secret) {
-					t.Errorf("%q was recorded:\n%s", secret, recorded)
-				}
-			}
-		})
 	}
+	status := echoStatuses[int(statusIndex)%len(echoStatuses)]
+	t.Run(fmt.Sprintf("%d:partner=%v:%s", status, partner, strings.Join(names, "+")), func(t *testing.T) {
+		respond := func(r *http.Request) kelviqtest.Response {
+			key := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if partner {
+				key = r.Header.Get("X-Kelviq-Partner-Key")
+			}
+			resp := kelviqtest.Response{Status: status, Header: http.Header{}}
+			for _, e := range picked {
+				e.apply(&resp, key)
+			}
+			return resp
+		}
+		srv := kelviqtest.NewServer(t,
+			kelviqtest.WithResponseFunc(api.OpListCustomers, respond),
+			kelviqtest.WithResponseFunc(api.OpListPartnerOrganizations, respond))
+		tel := newTelemetry(t)
+		c := newClient(t, srv, tel)
+		var err error
+		if partner {
+			_, err = c.ListPartnerOrganizationsWithResponse(context.Background(), nil)
+		} else {
+			_, err = c.ListCustomersWithResponse(context.Background(), nil)
+		}
+		_ = err // any outcome: what matters is what was recorded
+		if len(srv.Requests()) == 0 {
+			t.Fatal("nothing was sent")
+		}
+		recorded := everythingRecorded(t, tel)
+		for _, secret := range []string{serverKey, partnerKey, "5e1f0a9c77d2", "b38e14c0a6f1", strings.ReplaceAll(serverKey, "_", "-")} {
+			if strings.Contains(recorded, secret) {
+				t.Errorf("%q was recorded:\n%s", secret, recorded)
+			}
+		}
+	})
 }
 
 // everythingRecorded prints every span and metric the SDK holds.
