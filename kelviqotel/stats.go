@@ -22,9 +22,10 @@ const OutcomeKey = attribute.Key("kelviq.outcome")
 const (
 	// ChecksName counts entitlements checks by kelviq.outcome: fresh_hit
 	// (Stats.Hits), store_hit (StoreHits), fetched (Fetched), stale
-	// (StaleAnswers), denied (Denied). A denied check is also counted under
-	// where its answer came from, so the outcomes do not add up to the
-	// number of checks: that is fresh_hit + fetched + stale.
+	// (StaleAnswers), error (Errors), and denied (Denied). Each check has
+	// one of the first five, where its answer came from; denied counts the
+	// checks that answered no access, whatever their source, so it is not
+	// to be added to the others.
 	ChecksName = "kelviq.entitlements.checks"
 	// QueuedName is the number of usage reports stored and not yet
 	// delivered or dead-lettered (Stats.Queued).
@@ -63,6 +64,7 @@ var (
 	outcomeFetched      = metric.WithAttributeSet(attribute.NewSet(OutcomeKey.String("fetched")))
 	outcomeStale        = metric.WithAttributeSet(attribute.NewSet(OutcomeKey.String("stale")))
 	outcomeDenied       = metric.WithAttributeSet(attribute.NewSet(OutcomeKey.String("denied")))
+	outcomeError        = metric.WithAttributeSet(attribute.NewSet(OutcomeKey.String("error")))
 	outcomeDelivered    = metric.WithAttributeSet(attribute.NewSet(OutcomeKey.String("delivered")))
 	outcomeDeadLettered = metric.WithAttributeSet(attribute.NewSet(OutcomeKey.String("dead_lettered")))
 	outcomeUncertain    = metric.WithAttributeSet(attribute.NewSet(OutcomeKey.String("uncertain")))
@@ -89,6 +91,7 @@ func InstrumentCheckerStats(c CheckerStats, opts ...Option) (metric.Registration
 		o.ObserveInt64(checks, clampUint(s.StoreHits), outcomeStoreHit)
 		o.ObserveInt64(checks, clampUint(s.Fetched), outcomeFetched)
 		o.ObserveInt64(checks, clampUint(s.StaleAnswers), outcomeStale)
+		o.ObserveInt64(checks, clampUint(s.Errors), outcomeError)
 		o.ObserveInt64(checks, clampUint(s.Denied), outcomeDenied)
 		return nil
 	}, checks)

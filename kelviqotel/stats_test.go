@@ -41,13 +41,13 @@ func TestCheckerInstrumentsReadEachField(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, st := range []entitlements.Stats{
-		{Hits: 1, StoreHits: 2, Fetched: 3, StaleAnswers: 4, Denied: 5, Misses: 99, APICalls: 98},
-		{Hits: 10, StoreHits: 20, Fetched: 30, StaleAnswers: 40, Denied: 50},
+		{Hits: 1, StoreHits: 2, Fetched: 3, StaleAnswers: 4, Denied: 5, Errors: 6, Misses: 99, APICalls: 98},
+		{Hits: 10, StoreHits: 20, Fetched: 30, StaleAnswers: 40, Denied: 50, Errors: 60},
 	} {
 		s.e = st
 		got := int64Points(t, findMetric(t, tel.collect(t), kelviqotel.ChecksName), kelviqotel.OutcomeKey)
 		want := map[string]int64{"fresh_hit": int64(st.Hits), "store_hit": int64(st.StoreHits), "fetched": int64(st.Fetched),
-			"stale": int64(st.StaleAnswers), "denied": int64(st.Denied)}
+			"stale": int64(st.StaleAnswers), "denied": int64(st.Denied), "error": int64(st.Errors)}
 		if len(got) != len(want) {
 			t.Errorf("outcomes %v, want %v", got, want)
 		}
@@ -133,12 +133,20 @@ func TestCheckerInstrumentsMoveWithStats(t *testing.T) {
 		got := int64Points(t, findMetric(t, tel.collect(t), kelviqotel.ChecksName), kelviqotel.OutcomeKey)
 		st := checker.Stats()
 		if got["fresh_hit"] != int64(st.Hits) || got["fetched"] != int64(st.Fetched) || got["stale"] != int64(st.StaleAnswers) ||
-			got["store_hit"] != int64(st.StoreHits) || got["denied"] != int64(st.Denied) {
+			got["store_hit"] != int64(st.StoreHits) || got["denied"] != int64(st.Denied) || got["error"] != int64(st.Errors) {
 			t.Errorf("check %d: exported %v, Stats %+v", i+1, got, st)
 		}
 		if i > 0 && st.Hits != uint64(i) {
 			t.Errorf("check %d: Hits %d", i+1, st.Hits) // the first fetched, the others from memory
 		}
+	}
+	// A feature the plan lacks: no access (Denied, where Stats counts it).
+	if ok, _ := checker.HasAccess(ctx, "cust_acme", "no-such-feature"); ok {
+		t.Fatal("access to a feature the plan lacks")
+	}
+	got := int64Points(t, findMetric(t, tel.collect(t), kelviqotel.ChecksName), kelviqotel.OutcomeKey)
+	if st := checker.Stats(); got["denied"] != int64(st.Denied) || got["fresh_hit"] != int64(st.Hits) || got["error"] != int64(st.Errors) {
+		t.Errorf("after a denied check: exported %v, Stats %+v", got, st)
 	}
 }
 
