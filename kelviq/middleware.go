@@ -175,7 +175,9 @@ func (m *middlewares) call(req *http.Request, op *api.Operation, c *responseChec
 func checkOutcome(op *api.Operation, resp *http.Response, err error) (*http.Response, error) {
 	switch {
 	case err != nil && resp != nil:
-		_ = resp.Body.Close()
+		if resp.Body != nil {
+			_ = resp.Body.Close()
+		}
 		return nil, err
 	case err == nil && resp == nil:
 		return nil, fmt.Errorf("kelviq: %s (%s %s): a middleware returned neither a response nor an error", op.ID, op.Method, op.Path)
@@ -186,7 +188,7 @@ func checkOutcome(op *api.Operation, resp *http.Response, err error) (*http.Resp
 }
 
 // refused runs the call level of the chain for a call refused after
-// routing: the last next returns err, and nothing is sent.
+// routing: the last next returns the refusal, and nothing is sent.
 func (m *middlewares) refused(req *http.Request, op *api.Operation, refusal error) (*http.Response, error) {
 	o := m.operation(op)
 	o.Credential = CredentialNone
