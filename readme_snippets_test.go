@@ -19,6 +19,7 @@ var snippetImports = map[string]string{
 	"api":          "github.com/kelviq/kelviq-go/api",
 	"kelviq":       "github.com/kelviq/kelviq-go/kelviq",
 	"kelviqtest":   "github.com/kelviq/kelviq-go/kelviqtest",
+	"kelviqotel":   "github.com/kelviq/kelviq-go/kelviqotel",
 	"entitlements": "github.com/kelviq/kelviq-go/entitlements",
 	"redisstore":   "github.com/kelviq/kelviq-go/entitlements/redisstore",
 	"usage":        "github.com/kelviq/kelviq-go/usage",

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -31,7 +32,9 @@ func TestOpenAPIVersionMatchesSpec(t *testing.T) {
 
 // A program that imports only the client compiles only the client: neither
 // kin-openapi nor oasdiff (nor the generator), nor go-redis or the LRU of
-// package entitlements, is a dependency of api or kelviq.
+// package entitlements, nor OpenTelemetry (package kelviqotel's), is a
+// dependency of api or kelviq. And kelviqotel uses the OpenTelemetry API
+// only: the SDK is the application's choice (kelviqotel's tests use it).
 func TestClientDependencies(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go list")
@@ -47,10 +50,26 @@ func TestClientDependencies(t *testing.T) {
 	for _, dep := range deps {
 		for _, banned := range []string{"github.com/getkin/kin-openapi", "github.com/oasdiff/", "github.com/oapi-codegen/oapi-codegen",
 			// entitlements' dependencies, and entitlements itself: kelviq never imports it.
-			"github.com/redis/go-redis", "github.com/hashicorp/golang-lru", "github.com/kelviq/kelviq-go/entitlements"} {
+			"github.com/redis/go-redis", "github.com/hashicorp/golang-lru", "github.com/kelviq/kelviq-go/entitlements",
+			// OpenTelemetry, and the package that brings it.
+			"go.opentelemetry.io/", "github.com/kelviq/kelviq-go/kelviqotel"} {
 			if strings.HasPrefix(dep, banned) {
 				t.Errorf("api or kelviq depends on %s", dep)
 			}
+		}
+	}
+
+	out, err = exec.Command("go", "list", "-deps", "./kelviqotel").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	deps = strings.Fields(string(out))
+	if !slices.Contains(deps, "go.opentelemetry.io/otel/trace") {
+		t.Fatalf("go list -deps ./kelviqotel printed no OpenTelemetry API: %v", deps)
+	}
+	for _, dep := range deps {
+		if strings.HasPrefix(dep, "go.opentelemetry.io/otel/sdk") {
+			t.Errorf("kelviqotel depends on the OpenTelemetry SDK (%s)", dep)
 		}
 	}
 }

@@ -13,10 +13,12 @@ import (
 
 // The pipeline of one call, in the order a request meets it:
 //
-//	generated method → request editors → responseChecker.Do (this file):
-//	router.route (routing.go: operation, credential, host; nothing is sent
-//	on an error) → whole-call deadline → http.Client (redirect.go: no key
-//	off-origin) → retryTransport (retry.go) → the caller's transport → wire.
+//	generated method → request editors (calloptions.go: per-call options)
+//	→ responseChecker.Do (this file): router.route (routing.go: operation,
+//	credential, host; nothing is sent on an error) → the call level of the
+//	middlewares (middleware.go) → whole-call deadline → http.Client
+//	(redirect.go: no key off-origin) → retryTransport (retry.go) → the
+//	attempt level of the middlewares → the caller's transport → wire.
 //
 // The response comes back the same way and is judged here: a declared
 // success goes on to the generated parser through checkSuccess (size cap,
@@ -27,16 +29,19 @@ import (
 // and judges the final response. A success passes on to the generated
 // parser, with a size limit; anything else becomes an *Error.
 type responseChecker struct {
-	hc      *http.Client
-	timeout time.Duration // of a whole call; see newHTTPClient
-	router  *router       // routes each request first; nil in some tests
-	ops     *opFinder
-	maxBody int64
-	red     *redactor // the keys, redacted from what the server says
+	hc        *http.Client
+	timeout   time.Duration // of a whole call; see newHTTPClient
+	router    *router       // routes each request first; nil in some tests
+	ops       *opFinder
+	maxBody   int64
+	red       *redactor        // the keys, redacted from what the server says
+	mw        *middlewares     // nil: none (middleware.go)
+	deadlines *sharedDeadlines // of timeout; nil: each call its own (deadline.go)
 }
 
 func newResponseChecker(s *settings, r *router, hc *http.Client, timeout time.Duration) *responseChecker {
-	return &responseChecker{hc: hc, timeout: timeout, router: r, ops: newOpFinder(s), maxBody: s.maxBody, red: newRedactor(s.serverKey, s.partnerKey)}
+	return &responseChecker{hc: hc, timeout: timeout, router: r, ops: newOpFinder(s), maxBody: s.maxBody, red: newRedactor(s.serverKey, s.partnerKey),
+		deadlines: newSharedDeadlines(timeout)}
 }
 
 // Do sends req and returns a success response, or an error.
@@ -50,17 +55,39 @@ func (c *responseChecker) Do(req *http.Request) (*http.Response, error) {
 	if c.router != nil {
 		var err error
 		if op, err = c.router.route(req); err != nil {
+			if c.mw != nil {
+				if refused := c.router.refusedOperation(req); refused != nil {
+					return c.mw.refused(req, refused, err) // nothing is sent
+				}
+			}
 			return nil, err // nothing was sent
 		}
 	} else {
 		op = c.ops.find(req.Method, req.URL)
 	}
+	if c.mw != nil && op != nil {
+		return c.mw.call(req, op, c)
+	}
+	return c.send(req, op)
+}
+
+// send is Do after routing: the call's deadline, the attempts, and the
+// judgement of the final response.
+func (c *responseChecker) send(req *http.Request, op *api.Operation) (*http.Response, error) {
 	var cancel context.CancelFunc
-	if c.timeout > 0 {
+	timeout, own := c.timeout, false
+	if o := callOptionsOf(req.Context()); o != nil && o.timeout > 0 {
+		timeout, own = o.timeout, true // WithCallTimeout
+	}
+	if timeout > 0 {
 		ctx := req.Context()
-		if deadline, ok := ctx.Deadline(); !ok || time.Until(deadline) > c.timeout {
-			ctx, cancel = context.WithTimeout(ctx, c.timeout)
-			req = req.WithContext(ctx)
+		if deadline, ok := ctx.Deadline(); !ok || time.Until(deadline) > timeout {
+			if shared, ok := c.deadlines.context(ctx); ok && !own {
+				req = req.WithContext(shared) // deadline.go
+			} else {
+				ctx, cancel = context.WithTimeout(ctx, timeout)
+				req = req.WithContext(ctx)
+			}
 		}
 	}
 	resp, err := c.hc.Do(req)

@@ -9,7 +9,10 @@ import (
 
 // DefaultTimeout bounds a whole call (all its attempts) when the client
 // makes its own http.Client. Pass WithHTTPClient to choose another; a
-// context deadline always applies as well.
+// context deadline always applies as well. A call whose context cannot be
+// cancelled (context.Background) may run up to 1% of a timeout of 10 s or
+// more (at most a second) past it: such calls share their deadline, which
+// saves a timer per call (deadline.go).
 const DefaultTimeout = 80 * time.Second
 
 // Client calls the kelviq API. Every operation of the spec is a method,
@@ -47,11 +50,17 @@ func NewClient(opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	hc := newHTTPClient(s)
+	mw, err := newMiddlewares(&cfg, r)
+	if err != nil {
+		return nil, err
+	}
+	hc := newHTTPClient(s, mw)
+	checker := newResponseChecker(s, r, hc, callTimeout(s))
+	checker.mw = mw
 	gen, err := api.NewClient(r.base.String(),
 		// The response check routes each request (credential and host)
 		// before sending it, after every request editor has run.
-		api.WithHTTPClient(newResponseChecker(s, r, hc, callTimeout(s))),
+		api.WithHTTPClient(checker),
 	)
 	if err != nil {
 		return nil, err
@@ -79,11 +88,12 @@ func callTimeout(s *settings) time.Duration {
 // The chain of one call: the generated method → request editors (routing,
 // credential) → responseChecker (call.go: the call's timeout, then judges
 // the final response) → this http.Client (redirectPolicy) → retryTransport
-// (retry.go) → the caller's transport → the wire. The copy's Timeout is
+// (retry.go) → the attempt level of the middlewares (middleware.go) → the
+// caller's transport → the wire. The copy's Timeout is
 // zero: responseChecker applies callTimeout(s) to the whole call instead,
 // as a context deadline, which net/http's Timeout would do at the cost of a
 // goroutine per request with a transport that is not an *http.Transport.
-func newHTTPClient(s *settings) *http.Client {
+func newHTTPClient(s *settings, mw *middlewares) *http.Client {
 	var hc http.Client
 	if s.httpClient != nil {
 		hc = *s.httpClient
@@ -93,10 +103,12 @@ func newHTTPClient(s *settings) *http.Client {
 	if next == nil {
 		next = http.DefaultTransport
 	}
-	ops := newOpFinder(s)
-	if s.retry.MaxAttempts > 1 {
-		next = &retryTransport{next: next, policy: s.retry, logger: s.logger, ops: ops, clock: s.clock, red: newRedactor(s.serverKey, s.partnerKey)}
+	if mw != nil {
+		next = &middlewareTransport{next: next, m: mw}
 	}
+	ops := newOpFinder(s)
+	// Also with one attempt (WithRetries(0)): WithCallRetries may ask for more.
+	next = &retryTransport{next: next, policy: s.retry, logger: s.logger, ops: ops, clock: s.clock, red: newRedactor(s.serverKey, s.partnerKey)}
 	hc.Transport = next
 	hc.CheckRedirect = redirectPolicy(hc.CheckRedirect, ops)
 	return &hc

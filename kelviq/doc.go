@@ -52,9 +52,16 @@
 // JSON-escaped, percent-encoded, or cut) are redacted from every error,
 // every error it wraps, and every log.
 //
+// One call can take its own timeout, retries and header with the request
+// editors [WithCallTimeout], [WithCallRetries] and [WithCallHeader], and a
+// client can be observed or extended with [WithMiddleware] (package
+// kelviqotel builds OpenTelemetry spans and metrics on it).
+//
 // Where the code is: routing.go finds a request's operation and sets its
 // credential and host; call.go is the pipeline of one call (route, deadline,
-// send, judge the response); retry.go retries; redirect.go keeps keys on
+// send, judge the response); deadline.go shares the client's timeout
+// between calls; middleware.go runs the middlewares; calloptions.go holds
+// the per-call options; retry.go retries; redirect.go keeps keys on
 // their origin; errors.go decodes error responses into [*Error]; redact.go
 // keeps keys out of them; pathparams.go and calls.gen.go wrap the generated
 // client.

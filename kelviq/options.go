@@ -44,6 +44,9 @@ type config struct {
 	maxBody     setting[int64]
 	maxPages    setting[int]
 
+	middlewares   []Middleware // WithMiddleware, in order
+	nilMiddleware bool         // WithMiddleware(nil) was given
+
 	// The retry transport's clock, replaced by tests; nil: the real one.
 	now    func() time.Time
 	sleep  func(ctx context.Context, d time.Duration) error

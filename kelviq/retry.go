@@ -150,9 +150,11 @@ func fullJitter(ceiling time.Duration) time.Duration {
 }
 
 // retryTransport is the RoundTripper that retries; it wraps the caller's
-// transport (or http.DefaultTransport) and sits inside the client's
-// http.Client, so redirects and the client's Timeout work as usual. It
-// allocates nothing for a request that is not retried.
+// transport (or http.DefaultTransport), through the attempt level of the
+// middlewares when there are any, and sits inside the client's
+// http.Client, so redirects and the client's Timeout work as usual. It is
+// there even when the client's policy makes one attempt, for a call given
+// WithCallRetries. It allocates nothing for a request that is not retried.
 type retryTransport struct {
 	next   http.RoundTripper
 	policy RetryPolicy
@@ -164,8 +166,12 @@ type retryTransport struct {
 
 // RoundTrip sends req, and again while the policy allows.
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	maxAttempts := t.policy.MaxAttempts
+	if o := callOptionsOf(req.Context()); o != nil && o.maxAttempts > 0 {
+		maxAttempts = o.maxAttempts // WithCallRetries
+	}
 	resp, err := t.next.RoundTrip(req)
-	for attempt := 1; attempt < t.policy.MaxAttempts; attempt++ {
+	for attempt := 1; attempt < maxAttempts; attempt++ {
 		if !t.retryable(req, resp, err) {
 			break
 		}

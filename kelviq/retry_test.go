@@ -518,14 +518,15 @@ func TestRetryOptions(t *testing.T) {
 		}
 	}
 
-	// Retries off: the caller's transport is the client's, unwrapped.
+	// Retries off: one attempt (the transport stays wrapped, for a call
+	// given WithCallRetries).
 	rt := roundTripFunc(func(*http.Request) (*http.Response, error) { return nil, errors.New("x") })
 	c, err := NewClient(WithServerKey("sk_test_x"), WithHTTPClient(&http.Client{Transport: rt}), WithRetries(0))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, wrapped := c.httpClient.Transport.(*retryTransport); wrapped {
-		t.Error("WithRetries(0) still wraps the transport")
+	if tr, wrapped := c.httpClient.Transport.(*retryTransport); !wrapped || tr.policy.MaxAttempts != 1 {
+		t.Error("WithRetries(0) does not make one attempt")
 	}
 	c, _ = NewClient(WithServerKey("sk_test_x"), WithHTTPClient(&http.Client{Transport: rt, Timeout: time.Minute}))
 	if tr, wrapped := c.httpClient.Transport.(*retryTransport); !wrapped || tr.policy.MaxAttempts != 3 {
