@@ -90,9 +90,9 @@
 //
 // The Checker's fetch is meant to be one attempt: its own pause is its
 // retry budget, and the client's retries (kelviq.WithRetries, 3 attempts by
-// default) would multiply it and hold the first check for their backoff.
-// Until kelviq has a per-call retry option, give the Checker a client made
-// with kelviq.WithRetries(0) for one request per fetch.
+// default) would multiply it and hold the first check for their backoff:
+// the fetch is made with kelviq.WithCallRetries(0), whatever the client's
+// WithRetries, so one fetch is one request.
 //
 // # The shared store
 //

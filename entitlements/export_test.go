@@ -11,10 +11,6 @@ func WithClock(now func() time.Time) Option {
 // StaleRetryInterval is exported to the tests.
 const StaleRetryInterval = staleRetryInterval
 
-// OneAttemptFetch reports whether the Checker's call to kelviq is one
-// attempt whatever the client's retries (fetchEditors).
-var OneAttemptFetch = len(fetchEditors) > 0
-
 // InternedBytes is what the Checker's interned access sets hold, and what
 // they freed so far.
 func InternedBytes(c *Checker) (held int, freed uint64) {

@@ -133,12 +133,8 @@ func TestInvalidateForgetsFailure(t *testing.T) {
 // The Checker's fetch is one attempt whatever the client's retries: the
 // client's default (3 attempts) must not multiply the Checker's own budget
 // of one request per customer per pause, nor hold the first check for its
-// backoff. It needs a per-call retry option of kelviq (see fetchEditors);
-// until it is wired, this test skips.
+// backoff (fetchEditors).
 func TestFetchIsOneAttempt(t *testing.T) {
-	if !entitlements.OneAttemptFetch {
-		t.Skip("kelviq has no per-call retry option wired in yet (entitlements/attempts.go): the client's retries run inside the fetch")
-	}
 	f := newFakeAPI(t)
 	f.fail(http.StatusServiceUnavailable)
 	client, err := kelviq.NewClient(kelviq.WithServerKey(testKey), kelviq.WithBaseURL(f.srv.URL)) // default retries
