@@ -165,10 +165,17 @@ func TestRefusalsThroughTheClient(t *testing.T) {
 	c := newClient(t, srv)
 	ctx := context.Background()
 
-	size := 0
-	_, err := c.ListCustomersWithResponse(ctx, &api.ListCustomersParams{PageSize: &size})
+	// The client refuses a page_size below 1 itself, before sending; a page
+	// that is no integer, set by a request editor, reaches the fake.
+	badPage := func(_ context.Context, req *http.Request) error {
+		q := req.URL.Query()
+		q.Set("page", "abc")
+		req.URL.RawQuery = q.Encode()
+		return nil
+	}
+	_, err := c.ListCustomersWithResponse(ctx, nil, badPage)
 	var kerr *kelviq.Error
-	if !errors.As(err, &kerr) || kerr.StatusCode != 400 || len(kerr.FieldErrors["page_size"]) == 0 {
+	if !errors.As(err, &kerr) || kerr.StatusCode != 400 || len(kerr.FieldErrors["page"]) == 0 {
 		t.Errorf("invalid query value: %v", err)
 	}
 
