@@ -2,6 +2,7 @@ package kelviq
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -42,9 +43,11 @@ import (
 // pass next a copy (req.Clone, req.WithContext). It must not change the
 // request's method, URL or credential headers either: the request is
 // routed, and carries the call's credential header as the server will
-// receive it; never log or record request headers. Operation never holds a
-// key. At the call level, returning neither a response nor an error fails
-// the call with an error saying so.
+// receive it; never log or record request headers. A request a middleware
+// passes next for another scheme or host than it was given is refused,
+// nothing sent, at either level: it carries the key. Operation never holds
+// a key. Returning neither a response nor an error fails the call with an
+// error saying so; a response returned beside an error is closed.
 type Middleware func(req *http.Request, op Operation, next MiddlewareNext) (*http.Response, error)
 
 // MiddlewareNext sends a request on: to the next middleware, then (at the
@@ -164,8 +167,29 @@ func (m *middlewares) operation(op *api.Operation) Operation {
 // call runs the call level of the chain around c.send.
 func (m *middlewares) call(req *http.Request, op *api.Operation, c *responseChecker) (*http.Response, error) {
 	st := &callState{Context: req.Context(), op: m.operation(op)}
-	resp, err := m.run(req.WithContext(st), st.op, 0, func(r *http.Request) (*http.Response, error) { return c.send(r, op) })
+	resp, err := m.run(req.WithContext(st), st.op, 0, func(r *http.Request) (*http.Response, error) {
+		if err := sameOrigin(req, r); err != nil {
+			return nil, &callError{op: op, req: req, err: err, red: c.red}
+		}
+		return c.send(r, op)
+	})
 	return checkOutcome(op, resp, err)
+}
+
+// sameOrigin refuses a request that a middleware sent to another scheme or
+// host than the one it was given: the request carries the operation's key,
+// which must reach kelviq's host only (a redirect off-origin drops it,
+// redirect.go; a middleware is below that policy). Nothing is sent.
+func sameOrigin(given, sent *http.Request) error {
+	if sent == nil || sent.URL == nil {
+		return errors.New("a middleware passed next a nil request: refused, nothing sent")
+	}
+	if sent.URL.Host == given.URL.Host && sent.URL.Scheme == given.URL.Scheme {
+		return nil
+	}
+	// Not the new host itself: a middleware may have built it from
+	// anything, userinfo included.
+	return fmt.Errorf("a middleware sent the request to another scheme or host than %s://%s: refused, nothing sent (it carries the operation's key)", given.URL.Scheme, given.URL.Host)
 }
 
 // checkOutcome keeps what a middleware returned at the call level from
@@ -222,7 +246,39 @@ func (t *middlewareTransport) RoundTrip(req *http.Request) (*http.Response, erro
 	}
 	op := st.op
 	op.Attempt = int(st.attempts.Add(1))
-	return t.m.run(req, op, 0, t.next.RoundTrip)
+	resp, err := t.m.run(req, op, 0, func(r *http.Request) (*http.Response, error) {
+		// The retry transport and net/http's redirect policy are above
+		// this level: only this check keeps a middleware from carrying
+		// the key to another host.
+		if r == nil || r.URL == nil || r.URL.Host != req.URL.Host || r.URL.Scheme != req.URL.Scheme {
+			return nil, attemptRefusal(r, req, op)
+		}
+		return t.next.RoundTrip(r)
+	})
+	// What the retry transport and net/http take from a RoundTripper: a
+	// response or an error, not both (net/http would drop the response
+	// unclosed) and not neither (the retry decision reads the status).
+	switch {
+	case err != nil && resp != nil:
+		if resp.Body != nil {
+			_ = resp.Body.Close()
+		}
+		return nil, err
+	case err == nil && resp == nil:
+		return nil, fmt.Errorf("kelviq: %s (%s %s): attempt %d: a middleware returned neither a response nor an error", op.ID, op.Method, op.PathTemplate, op.Attempt)
+	case err == nil && resp.Body == nil:
+		resp.Body = http.NoBody
+	}
+	return resp, err
+}
+
+// attemptRefusal is the error of an attempt that a middleware sent to
+// another scheme or host than the attempt's (or passed no request).
+func attemptRefusal(sent, given *http.Request, op Operation) error {
+	if sent == nil || sent.URL == nil {
+		return fmt.Errorf("kelviq: %s (%s %s): attempt %d: a middleware passed next a nil request: refused, nothing sent", op.ID, op.Method, op.PathTemplate, op.Attempt)
+	}
+	return fmt.Errorf("kelviq: %s (%s %s): attempt %d: a middleware sent the request to another scheme or host than %s://%s: refused, nothing sent (it carries the operation's key)", op.ID, op.Method, op.PathTemplate, op.Attempt, given.URL.Scheme, given.URL.Host)
 }
 
 // refusedOperation finds the operation of a request that routing refused,
