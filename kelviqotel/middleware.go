@@ -59,7 +59,8 @@ const DurationName = "kelviq.client.request.duration"
 //     path template ("GET /customers/"), with the same request attributes,
 //     kelviq.retry_count and http.request.resend_count (from the second
 //     attempt on), and its own status and error.type. Its trace context is
-//     sent in the attempt's headers with the propagator (WithPropagator);
+//     sent in the attempt's headers with the propagator (WithPropagator),
+//     replacing a traceparent the caller set (and its tracestate);
 //   - the histogram kelviq.client.request.duration (DurationName), one
 //     measurement per call.
 //
@@ -249,7 +250,13 @@ func (m *middleware) attempt(req *http.Request, op kelviq.Operation, next kelviq
 	if span.SpanContext().IsValid() || baggage.FromContext(ctx).Len() > 0 {
 		// Otherwise there is nothing to send (no-op provider): skip the
 		// carrier.
-		m.prop.Inject(ctx, &headerCarrier{req: out})
+		hc := headerCarrier{req: out}
+		m.prop.Inject(ctx, &hc)
+		if hc.parent && !hc.state {
+			// A tracestate the caller set (WithCallHeader) belongs to
+			// the traceparent just replaced, not to this span's trace.
+			out.Header.Del("Tracestate")
+		}
 	}
 	resp, err := next(out)
 	if span.IsRecording() {
@@ -277,8 +284,9 @@ func (m *middleware) attempt(req *http.Request, op kelviq.Operation, next kelviq
 // not modified, and nothing is copied when the propagator writes nothing
 // (no valid span context).
 type headerCarrier struct {
-	req    *http.Request
-	copied bool
+	req           *http.Request
+	copied        bool
+	parent, state bool // traceparent, tracestate written
 }
 
 func (c *headerCarrier) Get(key string) string { return c.req.Header.Get(key) }
@@ -290,6 +298,12 @@ func (c *headerCarrier) Set(key, value string) {
 			c.req.Header = http.Header{}
 		}
 		c.copied = true
+	}
+	switch http.CanonicalHeaderKey(key) {
+	case "Traceparent":
+		c.parent = true
+	case "Tracestate":
+		c.state = true
 	}
 	c.req.Header.Set(key, value)
 }
