@@ -23,12 +23,19 @@ var ErrInvalidCallOption = errors.New("kelviq: invalid call option")
 type callOptions struct {
 	timeout     time.Duration // 0: the client's
 	maxAttempts int           // 0: the client's
+	call        *markedCtx    // the call they were given to
 }
 
 type callOptionsKey struct{}
 
+// callOptionsOf returns the options of the call ctx belongs to: not those
+// of another call whose request context ctx was derived from (a
+// middleware calling the client with req.Context()).
 func callOptionsOf(ctx context.Context) *callOptions {
 	o, _ := ctx.Value(callOptionsKey{}).(*callOptions)
+	if o == nil || o.call != callOf(ctx) {
+		return nil
+	}
 	return o
 }
 
@@ -39,6 +46,7 @@ func setCallOption(req *http.Request, set func(*callOptions)) {
 	if old := callOptionsOf(req.Context()); old != nil {
 		o = *old
 	}
+	o.call = callOf(req.Context())
 	set(&o)
 	*req = *req.WithContext(context.WithValue(req.Context(), callOptionsKey{}, &o))
 }
