@@ -167,8 +167,11 @@ func (m *middlewares) operation(op *api.Operation) Operation {
 // call runs the call level of the chain around c.send.
 func (m *middlewares) call(req *http.Request, op *api.Operation, c *responseChecker) (*http.Response, error) {
 	st := &callState{Context: req.Context(), op: m.operation(op)}
+	// Kept aside: the copy a middleware gets shares req's URL, which a
+	// careless one may change in place.
+	scheme, host := req.URL.Scheme, req.URL.Host
 	resp, err := m.run(req.WithContext(st), st.op, 0, func(r *http.Request) (*http.Response, error) {
-		if err := sameOrigin(req, r); err != nil {
+		if err := sameOrigin(scheme, host, r); err != nil {
 			return nil, &callError{op: op, req: req, err: err, red: c.red}
 		}
 		return c.send(r, op)
@@ -180,16 +183,16 @@ func (m *middlewares) call(req *http.Request, op *api.Operation, c *responseChec
 // host than the one it was given: the request carries the operation's key,
 // which must reach kelviq's host only (a redirect off-origin drops it,
 // redirect.go; a middleware is below that policy). Nothing is sent.
-func sameOrigin(given, sent *http.Request) error {
+func sameOrigin(scheme, host string, sent *http.Request) error {
 	if sent == nil || sent.URL == nil {
 		return errors.New("a middleware passed next a nil request: refused, nothing sent")
 	}
-	if sent.URL.Host == given.URL.Host && sent.URL.Scheme == given.URL.Scheme {
+	if sent.URL.Host == host && sent.URL.Scheme == scheme {
 		return nil
 	}
 	// Not the new host itself: a middleware may have built it from
 	// anything, userinfo included.
-	return fmt.Errorf("a middleware sent the request to another scheme or host than %s://%s: refused, nothing sent (it carries the operation's key)", given.URL.Scheme, given.URL.Host)
+	return fmt.Errorf("a middleware sent the request to another scheme or host than %s://%s: refused, nothing sent (it carries the operation's key)", scheme, host)
 }
 
 // checkOutcome keeps what a middleware returned at the call level from
@@ -246,12 +249,13 @@ func (t *middlewareTransport) RoundTrip(req *http.Request) (*http.Response, erro
 	}
 	op := st.op
 	op.Attempt = int(st.attempts.Add(1))
+	scheme, host := req.URL.Scheme, req.URL.Host // before a middleware may change req.URL in place
 	resp, err := t.m.run(req, op, 0, func(r *http.Request) (*http.Response, error) {
 		// The retry transport and net/http's redirect policy are above
 		// this level: only this check keeps a middleware from carrying
 		// the key to another host.
-		if r == nil || r.URL == nil || r.URL.Host != req.URL.Host || r.URL.Scheme != req.URL.Scheme {
-			return nil, attemptRefusal(r, req, op)
+		if err := sameOrigin(scheme, host, r); err != nil {
+			return nil, fmt.Errorf("kelviq: %s (%s %s): attempt %d: %w", op.ID, op.Method, op.PathTemplate, op.Attempt, err)
 		}
 		return t.next.RoundTrip(r)
 	})
@@ -270,15 +274,6 @@ func (t *middlewareTransport) RoundTrip(req *http.Request) (*http.Response, erro
 		resp.Body = http.NoBody
 	}
 	return resp, err
-}
-
-// attemptRefusal is the error of an attempt that a middleware sent to
-// another scheme or host than the attempt's (or passed no request).
-func attemptRefusal(sent, given *http.Request, op Operation) error {
-	if sent == nil || sent.URL == nil {
-		return fmt.Errorf("kelviq: %s (%s %s): attempt %d: a middleware passed next a nil request: refused, nothing sent", op.ID, op.Method, op.PathTemplate, op.Attempt)
-	}
-	return fmt.Errorf("kelviq: %s (%s %s): attempt %d: a middleware sent the request to another scheme or host than %s://%s: refused, nothing sent (it carries the operation's key)", op.ID, op.Method, op.PathTemplate, op.Attempt, given.URL.Scheme, given.URL.Host)
 }
 
 // refusedOperation finds the operation of a request that routing refused,

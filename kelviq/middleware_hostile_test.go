@@ -95,11 +95,16 @@ func TestMiddlewareOffOriginRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, level := range []string{"call", "attempt"} {
+	for _, level := range []string{"call", "attempt", "call in place", "attempt in place"} {
 		t.Run(level, func(t *testing.T) {
 			srv := kelviqtest.NewServer(t)
 			away := func(req *http.Request, op kelviq.Operation, next kelviq.MiddlewareNext) (*http.Response, error) {
-				if (level == "call") != (op.Attempt == 0) {
+				if strings.HasPrefix(level, "call") != (op.Attempt == 0) {
+					return next(req)
+				}
+				if strings.HasSuffix(level, "in place") {
+					// What the doc forbids, and a careless one does.
+					req.URL.Host, req.Host = eu.Host, ""
 					return next(req)
 				}
 				r := req.Clone(req.Context())
