@@ -23,7 +23,9 @@ import (
 //     next then runs the whole call: every attempt, the redirects, and the
 //     judgement of the final response, so it returns the call's result (a
 //     success response, or the call's error: an *Error for a status the
-//     operation does not declare). A call that kelviq refuses after routing
+//     operation does not declare). A response of the middleware's own
+//     (a cache's) is judged the same way, as if the server had sent it.
+//     A call that kelviq refuses after routing
 //     (a missing key, no sandbox server, a bad page_size) runs this level
 //     too: next returns the refusal, and nothing is sent. A request that
 //     matches no operation runs no middleware.
@@ -170,13 +172,23 @@ func (m *middlewares) call(req *http.Request, op *api.Operation, c *responseChec
 	// Kept aside: the copy a middleware gets shares req's URL, which a
 	// careless one may change in place.
 	scheme, host := req.URL.Scheme, req.URL.Host
+	var judged *http.Response // the last response of c.send
 	resp, err := m.run(req.WithContext(st), st.op, 0, func(r *http.Request) (*http.Response, error) {
 		if err := sameOrigin(scheme, host, r); err != nil {
 			return nil, &callError{op: op, req: req, err: err, red: c.red}
 		}
-		return c.send(r, op)
+		resp, err := c.send(r, op)
+		judged = resp
+		return resp, err
 	})
-	return checkOutcome(op, resp, err)
+	if resp, err = checkOutcome(op, resp, err); err != nil || resp == judged {
+		return resp, err
+	}
+	// A middleware's own response (a cache's, a stub's) is judged as the
+	// server's is: a status the operation does not declare is an *Error,
+	// a declared JSON body needs a JSON Content-Type and a length, so
+	// that JSONxxx is set whenever the error is nil.
+	return c.judge(op, req, resp, nil)
 }
 
 // sameOrigin refuses a request that a middleware sent to another scheme or

@@ -3,6 +3,7 @@ package kelviq_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -126,5 +127,46 @@ func TestMiddlewareOffOriginRefused(t *testing.T) {
 	}
 	if n := reached.Load(); n != 0 {
 		t.Errorf("the other host got %d requests, want 0", n)
+	}
+}
+
+// A middleware's own response at the call level (a cache's, a stub's) is
+// judged as the server's would be: one without a JSON Content-Type gave a
+// nil JSON200 with a nil error, and a 404 of its own was an "unexpected
+// response" instead of the *Error of a 404.
+func TestMiddlewareOwnResponseIsJudged(t *testing.T) {
+	srv := kelviqtest.NewServer(t)
+	for _, tc := range []struct {
+		name   string
+		status int
+		ct     string
+		check  func(error) bool
+	}{
+		{"200 without Content-Type", http.StatusOK, "", func(err error) bool { return errors.Is(err, kelviq.ErrUnexpectedResponse) }},
+		{"404", http.StatusNotFound, "application/json", func(err error) bool { return errors.Is(err, kelviq.ErrNotFound) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			own := func(req *http.Request, op kelviq.Operation, next kelviq.MiddlewareNext) (*http.Response, error) {
+				if op.Attempt > 0 {
+					return next(req)
+				}
+				h := http.Header{}
+				if tc.ct != "" {
+					h.Set("Content-Type", tc.ct)
+				}
+				return &http.Response{StatusCode: tc.status, Header: h, Body: io.NopCloser(strings.NewReader(`{"detail":"x"}`)), ContentLength: -1, Request: req}, nil
+			}
+			c, err := kelviq.NewClient(kelviq.WithBaseURL(srv.URL), kelviq.WithServerKey(testServerKey), kelviq.WithMiddleware(own))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := c.ListCustomersWithResponse(context.Background(), nil)
+			if err == nil {
+				t.Fatalf("nil error, JSON200 %v", res.JSON200)
+			}
+			if !tc.check(err) || !strings.Contains(err.Error(), "listCustomers") {
+				t.Errorf("got %v", err)
+			}
+		})
 	}
 }
