@@ -172,16 +172,16 @@ func (m *middlewares) call(req *http.Request, op *api.Operation, c *responseChec
 	// Kept aside: the copy a middleware gets shares req's URL, which a
 	// careless one may change in place.
 	scheme, host := req.URL.Scheme, req.URL.Host
-	var judged *http.Response // the last response of c.send
+	var judged atomic.Pointer[http.Response] // the last response of c.send (a hedging middleware calls next at once twice)
 	resp, err := m.run(req.WithContext(st), st.op, 0, func(r *http.Request) (*http.Response, error) {
 		if err := sameOrigin(scheme, host, r); err != nil {
 			return nil, &callError{op: op, req: req, err: err, red: c.red}
 		}
 		resp, err := c.send(r, op)
-		judged = resp
+		judged.Store(resp)
 		return resp, err
 	})
-	if resp, err = checkOutcome(op, resp, err); err != nil || resp == judged {
+	if resp, err = checkOutcome(op, resp, err); err != nil || resp == judged.Load() {
 		return resp, err
 	}
 	// A middleware's own response (a cache's, a stub's) is judged as the

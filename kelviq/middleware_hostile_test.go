@@ -170,3 +170,42 @@ func TestMiddlewareOwnResponseIsJudged(t *testing.T) {
 		})
 	}
 }
+
+// A hedging middleware, calling next twice at once and keeping the first
+// answer, is a race on nothing of the client's (go test -race).
+func TestMiddlewareHedgingIsRaceFree(t *testing.T) {
+	srv := kelviqtest.NewServer(t)
+	hedge := func(req *http.Request, op kelviq.Operation, next kelviq.MiddlewareNext) (*http.Response, error) {
+		if op.Attempt > 0 {
+			return next(req)
+		}
+		type answer struct {
+			resp *http.Response
+			err  error
+		}
+		answers := make(chan answer, 2)
+		for range 2 {
+			go func() {
+				resp, err := next(req.Clone(req.Context()))
+				answers <- answer{resp, err}
+			}()
+		}
+		first := <-answers
+		go func() {
+			if second := <-answers; second.resp != nil {
+				_ = second.resp.Body.Close()
+			}
+		}()
+		return first.resp, first.err
+	}
+	c, err := kelviq.NewClient(kelviq.WithBaseURL(srv.URL), kelviq.WithServerKey(testServerKey), kelviq.WithMiddleware(hedge))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		res, err := c.ListCustomersWithResponse(context.Background(), nil)
+		if err != nil || res.JSON200 == nil {
+			t.Fatalf("got %v", err)
+		}
+	}
+}
