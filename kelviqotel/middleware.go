@@ -173,8 +173,10 @@ func serverAttributes(u *url.URL) []attribute.KeyValue {
 	return attrs
 }
 
-// callRecordKey keys a call's *callRecord in the attempts' contexts.
-type callRecordKey struct{}
+// callRecordKey keys a call's *callRecord in the attempts' contexts, by
+// the middleware that made it: two on one client (two providers) each
+// count their own call's attempts, not the nearest one's.
+type callRecordKey struct{ m *middleware }
 
 // callRecord is what a call's span learns from its attempts. It is the
 // context of the call's span's parent too (one allocation, not two): it
@@ -182,6 +184,7 @@ type callRecordKey struct{}
 // context.
 type callRecord struct {
 	context.Context
+	m        *middleware
 	attempts atomic.Int32
 	in       *opInstruments // of the call's host
 	host     string
@@ -189,7 +192,7 @@ type callRecord struct {
 }
 
 func (r *callRecord) Value(key any) any {
-	if key == (callRecordKey{}) {
+	if key == (callRecordKey{r.m}) {
 		return r
 	}
 	return r.Context.Value(key)
@@ -206,7 +209,7 @@ func (m *middleware) handle(req *http.Request, op kelviq.Operation, next kelviq.
 func (m *middleware) call(req *http.Request, op kelviq.Operation, next kelviq.MiddlewareNext) (*http.Response, error) {
 	start := time.Now()
 	in := m.instruments(op, req.URL)
-	rec := &callRecord{Context: req.Context(), in: in, host: req.URL.Host, scheme: req.URL.Scheme}
+	rec := &callRecord{Context: req.Context(), m: m, in: in, host: req.URL.Host, scheme: req.URL.Scheme}
 	ctx, span := m.tracer.Start(rec, op.ID, in.callStart...)
 	resp, err := next(req.WithContext(ctx))
 	status := statusOf(resp, err)
@@ -231,7 +234,7 @@ func (m *middleware) call(req *http.Request, op kelviq.Operation, next kelviq.Mi
 // attempt traces one attempt, and sends its trace context.
 func (m *middleware) attempt(req *http.Request, op kelviq.Operation, next kelviq.MiddlewareNext) (*http.Response, error) {
 	ctx := req.Context()
-	rec, _ := ctx.Value(callRecordKey{}).(*callRecord)
+	rec, _ := ctx.Value(callRecordKey{m}).(*callRecord)
 	var start []trace.SpanStartOption
 	var name string
 	switch {

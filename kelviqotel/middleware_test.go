@@ -324,3 +324,27 @@ func TestCallersTraceHeadersReplaced(t *testing.T) {
 		t.Errorf("tracestate %q sent beside the new traceparent, want none", states)
 	}
 }
+
+// Two kelviqotel middlewares on one client (two providers): each call
+// span counts its own attempts. The attempts found the nearest call's
+// record, the inner middleware's: the outer call span said 0 retries, the
+// inner one 2 × 2.
+func TestTwoMiddlewaresCountTheirOwnAttempts(t *testing.T) {
+	srv := kelviqtest.NewServer(t, kelviqtest.WithFault(api.OpListCustomers, kelviqtest.Fault{Status: http.StatusServiceUnavailable, Times: 2}))
+	outer, inner := newTelemetry(t), newTelemetry(t)
+	c, err := kelviq.NewClient(kelviq.WithBaseURL(srv.URL), kelviq.WithServerKey("sk_test_two_0001"),
+		kelviq.WithRetryPolicy(kelviq.RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}),
+		kelviq.WithMiddleware(kelviqotel.Middleware(outer.options()...)), kelviq.WithMiddleware(kelviqotel.Middleware(inner.options()...)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ListCustomersWithResponse(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	for name, tel := range map[string]*telemetry{"outer": outer, "inner": inner} {
+		call := spanNamed(t, tel.spans.Ended(), "listCustomers")
+		if got := attrs(call.Attributes())["kelviq.retry_count"]; got != attribute.IntValue(2) {
+			t.Errorf("%s call span: kelviq.retry_count %v, want 2", name, got.Emit())
+		}
+	}
+}
