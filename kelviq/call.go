@@ -97,6 +97,13 @@ func (c *responseChecker) send(req *http.Request, op *api.Operation) (*http.Resp
 		}
 		return nil, &callError{op: op, req: req, err: c.red.hide(err), red: c.red}
 	}
+	return c.judge(op, req, resp, cancel)
+}
+
+// judge turns the final response of a call into the call's result: a
+// success response (checked by checkSuccess) or an error. cancel, when not
+// nil, ends the call's timeout.
+func (c *responseChecker) judge(op *api.Operation, req *http.Request, resp *http.Response, cancel context.CancelFunc) (*http.Response, error) {
 	code := resp.StatusCode
 	if (code >= 200 && code <= 299) || (op != nil && slices.Contains(op.Success, code)) {
 		if err := c.checkSuccess(op, req, resp, cancel); err != nil {

@@ -23,12 +23,19 @@ var ErrInvalidCallOption = errors.New("kelviq: invalid call option")
 type callOptions struct {
 	timeout     time.Duration // 0: the client's
 	maxAttempts int           // 0: the client's
+	call        *markedCtx    // the call they were given to
 }
 
 type callOptionsKey struct{}
 
+// callOptionsOf returns the options of the call ctx belongs to: not those
+// of another call whose request context ctx was derived from (a
+// middleware calling the client with req.Context()).
 func callOptionsOf(ctx context.Context) *callOptions {
 	o, _ := ctx.Value(callOptionsKey{}).(*callOptions)
+	if o == nil || o.call != callOf(ctx) {
+		return nil
+	}
 	return o
 }
 
@@ -39,6 +46,7 @@ func setCallOption(req *http.Request, set func(*callOptions)) {
 	if old := callOptionsOf(req.Context()); old != nil {
 		o = *old
 	}
+	o.call = callOf(req.Context())
 	set(&o)
 	*req = *req.WithContext(context.WithValue(req.Context(), callOptionsKey{}, &o))
 }
@@ -88,15 +96,21 @@ var clientSetHeaders = append(slices.Clone(credentialHeaders), "Host", "User-Age
 // (Authorization, X-Kelviq-Partner-Key: the client sends exactly the key
 // each operation names, nothing else), Host (the operation's host is the
 // router's), User-Agent (see WithUserAgent), Content-Length and
-// Transfer-Encoding; and a name that is not an HTTP token or a value with a
-// control character.
+// Transfer-Encoding, in any case and with underscores for dashes (many
+// servers read X_Kelviq_Partner_Key as X-Kelviq-Partner-Key); and a name
+// that is not an HTTP token or a value with a control character.
 func WithCallHeader(name, value string) api.RequestEditorFn {
 	return func(_ context.Context, req *http.Request) error {
 		if !validHeaderName(name) {
 			return fmt.Errorf("%w: kelviq.WithCallHeader(%q, …): not a valid header name", ErrInvalidCallOption, clean(name, 64))
 		}
 		canonical := http.CanonicalHeaderKey(name)
-		if slices.Contains(clientSetHeaders, canonical) {
+		// Many servers (CGI and WSGI: Django, PHP; some proxies) read
+		// X_Kelviq_Partner_Key as X-Kelviq-Partner-Key: compared with
+		// the underscores as dashes, or the spelling would be a way
+		// around the refusal.
+		if reserved := http.CanonicalHeaderKey(strings.ReplaceAll(name, "_", "-")); slices.Contains(clientSetHeaders, reserved) {
+			canonical = reserved
 			why := "the client sets it itself"
 			if slices.Contains(credentialHeaders, canonical) {
 				why = "it carries a credential, which the client sets for each operation (kelviq.WithServerKey, kelviq.WithPartnerKey)"

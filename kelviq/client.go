@@ -11,8 +11,8 @@ import (
 // makes its own http.Client. Pass WithHTTPClient to choose another; a
 // context deadline always applies as well. A call whose context cannot be
 // cancelled (context.Background) may run up to 1% of a timeout of 10 s or
-// more (at most a second) past it: such calls share their deadline, which
-// saves a timer per call (deadline.go).
+// more past it (0.8 s of DefaultTimeout): such calls share their deadline,
+// which saves a timer per call (deadline.go).
 const DefaultTimeout = 80 * time.Second
 
 // Client calls the kelviq API. Every operation of the spec is a method,

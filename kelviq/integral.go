@@ -1,6 +1,7 @@
 package kelviq
 
 import (
+	"bytes"
 	"encoding"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/kelviq/kelviq-go/nullable"
 )
@@ -254,7 +256,16 @@ type walker struct {
 	respell respellFunc
 	edits   []edit
 	n       int
-	path    []string // JSON path of the value being read, for errors
+	path    []pathPart // JSON path of the value being read, for errors
+}
+
+// pathPart is one step of a walker's path: an object member (key, the
+// JSON string literal as the body spells it, quotes included) or an array
+// index. Spelled out only for an error: a body of many members costs no
+// string per member.
+type pathPart struct {
+	key   []byte // nil: an index
+	index int
 }
 
 // maxDepth bounds the nesting the walker follows, as encoding/json does.
@@ -274,7 +285,20 @@ func (w *walker) where() string {
 	if len(w.path) == 0 {
 		return "the body"
 	}
-	return strings.TrimPrefix(strings.Join(w.path, ""), ".")
+	var b strings.Builder
+	for _, p := range w.path {
+		if p.key == nil {
+			b.WriteString("[" + strconv.Itoa(p.index) + "]")
+			continue
+		}
+		var key string
+		_ = json.Unmarshal(p.key, &key) // read by object already
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(key)
+	}
+	return b.String()
 }
 
 func (w *walker) space() {
@@ -323,6 +347,25 @@ func (w *walker) value(t reflect.Type, depth int) error {
 // reads the value other than field by field (a union, a time, a UUID) and
 // for interface types.
 func decodeTarget(t reflect.Type) reflect.Type {
+	if t == nil {
+		return nil
+	}
+	if got, ok := decodeTargets.Load(t); ok {
+		return got.(targetOf).t
+	}
+	got := decodeTargetOf(t)
+	decodeTargets.Store(t, targetOf{got})
+	return got
+}
+
+// decodeTargets caches decodeTarget, which the walker asks for every
+// value: reflect.PointerTo and Implements each time cost a hostile body
+// of many values as much again as reading it.
+var decodeTargets sync.Map // reflect.Type → targetOf
+
+type targetOf struct{ t reflect.Type }
+
+func decodeTargetOf(t reflect.Type) reflect.Type {
 	for t != nil {
 		switch {
 		case t.Kind() == reflect.Pointer:
@@ -372,9 +415,16 @@ func (w *walker) object(t reflect.Type, depth int) error {
 		if err := w.str(); err != nil {
 			return err
 		}
-		var key string
-		if err := json.Unmarshal(w.b[start:w.i], &key); err != nil {
-			return w.syntax()
+		lit := w.b[start:w.i]
+		key := lit[1 : len(lit)-1]
+		if bytes.IndexByte(key, '\\') >= 0 {
+			// Escapes: decoded as encoding/json does (rare; a plain key
+			// is its own bytes).
+			var s string
+			if err := json.Unmarshal(lit, &s); err != nil {
+				return w.syntax()
+			}
+			key = []byte(s)
 		}
 		w.space()
 		if w.i >= len(w.b) || w.b[w.i] != ':' {
@@ -382,7 +432,7 @@ func (w *walker) object(t reflect.Type, depth int) error {
 		}
 		w.i++
 		w.space()
-		w.path = append(w.path, "."+key)
+		w.path = append(w.path, pathPart{key: lit})
 		if err := w.value(memberType(t, key), depth+1); err != nil {
 			return err
 		}
@@ -407,7 +457,7 @@ func (w *walker) object(t reflect.Type, depth int) error {
 // t: a struct's field by its JSON name (exactly, else ignoring case, as
 // encoding/json matches), else its AdditionalProperties' element; a map's
 // element; nil when nothing receives it.
-func memberType(t reflect.Type, key string) reflect.Type {
+func memberType(t reflect.Type, key []byte) reflect.Type {
 	if t == nil {
 		return nil
 	}
@@ -415,18 +465,32 @@ func memberType(t reflect.Type, key string) reflect.Type {
 	case reflect.Map:
 		return t.Elem()
 	case reflect.Struct:
-		if f, ok := fieldByJSONName(t, key); ok {
+		ft := fieldsOf(t)
+		if f, ok := ft.lookup(key); ok {
 			return f
 		}
-		if ap, ok := t.FieldByName("AdditionalProperties"); ok && ap.Type.Kind() == reflect.Map {
-			return ap.Type.Elem()
-		}
+		return ft.additional
 	}
 	return nil
 }
 
-func fieldByJSONName(t reflect.Type, key string) (reflect.Type, bool) {
-	var fold reflect.Type
+// fieldTable is what memberType needs of a struct type, made once per
+// type (fieldsOf): reflect.VisibleFields for each member made a 16 MiB
+// body of small members cost seconds of CPU.
+type fieldTable struct {
+	exact      map[string]reflect.Type // the first field of each JSON name
+	names      [][]byte                // in field order, for a match ignoring case
+	types      []reflect.Type
+	additional reflect.Type // AdditionalProperties' element; nil: none
+}
+
+var fieldTables sync.Map // reflect.Type → *fieldTable
+
+func fieldsOf(t reflect.Type) *fieldTable {
+	if ft, ok := fieldTables.Load(t); ok {
+		return ft.(*fieldTable)
+	}
+	ft := &fieldTable{exact: map[string]reflect.Type{}}
 	for _, f := range reflect.VisibleFields(t) {
 		if !f.IsExported() || f.Anonymous && f.Tag.Get("json") == "" && decodeTarget(f.Type) != nil && decodeTarget(f.Type).Kind() == reflect.Struct {
 			continue // unexported, or an embedded struct (or *struct) whose fields are promoted
@@ -438,14 +502,31 @@ func fieldByJSONName(t reflect.Type, key string) (reflect.Type, bool) {
 		if name == "" {
 			name = f.Name
 		}
-		if name == key {
-			return f.Type, true
+		if _, dup := ft.exact[name]; !dup {
+			ft.exact[name] = f.Type
 		}
-		if fold == nil && strings.EqualFold(name, key) {
-			fold = f.Type
+		ft.names = append(ft.names, []byte(name))
+		ft.types = append(ft.types, f.Type)
+	}
+	if ap, ok := t.FieldByName("AdditionalProperties"); ok && ap.Type.Kind() == reflect.Map {
+		ft.additional = ap.Type.Elem()
+	}
+	got, _ := fieldTables.LoadOrStore(t, ft)
+	return got.(*fieldTable)
+}
+
+// lookup finds the field of JSON name key: exactly, else the first that
+// matches ignoring case.
+func (ft *fieldTable) lookup(key []byte) (reflect.Type, bool) {
+	if f, ok := ft.exact[string(key)]; ok {
+		return f, true
+	}
+	for i, name := range ft.names {
+		if bytes.EqualFold(name, key) {
+			return ft.types[i], true
 		}
 	}
-	return fold, fold != nil
+	return nil, false
 }
 
 func (w *walker) array(t reflect.Type, depth int) error {
@@ -461,7 +542,7 @@ func (w *walker) array(t reflect.Type, depth int) error {
 	}
 	for n := 0; ; n++ {
 		w.space()
-		w.path = append(w.path, "["+strconv.Itoa(n)+"]")
+		w.path = append(w.path, pathPart{index: n})
 		if err := w.value(elem, depth+1); err != nil {
 			return err
 		}

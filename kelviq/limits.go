@@ -55,11 +55,12 @@ type callBody struct {
 // readResponseBody) calls it instead of reading through Read, so that
 // parseResult can decode the same bytes again without a second copy on
 // every call. With a known length it reads into one buffer of that size,
-// as the parser would.
+// up to maxPrealloc: the length is what the server announced, not what
+// it sends, and a few bytes of headers must not cost 16 MiB.
 func (b *callBody) ReadBody(contentLength int64) ([]byte, error) {
 	var err error
 	if n := contentLength; n > 0 && n < 64<<20 {
-		buf := bytes.NewBuffer(make([]byte, 0, n+bytes.MinRead))
+		buf := bytes.NewBuffer(make([]byte, 0, min(n, maxPrealloc)+bytes.MinRead))
 		_, err = buf.ReadFrom(b)
 		b.held = buf.Bytes()
 	} else {
@@ -67,6 +68,11 @@ func (b *callBody) ReadBody(contentLength int64) ([]byte, error) {
 	}
 	return b.held, err
 }
+
+// maxPrealloc bounds the buffer ReadBody makes for an announced length:
+// far above a page of the API (about 100 KB), so a real body is read into
+// one buffer; a longer one grows as it arrives.
+const maxPrealloc = 1 << 20
 
 // heldBody is a body already read: the respelled one reparseIntegral hands
 // the parser.

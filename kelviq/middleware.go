@@ -2,6 +2,7 @@ package kelviq
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -22,7 +23,9 @@ import (
 //     next then runs the whole call: every attempt, the redirects, and the
 //     judgement of the final response, so it returns the call's result (a
 //     success response, or the call's error: an *Error for a status the
-//     operation does not declare). A call that kelviq refuses after routing
+//     operation does not declare). A response of the middleware's own
+//     (a cache's) is judged the same way, as if the server had sent it.
+//     A call that kelviq refuses after routing
 //     (a missing key, no sandbox server, a bad page_size) runs this level
 //     too: next returns the refusal, and nothing is sent. A request that
 //     matches no operation runs no middleware.
@@ -42,9 +45,11 @@ import (
 // pass next a copy (req.Clone, req.WithContext). It must not change the
 // request's method, URL or credential headers either: the request is
 // routed, and carries the call's credential header as the server will
-// receive it; never log or record request headers. Operation never holds a
-// key. At the call level, returning neither a response nor an error fails
-// the call with an error saying so.
+// receive it; never log or record request headers. A request a middleware
+// passes next for another scheme or host than it was given is refused,
+// nothing sent, at either level: it carries the key. Operation never holds
+// a key. Returning neither a response nor an error fails the call with an
+// error saying so; a response returned beside an error is closed.
 type Middleware func(req *http.Request, op Operation, next MiddlewareNext) (*http.Response, error)
 
 // MiddlewareNext sends a request on: to the next middleware, then (at the
@@ -164,8 +169,42 @@ func (m *middlewares) operation(op *api.Operation) Operation {
 // call runs the call level of the chain around c.send.
 func (m *middlewares) call(req *http.Request, op *api.Operation, c *responseChecker) (*http.Response, error) {
 	st := &callState{Context: req.Context(), op: m.operation(op)}
-	resp, err := m.run(req.WithContext(st), st.op, 0, func(r *http.Request) (*http.Response, error) { return c.send(r, op) })
-	return checkOutcome(op, resp, err)
+	// Kept aside: the copy a middleware gets shares req's URL, which a
+	// careless one may change in place.
+	scheme, host := req.URL.Scheme, req.URL.Host
+	var judged atomic.Pointer[http.Response] // the last response of c.send (a hedging middleware calls next at once twice)
+	resp, err := m.run(req.WithContext(st), st.op, 0, func(r *http.Request) (*http.Response, error) {
+		if err := sameOrigin(scheme, host, r); err != nil {
+			return nil, &callError{op: op, req: req, err: err, red: c.red}
+		}
+		resp, err := c.send(r, op)
+		judged.Store(resp)
+		return resp, err
+	})
+	if resp, err = checkOutcome(op, resp, err); err != nil || resp == judged.Load() {
+		return resp, err
+	}
+	// A middleware's own response (a cache's, a stub's) is judged as the
+	// server's is: a status the operation does not declare is an *Error,
+	// a declared JSON body needs a JSON Content-Type and a length, so
+	// that JSONxxx is set whenever the error is nil.
+	return c.judge(op, req, resp, nil)
+}
+
+// sameOrigin refuses a request that a middleware sent to another scheme or
+// host than the one it was given: the request carries the operation's key,
+// which must reach kelviq's host only (a redirect off-origin drops it,
+// redirect.go; a middleware is below that policy). Nothing is sent.
+func sameOrigin(scheme, host string, sent *http.Request) error {
+	if sent == nil || sent.URL == nil {
+		return errors.New("a middleware passed next a nil request: refused, nothing sent")
+	}
+	if sent.URL.Host == host && sent.URL.Scheme == scheme {
+		return nil
+	}
+	// Not the new host itself: a middleware may have built it from
+	// anything, userinfo included.
+	return fmt.Errorf("a middleware sent the request to another scheme or host than %s://%s: refused, nothing sent (it carries the operation's key)", scheme, host)
 }
 
 // checkOutcome keeps what a middleware returned at the call level from
@@ -222,7 +261,31 @@ func (t *middlewareTransport) RoundTrip(req *http.Request) (*http.Response, erro
 	}
 	op := st.op
 	op.Attempt = int(st.attempts.Add(1))
-	return t.m.run(req, op, 0, t.next.RoundTrip)
+	scheme, host := req.URL.Scheme, req.URL.Host // before a middleware may change req.URL in place
+	resp, err := t.m.run(req, op, 0, func(r *http.Request) (*http.Response, error) {
+		// The retry transport and net/http's redirect policy are above
+		// this level: only this check keeps a middleware from carrying
+		// the key to another host.
+		if err := sameOrigin(scheme, host, r); err != nil {
+			return nil, fmt.Errorf("kelviq: %s (%s %s): attempt %d: %w", op.ID, op.Method, op.PathTemplate, op.Attempt, err)
+		}
+		return t.next.RoundTrip(r)
+	})
+	// What the retry transport and net/http take from a RoundTripper: a
+	// response or an error, not both (net/http would drop the response
+	// unclosed) and not neither (the retry decision reads the status).
+	switch {
+	case err != nil && resp != nil:
+		if resp.Body != nil {
+			_ = resp.Body.Close()
+		}
+		return nil, err
+	case err == nil && resp == nil:
+		return nil, fmt.Errorf("kelviq: %s (%s %s): attempt %d: a middleware returned neither a response nor an error", op.ID, op.Method, op.PathTemplate, op.Attempt)
+	case err == nil && resp.Body == nil:
+		resp.Body = http.NoBody
+	}
+	return resp, err
 }
 
 // refusedOperation finds the operation of a request that routing refused,

@@ -35,8 +35,26 @@ type guardedClient struct {
 	api.ClientInterface
 }
 
-// builtForKey is the context key of the operationId a request is built for.
+// builtForKey is the context key of the call a request is built for.
 type builtForKey struct{}
+
+// markedCtx is the context of one call of a generated method: it answers
+// builtForKey with itself, so that it both names the operation (op) and
+// tells this call from another made with a context derived from this
+// one's request (a middleware calling the client with req.Context()): a
+// per-call option belongs to the call whose markedCtx it was set under
+// (callOptionsOf, idempotent). One allocation, as context.WithValue was.
+type markedCtx struct {
+	context.Context
+	op string
+}
+
+func (c *markedCtx) Value(key any) any {
+	if key == (builtForKey{}) {
+		return c
+	}
+	return c.Context.Value(key)
+}
 
 // builtFor returns ctx marked with the operationId op; the router reads it
 // back with builtForOf. A nil ctx is an error naming the call: net/http
@@ -45,15 +63,24 @@ func builtFor(ctx context.Context, op string) (context.Context, error) {
 	if ctx == nil {
 		return nil, fmt.Errorf("%w: %s: the context is nil (pass context.Background() or the request's)", ErrInvalidParameter, op)
 	}
-	return context.WithValue(ctx, builtForKey{}, op), nil
+	return &markedCtx{Context: ctx, op: op}, nil
+}
+
+// callOf returns the mark of the call ctx belongs to; nil for a request
+// built without the mark (a test's request).
+func callOf(ctx context.Context) *markedCtx {
+	m, _ := ctx.Value(builtForKey{}).(*markedCtx)
+	return m
 }
 
 // builtForOf returns the operationId the request was built for, or "" for
 // a request built without the mark (a test's request, an iterator's is
 // marked).
 func builtForOf(ctx context.Context) string {
-	op, _ := ctx.Value(builtForKey{}).(string)
-	return op
+	if m := callOf(ctx); m != nil {
+		return m.op
+	}
+	return ""
 }
 
 // checkPathParam fails for a value that does not stay one segment of its

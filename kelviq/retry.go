@@ -108,11 +108,15 @@ type idempotentKey struct{}
 //	res, err := client.ReportUsageWithResponse(ctx, body, kelviq.Idempotent())
 //
 // It has no effect on GET, HEAD, OPTIONS, PUT and DELETE, which are always
-// retried, nor when retries are off.
+// retried, nor when retries are off. It marks this call only, as the
+// per-call options do: not a call made with a context derived from its
+// request (a middleware's req.Context()).
 func Idempotent() api.RequestEditorFn { return markIdempotent }
 
 func markIdempotent(_ context.Context, req *http.Request) error {
-	*req = *req.WithContext(context.WithValue(req.Context(), idempotentKey{}, true))
+	// The value is the call's mark: a call made with a context derived
+	// from this one's request is not marked by it.
+	*req = *req.WithContext(context.WithValue(req.Context(), idempotentKey{}, callOf(req.Context())))
 	return nil
 }
 
@@ -277,7 +281,8 @@ func idempotent(req *http.Request) bool {
 	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete, http.MethodTrace:
 		return true
 	}
-	return req.Context().Value(idempotentKey{}) != nil
+	call, marked := req.Context().Value(idempotentKey{}).(*markedCtx)
+	return marked && call == callOf(req.Context())
 }
 
 // replayable returns a copy of req to send again, with a fresh body.

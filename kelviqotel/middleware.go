@@ -59,7 +59,8 @@ const DurationName = "kelviq.client.request.duration"
 //     path template ("GET /customers/"), with the same request attributes,
 //     kelviq.retry_count and http.request.resend_count (from the second
 //     attempt on), and its own status and error.type. Its trace context is
-//     sent in the attempt's headers with the propagator (WithPropagator);
+//     sent in the attempt's headers with the propagator (WithPropagator),
+//     replacing a traceparent the caller set (and its tracestate);
 //   - the histogram kelviq.client.request.duration (DurationName), one
 //     measurement per call.
 //
@@ -172,8 +173,10 @@ func serverAttributes(u *url.URL) []attribute.KeyValue {
 	return attrs
 }
 
-// callRecordKey keys a call's *callRecord in the attempts' contexts.
-type callRecordKey struct{}
+// callRecordKey keys a call's *callRecord in the attempts' contexts, by
+// the middleware that made it: two on one client (two providers) each
+// count their own call's attempts, not the nearest one's.
+type callRecordKey struct{ m *middleware }
 
 // callRecord is what a call's span learns from its attempts. It is the
 // context of the call's span's parent too (one allocation, not two): it
@@ -181,6 +184,7 @@ type callRecordKey struct{}
 // context.
 type callRecord struct {
 	context.Context
+	m        *middleware
 	attempts atomic.Int32
 	in       *opInstruments // of the call's host
 	host     string
@@ -188,7 +192,7 @@ type callRecord struct {
 }
 
 func (r *callRecord) Value(key any) any {
-	if key == (callRecordKey{}) {
+	if key == (callRecordKey{r.m}) {
 		return r
 	}
 	return r.Context.Value(key)
@@ -205,7 +209,7 @@ func (m *middleware) handle(req *http.Request, op kelviq.Operation, next kelviq.
 func (m *middleware) call(req *http.Request, op kelviq.Operation, next kelviq.MiddlewareNext) (*http.Response, error) {
 	start := time.Now()
 	in := m.instruments(op, req.URL)
-	rec := &callRecord{Context: req.Context(), in: in, host: req.URL.Host, scheme: req.URL.Scheme}
+	rec := &callRecord{Context: req.Context(), m: m, in: in, host: req.URL.Host, scheme: req.URL.Scheme}
 	ctx, span := m.tracer.Start(rec, op.ID, in.callStart...)
 	resp, err := next(req.WithContext(ctx))
 	status := statusOf(resp, err)
@@ -230,7 +234,7 @@ func (m *middleware) call(req *http.Request, op kelviq.Operation, next kelviq.Mi
 // attempt traces one attempt, and sends its trace context.
 func (m *middleware) attempt(req *http.Request, op kelviq.Operation, next kelviq.MiddlewareNext) (*http.Response, error) {
 	ctx := req.Context()
-	rec, _ := ctx.Value(callRecordKey{}).(*callRecord)
+	rec, _ := ctx.Value(callRecordKey{m}).(*callRecord)
 	var start []trace.SpanStartOption
 	var name string
 	switch {
@@ -249,7 +253,13 @@ func (m *middleware) attempt(req *http.Request, op kelviq.Operation, next kelviq
 	if span.SpanContext().IsValid() || baggage.FromContext(ctx).Len() > 0 {
 		// Otherwise there is nothing to send (no-op provider): skip the
 		// carrier.
-		m.prop.Inject(ctx, &headerCarrier{req: out})
+		hc := headerCarrier{req: out}
+		m.prop.Inject(ctx, &hc)
+		if hc.parent && !hc.state {
+			// A tracestate the caller set (WithCallHeader) belongs to
+			// the traceparent just replaced, not to this span's trace.
+			out.Header.Del("Tracestate")
+		}
 	}
 	resp, err := next(out)
 	if span.IsRecording() {
@@ -277,8 +287,9 @@ func (m *middleware) attempt(req *http.Request, op kelviq.Operation, next kelviq
 // not modified, and nothing is copied when the propagator writes nothing
 // (no valid span context).
 type headerCarrier struct {
-	req    *http.Request
-	copied bool
+	req           *http.Request
+	copied        bool
+	parent, state bool // traceparent, tracestate written
 }
 
 func (c *headerCarrier) Get(key string) string { return c.req.Header.Get(key) }
@@ -290,6 +301,12 @@ func (c *headerCarrier) Set(key, value string) {
 			c.req.Header = http.Header{}
 		}
 		c.copied = true
+	}
+	switch http.CanonicalHeaderKey(key) {
+	case "Traceparent":
+		c.parent = true
+	case "Tracestate":
+		c.state = true
 	}
 	c.req.Header.Set(key, value)
 }

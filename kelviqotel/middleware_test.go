@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -274,6 +276,75 @@ func TestTimeoutErrorType(t *testing.T) {
 	for _, s := range []sdktrace.ReadOnlySpan{call, attempts[0]} {
 		if et := attrs(s.Attributes())["error.type"].AsString(); et != "timeout" || s.Status().Code != codes.Error {
 			t.Errorf("%s: error.type %q, status %v", s.Name(), et, s.Status())
+		}
+	}
+}
+
+// A caller that set traceparent and tracestate itself (WithCallHeader):
+// the attempt's trace context replaces both, one header each, and the
+// caller's tracestate, which belongs to the trace it replaced, is not sent
+// beside the new traceparent.
+func TestCallersTraceHeadersReplaced(t *testing.T) {
+	var mu sync.Mutex
+	var got http.Header
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = r.Header.Clone()
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"count":0,"next":null,"previous":null,"results":[]}`))
+	}))
+	defer srv.Close()
+	tel := newTelemetry(t)
+	c, err := kelviq.NewClient(kelviq.WithBaseURL(srv.URL), kelviq.WithServerKey("sk_test_trace_0001"), kelviq.WithMiddleware(kelviqotel.Middleware(tel.options()...)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const callers = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+	if _, err := c.ListCustomersWithResponse(context.Background(), nil,
+		kelviq.WithCallHeader("traceparent", callers), kelviq.WithCallHeader("tracestate", "vendor=stale")); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	parents := got.Values("Traceparent")
+	if len(parents) != 1 || parents[0] == callers {
+		t.Fatalf("traceparent %q, want the attempt's only", parents)
+	}
+	var attempt string
+	for _, s := range tel.spans.Ended() {
+		if s.Parent().IsValid() {
+			attempt = s.SpanContext().TraceID().String()
+		}
+	}
+	if attempt == "" || !strings.Contains(parents[0], attempt) {
+		t.Errorf("traceparent %q, not the attempt's trace %q", parents[0], attempt)
+	}
+	if states := got.Values("Tracestate"); len(states) != 0 {
+		t.Errorf("tracestate %q sent beside the new traceparent, want none", states)
+	}
+}
+
+// Two kelviqotel middlewares on one client (two providers): each call
+// span counts its own attempts. The attempts found the nearest call's
+// record, the inner middleware's: the outer call span said 0 retries, the
+// inner one 2 × 2.
+func TestTwoMiddlewaresCountTheirOwnAttempts(t *testing.T) {
+	srv := kelviqtest.NewServer(t, kelviqtest.WithFault(api.OpListCustomers, kelviqtest.Fault{Status: http.StatusServiceUnavailable, Times: 2}))
+	outer, inner := newTelemetry(t), newTelemetry(t)
+	c, err := kelviq.NewClient(kelviq.WithBaseURL(srv.URL), kelviq.WithServerKey("sk_test_two_0001"),
+		kelviq.WithRetryPolicy(kelviq.RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}),
+		kelviq.WithMiddleware(kelviqotel.Middleware(outer.options()...)), kelviq.WithMiddleware(kelviqotel.Middleware(inner.options()...)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ListCustomersWithResponse(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	for name, tel := range map[string]*telemetry{"outer": outer, "inner": inner} {
+		call := spanNamed(t, tel.spans.Ended(), "listCustomers")
+		if got := attrs(call.Attributes())["kelviq.retry_count"]; got != attribute.IntValue(2) {
+			t.Errorf("%s call span: kelviq.retry_count %v, want 2", name, got.Emit())
 		}
 	}
 }

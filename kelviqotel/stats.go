@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"reflect"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -76,7 +77,7 @@ var (
 // global one by default; the other options do not apply). Unregister the
 // returned registration when c is closed.
 func InstrumentCheckerStats(c CheckerStats, opts ...Option) (metric.Registration, error) {
-	if c == nil {
+	if isNil(c) {
 		return nil, errors.New("kelviqotel: InstrumentCheckerStats needs a Checker, got nil")
 	}
 	meter := newMeter(opts)
@@ -104,7 +105,7 @@ func InstrumentCheckerStats(c CheckerStats, opts ...Option) (metric.Registration
 // global one by default). Unregister the returned registration when r is
 // closed.
 func InstrumentReporterStats(r ReporterStats, opts ...Option) (metric.Registration, error) {
-	if r == nil {
+	if isNil(r) {
 		return nil, errors.New("kelviqotel: InstrumentReporterStats needs a Reporter, got nil")
 	}
 	meter := newMeter(opts)
@@ -153,4 +154,16 @@ func clampUint(v uint64) int64 {
 		return math.MaxInt64
 	}
 	return int64(v)
+}
+
+// isNil reports a nil interface or one holding a nil pointer: a Checker
+// or Reporter left nil by an ignored error would pass a plain nil check,
+// then panic in every collection, in the metric reader's goroutine, far
+// from the mistake.
+func isNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	rv := reflect.ValueOf(v)
+	return rv.Kind() == reflect.Pointer && rv.IsNil()
 }

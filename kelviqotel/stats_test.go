@@ -212,3 +212,20 @@ func TestReporterInstrumentsMoveWithStats(t *testing.T) {
 	}
 	check("kelviq up")
 }
+
+// A nil *Checker or *Reporter (an ignored error of entitlements.New or
+// usage.NewReporter) is refused at once, not a callback that panics in
+// every collection.
+func TestInstrumentStatsRefuseTypedNil(t *testing.T) {
+	tel := newTelemetry(t)
+	var c *entitlements.Checker
+	if reg, err := kelviqotel.InstrumentCheckerStats(c, tel.options()...); err == nil {
+		_ = reg.Unregister()
+		t.Error("InstrumentCheckerStats took a nil *entitlements.Checker")
+	}
+	var r *usage.Reporter
+	if reg, err := kelviqotel.InstrumentReporterStats(r, tel.options()...); err == nil {
+		_ = reg.Unregister()
+		t.Error("InstrumentReporterStats took a nil *usage.Reporter")
+	}
+}
