@@ -201,6 +201,11 @@ func (m *middlewares) run(req *http.Request, op Operation, i int, last Middlewar
 	if i == len(m.list) {
 		return last(req)
 	}
+	if i == len(m.list)-1 {
+		// The last middleware's next is last itself: a closure around
+		// it would only call it (one allocation per call and attempt).
+		return m.list[i](req, op, last)
+	}
 	return m.list[i](req, op, func(r *http.Request) (*http.Response, error) {
 		return m.run(r, op, i+1, last)
 	})
@@ -209,8 +214,9 @@ func (m *middlewares) run(req *http.Request, op Operation, i int, last Middlewar
 // middlewareTransport runs the attempt level of the chain, below the retry
 // transport and above the caller's transport.
 type middlewareTransport struct {
-	next http.RoundTripper
-	m    *middlewares
+	next      http.RoundTripper
+	m         *middlewares
+	roundTrip MiddlewareNext // next.RoundTrip, made once instead of per attempt
 }
 
 func (t *middlewareTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -222,7 +228,11 @@ func (t *middlewareTransport) RoundTrip(req *http.Request) (*http.Response, erro
 	}
 	op := st.op
 	op.Attempt = int(st.attempts.Add(1))
-	return t.m.run(req, op, 0, t.next.RoundTrip)
+	last := t.roundTrip
+	if last == nil {
+		last = t.next.RoundTrip
+	}
+	return t.m.run(req, op, 0, last)
 }
 
 // refusedOperation finds the operation of a request that routing refused,
