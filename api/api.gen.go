@@ -7338,6 +7338,9 @@ func (c *Client) ListWebhookEventLogs(ctx context.Context, params *ListWebhookEv
 	return c.Client.Do(req)
 }
 
+// urlOfListCatalogFeatures is ListCatalogFeatures's URL on the last server it was built on.
+var urlOfListCatalogFeatures atomic.Pointer[resolvedURL]
+
 // NewListCatalogFeaturesRequest constructs an http.Request for the ListCatalogFeatures method
 func NewListCatalogFeaturesRequest(server string, params *ListCatalogFeaturesParams) (*http.Request, error) {
 	return newListCatalogFeaturesRequest(context.Background(), server, params)
@@ -7347,17 +7350,7 @@ func NewListCatalogFeaturesRequest(server string, params *ListCatalogFeaturesPar
 func newListCatalogFeaturesRequest(ctx context.Context, server string, params *ListCatalogFeaturesParams) (*http.Request, error) {
 	var err error
 
-	serverURL, err := parseServerURL(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := "/catalog/features/"
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := resolveConstPath(&urlOfListCatalogFeatures, server, "/catalog/features/")
 	if err != nil {
 		return nil, err
 	}
@@ -7437,6 +7430,9 @@ func newCreateCatalogFeatureRequest(ctx context.Context, server string, body Cre
 	return newCreateCatalogFeatureRequestWithBody(ctx, server, "application/json", bodyReader)
 }
 
+// urlOfCreateCatalogFeature is CreateCatalogFeature's URL on the last server it was built on.
+var urlOfCreateCatalogFeature atomic.Pointer[resolvedURL]
+
 // NewCreateCatalogFeatureRequestWithBody constructs an http.Request for the CreateCatalogFeature method, with any body, and a specified content type
 func NewCreateCatalogFeatureRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	return newCreateCatalogFeatureRequestWithBody(context.Background(), server, contentType, body)
@@ -7446,17 +7442,7 @@ func NewCreateCatalogFeatureRequestWithBody(server string, contentType string, b
 func newCreateCatalogFeatureRequestWithBody(ctx context.Context, server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
-	serverURL, err := parseServerURL(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := "/catalog/features/"
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := resolveConstPath(&urlOfCreateCatalogFeature, server, "/catalog/features/")
 	if err != nil {
 		return nil, err
 	}
@@ -7549,6 +7535,9 @@ func newRetrieveCatalogFeatureRequest(ctx context.Context, server string, pk ope
 	return req, nil
 }
 
+// urlOfListCatalogPlans is ListCatalogPlans's URL on the last server it was built on.
+var urlOfListCatalogPlans atomic.Pointer[resolvedURL]
+
 // NewListCatalogPlansRequest constructs an http.Request for the ListCatalogPlans method
 func NewListCatalogPlansRequest(server string, params *ListCatalogPlansParams) (*http.Request, error) {
 	return newListCatalogPlansRequest(context.Background(), server, params)
@@ -7558,17 +7547,7 @@ func NewListCatalogPlansRequest(server string, params *ListCatalogPlansParams) (
 func newListCatalogPlansRequest(ctx context.Context, server string, params *ListCatalogPlansParams) (*http.Request, error) {
 	var err error
 
-	serverURL, err := parseServerURL(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := "/catalog/plans/"
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := resolveConstPath(&urlOfListCatalogPlans, server, "/catalog/plans/")
 	if err != nil {
 		return nil, err
 	}
@@ -7636,6 +7615,9 @@ func newCreateCatalogPlanRequest(ctx context.Context, server string, body Create
 	return newCreateCatalogPlanRequestWithBody(ctx, server, "application/json", bodyReader)
 }
 
+// urlOfCreateCatalogPlan is CreateCatalogPlan's URL on the last server it was built on.
+var urlOfCreateCatalogPlan atomic.Pointer[resolvedURL]
+
 // NewCreateCatalogPlanRequestWithBody constructs an http.Request for the CreateCatalogPlan method, with any body, and a specified content type
 func NewCreateCatalogPlanRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	return newCreateCatalogPlanRequestWithBody(context.Background(), server, contentType, body)
@@ -7645,17 +7627,7 @@ func NewCreateCatalogPlanRequestWithBody(server string, contentType string, body
 func newCreateCatalogPlanRequestWithBody(ctx context.Context, server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
-	serverURL, err := parseServerURL(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := "/catalog/plans/"
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := resolveConstPath(&urlOfCreateCatalogPlan, server, "/catalog/plans/")
 	if err != nil {
 		return nil, err
 	}
@@ -8521,6 +8493,9 @@ func newPublishCatalogPlanRequestWithBody(ctx context.Context, server string, id
 	return req, nil
 }
 
+// urlOfListCatalogProducts is ListCatalogProducts's URL on the last server it was built on.
+var urlOfListCatalogProducts atomic.Pointer[resolvedURL]
+
 // NewListCatalogProductsRequest constructs an http.Request for the ListCatalogProducts method
 func NewListCatalogProductsRequest(server string, params *ListCatalogProductsParams) (*http.Request, error) {
 	return newListCatalogProductsRequest(context.Background(), server, params)
@@ -8530,17 +8505,7 @@ func NewListCatalogProductsRequest(server string, params *ListCatalogProductsPar
 func newListCatalogProductsRequest(ctx context.Context, server string, params *ListCatalogProductsParams) (*http.Request, error) {
 	var err error
 
-	serverURL, err := parseServerURL(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := "/catalog/products/"
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := resolveConstPath(&urlOfListCatalogProducts, server, "/catalog/products/")
 	if err != nil {
 		return nil, err
 	}
@@ -8620,6 +8585,9 @@ func newCreateCatalogProductRequest(ctx context.Context, server string, body Cre
 	return newCreateCatalogProductRequestWithBody(ctx, server, "application/json", bodyReader)
 }
 
+// urlOfCreateCatalogProduct is CreateCatalogProduct's URL on the last server it was built on.
+var urlOfCreateCatalogProduct atomic.Pointer[resolvedURL]
+
 // NewCreateCatalogProductRequestWithBody constructs an http.Request for the CreateCatalogProduct method, with any body, and a specified content type
 func NewCreateCatalogProductRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	return newCreateCatalogProductRequestWithBody(context.Background(), server, contentType, body)
@@ -8629,17 +8597,7 @@ func NewCreateCatalogProductRequestWithBody(server string, contentType string, b
 func newCreateCatalogProductRequestWithBody(ctx context.Context, server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
-	serverURL, err := parseServerURL(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := "/catalog/products/"
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := resolveConstPath(&urlOfCreateCatalogProduct, server, "/catalog/products/")
 	if err != nil {
 		return nil, err
 	}
@@ -9011,6 +8969,9 @@ func newCreateChargeRequest(ctx context.Context, server string, body CreateCharg
 	return newCreateChargeRequestWithBody(ctx, server, "application/json", bodyReader)
 }
 
+// urlOfCreateCharge is CreateCharge's URL on the last server it was built on.
+var urlOfCreateCharge atomic.Pointer[resolvedURL]
+
 // NewCreateChargeRequestWithBody constructs an http.Request for the CreateCharge method, with any body, and a specified content type
 func NewCreateChargeRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	return newCreateChargeRequestWithBody(context.Background(), server, contentType, body)
@@ -9020,17 +8981,7 @@ func NewCreateChargeRequestWithBody(server string, contentType string, body io.R
 func newCreateChargeRequestWithBody(ctx context.Context, server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
-	serverURL, err := parseServerURL(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := "/charges/"
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := resolveConstPath(&urlOfCreateCharge, server, "/charges/")
 	if err != nil {
 		return nil, err
 	}
@@ -9061,6 +9012,9 @@ func newCreateCheckoutSessionRequest(ctx context.Context, server string, body Cr
 	return newCreateCheckoutSessionRequestWithBody(ctx, server, "application/json", bodyReader)
 }
 
+// urlOfCreateCheckoutSession is CreateCheckoutSession's URL on the last server it was built on.
+var urlOfCreateCheckoutSession atomic.Pointer[resolvedURL]
+
 // NewCreateCheckoutSessionRequestWithBody constructs an http.Request for the CreateCheckoutSession method, with any body, and a specified content type
 func NewCreateCheckoutSessionRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	return newCreateCheckoutSessionRequestWithBody(context.Background(), server, contentType, body)
@@ -9070,17 +9024,7 @@ func NewCreateCheckoutSessionRequestWithBody(server string, contentType string, 
 func newCreateCheckoutSessionRequestWithBody(ctx context.Context, server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
-	serverURL, err := parseServerURL(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := "/checkout/"
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := resolveConstPath(&urlOfCreateCheckoutSession, server, "/checkout/")
 	if err != nil {
 		return nil, err
 	}
@@ -9095,6 +9039,9 @@ func newCreateCheckoutSessionRequestWithBody(ctx context.Context, server string,
 	return req, nil
 }
 
+// urlOfListCheckoutSessions is ListCheckoutSessions's URL on the last server it was built on.
+var urlOfListCheckoutSessions atomic.Pointer[resolvedURL]
+
 // NewListCheckoutSessionsRequest constructs an http.Request for the ListCheckoutSessions method
 func NewListCheckoutSessionsRequest(server string, params *ListCheckoutSessionsParams) (*http.Request, error) {
 	return newListCheckoutSessionsRequest(context.Background(), server, params)
@@ -9104,17 +9051,7 @@ func NewListCheckoutSessionsRequest(server string, params *ListCheckoutSessionsP
 func newListCheckoutSessionsRequest(ctx context.Context, server string, params *ListCheckoutSessionsParams) (*http.Request, error) {
 	var err error
 
-	serverURL, err := parseServerURL(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := "/checkout/sessions/"
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := resolveConstPath(&urlOfListCheckoutSessions, server, "/checkout/sessions/")
 	if err != nil {
 		return nil, err
 	}
@@ -9331,6 +9268,9 @@ func newListCheckoutSessionEventsRequest(ctx context.Context, server string, ses
 	return req, nil
 }
 
+// urlOfListCustomers is ListCustomers's URL on the last server it was built on.
+var urlOfListCustomers atomic.Pointer[resolvedURL]
+
 // NewListCustomersRequest constructs an http.Request for the ListCustomers method
 func NewListCustomersRequest(server string, params *ListCustomersParams) (*http.Request, error) {
 	return newListCustomersRequest(context.Background(), server, params)
@@ -9340,17 +9280,7 @@ func NewListCustomersRequest(server string, params *ListCustomersParams) (*http.
 func newListCustomersRequest(ctx context.Context, server string, params *ListCustomersParams) (*http.Request, error) {
 	var err error
 
-	serverURL, err := parseServerURL(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := "/customers/"
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := resolveConstPath(&urlOfListCustomers, server, "/customers/")
 	if err != nil {
 		return nil, err
 	}
@@ -9430,6 +9360,9 @@ func newCreateCustomerRequest(ctx context.Context, server string, body CreateCus
 	return newCreateCustomerRequestWithBody(ctx, server, "application/json", bodyReader)
 }
 
+// urlOfCreateCustomer is CreateCustomer's URL on the last server it was built on.
+var urlOfCreateCustomer atomic.Pointer[resolvedURL]
+
 // NewCreateCustomerRequestWithBody constructs an http.Request for the CreateCustomer method, with any body, and a specified content type
 func NewCreateCustomerRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	return newCreateCustomerRequestWithBody(context.Background(), server, contentType, body)
@@ -9439,17 +9372,7 @@ func NewCreateCustomerRequestWithBody(server string, contentType string, body io
 func newCreateCustomerRequestWithBody(ctx context.Context, server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
-	serverURL, err := parseServerURL(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := "/customers/"
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := resolveConstPath(&urlOfCreateCustomer, server, "/customers/")
 	if err != nil {
 		return nil, err
 	}
@@ -9521,6 +9444,9 @@ func newUpdateCustomerRequestWithBody(ctx context.Context, server string, custom
 	return req, nil
 }
 
+// urlOfGetCustomerEntitlements is GetCustomerEntitlements's URL on the last server it was built on.
+var urlOfGetCustomerEntitlements atomic.Pointer[resolvedURL]
+
 // NewGetCustomerEntitlementsRequest constructs an http.Request for the GetCustomerEntitlements method
 func NewGetCustomerEntitlementsRequest(server string, params *GetCustomerEntitlementsParams) (*http.Request, error) {
 	return newGetCustomerEntitlementsRequest(context.Background(), server, params)
@@ -9530,17 +9456,7 @@ func NewGetCustomerEntitlementsRequest(server string, params *GetCustomerEntitle
 func newGetCustomerEntitlementsRequest(ctx context.Context, server string, params *GetCustomerEntitlementsParams) (*http.Request, error) {
 	var err error
 
-	serverURL, err := parseServerURL(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := "/entitlements/"
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := resolveConstPath(&urlOfGetCustomerEntitlements, server, "/entitlements/")
 	if err != nil {
 		return nil, err
 	}
@@ -9604,6 +9520,9 @@ func newLicenseActivateRequest(ctx context.Context, server string, body LicenseA
 	return newLicenseActivateRequestWithBody(ctx, server, "application/json", bodyReader)
 }
 
+// urlOfLicenseActivate is LicenseActivate's URL on the last server it was built on.
+var urlOfLicenseActivate atomic.Pointer[resolvedURL]
+
 // NewLicenseActivateRequestWithBody constructs an http.Request for the LicenseActivate method, with any body, and a specified content type
 func NewLicenseActivateRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	return newLicenseActivateRequestWithBody(context.Background(), server, contentType, body)
@@ -9613,17 +9532,7 @@ func NewLicenseActivateRequestWithBody(server string, contentType string, body i
 func newLicenseActivateRequestWithBody(ctx context.Context, server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
-	serverURL, err := parseServerURL(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := "/license/activate/"
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := resolveConstPath(&urlOfLicenseActivate, server, "/license/activate/")
 	if err != nil {
 		return nil, err
 	}
@@ -9654,6 +9563,9 @@ func newLicenseDeactivateRequest(ctx context.Context, server string, body Licens
 	return newLicenseDeactivateRequestWithBody(ctx, server, "application/json", bodyReader)
 }
 
+// urlOfLicenseDeactivate is LicenseDeactivate's URL on the last server it was built on.
+var urlOfLicenseDeactivate atomic.Pointer[resolvedURL]
+
 // NewLicenseDeactivateRequestWithBody constructs an http.Request for the LicenseDeactivate method, with any body, and a specified content type
 func NewLicenseDeactivateRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	return newLicenseDeactivateRequestWithBody(context.Background(), server, contentType, body)
@@ -9663,17 +9575,7 @@ func NewLicenseDeactivateRequestWithBody(server string, contentType string, body
 func newLicenseDeactivateRequestWithBody(ctx context.Context, server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
-	serverURL, err := parseServerURL(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := "/license/deactivate/"
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := resolveConstPath(&urlOfLicenseDeactivate, server, "/license/deactivate/")
 	if err != nil {
 		return nil, err
 	}
@@ -9704,6 +9606,9 @@ func newLicenseValidateRequest(ctx context.Context, server string, body LicenseV
 	return newLicenseValidateRequestWithBody(ctx, server, "application/json", bodyReader)
 }
 
+// urlOfLicenseValidate is LicenseValidate's URL on the last server it was built on.
+var urlOfLicenseValidate atomic.Pointer[resolvedURL]
+
 // NewLicenseValidateRequestWithBody constructs an http.Request for the LicenseValidate method, with any body, and a specified content type
 func NewLicenseValidateRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	return newLicenseValidateRequestWithBody(context.Background(), server, contentType, body)
@@ -9713,17 +9618,7 @@ func NewLicenseValidateRequestWithBody(server string, contentType string, body i
 func newLicenseValidateRequestWithBody(ctx context.Context, server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
-	serverURL, err := parseServerURL(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := "/license/validate/"
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := resolveConstPath(&urlOfLicenseValidate, server, "/license/validate/")
 	if err != nil {
 		return nil, err
 	}
@@ -9754,6 +9649,9 @@ func newCreatePresignedUploadURLRequest(ctx context.Context, server string, body
 	return newCreatePresignedUploadURLRequestWithBody(ctx, server, "application/json", bodyReader)
 }
 
+// urlOfCreatePresignedUploadURL is CreatePresignedUploadURL's URL on the last server it was built on.
+var urlOfCreatePresignedUploadURL atomic.Pointer[resolvedURL]
+
 // NewCreatePresignedUploadURLRequestWithBody constructs an http.Request for the CreatePresignedUploadURL method, with any body, and a specified content type
 func NewCreatePresignedUploadURLRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	return newCreatePresignedUploadURLRequestWithBody(context.Background(), server, contentType, body)
@@ -9763,17 +9661,7 @@ func NewCreatePresignedUploadURLRequestWithBody(server string, contentType strin
 func newCreatePresignedUploadURLRequestWithBody(ctx context.Context, server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
-	serverURL, err := parseServerURL(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := "/media/"
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := resolveConstPath(&urlOfCreatePresignedUploadURL, server, "/media/")
 	if err != nil {
 		return nil, err
 	}
@@ -9878,6 +9766,9 @@ func newGetProductOfferingRequest(ctx context.Context, server string, productID 
 	return req, nil
 }
 
+// urlOfListOrders is ListOrders's URL on the last server it was built on.
+var urlOfListOrders atomic.Pointer[resolvedURL]
+
 // NewListOrdersRequest constructs an http.Request for the ListOrders method
 func NewListOrdersRequest(server string, params *ListOrdersParams) (*http.Request, error) {
 	return newListOrdersRequest(context.Background(), server, params)
@@ -9887,17 +9778,7 @@ func NewListOrdersRequest(server string, params *ListOrdersParams) (*http.Reques
 func newListOrdersRequest(ctx context.Context, server string, params *ListOrdersParams) (*http.Request, error) {
 	var err error
 
-	serverURL, err := parseServerURL(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := "/orders/"
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := resolveConstPath(&urlOfListOrders, server, "/orders/")
 	if err != nil {
 		return nil, err
 	}
@@ -10138,6 +10019,9 @@ func newListOrderEventsRequest(ctx context.Context, server string, id string, pa
 	return req, nil
 }
 
+// urlOfListPartnerOrganizations is ListPartnerOrganizations's URL on the last server it was built on.
+var urlOfListPartnerOrganizations atomic.Pointer[resolvedURL]
+
 // NewListPartnerOrganizationsRequest constructs an http.Request for the ListPartnerOrganizations method
 func NewListPartnerOrganizationsRequest(server string, params *ListPartnerOrganizationsParams) (*http.Request, error) {
 	return newListPartnerOrganizationsRequest(context.Background(), server, params)
@@ -10147,17 +10031,7 @@ func NewListPartnerOrganizationsRequest(server string, params *ListPartnerOrgani
 func newListPartnerOrganizationsRequest(ctx context.Context, server string, params *ListPartnerOrganizationsParams) (*http.Request, error) {
 	var err error
 
-	serverURL, err := parseServerURL(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := "/partner/organizations/"
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := resolveConstPath(&urlOfListPartnerOrganizations, server, "/partner/organizations/")
 	if err != nil {
 		return nil, err
 	}
@@ -10213,6 +10087,9 @@ func newProvisionPartnerOrganizationRequest(ctx context.Context, server string, 
 	return newProvisionPartnerOrganizationRequestWithBody(ctx, server, "application/json", bodyReader)
 }
 
+// urlOfProvisionPartnerOrganization is ProvisionPartnerOrganization's URL on the last server it was built on.
+var urlOfProvisionPartnerOrganization atomic.Pointer[resolvedURL]
+
 // NewProvisionPartnerOrganizationRequestWithBody constructs an http.Request for the ProvisionPartnerOrganization method, with any body, and a specified content type
 func NewProvisionPartnerOrganizationRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	return newProvisionPartnerOrganizationRequestWithBody(context.Background(), server, contentType, body)
@@ -10222,17 +10099,7 @@ func NewProvisionPartnerOrganizationRequestWithBody(server string, contentType s
 func newProvisionPartnerOrganizationRequestWithBody(ctx context.Context, server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
-	serverURL, err := parseServerURL(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := "/partner/organizations/"
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := resolveConstPath(&urlOfProvisionPartnerOrganization, server, "/partner/organizations/")
 	if err != nil {
 		return nil, err
 	}
@@ -10325,6 +10192,9 @@ func newRetrievePartnerOrganizationRequest(ctx context.Context, server string, i
 	return req, nil
 }
 
+// urlOfListPaymentMethods is ListPaymentMethods's URL on the last server it was built on.
+var urlOfListPaymentMethods atomic.Pointer[resolvedURL]
+
 // NewListPaymentMethodsRequest constructs an http.Request for the ListPaymentMethods method
 func NewListPaymentMethodsRequest(server string, params *ListPaymentMethodsParams) (*http.Request, error) {
 	return newListPaymentMethodsRequest(context.Background(), server, params)
@@ -10334,17 +10204,7 @@ func NewListPaymentMethodsRequest(server string, params *ListPaymentMethodsParam
 func newListPaymentMethodsRequest(ctx context.Context, server string, params *ListPaymentMethodsParams) (*http.Request, error) {
 	var err error
 
-	serverURL, err := parseServerURL(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := "/payment-methods/"
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := resolveConstPath(&urlOfListPaymentMethods, server, "/payment-methods/")
 	if err != nil {
 		return nil, err
 	}
@@ -10436,6 +10296,9 @@ func newCreatePortalSessionRequest(ctx context.Context, server string, body Crea
 	return newCreatePortalSessionRequestWithBody(ctx, server, "application/json", bodyReader)
 }
 
+// urlOfCreatePortalSession is CreatePortalSession's URL on the last server it was built on.
+var urlOfCreatePortalSession atomic.Pointer[resolvedURL]
+
 // NewCreatePortalSessionRequestWithBody constructs an http.Request for the CreatePortalSession method, with any body, and a specified content type
 func NewCreatePortalSessionRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	return newCreatePortalSessionRequestWithBody(context.Background(), server, contentType, body)
@@ -10445,17 +10308,7 @@ func NewCreatePortalSessionRequestWithBody(server string, contentType string, bo
 func newCreatePortalSessionRequestWithBody(ctx context.Context, server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
-	serverURL, err := parseServerURL(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := "/portal/session/"
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := resolveConstPath(&urlOfCreatePortalSession, server, "/portal/session/")
 	if err != nil {
 		return nil, err
 	}
@@ -10470,6 +10323,9 @@ func newCreatePortalSessionRequestWithBody(ctx context.Context, server string, c
 	return req, nil
 }
 
+// urlOfGetPromotion is GetPromotion's URL on the last server it was built on.
+var urlOfGetPromotion atomic.Pointer[resolvedURL]
+
 // NewGetPromotionRequest constructs an http.Request for the GetPromotion method
 func NewGetPromotionRequest(server string, params *GetPromotionParams) (*http.Request, error) {
 	return newGetPromotionRequest(context.Background(), server, params)
@@ -10479,17 +10335,7 @@ func NewGetPromotionRequest(server string, params *GetPromotionParams) (*http.Re
 func newGetPromotionRequest(ctx context.Context, server string, params *GetPromotionParams) (*http.Request, error) {
 	var err error
 
-	serverURL, err := parseServerURL(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := "/promotions"
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := resolveConstPath(&urlOfGetPromotion, server, "/promotions")
 	if err != nil {
 		return nil, err
 	}
@@ -10525,6 +10371,9 @@ func newGetPromotionRequest(ctx context.Context, server string, params *GetPromo
 	return req, nil
 }
 
+// urlOfListRefunds is ListRefunds's URL on the last server it was built on.
+var urlOfListRefunds atomic.Pointer[resolvedURL]
+
 // NewListRefundsRequest constructs an http.Request for the ListRefunds method
 func NewListRefundsRequest(server string, params *ListRefundsParams) (*http.Request, error) {
 	return newListRefundsRequest(context.Background(), server, params)
@@ -10534,17 +10383,7 @@ func NewListRefundsRequest(server string, params *ListRefundsParams) (*http.Requ
 func newListRefundsRequest(ctx context.Context, server string, params *ListRefundsParams) (*http.Request, error) {
 	var err error
 
-	serverURL, err := parseServerURL(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := "/refunds/"
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := resolveConstPath(&urlOfListRefunds, server, "/refunds/")
 	if err != nil {
 		return nil, err
 	}
@@ -10660,6 +10499,9 @@ func newCreateRefundRequest(ctx context.Context, server string, body CreateRefun
 	return newCreateRefundRequestWithBody(ctx, server, "application/json", bodyReader)
 }
 
+// urlOfCreateRefund is CreateRefund's URL on the last server it was built on.
+var urlOfCreateRefund atomic.Pointer[resolvedURL]
+
 // NewCreateRefundRequestWithBody constructs an http.Request for the CreateRefund method, with any body, and a specified content type
 func NewCreateRefundRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	return newCreateRefundRequestWithBody(context.Background(), server, contentType, body)
@@ -10669,17 +10511,7 @@ func NewCreateRefundRequestWithBody(server string, contentType string, body io.R
 func newCreateRefundRequestWithBody(ctx context.Context, server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
-	serverURL, err := parseServerURL(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := "/refunds/"
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := resolveConstPath(&urlOfCreateRefund, server, "/refunds/")
 	if err != nil {
 		return nil, err
 	}
@@ -10749,6 +10581,9 @@ func newReportUsageRequest(ctx context.Context, server string, body ReportUsageJ
 	return newReportUsageRequestWithBody(ctx, server, "application/json", bodyReader)
 }
 
+// urlOfReportUsage is ReportUsage's URL on the last server it was built on.
+var urlOfReportUsage atomic.Pointer[resolvedURL]
+
 // NewReportUsageRequestWithBody constructs an http.Request for the ReportUsage method, with any body, and a specified content type
 func NewReportUsageRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	return newReportUsageRequestWithBody(context.Background(), server, contentType, body)
@@ -10758,17 +10593,7 @@ func NewReportUsageRequestWithBody(server string, contentType string, body io.Re
 func newReportUsageRequestWithBody(ctx context.Context, server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
-	serverURL, err := parseServerURL(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := "/report/usage/"
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := resolveConstPath(&urlOfReportUsage, server, "/report/usage/")
 	if err != nil {
 		return nil, err
 	}
@@ -10783,6 +10608,9 @@ func newReportUsageRequestWithBody(ctx context.Context, server string, contentTy
 	return req, nil
 }
 
+// urlOfListSubscriptions is ListSubscriptions's URL on the last server it was built on.
+var urlOfListSubscriptions atomic.Pointer[resolvedURL]
+
 // NewListSubscriptionsRequest constructs an http.Request for the ListSubscriptions method
 func NewListSubscriptionsRequest(server string, params *ListSubscriptionsParams) (*http.Request, error) {
 	return newListSubscriptionsRequest(context.Background(), server, params)
@@ -10792,17 +10620,7 @@ func NewListSubscriptionsRequest(server string, params *ListSubscriptionsParams)
 func newListSubscriptionsRequest(ctx context.Context, server string, params *ListSubscriptionsParams) (*http.Request, error) {
 	var err error
 
-	serverURL, err := parseServerURL(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := "/subscriptions/"
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := resolveConstPath(&urlOfListSubscriptions, server, "/subscriptions/")
 	if err != nil {
 		return nil, err
 	}
@@ -10894,6 +10712,9 @@ func newCreateSubscriptionRequest(ctx context.Context, server string, body Creat
 	return newCreateSubscriptionRequestWithBody(ctx, server, "application/json", bodyReader)
 }
 
+// urlOfCreateSubscription is CreateSubscription's URL on the last server it was built on.
+var urlOfCreateSubscription atomic.Pointer[resolvedURL]
+
 // NewCreateSubscriptionRequestWithBody constructs an http.Request for the CreateSubscription method, with any body, and a specified content type
 func NewCreateSubscriptionRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	return newCreateSubscriptionRequestWithBody(context.Background(), server, contentType, body)
@@ -10903,17 +10724,7 @@ func NewCreateSubscriptionRequestWithBody(server string, contentType string, bod
 func newCreateSubscriptionRequestWithBody(ctx context.Context, server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
-	serverURL, err := parseServerURL(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := "/subscriptions/create/"
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := resolveConstPath(&urlOfCreateSubscription, server, "/subscriptions/create/")
 	if err != nil {
 		return nil, err
 	}
@@ -11081,6 +10892,9 @@ func newUpdateSubscriptionRequestWithBody(ctx context.Context, server string, su
 	return req, nil
 }
 
+// urlOfListTransactions is ListTransactions's URL on the last server it was built on.
+var urlOfListTransactions atomic.Pointer[resolvedURL]
+
 // NewListTransactionsRequest constructs an http.Request for the ListTransactions method
 func NewListTransactionsRequest(server string, params *ListTransactionsParams) (*http.Request, error) {
 	return newListTransactionsRequest(context.Background(), server, params)
@@ -11090,17 +10904,7 @@ func NewListTransactionsRequest(server string, params *ListTransactionsParams) (
 func newListTransactionsRequest(ctx context.Context, server string, params *ListTransactionsParams) (*http.Request, error) {
 	var err error
 
-	serverURL, err := parseServerURL(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := "/transaction/"
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := resolveConstPath(&urlOfListTransactions, server, "/transaction/")
 	if err != nil {
 		return nil, err
 	}
@@ -11200,6 +11004,9 @@ func newListTransactionsRequest(ctx context.Context, server string, params *List
 	return req, nil
 }
 
+// urlOfListWebhookEventLogs is ListWebhookEventLogs's URL on the last server it was built on.
+var urlOfListWebhookEventLogs atomic.Pointer[resolvedURL]
+
 // NewListWebhookEventLogsRequest constructs an http.Request for the ListWebhookEventLogs method
 func NewListWebhookEventLogsRequest(server string, params *ListWebhookEventLogsParams) (*http.Request, error) {
 	return newListWebhookEventLogsRequest(context.Background(), server, params)
@@ -11209,17 +11016,7 @@ func NewListWebhookEventLogsRequest(server string, params *ListWebhookEventLogsP
 func newListWebhookEventLogsRequest(ctx context.Context, server string, params *ListWebhookEventLogsParams) (*http.Request, error) {
 	var err error
 
-	serverURL, err := parseServerURL(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := "/webhook/logs/"
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := resolveConstPath(&urlOfListWebhookEventLogs, server, "/webhook/logs/")
 	if err != nil {
 		return nil, err
 	}
@@ -11345,6 +11142,36 @@ func newRequestForURL(ctx context.Context, method string, u *url.URL, body io.Re
 	req.URL = u
 	req.Host = u.Host
 	return req, nil
+}
+
+// resolvedURL is an operation's URL, without query, on one server.
+type resolvedURL struct {
+	server string
+	u      url.URL
+}
+
+// resolveConstPath is parseServerURL(server) then URL.Parse of the
+// operation's path relative to it (a path without parameters, so the same
+// every call), remembered in cache for the last server: a copy of the
+// remembered URL instead of parsing and resolving it again.
+func resolveConstPath(cache *atomic.Pointer[resolvedURL], server, operationPath string) (*url.URL, error) {
+	if r := cache.Load(); r != nil && r.server == server {
+		u := r.u
+		return &u, nil
+	}
+	serverURL, err := parseServerURL(server)
+	if err != nil {
+		return nil, err
+	}
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+	u, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+	cache.Store(&resolvedURL{server: server, u: *u})
+	return u, nil
 }
 
 // ClientWithResponses builds on ClientInterface to offer response payloads
