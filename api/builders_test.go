@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/kelviq/kelviq-go/api"
@@ -88,3 +89,19 @@ func TestClientMethodKeepsContext(t *testing.T) {
 type doerFunc func(*http.Request) (*http.Response, error)
 
 func (f doerFunc) Do(req *http.Request) (*http.Response, error) { return f(req) }
+
+// A nil context is an error naming it, not a panic, and nothing is sent.
+func TestClientMethodNilContext(t *testing.T) {
+	sent := false
+	c, err := api.NewClient("http://127.0.0.1:1/", api.WithHTTPClient(doerFunc(func(*http.Request) (*http.Response, error) {
+		sent = true
+		return nil, context.Canceled
+	})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.ListPartnerOrganizations(nil, nil) //lint:ignore SA1012 the nil context is the point
+	if err == nil || !strings.Contains(err.Error(), "nil Context") || sent {
+		t.Fatalf("err %v, sent %v; want net/http's nil Context error and nothing sent", err, sent)
+	}
+}
