@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	nullable "github.com/kelviq/kelviq-go/nullable"
@@ -5759,11 +5760,10 @@ type ClientInterface interface {
 //
 // Corresponds with GET /catalog/features/ (the `ListCatalogFeatures` operationId).
 func (c *Client) ListCatalogFeatures(ctx context.Context, params *ListCatalogFeaturesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListCatalogFeaturesRequest(c.Server, params)
+	req, err := newListCatalogFeaturesRequest(ctx, c.Server, params)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -5778,11 +5778,10 @@ func (c *Client) ListCatalogFeatures(ctx context.Context, params *ListCatalogFea
 //
 // Corresponds with POST /catalog/features/ (the `CreateCatalogFeature` operationId).
 func (c *Client) CreateCatalogFeatureWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateCatalogFeatureRequestWithBody(c.Server, contentType, body)
+	req, err := newCreateCatalogFeatureRequestWithBody(ctx, c.Server, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -5797,11 +5796,10 @@ func (c *Client) CreateCatalogFeatureWithBody(ctx context.Context, contentType s
 //
 // Corresponds with POST /catalog/features/ (the `CreateCatalogFeature` operationId).
 func (c *Client) CreateCatalogFeature(ctx context.Context, body CreateCatalogFeatureJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateCatalogFeatureRequest(c.Server, body)
+	req, err := newCreateCatalogFeatureRequest(ctx, c.Server, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -5814,11 +5812,10 @@ func (c *Client) CreateCatalogFeature(ctx context.Context, body CreateCatalogFea
 //
 // Corresponds with DELETE /catalog/features/{pk}/ (the `DeleteCatalogFeature` operationId).
 func (c *Client) DeleteCatalogFeature(ctx context.Context, pk openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeleteCatalogFeatureRequest(c.Server, pk)
+	req, err := newDeleteCatalogFeatureRequest(ctx, c.Server, pk)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -5829,11 +5826,10 @@ func (c *Client) DeleteCatalogFeature(ctx context.Context, pk openapi_types.UUID
 //
 // Corresponds with GET /catalog/features/{pk}/ (the `RetrieveCatalogFeature` operationId).
 func (c *Client) RetrieveCatalogFeature(ctx context.Context, pk openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewRetrieveCatalogFeatureRequest(c.Server, pk)
+	req, err := newRetrieveCatalogFeatureRequest(ctx, c.Server, pk)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -5846,11 +5842,10 @@ func (c *Client) RetrieveCatalogFeature(ctx context.Context, pk openapi_types.UU
 //
 // Corresponds with GET /catalog/plans/ (the `ListCatalogPlans` operationId).
 func (c *Client) ListCatalogPlans(ctx context.Context, params *ListCatalogPlansParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListCatalogPlansRequest(c.Server, params)
+	req, err := newListCatalogPlansRequest(ctx, c.Server, params)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -5865,11 +5860,10 @@ func (c *Client) ListCatalogPlans(ctx context.Context, params *ListCatalogPlansP
 //
 // Corresponds with POST /catalog/plans/ (the `CreateCatalogPlan` operationId).
 func (c *Client) CreateCatalogPlanWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateCatalogPlanRequestWithBody(c.Server, contentType, body)
+	req, err := newCreateCatalogPlanRequestWithBody(ctx, c.Server, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -5884,11 +5878,10 @@ func (c *Client) CreateCatalogPlanWithBody(ctx context.Context, contentType stri
 //
 // Corresponds with POST /catalog/plans/ (the `CreateCatalogPlan` operationId).
 func (c *Client) CreateCatalogPlan(ctx context.Context, body CreateCatalogPlanJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateCatalogPlanRequest(c.Server, body)
+	req, err := newCreateCatalogPlanRequest(ctx, c.Server, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -5901,11 +5894,10 @@ func (c *Client) CreateCatalogPlan(ctx context.Context, body CreateCatalogPlanJS
 //
 // Corresponds with DELETE /catalog/plans/{identifier}/ (the `DeleteCatalogPlan` operationId).
 func (c *Client) DeleteCatalogPlan(ctx context.Context, identifier string, params *DeleteCatalogPlanParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeleteCatalogPlanRequest(c.Server, identifier, params)
+	req, err := newDeleteCatalogPlanRequest(ctx, c.Server, identifier, params)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -5918,11 +5910,10 @@ func (c *Client) DeleteCatalogPlan(ctx context.Context, identifier string, param
 //
 // Corresponds with GET /catalog/plans/{identifier}/ (the `RetrieveCatalogPlan` operationId).
 func (c *Client) RetrieveCatalogPlan(ctx context.Context, identifier string, params *RetrieveCatalogPlanParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewRetrieveCatalogPlanRequest(c.Server, identifier, params)
+	req, err := newRetrieveCatalogPlanRequest(ctx, c.Server, identifier, params)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -5937,11 +5928,10 @@ func (c *Client) RetrieveCatalogPlan(ctx context.Context, identifier string, par
 //
 // Corresponds with PATCH /catalog/plans/{identifier}/ (the `UpdateCatalogPlan` operationId).
 func (c *Client) UpdateCatalogPlanWithBody(ctx context.Context, identifier string, params *UpdateCatalogPlanParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateCatalogPlanRequestWithBody(c.Server, identifier, params, contentType, body)
+	req, err := newUpdateCatalogPlanRequestWithBody(ctx, c.Server, identifier, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -5956,11 +5946,10 @@ func (c *Client) UpdateCatalogPlanWithBody(ctx context.Context, identifier strin
 //
 // Corresponds with PATCH /catalog/plans/{identifier}/ (the `UpdateCatalogPlan` operationId).
 func (c *Client) UpdateCatalogPlan(ctx context.Context, identifier string, params *UpdateCatalogPlanParams, body UpdateCatalogPlanJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateCatalogPlanRequest(c.Server, identifier, params, body)
+	req, err := newUpdateCatalogPlanRequest(ctx, c.Server, identifier, params, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -5973,11 +5962,10 @@ func (c *Client) UpdateCatalogPlan(ctx context.Context, identifier string, param
 //
 // Corresponds with DELETE /catalog/plans/{identifier}/discard/ (the `DiscardCatalogPlanDraft` operationId).
 func (c *Client) DiscardCatalogPlanDraft(ctx context.Context, identifier string, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDiscardCatalogPlanDraftRequest(c.Server, identifier)
+	req, err := newDiscardCatalogPlanDraftRequest(ctx, c.Server, identifier)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -5990,11 +5978,10 @@ func (c *Client) DiscardCatalogPlanDraft(ctx context.Context, identifier string,
 //
 // Corresponds with GET /catalog/plans/{identifier}/features/ (the `ListCatalogPlanFeatures` operationId).
 func (c *Client) ListCatalogPlanFeatures(ctx context.Context, identifier string, params *ListCatalogPlanFeaturesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListCatalogPlanFeaturesRequest(c.Server, identifier, params)
+	req, err := newListCatalogPlanFeaturesRequest(ctx, c.Server, identifier, params)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6009,11 +5996,10 @@ func (c *Client) ListCatalogPlanFeatures(ctx context.Context, identifier string,
 //
 // Corresponds with POST /catalog/plans/{identifier}/features/ (the `AddCatalogPlanFeatures` operationId).
 func (c *Client) AddCatalogPlanFeaturesWithBody(ctx context.Context, identifier string, params *AddCatalogPlanFeaturesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewAddCatalogPlanFeaturesRequestWithBody(c.Server, identifier, params, contentType, body)
+	req, err := newAddCatalogPlanFeaturesRequestWithBody(ctx, c.Server, identifier, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6028,11 +6014,10 @@ func (c *Client) AddCatalogPlanFeaturesWithBody(ctx context.Context, identifier 
 //
 // Corresponds with POST /catalog/plans/{identifier}/features/ (the `AddCatalogPlanFeatures` operationId).
 func (c *Client) AddCatalogPlanFeatures(ctx context.Context, identifier string, params *AddCatalogPlanFeaturesParams, body AddCatalogPlanFeaturesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewAddCatalogPlanFeaturesRequest(c.Server, identifier, params, body)
+	req, err := newAddCatalogPlanFeaturesRequest(ctx, c.Server, identifier, params, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6045,11 +6030,10 @@ func (c *Client) AddCatalogPlanFeatures(ctx context.Context, identifier string, 
 //
 // Corresponds with DELETE /catalog/plans/{identifier}/features/{feature_id}/ (the `DeleteCatalogPlanFeature` operationId).
 func (c *Client) DeleteCatalogPlanFeature(ctx context.Context, identifier string, featureID string, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeleteCatalogPlanFeatureRequest(c.Server, identifier, featureID)
+	req, err := newDeleteCatalogPlanFeatureRequest(ctx, c.Server, identifier, featureID)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6064,11 +6048,10 @@ func (c *Client) DeleteCatalogPlanFeature(ctx context.Context, identifier string
 //
 // Corresponds with PATCH /catalog/plans/{identifier}/features/{feature_id}/ (the `UpdateCatalogPlanFeature` operationId).
 func (c *Client) UpdateCatalogPlanFeatureWithBody(ctx context.Context, identifier string, featureID string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateCatalogPlanFeatureRequestWithBody(c.Server, identifier, featureID, contentType, body)
+	req, err := newUpdateCatalogPlanFeatureRequestWithBody(ctx, c.Server, identifier, featureID, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6083,11 +6066,10 @@ func (c *Client) UpdateCatalogPlanFeatureWithBody(ctx context.Context, identifie
 //
 // Corresponds with PATCH /catalog/plans/{identifier}/features/{feature_id}/ (the `UpdateCatalogPlanFeature` operationId).
 func (c *Client) UpdateCatalogPlanFeature(ctx context.Context, identifier string, featureID string, body UpdateCatalogPlanFeatureJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateCatalogPlanFeatureRequest(c.Server, identifier, featureID, body)
+	req, err := newUpdateCatalogPlanFeatureRequest(ctx, c.Server, identifier, featureID, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6100,11 +6082,10 @@ func (c *Client) UpdateCatalogPlanFeature(ctx context.Context, identifier string
 //
 // Corresponds with DELETE /catalog/plans/{identifier}/file/{pk}/ (the `DeleteCatalogPlanFile` operationId).
 func (c *Client) DeleteCatalogPlanFile(ctx context.Context, identifier string, pk openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeleteCatalogPlanFileRequest(c.Server, identifier, pk)
+	req, err := newDeleteCatalogPlanFileRequest(ctx, c.Server, identifier, pk)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6119,11 +6100,10 @@ func (c *Client) DeleteCatalogPlanFile(ctx context.Context, identifier string, p
 //
 // Corresponds with PATCH /catalog/plans/{identifier}/file/{pk}/ (the `UpdateCatalogPlanFile` operationId).
 func (c *Client) UpdateCatalogPlanFileWithBody(ctx context.Context, identifier string, pk openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateCatalogPlanFileRequestWithBody(c.Server, identifier, pk, contentType, body)
+	req, err := newUpdateCatalogPlanFileRequestWithBody(ctx, c.Server, identifier, pk, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6138,11 +6118,10 @@ func (c *Client) UpdateCatalogPlanFileWithBody(ctx context.Context, identifier s
 //
 // Corresponds with PATCH /catalog/plans/{identifier}/file/{pk}/ (the `UpdateCatalogPlanFile` operationId).
 func (c *Client) UpdateCatalogPlanFile(ctx context.Context, identifier string, pk openapi_types.UUID, body UpdateCatalogPlanFileJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateCatalogPlanFileRequest(c.Server, identifier, pk, body)
+	req, err := newUpdateCatalogPlanFileRequest(ctx, c.Server, identifier, pk, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6155,11 +6134,10 @@ func (c *Client) UpdateCatalogPlanFile(ctx context.Context, identifier string, p
 //
 // Corresponds with GET /catalog/plans/{identifier}/file/{pk}/download/ (the `DownloadCatalogPlanFile` operationId).
 func (c *Client) DownloadCatalogPlanFile(ctx context.Context, identifier string, pk openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDownloadCatalogPlanFileRequest(c.Server, identifier, pk)
+	req, err := newDownloadCatalogPlanFileRequest(ctx, c.Server, identifier, pk)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6172,11 +6150,10 @@ func (c *Client) DownloadCatalogPlanFile(ctx context.Context, identifier string,
 //
 // Corresponds with GET /catalog/plans/{identifier}/prices/ (the `ListCatalogPlanPrices` operationId).
 func (c *Client) ListCatalogPlanPrices(ctx context.Context, identifier string, params *ListCatalogPlanPricesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListCatalogPlanPricesRequest(c.Server, identifier, params)
+	req, err := newListCatalogPlanPricesRequest(ctx, c.Server, identifier, params)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6191,11 +6168,10 @@ func (c *Client) ListCatalogPlanPrices(ctx context.Context, identifier string, p
 //
 // Corresponds with POST /catalog/plans/{identifier}/prices/bulk/ (the `BulkSetCatalogPlanPrices` operationId).
 func (c *Client) BulkSetCatalogPlanPricesWithBody(ctx context.Context, identifier string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewBulkSetCatalogPlanPricesRequestWithBody(c.Server, identifier, contentType, body)
+	req, err := newBulkSetCatalogPlanPricesRequestWithBody(ctx, c.Server, identifier, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6210,11 +6186,10 @@ func (c *Client) BulkSetCatalogPlanPricesWithBody(ctx context.Context, identifie
 //
 // Corresponds with POST /catalog/plans/{identifier}/prices/bulk/ (the `BulkSetCatalogPlanPrices` operationId).
 func (c *Client) BulkSetCatalogPlanPrices(ctx context.Context, identifier string, body BulkSetCatalogPlanPricesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewBulkSetCatalogPlanPricesRequest(c.Server, identifier, body)
+	req, err := newBulkSetCatalogPlanPricesRequest(ctx, c.Server, identifier, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6229,11 +6204,10 @@ func (c *Client) BulkSetCatalogPlanPrices(ctx context.Context, identifier string
 //
 // Corresponds with POST /catalog/plans/{identifier}/publish/ (the `PublishCatalogPlan` operationId).
 func (c *Client) PublishCatalogPlanWithBody(ctx context.Context, identifier string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPublishCatalogPlanRequestWithBody(c.Server, identifier, contentType, body)
+	req, err := newPublishCatalogPlanRequestWithBody(ctx, c.Server, identifier, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6248,11 +6222,10 @@ func (c *Client) PublishCatalogPlanWithBody(ctx context.Context, identifier stri
 //
 // Corresponds with POST /catalog/plans/{identifier}/publish/ (the `PublishCatalogPlan` operationId).
 func (c *Client) PublishCatalogPlan(ctx context.Context, identifier string, body PublishCatalogPlanJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPublishCatalogPlanRequest(c.Server, identifier, body)
+	req, err := newPublishCatalogPlanRequest(ctx, c.Server, identifier, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6265,11 +6238,10 @@ func (c *Client) PublishCatalogPlan(ctx context.Context, identifier string, body
 //
 // Corresponds with GET /catalog/products/ (the `ListCatalogProducts` operationId).
 func (c *Client) ListCatalogProducts(ctx context.Context, params *ListCatalogProductsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListCatalogProductsRequest(c.Server, params)
+	req, err := newListCatalogProductsRequest(ctx, c.Server, params)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6284,11 +6256,10 @@ func (c *Client) ListCatalogProducts(ctx context.Context, params *ListCatalogPro
 //
 // Corresponds with POST /catalog/products/ (the `CreateCatalogProduct` operationId).
 func (c *Client) CreateCatalogProductWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateCatalogProductRequestWithBody(c.Server, contentType, body)
+	req, err := newCreateCatalogProductRequestWithBody(ctx, c.Server, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6303,11 +6274,10 @@ func (c *Client) CreateCatalogProductWithBody(ctx context.Context, contentType s
 //
 // Corresponds with POST /catalog/products/ (the `CreateCatalogProduct` operationId).
 func (c *Client) CreateCatalogProduct(ctx context.Context, body CreateCatalogProductJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateCatalogProductRequest(c.Server, body)
+	req, err := newCreateCatalogProductRequest(ctx, c.Server, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6320,11 +6290,10 @@ func (c *Client) CreateCatalogProduct(ctx context.Context, body CreateCatalogPro
 //
 // Corresponds with DELETE /catalog/products/{pk}/ (the `DeleteCatalogProduct` operationId).
 func (c *Client) DeleteCatalogProduct(ctx context.Context, pk openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeleteCatalogProductRequest(c.Server, pk)
+	req, err := newDeleteCatalogProductRequest(ctx, c.Server, pk)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6337,11 +6306,10 @@ func (c *Client) DeleteCatalogProduct(ctx context.Context, pk openapi_types.UUID
 //
 // Corresponds with GET /catalog/products/{pk}/ (the `RetrieveCatalogProduct` operationId).
 func (c *Client) RetrieveCatalogProduct(ctx context.Context, pk openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewRetrieveCatalogProductRequest(c.Server, pk)
+	req, err := newRetrieveCatalogProductRequest(ctx, c.Server, pk)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6356,11 +6324,10 @@ func (c *Client) RetrieveCatalogProduct(ctx context.Context, pk openapi_types.UU
 //
 // Corresponds with PATCH /catalog/products/{pk}/ (the `UpdateCatalogProduct` operationId).
 func (c *Client) UpdateCatalogProductWithBody(ctx context.Context, pk openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateCatalogProductRequestWithBody(c.Server, pk, contentType, body)
+	req, err := newUpdateCatalogProductRequestWithBody(ctx, c.Server, pk, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6375,11 +6342,10 @@ func (c *Client) UpdateCatalogProductWithBody(ctx context.Context, pk openapi_ty
 //
 // Corresponds with PATCH /catalog/products/{pk}/ (the `UpdateCatalogProduct` operationId).
 func (c *Client) UpdateCatalogProduct(ctx context.Context, pk openapi_types.UUID, body UpdateCatalogProductJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateCatalogProductRequest(c.Server, pk, body)
+	req, err := newUpdateCatalogProductRequest(ctx, c.Server, pk, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6392,11 +6358,10 @@ func (c *Client) UpdateCatalogProduct(ctx context.Context, pk openapi_types.UUID
 //
 // Corresponds with GET /catalog/products/{pk}/settings/ (the `GetCatalogProductSettings` operationId).
 func (c *Client) GetCatalogProductSettings(ctx context.Context, pk openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetCatalogProductSettingsRequest(c.Server, pk)
+	req, err := newGetCatalogProductSettingsRequest(ctx, c.Server, pk)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6411,11 +6376,10 @@ func (c *Client) GetCatalogProductSettings(ctx context.Context, pk openapi_types
 //
 // Corresponds with PATCH /catalog/products/{pk}/settings/ (the `UpdateCatalogProductSettings` operationId).
 func (c *Client) UpdateCatalogProductSettingsWithBody(ctx context.Context, pk openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateCatalogProductSettingsRequestWithBody(c.Server, pk, contentType, body)
+	req, err := newUpdateCatalogProductSettingsRequestWithBody(ctx, c.Server, pk, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6430,11 +6394,10 @@ func (c *Client) UpdateCatalogProductSettingsWithBody(ctx context.Context, pk op
 //
 // Corresponds with PATCH /catalog/products/{pk}/settings/ (the `UpdateCatalogProductSettings` operationId).
 func (c *Client) UpdateCatalogProductSettings(ctx context.Context, pk openapi_types.UUID, body UpdateCatalogProductSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateCatalogProductSettingsRequest(c.Server, pk, body)
+	req, err := newUpdateCatalogProductSettingsRequest(ctx, c.Server, pk, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6447,11 +6410,10 @@ func (c *Client) UpdateCatalogProductSettings(ctx context.Context, pk openapi_ty
 //
 // Corresponds with DELETE /catalog/products/{product_pk}/image/{pk}/ (the `DeleteCatalogProductImage` operationId).
 func (c *Client) DeleteCatalogProductImage(ctx context.Context, productPk openapi_types.UUID, pk openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeleteCatalogProductImageRequest(c.Server, productPk, pk)
+	req, err := newDeleteCatalogProductImageRequest(ctx, c.Server, productPk, pk)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6466,11 +6428,10 @@ func (c *Client) DeleteCatalogProductImage(ctx context.Context, productPk openap
 //
 // Corresponds with PATCH /catalog/products/{product_pk}/image/{pk}/ (the `UpdateCatalogProductImage` operationId).
 func (c *Client) UpdateCatalogProductImageWithBody(ctx context.Context, productPk openapi_types.UUID, pk openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateCatalogProductImageRequestWithBody(c.Server, productPk, pk, contentType, body)
+	req, err := newUpdateCatalogProductImageRequestWithBody(ctx, c.Server, productPk, pk, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6485,11 +6446,10 @@ func (c *Client) UpdateCatalogProductImageWithBody(ctx context.Context, productP
 //
 // Corresponds with PATCH /catalog/products/{product_pk}/image/{pk}/ (the `UpdateCatalogProductImage` operationId).
 func (c *Client) UpdateCatalogProductImage(ctx context.Context, productPk openapi_types.UUID, pk openapi_types.UUID, body UpdateCatalogProductImageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateCatalogProductImageRequest(c.Server, productPk, pk, body)
+	req, err := newUpdateCatalogProductImageRequest(ctx, c.Server, productPk, pk, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6508,11 +6468,10 @@ func (c *Client) UpdateCatalogProductImage(ctx context.Context, productPk openap
 //
 // Corresponds with POST /charges/ (the `CreateCharge` operationId).
 func (c *Client) CreateChargeWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateChargeRequestWithBody(c.Server, contentType, body)
+	req, err := newCreateChargeRequestWithBody(ctx, c.Server, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6531,11 +6490,10 @@ func (c *Client) CreateChargeWithBody(ctx context.Context, contentType string, b
 //
 // Corresponds with POST /charges/ (the `CreateCharge` operationId).
 func (c *Client) CreateCharge(ctx context.Context, body CreateChargeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateChargeRequest(c.Server, body)
+	req, err := newCreateChargeRequest(ctx, c.Server, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6550,11 +6508,10 @@ func (c *Client) CreateCharge(ctx context.Context, body CreateChargeJSONRequestB
 //
 // Corresponds with POST /checkout/ (the `CreateCheckoutSession` operationId).
 func (c *Client) CreateCheckoutSessionWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateCheckoutSessionRequestWithBody(c.Server, contentType, body)
+	req, err := newCreateCheckoutSessionRequestWithBody(ctx, c.Server, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6569,11 +6526,10 @@ func (c *Client) CreateCheckoutSessionWithBody(ctx context.Context, contentType 
 //
 // Corresponds with POST /checkout/ (the `CreateCheckoutSession` operationId).
 func (c *Client) CreateCheckoutSession(ctx context.Context, body CreateCheckoutSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateCheckoutSessionRequest(c.Server, body)
+	req, err := newCreateCheckoutSessionRequest(ctx, c.Server, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6586,11 +6542,10 @@ func (c *Client) CreateCheckoutSession(ctx context.Context, body CreateCheckoutS
 //
 // Corresponds with GET /checkout/sessions/ (the `ListCheckoutSessions` operationId).
 func (c *Client) ListCheckoutSessions(ctx context.Context, params *ListCheckoutSessionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListCheckoutSessionsRequest(c.Server, params)
+	req, err := newListCheckoutSessionsRequest(ctx, c.Server, params)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6603,11 +6558,10 @@ func (c *Client) ListCheckoutSessions(ctx context.Context, params *ListCheckoutS
 //
 // Corresponds with GET /checkout/sessions/{session_id}/ (the `RetrieveCheckoutSession` operationId).
 func (c *Client) RetrieveCheckoutSession(ctx context.Context, sessionID string, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewRetrieveCheckoutSessionRequest(c.Server, sessionID)
+	req, err := newRetrieveCheckoutSessionRequest(ctx, c.Server, sessionID)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6620,11 +6574,10 @@ func (c *Client) RetrieveCheckoutSession(ctx context.Context, sessionID string, 
 //
 // Corresponds with GET /checkout/sessions/{session_id}/events/ (the `ListCheckoutSessionEvents` operationId).
 func (c *Client) ListCheckoutSessionEvents(ctx context.Context, sessionID string, params *ListCheckoutSessionEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListCheckoutSessionEventsRequest(c.Server, sessionID, params)
+	req, err := newListCheckoutSessionEventsRequest(ctx, c.Server, sessionID, params)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6637,11 +6590,10 @@ func (c *Client) ListCheckoutSessionEvents(ctx context.Context, sessionID string
 //
 // Corresponds with GET /customers/ (the `ListCustomers` operationId).
 func (c *Client) ListCustomers(ctx context.Context, params *ListCustomersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListCustomersRequest(c.Server, params)
+	req, err := newListCustomersRequest(ctx, c.Server, params)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6656,11 +6608,10 @@ func (c *Client) ListCustomers(ctx context.Context, params *ListCustomersParams,
 //
 // Corresponds with POST /customers/ (the `CreateCustomer` operationId).
 func (c *Client) CreateCustomerWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateCustomerRequestWithBody(c.Server, contentType, body)
+	req, err := newCreateCustomerRequestWithBody(ctx, c.Server, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6675,11 +6626,10 @@ func (c *Client) CreateCustomerWithBody(ctx context.Context, contentType string,
 //
 // Corresponds with POST /customers/ (the `CreateCustomer` operationId).
 func (c *Client) CreateCustomer(ctx context.Context, body CreateCustomerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateCustomerRequest(c.Server, body)
+	req, err := newCreateCustomerRequest(ctx, c.Server, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6694,11 +6644,10 @@ func (c *Client) CreateCustomer(ctx context.Context, body CreateCustomerJSONRequ
 //
 // Corresponds with PATCH /customers/{customerId}/ (the `UpdateCustomer` operationId).
 func (c *Client) UpdateCustomerWithBody(ctx context.Context, customerID string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateCustomerRequestWithBody(c.Server, customerID, contentType, body)
+	req, err := newUpdateCustomerRequestWithBody(ctx, c.Server, customerID, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6713,11 +6662,10 @@ func (c *Client) UpdateCustomerWithBody(ctx context.Context, customerID string, 
 //
 // Corresponds with PATCH /customers/{customerId}/ (the `UpdateCustomer` operationId).
 func (c *Client) UpdateCustomer(ctx context.Context, customerID string, body UpdateCustomerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateCustomerRequest(c.Server, customerID, body)
+	req, err := newUpdateCustomerRequest(ctx, c.Server, customerID, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6732,11 +6680,10 @@ func (c *Client) UpdateCustomer(ctx context.Context, customerID string, body Upd
 //
 // Corresponds with GET /entitlements/ (the `GetCustomerEntitlements` operationId).
 func (c *Client) GetCustomerEntitlements(ctx context.Context, params *GetCustomerEntitlementsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetCustomerEntitlementsRequest(c.Server, params)
+	req, err := newGetCustomerEntitlementsRequest(ctx, c.Server, params)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6751,11 +6698,10 @@ func (c *Client) GetCustomerEntitlements(ctx context.Context, params *GetCustome
 //
 // Corresponds with POST /license/activate/ (the `LicenseActivate` operationId).
 func (c *Client) LicenseActivateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewLicenseActivateRequestWithBody(c.Server, contentType, body)
+	req, err := newLicenseActivateRequestWithBody(ctx, c.Server, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6770,11 +6716,10 @@ func (c *Client) LicenseActivateWithBody(ctx context.Context, contentType string
 //
 // Corresponds with POST /license/activate/ (the `LicenseActivate` operationId).
 func (c *Client) LicenseActivate(ctx context.Context, body LicenseActivateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewLicenseActivateRequest(c.Server, body)
+	req, err := newLicenseActivateRequest(ctx, c.Server, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6787,11 +6732,10 @@ func (c *Client) LicenseActivate(ctx context.Context, body LicenseActivateJSONRe
 //
 // Corresponds with POST /license/deactivate/ (the `LicenseDeactivate` operationId).
 func (c *Client) LicenseDeactivateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewLicenseDeactivateRequestWithBody(c.Server, contentType, body)
+	req, err := newLicenseDeactivateRequestWithBody(ctx, c.Server, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6804,11 +6748,10 @@ func (c *Client) LicenseDeactivateWithBody(ctx context.Context, contentType stri
 //
 // Corresponds with POST /license/deactivate/ (the `LicenseDeactivate` operationId).
 func (c *Client) LicenseDeactivate(ctx context.Context, body LicenseDeactivateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewLicenseDeactivateRequest(c.Server, body)
+	req, err := newLicenseDeactivateRequest(ctx, c.Server, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6821,11 +6764,10 @@ func (c *Client) LicenseDeactivate(ctx context.Context, body LicenseDeactivateJS
 //
 // Corresponds with POST /license/validate/ (the `LicenseValidate` operationId).
 func (c *Client) LicenseValidateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewLicenseValidateRequestWithBody(c.Server, contentType, body)
+	req, err := newLicenseValidateRequestWithBody(ctx, c.Server, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6838,11 +6780,10 @@ func (c *Client) LicenseValidateWithBody(ctx context.Context, contentType string
 //
 // Corresponds with POST /license/validate/ (the `LicenseValidate` operationId).
 func (c *Client) LicenseValidate(ctx context.Context, body LicenseValidateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewLicenseValidateRequest(c.Server, body)
+	req, err := newLicenseValidateRequest(ctx, c.Server, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6863,11 +6804,10 @@ func (c *Client) LicenseValidate(ctx context.Context, body LicenseValidateJSONRe
 //
 // Corresponds with POST /media/ (the `CreatePresignedUploadURL` operationId).
 func (c *Client) CreatePresignedUploadURLWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreatePresignedUploadURLRequestWithBody(c.Server, contentType, body)
+	req, err := newCreatePresignedUploadURLRequestWithBody(ctx, c.Server, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6888,11 +6828,10 @@ func (c *Client) CreatePresignedUploadURLWithBody(ctx context.Context, contentTy
 //
 // Corresponds with POST /media/ (the `CreatePresignedUploadURL` operationId).
 func (c *Client) CreatePresignedUploadURL(ctx context.Context, body CreatePresignedUploadURLJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreatePresignedUploadURLRequest(c.Server, body)
+	req, err := newCreatePresignedUploadURLRequest(ctx, c.Server, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6905,11 +6844,10 @@ func (c *Client) CreatePresignedUploadURL(ctx context.Context, body CreatePresig
 //
 // Corresponds with GET /monetization/product-offering/{product_id}/ (the `GetProductOffering` operationId).
 func (c *Client) GetProductOffering(ctx context.Context, productID openapi_types.UUID, params *GetProductOfferingParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetProductOfferingRequest(c.Server, productID, params)
+	req, err := newGetProductOfferingRequest(ctx, c.Server, productID, params)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6922,11 +6860,10 @@ func (c *Client) GetProductOffering(ctx context.Context, productID openapi_types
 //
 // Corresponds with GET /orders/ (the `ListOrders` operationId).
 func (c *Client) ListOrders(ctx context.Context, params *ListOrdersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListOrdersRequest(c.Server, params)
+	req, err := newListOrdersRequest(ctx, c.Server, params)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6939,11 +6876,10 @@ func (c *Client) ListOrders(ctx context.Context, params *ListOrdersParams, reqEd
 //
 // Corresponds with GET /orders/{id}/ (the `RetrieveOrder` operationId).
 func (c *Client) RetrieveOrder(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewRetrieveOrderRequest(c.Server, id)
+	req, err := newRetrieveOrderRequest(ctx, c.Server, id)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6956,11 +6892,10 @@ func (c *Client) RetrieveOrder(ctx context.Context, id string, reqEditors ...Req
 //
 // Corresponds with GET /orders/{id}/events/ (the `ListOrderEvents` operationId).
 func (c *Client) ListOrderEvents(ctx context.Context, id string, params *ListOrderEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListOrderEventsRequest(c.Server, id, params)
+	req, err := newListOrderEventsRequest(ctx, c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6973,11 +6908,10 @@ func (c *Client) ListOrderEvents(ctx context.Context, id string, params *ListOrd
 //
 // Corresponds with GET /partner/organizations/ (the `ListPartnerOrganizations` operationId).
 func (c *Client) ListPartnerOrganizations(ctx context.Context, params *ListPartnerOrganizationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListPartnerOrganizationsRequest(c.Server, params)
+	req, err := newListPartnerOrganizationsRequest(ctx, c.Server, params)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -6992,11 +6926,10 @@ func (c *Client) ListPartnerOrganizations(ctx context.Context, params *ListPartn
 //
 // Corresponds with POST /partner/organizations/ (the `ProvisionPartnerOrganization` operationId).
 func (c *Client) ProvisionPartnerOrganizationWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewProvisionPartnerOrganizationRequestWithBody(c.Server, contentType, body)
+	req, err := newProvisionPartnerOrganizationRequestWithBody(ctx, c.Server, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -7011,11 +6944,10 @@ func (c *Client) ProvisionPartnerOrganizationWithBody(ctx context.Context, conte
 //
 // Corresponds with POST /partner/organizations/ (the `ProvisionPartnerOrganization` operationId).
 func (c *Client) ProvisionPartnerOrganization(ctx context.Context, body ProvisionPartnerOrganizationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewProvisionPartnerOrganizationRequest(c.Server, body)
+	req, err := newProvisionPartnerOrganizationRequest(ctx, c.Server, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -7028,11 +6960,10 @@ func (c *Client) ProvisionPartnerOrganization(ctx context.Context, body Provisio
 //
 // Corresponds with GET /partner/organizations/by-external-id/{externalId}/ (the `RetrievePartnerOrganizationByExternalID` operationId).
 func (c *Client) RetrievePartnerOrganizationByExternalID(ctx context.Context, externalID string, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewRetrievePartnerOrganizationByExternalIDRequest(c.Server, externalID)
+	req, err := newRetrievePartnerOrganizationByExternalIDRequest(ctx, c.Server, externalID)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -7045,11 +6976,10 @@ func (c *Client) RetrievePartnerOrganizationByExternalID(ctx context.Context, ex
 //
 // Corresponds with GET /partner/organizations/{identifier}/ (the `RetrievePartnerOrganization` operationId).
 func (c *Client) RetrievePartnerOrganization(ctx context.Context, identifier openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewRetrievePartnerOrganizationRequest(c.Server, identifier)
+	req, err := newRetrievePartnerOrganizationRequest(ctx, c.Server, identifier)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -7062,11 +6992,10 @@ func (c *Client) RetrievePartnerOrganization(ctx context.Context, identifier ope
 //
 // Corresponds with GET /payment-methods/ (the `ListPaymentMethods` operationId).
 func (c *Client) ListPaymentMethods(ctx context.Context, params *ListPaymentMethodsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListPaymentMethodsRequest(c.Server, params)
+	req, err := newListPaymentMethodsRequest(ctx, c.Server, params)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -7081,11 +7010,10 @@ func (c *Client) ListPaymentMethods(ctx context.Context, params *ListPaymentMeth
 //
 // Corresponds with POST /portal/session/ (the `CreatePortalSession` operationId).
 func (c *Client) CreatePortalSessionWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreatePortalSessionRequestWithBody(c.Server, contentType, body)
+	req, err := newCreatePortalSessionRequestWithBody(ctx, c.Server, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -7100,11 +7028,10 @@ func (c *Client) CreatePortalSessionWithBody(ctx context.Context, contentType st
 //
 // Corresponds with POST /portal/session/ (the `CreatePortalSession` operationId).
 func (c *Client) CreatePortalSession(ctx context.Context, body CreatePortalSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreatePortalSessionRequest(c.Server, body)
+	req, err := newCreatePortalSessionRequest(ctx, c.Server, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -7119,11 +7046,10 @@ func (c *Client) CreatePortalSession(ctx context.Context, body CreatePortalSessi
 //
 // Corresponds with GET /promotions (the `GetPromotion` operationId).
 func (c *Client) GetPromotion(ctx context.Context, params *GetPromotionParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetPromotionRequest(c.Server, params)
+	req, err := newGetPromotionRequest(ctx, c.Server, params)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -7136,11 +7062,10 @@ func (c *Client) GetPromotion(ctx context.Context, params *GetPromotionParams, r
 //
 // Corresponds with GET /refunds/ (the `ListRefunds` operationId).
 func (c *Client) ListRefunds(ctx context.Context, params *ListRefundsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListRefundsRequest(c.Server, params)
+	req, err := newListRefundsRequest(ctx, c.Server, params)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -7155,11 +7080,10 @@ func (c *Client) ListRefunds(ctx context.Context, params *ListRefundsParams, req
 //
 // Corresponds with POST /refunds/ (the `CreateRefund` operationId).
 func (c *Client) CreateRefundWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateRefundRequestWithBody(c.Server, contentType, body)
+	req, err := newCreateRefundRequestWithBody(ctx, c.Server, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -7174,11 +7098,10 @@ func (c *Client) CreateRefundWithBody(ctx context.Context, contentType string, b
 //
 // Corresponds with POST /refunds/ (the `CreateRefund` operationId).
 func (c *Client) CreateRefund(ctx context.Context, body CreateRefundJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateRefundRequest(c.Server, body)
+	req, err := newCreateRefundRequest(ctx, c.Server, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -7191,11 +7114,10 @@ func (c *Client) CreateRefund(ctx context.Context, body CreateRefundJSONRequestB
 //
 // Corresponds with GET /refunds/{refundId}/ (the `RetrieveRefund` operationId).
 func (c *Client) RetrieveRefund(ctx context.Context, refundID openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewRetrieveRefundRequest(c.Server, refundID)
+	req, err := newRetrieveRefundRequest(ctx, c.Server, refundID)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -7210,11 +7132,10 @@ func (c *Client) RetrieveRefund(ctx context.Context, refundID openapi_types.UUID
 //
 // Corresponds with POST /report/usage/ (the `ReportUsage` operationId).
 func (c *Client) ReportUsageWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewReportUsageRequestWithBody(c.Server, contentType, body)
+	req, err := newReportUsageRequestWithBody(ctx, c.Server, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -7229,11 +7150,10 @@ func (c *Client) ReportUsageWithBody(ctx context.Context, contentType string, bo
 //
 // Corresponds with POST /report/usage/ (the `ReportUsage` operationId).
 func (c *Client) ReportUsage(ctx context.Context, body ReportUsageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewReportUsageRequest(c.Server, body)
+	req, err := newReportUsageRequest(ctx, c.Server, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -7248,11 +7168,10 @@ func (c *Client) ReportUsage(ctx context.Context, body ReportUsageJSONRequestBod
 //
 // Corresponds with GET /subscriptions/ (the `ListSubscriptions` operationId).
 func (c *Client) ListSubscriptions(ctx context.Context, params *ListSubscriptionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListSubscriptionsRequest(c.Server, params)
+	req, err := newListSubscriptionsRequest(ctx, c.Server, params)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -7267,11 +7186,10 @@ func (c *Client) ListSubscriptions(ctx context.Context, params *ListSubscription
 //
 // Corresponds with POST /subscriptions/create/ (the `CreateSubscription` operationId).
 func (c *Client) CreateSubscriptionWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateSubscriptionRequestWithBody(c.Server, contentType, body)
+	req, err := newCreateSubscriptionRequestWithBody(ctx, c.Server, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -7286,11 +7204,10 @@ func (c *Client) CreateSubscriptionWithBody(ctx context.Context, contentType str
 //
 // Corresponds with POST /subscriptions/create/ (the `CreateSubscription` operationId).
 func (c *Client) CreateSubscription(ctx context.Context, body CreateSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateSubscriptionRequest(c.Server, body)
+	req, err := newCreateSubscriptionRequest(ctx, c.Server, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -7303,11 +7220,10 @@ func (c *Client) CreateSubscription(ctx context.Context, body CreateSubscription
 //
 // Corresponds with GET /subscriptions/{subscriptionId}/ (the `RetrieveSubscription` operationId).
 func (c *Client) RetrieveSubscription(ctx context.Context, subscriptionID openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewRetrieveSubscriptionRequest(c.Server, subscriptionID)
+	req, err := newRetrieveSubscriptionRequest(ctx, c.Server, subscriptionID)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -7322,11 +7238,10 @@ func (c *Client) RetrieveSubscription(ctx context.Context, subscriptionID openap
 //
 // Corresponds with POST /subscriptions/{subscriptionId}/cancel/ (the `CancelSubscription` operationId).
 func (c *Client) CancelSubscriptionWithBody(ctx context.Context, subscriptionID openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCancelSubscriptionRequestWithBody(c.Server, subscriptionID, contentType, body)
+	req, err := newCancelSubscriptionRequestWithBody(ctx, c.Server, subscriptionID, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -7341,11 +7256,10 @@ func (c *Client) CancelSubscriptionWithBody(ctx context.Context, subscriptionID 
 //
 // Corresponds with POST /subscriptions/{subscriptionId}/cancel/ (the `CancelSubscription` operationId).
 func (c *Client) CancelSubscription(ctx context.Context, subscriptionID openapi_types.UUID, body CancelSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCancelSubscriptionRequest(c.Server, subscriptionID, body)
+	req, err := newCancelSubscriptionRequest(ctx, c.Server, subscriptionID, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -7362,11 +7276,10 @@ func (c *Client) CancelSubscription(ctx context.Context, subscriptionID openapi_
 //
 // Corresponds with POST /subscriptions/{subscriptionId}/update/ (the `UpdateSubscription` operationId).
 func (c *Client) UpdateSubscriptionWithBody(ctx context.Context, subscriptionID openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateSubscriptionRequestWithBody(c.Server, subscriptionID, contentType, body)
+	req, err := newUpdateSubscriptionRequestWithBody(ctx, c.Server, subscriptionID, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -7383,11 +7296,10 @@ func (c *Client) UpdateSubscriptionWithBody(ctx context.Context, subscriptionID 
 //
 // Corresponds with POST /subscriptions/{subscriptionId}/update/ (the `UpdateSubscription` operationId).
 func (c *Client) UpdateSubscription(ctx context.Context, subscriptionID openapi_types.UUID, body UpdateSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateSubscriptionRequest(c.Server, subscriptionID, body)
+	req, err := newUpdateSubscriptionRequest(ctx, c.Server, subscriptionID, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -7400,11 +7312,10 @@ func (c *Client) UpdateSubscription(ctx context.Context, subscriptionID openapi_
 //
 // Corresponds with GET /transaction/ (the `ListTransactions` operationId).
 func (c *Client) ListTransactions(ctx context.Context, params *ListTransactionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListTransactionsRequest(c.Server, params)
+	req, err := newListTransactionsRequest(ctx, c.Server, params)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -7417,32 +7328,29 @@ func (c *Client) ListTransactions(ctx context.Context, params *ListTransactionsP
 //
 // Corresponds with GET /webhook/logs/ (the `ListWebhookEventLogs` operationId).
 func (c *Client) ListWebhookEventLogs(ctx context.Context, params *ListWebhookEventLogsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListWebhookEventLogsRequest(c.Server, params)
+	req, err := newListWebhookEventLogsRequest(ctx, c.Server, params)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
 	return c.Client.Do(req)
 }
 
+// urlOfListCatalogFeatures is ListCatalogFeatures's URL on the last server it was built on.
+var urlOfListCatalogFeatures atomic.Pointer[resolvedURL]
+
 // NewListCatalogFeaturesRequest constructs an http.Request for the ListCatalogFeatures method
 func NewListCatalogFeaturesRequest(server string, params *ListCatalogFeaturesParams) (*http.Request, error) {
+	return newListCatalogFeaturesRequest(context.Background(), server, params)
+}
+
+// newListCatalogFeaturesRequest is NewListCatalogFeaturesRequest with the request's context.
+func newListCatalogFeaturesRequest(ctx context.Context, server string, params *ListCatalogFeaturesParams) (*http.Request, error) {
 	var err error
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/catalog/features/")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := resolveConstPath(&urlOfListCatalogFeatures, server, "/catalog/features/")
 	if err != nil {
 		return nil, err
 	}
@@ -7498,7 +7406,7 @@ func NewListCatalogFeaturesRequest(server string, params *ListCatalogFeaturesPar
 		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	req, err := newRequestForURL(ctx, http.MethodGet, queryURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -7508,35 +7416,38 @@ func NewListCatalogFeaturesRequest(server string, params *ListCatalogFeaturesPar
 
 // NewCreateCatalogFeatureRequest calls the generic CreateCatalogFeature builder with application/json body
 func NewCreateCatalogFeatureRequest(server string, body CreateCatalogFeatureJSONRequestBody) (*http.Request, error) {
+	return newCreateCatalogFeatureRequest(context.Background(), server, body)
+}
+
+// newCreateCatalogFeatureRequest is NewCreateCatalogFeatureRequest with the request's context.
+func newCreateCatalogFeatureRequest(ctx context.Context, server string, body CreateCatalogFeatureJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreateCatalogFeatureRequestWithBody(server, "application/json", bodyReader)
+	return newCreateCatalogFeatureRequestWithBody(ctx, server, "application/json", bodyReader)
 }
+
+// urlOfCreateCatalogFeature is CreateCatalogFeature's URL on the last server it was built on.
+var urlOfCreateCatalogFeature atomic.Pointer[resolvedURL]
 
 // NewCreateCatalogFeatureRequestWithBody constructs an http.Request for the CreateCatalogFeature method, with any body, and a specified content type
 func NewCreateCatalogFeatureRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	return newCreateCatalogFeatureRequestWithBody(context.Background(), server, contentType, body)
+}
+
+// newCreateCatalogFeatureRequestWithBody is NewCreateCatalogFeatureRequestWithBody with the request's context.
+func newCreateCatalogFeatureRequestWithBody(ctx context.Context, server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
-	serverURL, err := url.Parse(server)
+	queryURL, err := resolveConstPath(&urlOfCreateCatalogFeature, server, "/catalog/features/")
 	if err != nil {
 		return nil, err
 	}
 
-	operationPath := fmt.Sprintf("/catalog/features/")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	req, err := newRequestForURL(ctx, http.MethodPost, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -7548,6 +7459,11 @@ func NewCreateCatalogFeatureRequestWithBody(server string, contentType string, b
 
 // NewDeleteCatalogFeatureRequest constructs an http.Request for the DeleteCatalogFeature method
 func NewDeleteCatalogFeatureRequest(server string, pk openapi_types.UUID) (*http.Request, error) {
+	return newDeleteCatalogFeatureRequest(context.Background(), server, pk)
+}
+
+// newDeleteCatalogFeatureRequest is NewDeleteCatalogFeatureRequest with the request's context.
+func newDeleteCatalogFeatureRequest(ctx context.Context, server string, pk openapi_types.UUID) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -7557,7 +7473,7 @@ func NewDeleteCatalogFeatureRequest(server string, pk openapi_types.UUID) (*http
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
@@ -7572,7 +7488,7 @@ func NewDeleteCatalogFeatureRequest(server string, pk openapi_types.UUID) (*http
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	req, err := newRequestForURL(ctx, http.MethodDelete, queryURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -7582,6 +7498,11 @@ func NewDeleteCatalogFeatureRequest(server string, pk openapi_types.UUID) (*http
 
 // NewRetrieveCatalogFeatureRequest constructs an http.Request for the RetrieveCatalogFeature method
 func NewRetrieveCatalogFeatureRequest(server string, pk openapi_types.UUID) (*http.Request, error) {
+	return newRetrieveCatalogFeatureRequest(context.Background(), server, pk)
+}
+
+// newRetrieveCatalogFeatureRequest is NewRetrieveCatalogFeatureRequest with the request's context.
+func newRetrieveCatalogFeatureRequest(ctx context.Context, server string, pk openapi_types.UUID) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -7591,7 +7512,7 @@ func NewRetrieveCatalogFeatureRequest(server string, pk openapi_types.UUID) (*ht
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
@@ -7606,7 +7527,7 @@ func NewRetrieveCatalogFeatureRequest(server string, pk openapi_types.UUID) (*ht
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	req, err := newRequestForURL(ctx, http.MethodGet, queryURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -7614,21 +7535,19 @@ func NewRetrieveCatalogFeatureRequest(server string, pk openapi_types.UUID) (*ht
 	return req, nil
 }
 
+// urlOfListCatalogPlans is ListCatalogPlans's URL on the last server it was built on.
+var urlOfListCatalogPlans atomic.Pointer[resolvedURL]
+
 // NewListCatalogPlansRequest constructs an http.Request for the ListCatalogPlans method
 func NewListCatalogPlansRequest(server string, params *ListCatalogPlansParams) (*http.Request, error) {
+	return newListCatalogPlansRequest(context.Background(), server, params)
+}
+
+// newListCatalogPlansRequest is NewListCatalogPlansRequest with the request's context.
+func newListCatalogPlansRequest(ctx context.Context, server string, params *ListCatalogPlansParams) (*http.Request, error) {
 	var err error
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/catalog/plans/")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := resolveConstPath(&urlOfListCatalogPlans, server, "/catalog/plans/")
 	if err != nil {
 		return nil, err
 	}
@@ -7672,7 +7591,7 @@ func NewListCatalogPlansRequest(server string, params *ListCatalogPlansParams) (
 		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	req, err := newRequestForURL(ctx, http.MethodGet, queryURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -7682,35 +7601,38 @@ func NewListCatalogPlansRequest(server string, params *ListCatalogPlansParams) (
 
 // NewCreateCatalogPlanRequest calls the generic CreateCatalogPlan builder with application/json body
 func NewCreateCatalogPlanRequest(server string, body CreateCatalogPlanJSONRequestBody) (*http.Request, error) {
+	return newCreateCatalogPlanRequest(context.Background(), server, body)
+}
+
+// newCreateCatalogPlanRequest is NewCreateCatalogPlanRequest with the request's context.
+func newCreateCatalogPlanRequest(ctx context.Context, server string, body CreateCatalogPlanJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreateCatalogPlanRequestWithBody(server, "application/json", bodyReader)
+	return newCreateCatalogPlanRequestWithBody(ctx, server, "application/json", bodyReader)
 }
+
+// urlOfCreateCatalogPlan is CreateCatalogPlan's URL on the last server it was built on.
+var urlOfCreateCatalogPlan atomic.Pointer[resolvedURL]
 
 // NewCreateCatalogPlanRequestWithBody constructs an http.Request for the CreateCatalogPlan method, with any body, and a specified content type
 func NewCreateCatalogPlanRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	return newCreateCatalogPlanRequestWithBody(context.Background(), server, contentType, body)
+}
+
+// newCreateCatalogPlanRequestWithBody is NewCreateCatalogPlanRequestWithBody with the request's context.
+func newCreateCatalogPlanRequestWithBody(ctx context.Context, server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
-	serverURL, err := url.Parse(server)
+	queryURL, err := resolveConstPath(&urlOfCreateCatalogPlan, server, "/catalog/plans/")
 	if err != nil {
 		return nil, err
 	}
 
-	operationPath := fmt.Sprintf("/catalog/plans/")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	req, err := newRequestForURL(ctx, http.MethodPost, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -7722,6 +7644,11 @@ func NewCreateCatalogPlanRequestWithBody(server string, contentType string, body
 
 // NewDeleteCatalogPlanRequest constructs an http.Request for the DeleteCatalogPlan method
 func NewDeleteCatalogPlanRequest(server string, identifier string, params *DeleteCatalogPlanParams) (*http.Request, error) {
+	return newDeleteCatalogPlanRequest(context.Background(), server, identifier, params)
+}
+
+// newDeleteCatalogPlanRequest is NewDeleteCatalogPlanRequest with the request's context.
+func newDeleteCatalogPlanRequest(ctx context.Context, server string, identifier string, params *DeleteCatalogPlanParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -7731,7 +7658,7 @@ func NewDeleteCatalogPlanRequest(server string, identifier string, params *Delet
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
@@ -7773,7 +7700,7 @@ func NewDeleteCatalogPlanRequest(server string, identifier string, params *Delet
 		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
-	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	req, err := newRequestForURL(ctx, http.MethodDelete, queryURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -7783,6 +7710,11 @@ func NewDeleteCatalogPlanRequest(server string, identifier string, params *Delet
 
 // NewRetrieveCatalogPlanRequest constructs an http.Request for the RetrieveCatalogPlan method
 func NewRetrieveCatalogPlanRequest(server string, identifier string, params *RetrieveCatalogPlanParams) (*http.Request, error) {
+	return newRetrieveCatalogPlanRequest(context.Background(), server, identifier, params)
+}
+
+// newRetrieveCatalogPlanRequest is NewRetrieveCatalogPlanRequest with the request's context.
+func newRetrieveCatalogPlanRequest(ctx context.Context, server string, identifier string, params *RetrieveCatalogPlanParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -7792,7 +7724,7 @@ func NewRetrieveCatalogPlanRequest(server string, identifier string, params *Ret
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
@@ -7834,7 +7766,7 @@ func NewRetrieveCatalogPlanRequest(server string, identifier string, params *Ret
 		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	req, err := newRequestForURL(ctx, http.MethodGet, queryURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -7844,17 +7776,27 @@ func NewRetrieveCatalogPlanRequest(server string, identifier string, params *Ret
 
 // NewUpdateCatalogPlanRequest calls the generic UpdateCatalogPlan builder with application/json body
 func NewUpdateCatalogPlanRequest(server string, identifier string, params *UpdateCatalogPlanParams, body UpdateCatalogPlanJSONRequestBody) (*http.Request, error) {
+	return newUpdateCatalogPlanRequest(context.Background(), server, identifier, params, body)
+}
+
+// newUpdateCatalogPlanRequest is NewUpdateCatalogPlanRequest with the request's context.
+func newUpdateCatalogPlanRequest(ctx context.Context, server string, identifier string, params *UpdateCatalogPlanParams, body UpdateCatalogPlanJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdateCatalogPlanRequestWithBody(server, identifier, params, "application/json", bodyReader)
+	return newUpdateCatalogPlanRequestWithBody(ctx, server, identifier, params, "application/json", bodyReader)
 }
 
 // NewUpdateCatalogPlanRequestWithBody constructs an http.Request for the UpdateCatalogPlan method, with any body, and a specified content type
 func NewUpdateCatalogPlanRequestWithBody(server string, identifier string, params *UpdateCatalogPlanParams, contentType string, body io.Reader) (*http.Request, error) {
+	return newUpdateCatalogPlanRequestWithBody(context.Background(), server, identifier, params, contentType, body)
+}
+
+// newUpdateCatalogPlanRequestWithBody is NewUpdateCatalogPlanRequestWithBody with the request's context.
+func newUpdateCatalogPlanRequestWithBody(ctx context.Context, server string, identifier string, params *UpdateCatalogPlanParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -7864,7 +7806,7 @@ func NewUpdateCatalogPlanRequestWithBody(server string, identifier string, param
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
@@ -7906,7 +7848,7 @@ func NewUpdateCatalogPlanRequestWithBody(server string, identifier string, param
 		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
-	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	req, err := newRequestForURL(ctx, http.MethodPatch, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -7918,6 +7860,11 @@ func NewUpdateCatalogPlanRequestWithBody(server string, identifier string, param
 
 // NewDiscardCatalogPlanDraftRequest constructs an http.Request for the DiscardCatalogPlanDraft method
 func NewDiscardCatalogPlanDraftRequest(server string, identifier string) (*http.Request, error) {
+	return newDiscardCatalogPlanDraftRequest(context.Background(), server, identifier)
+}
+
+// newDiscardCatalogPlanDraftRequest is NewDiscardCatalogPlanDraftRequest with the request's context.
+func newDiscardCatalogPlanDraftRequest(ctx context.Context, server string, identifier string) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -7927,7 +7874,7 @@ func NewDiscardCatalogPlanDraftRequest(server string, identifier string) (*http.
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
@@ -7942,7 +7889,7 @@ func NewDiscardCatalogPlanDraftRequest(server string, identifier string) (*http.
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	req, err := newRequestForURL(ctx, http.MethodDelete, queryURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -7952,6 +7899,11 @@ func NewDiscardCatalogPlanDraftRequest(server string, identifier string) (*http.
 
 // NewListCatalogPlanFeaturesRequest constructs an http.Request for the ListCatalogPlanFeatures method
 func NewListCatalogPlanFeaturesRequest(server string, identifier string, params *ListCatalogPlanFeaturesParams) (*http.Request, error) {
+	return newListCatalogPlanFeaturesRequest(context.Background(), server, identifier, params)
+}
+
+// newListCatalogPlanFeaturesRequest is NewListCatalogPlanFeaturesRequest with the request's context.
+func newListCatalogPlanFeaturesRequest(ctx context.Context, server string, identifier string, params *ListCatalogPlanFeaturesParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -7961,7 +7913,7 @@ func NewListCatalogPlanFeaturesRequest(server string, identifier string, params 
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
@@ -8003,7 +7955,7 @@ func NewListCatalogPlanFeaturesRequest(server string, identifier string, params 
 		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	req, err := newRequestForURL(ctx, http.MethodGet, queryURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -8013,17 +7965,27 @@ func NewListCatalogPlanFeaturesRequest(server string, identifier string, params 
 
 // NewAddCatalogPlanFeaturesRequest calls the generic AddCatalogPlanFeatures builder with application/json body
 func NewAddCatalogPlanFeaturesRequest(server string, identifier string, params *AddCatalogPlanFeaturesParams, body AddCatalogPlanFeaturesJSONRequestBody) (*http.Request, error) {
+	return newAddCatalogPlanFeaturesRequest(context.Background(), server, identifier, params, body)
+}
+
+// newAddCatalogPlanFeaturesRequest is NewAddCatalogPlanFeaturesRequest with the request's context.
+func newAddCatalogPlanFeaturesRequest(ctx context.Context, server string, identifier string, params *AddCatalogPlanFeaturesParams, body AddCatalogPlanFeaturesJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewAddCatalogPlanFeaturesRequestWithBody(server, identifier, params, "application/json", bodyReader)
+	return newAddCatalogPlanFeaturesRequestWithBody(ctx, server, identifier, params, "application/json", bodyReader)
 }
 
 // NewAddCatalogPlanFeaturesRequestWithBody constructs an http.Request for the AddCatalogPlanFeatures method, with any body, and a specified content type
 func NewAddCatalogPlanFeaturesRequestWithBody(server string, identifier string, params *AddCatalogPlanFeaturesParams, contentType string, body io.Reader) (*http.Request, error) {
+	return newAddCatalogPlanFeaturesRequestWithBody(context.Background(), server, identifier, params, contentType, body)
+}
+
+// newAddCatalogPlanFeaturesRequestWithBody is NewAddCatalogPlanFeaturesRequestWithBody with the request's context.
+func newAddCatalogPlanFeaturesRequestWithBody(ctx context.Context, server string, identifier string, params *AddCatalogPlanFeaturesParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8033,7 +7995,7 @@ func NewAddCatalogPlanFeaturesRequestWithBody(server string, identifier string, 
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
@@ -8075,7 +8037,7 @@ func NewAddCatalogPlanFeaturesRequestWithBody(server string, identifier string, 
 		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
-	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	req, err := newRequestForURL(ctx, http.MethodPost, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -8087,6 +8049,11 @@ func NewAddCatalogPlanFeaturesRequestWithBody(server string, identifier string, 
 
 // NewDeleteCatalogPlanFeatureRequest constructs an http.Request for the DeleteCatalogPlanFeature method
 func NewDeleteCatalogPlanFeatureRequest(server string, identifier string, featureID string) (*http.Request, error) {
+	return newDeleteCatalogPlanFeatureRequest(context.Background(), server, identifier, featureID)
+}
+
+// newDeleteCatalogPlanFeatureRequest is NewDeleteCatalogPlanFeatureRequest with the request's context.
+func newDeleteCatalogPlanFeatureRequest(ctx context.Context, server string, identifier string, featureID string) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8103,7 +8070,7 @@ func NewDeleteCatalogPlanFeatureRequest(server string, identifier string, featur
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
@@ -8118,7 +8085,7 @@ func NewDeleteCatalogPlanFeatureRequest(server string, identifier string, featur
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	req, err := newRequestForURL(ctx, http.MethodDelete, queryURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -8128,17 +8095,27 @@ func NewDeleteCatalogPlanFeatureRequest(server string, identifier string, featur
 
 // NewUpdateCatalogPlanFeatureRequest calls the generic UpdateCatalogPlanFeature builder with application/json body
 func NewUpdateCatalogPlanFeatureRequest(server string, identifier string, featureID string, body UpdateCatalogPlanFeatureJSONRequestBody) (*http.Request, error) {
+	return newUpdateCatalogPlanFeatureRequest(context.Background(), server, identifier, featureID, body)
+}
+
+// newUpdateCatalogPlanFeatureRequest is NewUpdateCatalogPlanFeatureRequest with the request's context.
+func newUpdateCatalogPlanFeatureRequest(ctx context.Context, server string, identifier string, featureID string, body UpdateCatalogPlanFeatureJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdateCatalogPlanFeatureRequestWithBody(server, identifier, featureID, "application/json", bodyReader)
+	return newUpdateCatalogPlanFeatureRequestWithBody(ctx, server, identifier, featureID, "application/json", bodyReader)
 }
 
 // NewUpdateCatalogPlanFeatureRequestWithBody constructs an http.Request for the UpdateCatalogPlanFeature method, with any body, and a specified content type
 func NewUpdateCatalogPlanFeatureRequestWithBody(server string, identifier string, featureID string, contentType string, body io.Reader) (*http.Request, error) {
+	return newUpdateCatalogPlanFeatureRequestWithBody(context.Background(), server, identifier, featureID, contentType, body)
+}
+
+// newUpdateCatalogPlanFeatureRequestWithBody is NewUpdateCatalogPlanFeatureRequestWithBody with the request's context.
+func newUpdateCatalogPlanFeatureRequestWithBody(ctx context.Context, server string, identifier string, featureID string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8155,7 +8132,7 @@ func NewUpdateCatalogPlanFeatureRequestWithBody(server string, identifier string
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
@@ -8170,7 +8147,7 @@ func NewUpdateCatalogPlanFeatureRequestWithBody(server string, identifier string
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	req, err := newRequestForURL(ctx, http.MethodPatch, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -8182,6 +8159,11 @@ func NewUpdateCatalogPlanFeatureRequestWithBody(server string, identifier string
 
 // NewDeleteCatalogPlanFileRequest constructs an http.Request for the DeleteCatalogPlanFile method
 func NewDeleteCatalogPlanFileRequest(server string, identifier string, pk openapi_types.UUID) (*http.Request, error) {
+	return newDeleteCatalogPlanFileRequest(context.Background(), server, identifier, pk)
+}
+
+// newDeleteCatalogPlanFileRequest is NewDeleteCatalogPlanFileRequest with the request's context.
+func newDeleteCatalogPlanFileRequest(ctx context.Context, server string, identifier string, pk openapi_types.UUID) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8198,7 +8180,7 @@ func NewDeleteCatalogPlanFileRequest(server string, identifier string, pk openap
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
@@ -8213,7 +8195,7 @@ func NewDeleteCatalogPlanFileRequest(server string, identifier string, pk openap
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	req, err := newRequestForURL(ctx, http.MethodDelete, queryURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -8223,17 +8205,27 @@ func NewDeleteCatalogPlanFileRequest(server string, identifier string, pk openap
 
 // NewUpdateCatalogPlanFileRequest calls the generic UpdateCatalogPlanFile builder with application/json body
 func NewUpdateCatalogPlanFileRequest(server string, identifier string, pk openapi_types.UUID, body UpdateCatalogPlanFileJSONRequestBody) (*http.Request, error) {
+	return newUpdateCatalogPlanFileRequest(context.Background(), server, identifier, pk, body)
+}
+
+// newUpdateCatalogPlanFileRequest is NewUpdateCatalogPlanFileRequest with the request's context.
+func newUpdateCatalogPlanFileRequest(ctx context.Context, server string, identifier string, pk openapi_types.UUID, body UpdateCatalogPlanFileJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdateCatalogPlanFileRequestWithBody(server, identifier, pk, "application/json", bodyReader)
+	return newUpdateCatalogPlanFileRequestWithBody(ctx, server, identifier, pk, "application/json", bodyReader)
 }
 
 // NewUpdateCatalogPlanFileRequestWithBody constructs an http.Request for the UpdateCatalogPlanFile method, with any body, and a specified content type
 func NewUpdateCatalogPlanFileRequestWithBody(server string, identifier string, pk openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	return newUpdateCatalogPlanFileRequestWithBody(context.Background(), server, identifier, pk, contentType, body)
+}
+
+// newUpdateCatalogPlanFileRequestWithBody is NewUpdateCatalogPlanFileRequestWithBody with the request's context.
+func newUpdateCatalogPlanFileRequestWithBody(ctx context.Context, server string, identifier string, pk openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8250,7 +8242,7 @@ func NewUpdateCatalogPlanFileRequestWithBody(server string, identifier string, p
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
@@ -8265,7 +8257,7 @@ func NewUpdateCatalogPlanFileRequestWithBody(server string, identifier string, p
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	req, err := newRequestForURL(ctx, http.MethodPatch, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -8277,6 +8269,11 @@ func NewUpdateCatalogPlanFileRequestWithBody(server string, identifier string, p
 
 // NewDownloadCatalogPlanFileRequest constructs an http.Request for the DownloadCatalogPlanFile method
 func NewDownloadCatalogPlanFileRequest(server string, identifier string, pk openapi_types.UUID) (*http.Request, error) {
+	return newDownloadCatalogPlanFileRequest(context.Background(), server, identifier, pk)
+}
+
+// newDownloadCatalogPlanFileRequest is NewDownloadCatalogPlanFileRequest with the request's context.
+func newDownloadCatalogPlanFileRequest(ctx context.Context, server string, identifier string, pk openapi_types.UUID) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8293,7 +8290,7 @@ func NewDownloadCatalogPlanFileRequest(server string, identifier string, pk open
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
@@ -8308,7 +8305,7 @@ func NewDownloadCatalogPlanFileRequest(server string, identifier string, pk open
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	req, err := newRequestForURL(ctx, http.MethodGet, queryURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -8318,6 +8315,11 @@ func NewDownloadCatalogPlanFileRequest(server string, identifier string, pk open
 
 // NewListCatalogPlanPricesRequest constructs an http.Request for the ListCatalogPlanPrices method
 func NewListCatalogPlanPricesRequest(server string, identifier string, params *ListCatalogPlanPricesParams) (*http.Request, error) {
+	return newListCatalogPlanPricesRequest(context.Background(), server, identifier, params)
+}
+
+// newListCatalogPlanPricesRequest is NewListCatalogPlanPricesRequest with the request's context.
+func newListCatalogPlanPricesRequest(ctx context.Context, server string, identifier string, params *ListCatalogPlanPricesParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8327,7 +8329,7 @@ func NewListCatalogPlanPricesRequest(server string, identifier string, params *L
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
@@ -8369,7 +8371,7 @@ func NewListCatalogPlanPricesRequest(server string, identifier string, params *L
 		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	req, err := newRequestForURL(ctx, http.MethodGet, queryURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -8379,17 +8381,27 @@ func NewListCatalogPlanPricesRequest(server string, identifier string, params *L
 
 // NewBulkSetCatalogPlanPricesRequest calls the generic BulkSetCatalogPlanPrices builder with application/json body
 func NewBulkSetCatalogPlanPricesRequest(server string, identifier string, body BulkSetCatalogPlanPricesJSONRequestBody) (*http.Request, error) {
+	return newBulkSetCatalogPlanPricesRequest(context.Background(), server, identifier, body)
+}
+
+// newBulkSetCatalogPlanPricesRequest is NewBulkSetCatalogPlanPricesRequest with the request's context.
+func newBulkSetCatalogPlanPricesRequest(ctx context.Context, server string, identifier string, body BulkSetCatalogPlanPricesJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewBulkSetCatalogPlanPricesRequestWithBody(server, identifier, "application/json", bodyReader)
+	return newBulkSetCatalogPlanPricesRequestWithBody(ctx, server, identifier, "application/json", bodyReader)
 }
 
 // NewBulkSetCatalogPlanPricesRequestWithBody constructs an http.Request for the BulkSetCatalogPlanPrices method, with any body, and a specified content type
 func NewBulkSetCatalogPlanPricesRequestWithBody(server string, identifier string, contentType string, body io.Reader) (*http.Request, error) {
+	return newBulkSetCatalogPlanPricesRequestWithBody(context.Background(), server, identifier, contentType, body)
+}
+
+// newBulkSetCatalogPlanPricesRequestWithBody is NewBulkSetCatalogPlanPricesRequestWithBody with the request's context.
+func newBulkSetCatalogPlanPricesRequestWithBody(ctx context.Context, server string, identifier string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8399,7 +8411,7 @@ func NewBulkSetCatalogPlanPricesRequestWithBody(server string, identifier string
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
@@ -8414,7 +8426,7 @@ func NewBulkSetCatalogPlanPricesRequestWithBody(server string, identifier string
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	req, err := newRequestForURL(ctx, http.MethodPost, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -8426,17 +8438,27 @@ func NewBulkSetCatalogPlanPricesRequestWithBody(server string, identifier string
 
 // NewPublishCatalogPlanRequest calls the generic PublishCatalogPlan builder with application/json body
 func NewPublishCatalogPlanRequest(server string, identifier string, body PublishCatalogPlanJSONRequestBody) (*http.Request, error) {
+	return newPublishCatalogPlanRequest(context.Background(), server, identifier, body)
+}
+
+// newPublishCatalogPlanRequest is NewPublishCatalogPlanRequest with the request's context.
+func newPublishCatalogPlanRequest(ctx context.Context, server string, identifier string, body PublishCatalogPlanJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewPublishCatalogPlanRequestWithBody(server, identifier, "application/json", bodyReader)
+	return newPublishCatalogPlanRequestWithBody(ctx, server, identifier, "application/json", bodyReader)
 }
 
 // NewPublishCatalogPlanRequestWithBody constructs an http.Request for the PublishCatalogPlan method, with any body, and a specified content type
 func NewPublishCatalogPlanRequestWithBody(server string, identifier string, contentType string, body io.Reader) (*http.Request, error) {
+	return newPublishCatalogPlanRequestWithBody(context.Background(), server, identifier, contentType, body)
+}
+
+// newPublishCatalogPlanRequestWithBody is NewPublishCatalogPlanRequestWithBody with the request's context.
+func newPublishCatalogPlanRequestWithBody(ctx context.Context, server string, identifier string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8446,7 +8468,7 @@ func NewPublishCatalogPlanRequestWithBody(server string, identifier string, cont
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
@@ -8461,7 +8483,7 @@ func NewPublishCatalogPlanRequestWithBody(server string, identifier string, cont
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	req, err := newRequestForURL(ctx, http.MethodPost, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -8471,21 +8493,19 @@ func NewPublishCatalogPlanRequestWithBody(server string, identifier string, cont
 	return req, nil
 }
 
+// urlOfListCatalogProducts is ListCatalogProducts's URL on the last server it was built on.
+var urlOfListCatalogProducts atomic.Pointer[resolvedURL]
+
 // NewListCatalogProductsRequest constructs an http.Request for the ListCatalogProducts method
 func NewListCatalogProductsRequest(server string, params *ListCatalogProductsParams) (*http.Request, error) {
+	return newListCatalogProductsRequest(context.Background(), server, params)
+}
+
+// newListCatalogProductsRequest is NewListCatalogProductsRequest with the request's context.
+func newListCatalogProductsRequest(ctx context.Context, server string, params *ListCatalogProductsParams) (*http.Request, error) {
 	var err error
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/catalog/products/")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := resolveConstPath(&urlOfListCatalogProducts, server, "/catalog/products/")
 	if err != nil {
 		return nil, err
 	}
@@ -8541,7 +8561,7 @@ func NewListCatalogProductsRequest(server string, params *ListCatalogProductsPar
 		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	req, err := newRequestForURL(ctx, http.MethodGet, queryURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -8551,35 +8571,38 @@ func NewListCatalogProductsRequest(server string, params *ListCatalogProductsPar
 
 // NewCreateCatalogProductRequest calls the generic CreateCatalogProduct builder with application/json body
 func NewCreateCatalogProductRequest(server string, body CreateCatalogProductJSONRequestBody) (*http.Request, error) {
+	return newCreateCatalogProductRequest(context.Background(), server, body)
+}
+
+// newCreateCatalogProductRequest is NewCreateCatalogProductRequest with the request's context.
+func newCreateCatalogProductRequest(ctx context.Context, server string, body CreateCatalogProductJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreateCatalogProductRequestWithBody(server, "application/json", bodyReader)
+	return newCreateCatalogProductRequestWithBody(ctx, server, "application/json", bodyReader)
 }
+
+// urlOfCreateCatalogProduct is CreateCatalogProduct's URL on the last server it was built on.
+var urlOfCreateCatalogProduct atomic.Pointer[resolvedURL]
 
 // NewCreateCatalogProductRequestWithBody constructs an http.Request for the CreateCatalogProduct method, with any body, and a specified content type
 func NewCreateCatalogProductRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	return newCreateCatalogProductRequestWithBody(context.Background(), server, contentType, body)
+}
+
+// newCreateCatalogProductRequestWithBody is NewCreateCatalogProductRequestWithBody with the request's context.
+func newCreateCatalogProductRequestWithBody(ctx context.Context, server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
-	serverURL, err := url.Parse(server)
+	queryURL, err := resolveConstPath(&urlOfCreateCatalogProduct, server, "/catalog/products/")
 	if err != nil {
 		return nil, err
 	}
 
-	operationPath := fmt.Sprintf("/catalog/products/")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	req, err := newRequestForURL(ctx, http.MethodPost, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -8591,6 +8614,11 @@ func NewCreateCatalogProductRequestWithBody(server string, contentType string, b
 
 // NewDeleteCatalogProductRequest constructs an http.Request for the DeleteCatalogProduct method
 func NewDeleteCatalogProductRequest(server string, pk openapi_types.UUID) (*http.Request, error) {
+	return newDeleteCatalogProductRequest(context.Background(), server, pk)
+}
+
+// newDeleteCatalogProductRequest is NewDeleteCatalogProductRequest with the request's context.
+func newDeleteCatalogProductRequest(ctx context.Context, server string, pk openapi_types.UUID) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8600,7 +8628,7 @@ func NewDeleteCatalogProductRequest(server string, pk openapi_types.UUID) (*http
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
@@ -8615,7 +8643,7 @@ func NewDeleteCatalogProductRequest(server string, pk openapi_types.UUID) (*http
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	req, err := newRequestForURL(ctx, http.MethodDelete, queryURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -8625,6 +8653,11 @@ func NewDeleteCatalogProductRequest(server string, pk openapi_types.UUID) (*http
 
 // NewRetrieveCatalogProductRequest constructs an http.Request for the RetrieveCatalogProduct method
 func NewRetrieveCatalogProductRequest(server string, pk openapi_types.UUID) (*http.Request, error) {
+	return newRetrieveCatalogProductRequest(context.Background(), server, pk)
+}
+
+// newRetrieveCatalogProductRequest is NewRetrieveCatalogProductRequest with the request's context.
+func newRetrieveCatalogProductRequest(ctx context.Context, server string, pk openapi_types.UUID) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8634,7 +8667,7 @@ func NewRetrieveCatalogProductRequest(server string, pk openapi_types.UUID) (*ht
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
@@ -8649,7 +8682,7 @@ func NewRetrieveCatalogProductRequest(server string, pk openapi_types.UUID) (*ht
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	req, err := newRequestForURL(ctx, http.MethodGet, queryURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -8659,17 +8692,27 @@ func NewRetrieveCatalogProductRequest(server string, pk openapi_types.UUID) (*ht
 
 // NewUpdateCatalogProductRequest calls the generic UpdateCatalogProduct builder with application/json body
 func NewUpdateCatalogProductRequest(server string, pk openapi_types.UUID, body UpdateCatalogProductJSONRequestBody) (*http.Request, error) {
+	return newUpdateCatalogProductRequest(context.Background(), server, pk, body)
+}
+
+// newUpdateCatalogProductRequest is NewUpdateCatalogProductRequest with the request's context.
+func newUpdateCatalogProductRequest(ctx context.Context, server string, pk openapi_types.UUID, body UpdateCatalogProductJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdateCatalogProductRequestWithBody(server, pk, "application/json", bodyReader)
+	return newUpdateCatalogProductRequestWithBody(ctx, server, pk, "application/json", bodyReader)
 }
 
 // NewUpdateCatalogProductRequestWithBody constructs an http.Request for the UpdateCatalogProduct method, with any body, and a specified content type
 func NewUpdateCatalogProductRequestWithBody(server string, pk openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	return newUpdateCatalogProductRequestWithBody(context.Background(), server, pk, contentType, body)
+}
+
+// newUpdateCatalogProductRequestWithBody is NewUpdateCatalogProductRequestWithBody with the request's context.
+func newUpdateCatalogProductRequestWithBody(ctx context.Context, server string, pk openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8679,7 +8722,7 @@ func NewUpdateCatalogProductRequestWithBody(server string, pk openapi_types.UUID
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
@@ -8694,7 +8737,7 @@ func NewUpdateCatalogProductRequestWithBody(server string, pk openapi_types.UUID
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	req, err := newRequestForURL(ctx, http.MethodPatch, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -8706,6 +8749,11 @@ func NewUpdateCatalogProductRequestWithBody(server string, pk openapi_types.UUID
 
 // NewGetCatalogProductSettingsRequest constructs an http.Request for the GetCatalogProductSettings method
 func NewGetCatalogProductSettingsRequest(server string, pk openapi_types.UUID) (*http.Request, error) {
+	return newGetCatalogProductSettingsRequest(context.Background(), server, pk)
+}
+
+// newGetCatalogProductSettingsRequest is NewGetCatalogProductSettingsRequest with the request's context.
+func newGetCatalogProductSettingsRequest(ctx context.Context, server string, pk openapi_types.UUID) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8715,7 +8763,7 @@ func NewGetCatalogProductSettingsRequest(server string, pk openapi_types.UUID) (
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
@@ -8730,7 +8778,7 @@ func NewGetCatalogProductSettingsRequest(server string, pk openapi_types.UUID) (
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	req, err := newRequestForURL(ctx, http.MethodGet, queryURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -8740,17 +8788,27 @@ func NewGetCatalogProductSettingsRequest(server string, pk openapi_types.UUID) (
 
 // NewUpdateCatalogProductSettingsRequest calls the generic UpdateCatalogProductSettings builder with application/json body
 func NewUpdateCatalogProductSettingsRequest(server string, pk openapi_types.UUID, body UpdateCatalogProductSettingsJSONRequestBody) (*http.Request, error) {
+	return newUpdateCatalogProductSettingsRequest(context.Background(), server, pk, body)
+}
+
+// newUpdateCatalogProductSettingsRequest is NewUpdateCatalogProductSettingsRequest with the request's context.
+func newUpdateCatalogProductSettingsRequest(ctx context.Context, server string, pk openapi_types.UUID, body UpdateCatalogProductSettingsJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdateCatalogProductSettingsRequestWithBody(server, pk, "application/json", bodyReader)
+	return newUpdateCatalogProductSettingsRequestWithBody(ctx, server, pk, "application/json", bodyReader)
 }
 
 // NewUpdateCatalogProductSettingsRequestWithBody constructs an http.Request for the UpdateCatalogProductSettings method, with any body, and a specified content type
 func NewUpdateCatalogProductSettingsRequestWithBody(server string, pk openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	return newUpdateCatalogProductSettingsRequestWithBody(context.Background(), server, pk, contentType, body)
+}
+
+// newUpdateCatalogProductSettingsRequestWithBody is NewUpdateCatalogProductSettingsRequestWithBody with the request's context.
+func newUpdateCatalogProductSettingsRequestWithBody(ctx context.Context, server string, pk openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8760,7 +8818,7 @@ func NewUpdateCatalogProductSettingsRequestWithBody(server string, pk openapi_ty
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
@@ -8775,7 +8833,7 @@ func NewUpdateCatalogProductSettingsRequestWithBody(server string, pk openapi_ty
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	req, err := newRequestForURL(ctx, http.MethodPatch, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -8787,6 +8845,11 @@ func NewUpdateCatalogProductSettingsRequestWithBody(server string, pk openapi_ty
 
 // NewDeleteCatalogProductImageRequest constructs an http.Request for the DeleteCatalogProductImage method
 func NewDeleteCatalogProductImageRequest(server string, productPk openapi_types.UUID, pk openapi_types.UUID) (*http.Request, error) {
+	return newDeleteCatalogProductImageRequest(context.Background(), server, productPk, pk)
+}
+
+// newDeleteCatalogProductImageRequest is NewDeleteCatalogProductImageRequest with the request's context.
+func newDeleteCatalogProductImageRequest(ctx context.Context, server string, productPk openapi_types.UUID, pk openapi_types.UUID) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8803,7 +8866,7 @@ func NewDeleteCatalogProductImageRequest(server string, productPk openapi_types.
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
@@ -8818,7 +8881,7 @@ func NewDeleteCatalogProductImageRequest(server string, productPk openapi_types.
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	req, err := newRequestForURL(ctx, http.MethodDelete, queryURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -8828,17 +8891,27 @@ func NewDeleteCatalogProductImageRequest(server string, productPk openapi_types.
 
 // NewUpdateCatalogProductImageRequest calls the generic UpdateCatalogProductImage builder with application/json body
 func NewUpdateCatalogProductImageRequest(server string, productPk openapi_types.UUID, pk openapi_types.UUID, body UpdateCatalogProductImageJSONRequestBody) (*http.Request, error) {
+	return newUpdateCatalogProductImageRequest(context.Background(), server, productPk, pk, body)
+}
+
+// newUpdateCatalogProductImageRequest is NewUpdateCatalogProductImageRequest with the request's context.
+func newUpdateCatalogProductImageRequest(ctx context.Context, server string, productPk openapi_types.UUID, pk openapi_types.UUID, body UpdateCatalogProductImageJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdateCatalogProductImageRequestWithBody(server, productPk, pk, "application/json", bodyReader)
+	return newUpdateCatalogProductImageRequestWithBody(ctx, server, productPk, pk, "application/json", bodyReader)
 }
 
 // NewUpdateCatalogProductImageRequestWithBody constructs an http.Request for the UpdateCatalogProductImage method, with any body, and a specified content type
 func NewUpdateCatalogProductImageRequestWithBody(server string, productPk openapi_types.UUID, pk openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	return newUpdateCatalogProductImageRequestWithBody(context.Background(), server, productPk, pk, contentType, body)
+}
+
+// newUpdateCatalogProductImageRequestWithBody is NewUpdateCatalogProductImageRequestWithBody with the request's context.
+func newUpdateCatalogProductImageRequestWithBody(ctx context.Context, server string, productPk openapi_types.UUID, pk openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8855,7 +8928,7 @@ func NewUpdateCatalogProductImageRequestWithBody(server string, productPk openap
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
@@ -8870,7 +8943,7 @@ func NewUpdateCatalogProductImageRequestWithBody(server string, productPk openap
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	req, err := newRequestForURL(ctx, http.MethodPatch, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -8882,35 +8955,38 @@ func NewUpdateCatalogProductImageRequestWithBody(server string, productPk openap
 
 // NewCreateChargeRequest calls the generic CreateCharge builder with application/json body
 func NewCreateChargeRequest(server string, body CreateChargeJSONRequestBody) (*http.Request, error) {
+	return newCreateChargeRequest(context.Background(), server, body)
+}
+
+// newCreateChargeRequest is NewCreateChargeRequest with the request's context.
+func newCreateChargeRequest(ctx context.Context, server string, body CreateChargeJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreateChargeRequestWithBody(server, "application/json", bodyReader)
+	return newCreateChargeRequestWithBody(ctx, server, "application/json", bodyReader)
 }
+
+// urlOfCreateCharge is CreateCharge's URL on the last server it was built on.
+var urlOfCreateCharge atomic.Pointer[resolvedURL]
 
 // NewCreateChargeRequestWithBody constructs an http.Request for the CreateCharge method, with any body, and a specified content type
 func NewCreateChargeRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	return newCreateChargeRequestWithBody(context.Background(), server, contentType, body)
+}
+
+// newCreateChargeRequestWithBody is NewCreateChargeRequestWithBody with the request's context.
+func newCreateChargeRequestWithBody(ctx context.Context, server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
-	serverURL, err := url.Parse(server)
+	queryURL, err := resolveConstPath(&urlOfCreateCharge, server, "/charges/")
 	if err != nil {
 		return nil, err
 	}
 
-	operationPath := fmt.Sprintf("/charges/")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	req, err := newRequestForURL(ctx, http.MethodPost, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -8922,35 +8998,38 @@ func NewCreateChargeRequestWithBody(server string, contentType string, body io.R
 
 // NewCreateCheckoutSessionRequest calls the generic CreateCheckoutSession builder with application/json body
 func NewCreateCheckoutSessionRequest(server string, body CreateCheckoutSessionJSONRequestBody) (*http.Request, error) {
+	return newCreateCheckoutSessionRequest(context.Background(), server, body)
+}
+
+// newCreateCheckoutSessionRequest is NewCreateCheckoutSessionRequest with the request's context.
+func newCreateCheckoutSessionRequest(ctx context.Context, server string, body CreateCheckoutSessionJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreateCheckoutSessionRequestWithBody(server, "application/json", bodyReader)
+	return newCreateCheckoutSessionRequestWithBody(ctx, server, "application/json", bodyReader)
 }
+
+// urlOfCreateCheckoutSession is CreateCheckoutSession's URL on the last server it was built on.
+var urlOfCreateCheckoutSession atomic.Pointer[resolvedURL]
 
 // NewCreateCheckoutSessionRequestWithBody constructs an http.Request for the CreateCheckoutSession method, with any body, and a specified content type
 func NewCreateCheckoutSessionRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	return newCreateCheckoutSessionRequestWithBody(context.Background(), server, contentType, body)
+}
+
+// newCreateCheckoutSessionRequestWithBody is NewCreateCheckoutSessionRequestWithBody with the request's context.
+func newCreateCheckoutSessionRequestWithBody(ctx context.Context, server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
-	serverURL, err := url.Parse(server)
+	queryURL, err := resolveConstPath(&urlOfCreateCheckoutSession, server, "/checkout/")
 	if err != nil {
 		return nil, err
 	}
 
-	operationPath := fmt.Sprintf("/checkout/")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	req, err := newRequestForURL(ctx, http.MethodPost, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -8960,21 +9039,19 @@ func NewCreateCheckoutSessionRequestWithBody(server string, contentType string, 
 	return req, nil
 }
 
+// urlOfListCheckoutSessions is ListCheckoutSessions's URL on the last server it was built on.
+var urlOfListCheckoutSessions atomic.Pointer[resolvedURL]
+
 // NewListCheckoutSessionsRequest constructs an http.Request for the ListCheckoutSessions method
 func NewListCheckoutSessionsRequest(server string, params *ListCheckoutSessionsParams) (*http.Request, error) {
+	return newListCheckoutSessionsRequest(context.Background(), server, params)
+}
+
+// newListCheckoutSessionsRequest is NewListCheckoutSessionsRequest with the request's context.
+func newListCheckoutSessionsRequest(ctx context.Context, server string, params *ListCheckoutSessionsParams) (*http.Request, error) {
 	var err error
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/checkout/sessions/")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := resolveConstPath(&urlOfListCheckoutSessions, server, "/checkout/sessions/")
 	if err != nil {
 		return nil, err
 	}
@@ -9066,7 +9143,7 @@ func NewListCheckoutSessionsRequest(server string, params *ListCheckoutSessionsP
 		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	req, err := newRequestForURL(ctx, http.MethodGet, queryURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -9076,6 +9153,11 @@ func NewListCheckoutSessionsRequest(server string, params *ListCheckoutSessionsP
 
 // NewRetrieveCheckoutSessionRequest constructs an http.Request for the RetrieveCheckoutSession method
 func NewRetrieveCheckoutSessionRequest(server string, sessionID string) (*http.Request, error) {
+	return newRetrieveCheckoutSessionRequest(context.Background(), server, sessionID)
+}
+
+// newRetrieveCheckoutSessionRequest is NewRetrieveCheckoutSessionRequest with the request's context.
+func newRetrieveCheckoutSessionRequest(ctx context.Context, server string, sessionID string) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -9085,7 +9167,7 @@ func NewRetrieveCheckoutSessionRequest(server string, sessionID string) (*http.R
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
@@ -9100,7 +9182,7 @@ func NewRetrieveCheckoutSessionRequest(server string, sessionID string) (*http.R
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	req, err := newRequestForURL(ctx, http.MethodGet, queryURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -9110,6 +9192,11 @@ func NewRetrieveCheckoutSessionRequest(server string, sessionID string) (*http.R
 
 // NewListCheckoutSessionEventsRequest constructs an http.Request for the ListCheckoutSessionEvents method
 func NewListCheckoutSessionEventsRequest(server string, sessionID string, params *ListCheckoutSessionEventsParams) (*http.Request, error) {
+	return newListCheckoutSessionEventsRequest(context.Background(), server, sessionID, params)
+}
+
+// newListCheckoutSessionEventsRequest is NewListCheckoutSessionEventsRequest with the request's context.
+func newListCheckoutSessionEventsRequest(ctx context.Context, server string, sessionID string, params *ListCheckoutSessionEventsParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -9119,7 +9206,7 @@ func NewListCheckoutSessionEventsRequest(server string, sessionID string, params
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
@@ -9173,7 +9260,7 @@ func NewListCheckoutSessionEventsRequest(server string, sessionID string, params
 		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	req, err := newRequestForURL(ctx, http.MethodGet, queryURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -9181,21 +9268,19 @@ func NewListCheckoutSessionEventsRequest(server string, sessionID string, params
 	return req, nil
 }
 
+// urlOfListCustomers is ListCustomers's URL on the last server it was built on.
+var urlOfListCustomers atomic.Pointer[resolvedURL]
+
 // NewListCustomersRequest constructs an http.Request for the ListCustomers method
 func NewListCustomersRequest(server string, params *ListCustomersParams) (*http.Request, error) {
+	return newListCustomersRequest(context.Background(), server, params)
+}
+
+// newListCustomersRequest is NewListCustomersRequest with the request's context.
+func newListCustomersRequest(ctx context.Context, server string, params *ListCustomersParams) (*http.Request, error) {
 	var err error
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/customers/")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := resolveConstPath(&urlOfListCustomers, server, "/customers/")
 	if err != nil {
 		return nil, err
 	}
@@ -9251,7 +9336,7 @@ func NewListCustomersRequest(server string, params *ListCustomersParams) (*http.
 		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	req, err := newRequestForURL(ctx, http.MethodGet, queryURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -9261,35 +9346,38 @@ func NewListCustomersRequest(server string, params *ListCustomersParams) (*http.
 
 // NewCreateCustomerRequest calls the generic CreateCustomer builder with application/json body
 func NewCreateCustomerRequest(server string, body CreateCustomerJSONRequestBody) (*http.Request, error) {
+	return newCreateCustomerRequest(context.Background(), server, body)
+}
+
+// newCreateCustomerRequest is NewCreateCustomerRequest with the request's context.
+func newCreateCustomerRequest(ctx context.Context, server string, body CreateCustomerJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreateCustomerRequestWithBody(server, "application/json", bodyReader)
+	return newCreateCustomerRequestWithBody(ctx, server, "application/json", bodyReader)
 }
+
+// urlOfCreateCustomer is CreateCustomer's URL on the last server it was built on.
+var urlOfCreateCustomer atomic.Pointer[resolvedURL]
 
 // NewCreateCustomerRequestWithBody constructs an http.Request for the CreateCustomer method, with any body, and a specified content type
 func NewCreateCustomerRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	return newCreateCustomerRequestWithBody(context.Background(), server, contentType, body)
+}
+
+// newCreateCustomerRequestWithBody is NewCreateCustomerRequestWithBody with the request's context.
+func newCreateCustomerRequestWithBody(ctx context.Context, server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
-	serverURL, err := url.Parse(server)
+	queryURL, err := resolveConstPath(&urlOfCreateCustomer, server, "/customers/")
 	if err != nil {
 		return nil, err
 	}
 
-	operationPath := fmt.Sprintf("/customers/")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	req, err := newRequestForURL(ctx, http.MethodPost, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -9301,17 +9389,27 @@ func NewCreateCustomerRequestWithBody(server string, contentType string, body io
 
 // NewUpdateCustomerRequest calls the generic UpdateCustomer builder with application/json body
 func NewUpdateCustomerRequest(server string, customerID string, body UpdateCustomerJSONRequestBody) (*http.Request, error) {
+	return newUpdateCustomerRequest(context.Background(), server, customerID, body)
+}
+
+// newUpdateCustomerRequest is NewUpdateCustomerRequest with the request's context.
+func newUpdateCustomerRequest(ctx context.Context, server string, customerID string, body UpdateCustomerJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdateCustomerRequestWithBody(server, customerID, "application/json", bodyReader)
+	return newUpdateCustomerRequestWithBody(ctx, server, customerID, "application/json", bodyReader)
 }
 
 // NewUpdateCustomerRequestWithBody constructs an http.Request for the UpdateCustomer method, with any body, and a specified content type
 func NewUpdateCustomerRequestWithBody(server string, customerID string, contentType string, body io.Reader) (*http.Request, error) {
+	return newUpdateCustomerRequestWithBody(context.Background(), server, customerID, contentType, body)
+}
+
+// newUpdateCustomerRequestWithBody is NewUpdateCustomerRequestWithBody with the request's context.
+func newUpdateCustomerRequestWithBody(ctx context.Context, server string, customerID string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -9321,7 +9419,7 @@ func NewUpdateCustomerRequestWithBody(server string, customerID string, contentT
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
@@ -9336,7 +9434,7 @@ func NewUpdateCustomerRequestWithBody(server string, customerID string, contentT
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	req, err := newRequestForURL(ctx, http.MethodPatch, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -9346,21 +9444,19 @@ func NewUpdateCustomerRequestWithBody(server string, customerID string, contentT
 	return req, nil
 }
 
+// urlOfGetCustomerEntitlements is GetCustomerEntitlements's URL on the last server it was built on.
+var urlOfGetCustomerEntitlements atomic.Pointer[resolvedURL]
+
 // NewGetCustomerEntitlementsRequest constructs an http.Request for the GetCustomerEntitlements method
 func NewGetCustomerEntitlementsRequest(server string, params *GetCustomerEntitlementsParams) (*http.Request, error) {
+	return newGetCustomerEntitlementsRequest(context.Background(), server, params)
+}
+
+// newGetCustomerEntitlementsRequest is NewGetCustomerEntitlementsRequest with the request's context.
+func newGetCustomerEntitlementsRequest(ctx context.Context, server string, params *GetCustomerEntitlementsParams) (*http.Request, error) {
 	var err error
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/entitlements/")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := resolveConstPath(&urlOfGetCustomerEntitlements, server, "/entitlements/")
 	if err != nil {
 		return nil, err
 	}
@@ -9400,7 +9496,7 @@ func NewGetCustomerEntitlementsRequest(server string, params *GetCustomerEntitle
 		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	req, err := newRequestForURL(ctx, http.MethodGet, queryURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -9410,35 +9506,38 @@ func NewGetCustomerEntitlementsRequest(server string, params *GetCustomerEntitle
 
 // NewLicenseActivateRequest calls the generic LicenseActivate builder with application/json body
 func NewLicenseActivateRequest(server string, body LicenseActivateJSONRequestBody) (*http.Request, error) {
+	return newLicenseActivateRequest(context.Background(), server, body)
+}
+
+// newLicenseActivateRequest is NewLicenseActivateRequest with the request's context.
+func newLicenseActivateRequest(ctx context.Context, server string, body LicenseActivateJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewLicenseActivateRequestWithBody(server, "application/json", bodyReader)
+	return newLicenseActivateRequestWithBody(ctx, server, "application/json", bodyReader)
 }
+
+// urlOfLicenseActivate is LicenseActivate's URL on the last server it was built on.
+var urlOfLicenseActivate atomic.Pointer[resolvedURL]
 
 // NewLicenseActivateRequestWithBody constructs an http.Request for the LicenseActivate method, with any body, and a specified content type
 func NewLicenseActivateRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	return newLicenseActivateRequestWithBody(context.Background(), server, contentType, body)
+}
+
+// newLicenseActivateRequestWithBody is NewLicenseActivateRequestWithBody with the request's context.
+func newLicenseActivateRequestWithBody(ctx context.Context, server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
-	serverURL, err := url.Parse(server)
+	queryURL, err := resolveConstPath(&urlOfLicenseActivate, server, "/license/activate/")
 	if err != nil {
 		return nil, err
 	}
 
-	operationPath := fmt.Sprintf("/license/activate/")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	req, err := newRequestForURL(ctx, http.MethodPost, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -9450,35 +9549,38 @@ func NewLicenseActivateRequestWithBody(server string, contentType string, body i
 
 // NewLicenseDeactivateRequest calls the generic LicenseDeactivate builder with application/json body
 func NewLicenseDeactivateRequest(server string, body LicenseDeactivateJSONRequestBody) (*http.Request, error) {
+	return newLicenseDeactivateRequest(context.Background(), server, body)
+}
+
+// newLicenseDeactivateRequest is NewLicenseDeactivateRequest with the request's context.
+func newLicenseDeactivateRequest(ctx context.Context, server string, body LicenseDeactivateJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewLicenseDeactivateRequestWithBody(server, "application/json", bodyReader)
+	return newLicenseDeactivateRequestWithBody(ctx, server, "application/json", bodyReader)
 }
+
+// urlOfLicenseDeactivate is LicenseDeactivate's URL on the last server it was built on.
+var urlOfLicenseDeactivate atomic.Pointer[resolvedURL]
 
 // NewLicenseDeactivateRequestWithBody constructs an http.Request for the LicenseDeactivate method, with any body, and a specified content type
 func NewLicenseDeactivateRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	return newLicenseDeactivateRequestWithBody(context.Background(), server, contentType, body)
+}
+
+// newLicenseDeactivateRequestWithBody is NewLicenseDeactivateRequestWithBody with the request's context.
+func newLicenseDeactivateRequestWithBody(ctx context.Context, server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
-	serverURL, err := url.Parse(server)
+	queryURL, err := resolveConstPath(&urlOfLicenseDeactivate, server, "/license/deactivate/")
 	if err != nil {
 		return nil, err
 	}
 
-	operationPath := fmt.Sprintf("/license/deactivate/")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	req, err := newRequestForURL(ctx, http.MethodPost, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -9490,35 +9592,38 @@ func NewLicenseDeactivateRequestWithBody(server string, contentType string, body
 
 // NewLicenseValidateRequest calls the generic LicenseValidate builder with application/json body
 func NewLicenseValidateRequest(server string, body LicenseValidateJSONRequestBody) (*http.Request, error) {
+	return newLicenseValidateRequest(context.Background(), server, body)
+}
+
+// newLicenseValidateRequest is NewLicenseValidateRequest with the request's context.
+func newLicenseValidateRequest(ctx context.Context, server string, body LicenseValidateJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewLicenseValidateRequestWithBody(server, "application/json", bodyReader)
+	return newLicenseValidateRequestWithBody(ctx, server, "application/json", bodyReader)
 }
+
+// urlOfLicenseValidate is LicenseValidate's URL on the last server it was built on.
+var urlOfLicenseValidate atomic.Pointer[resolvedURL]
 
 // NewLicenseValidateRequestWithBody constructs an http.Request for the LicenseValidate method, with any body, and a specified content type
 func NewLicenseValidateRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	return newLicenseValidateRequestWithBody(context.Background(), server, contentType, body)
+}
+
+// newLicenseValidateRequestWithBody is NewLicenseValidateRequestWithBody with the request's context.
+func newLicenseValidateRequestWithBody(ctx context.Context, server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
-	serverURL, err := url.Parse(server)
+	queryURL, err := resolveConstPath(&urlOfLicenseValidate, server, "/license/validate/")
 	if err != nil {
 		return nil, err
 	}
 
-	operationPath := fmt.Sprintf("/license/validate/")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	req, err := newRequestForURL(ctx, http.MethodPost, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -9530,35 +9635,38 @@ func NewLicenseValidateRequestWithBody(server string, contentType string, body i
 
 // NewCreatePresignedUploadURLRequest calls the generic CreatePresignedUploadURL builder with application/json body
 func NewCreatePresignedUploadURLRequest(server string, body CreatePresignedUploadURLJSONRequestBody) (*http.Request, error) {
+	return newCreatePresignedUploadURLRequest(context.Background(), server, body)
+}
+
+// newCreatePresignedUploadURLRequest is NewCreatePresignedUploadURLRequest with the request's context.
+func newCreatePresignedUploadURLRequest(ctx context.Context, server string, body CreatePresignedUploadURLJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreatePresignedUploadURLRequestWithBody(server, "application/json", bodyReader)
+	return newCreatePresignedUploadURLRequestWithBody(ctx, server, "application/json", bodyReader)
 }
+
+// urlOfCreatePresignedUploadURL is CreatePresignedUploadURL's URL on the last server it was built on.
+var urlOfCreatePresignedUploadURL atomic.Pointer[resolvedURL]
 
 // NewCreatePresignedUploadURLRequestWithBody constructs an http.Request for the CreatePresignedUploadURL method, with any body, and a specified content type
 func NewCreatePresignedUploadURLRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	return newCreatePresignedUploadURLRequestWithBody(context.Background(), server, contentType, body)
+}
+
+// newCreatePresignedUploadURLRequestWithBody is NewCreatePresignedUploadURLRequestWithBody with the request's context.
+func newCreatePresignedUploadURLRequestWithBody(ctx context.Context, server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
-	serverURL, err := url.Parse(server)
+	queryURL, err := resolveConstPath(&urlOfCreatePresignedUploadURL, server, "/media/")
 	if err != nil {
 		return nil, err
 	}
 
-	operationPath := fmt.Sprintf("/media/")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	req, err := newRequestForURL(ctx, http.MethodPost, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -9570,6 +9678,11 @@ func NewCreatePresignedUploadURLRequestWithBody(server string, contentType strin
 
 // NewGetProductOfferingRequest constructs an http.Request for the GetProductOffering method
 func NewGetProductOfferingRequest(server string, productID openapi_types.UUID, params *GetProductOfferingParams) (*http.Request, error) {
+	return newGetProductOfferingRequest(context.Background(), server, productID, params)
+}
+
+// newGetProductOfferingRequest is NewGetProductOfferingRequest with the request's context.
+func newGetProductOfferingRequest(ctx context.Context, server string, productID openapi_types.UUID, params *GetProductOfferingParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -9579,7 +9692,7 @@ func NewGetProductOfferingRequest(server string, productID openapi_types.UUID, p
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
@@ -9645,7 +9758,7 @@ func NewGetProductOfferingRequest(server string, productID openapi_types.UUID, p
 		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	req, err := newRequestForURL(ctx, http.MethodGet, queryURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -9653,21 +9766,19 @@ func NewGetProductOfferingRequest(server string, productID openapi_types.UUID, p
 	return req, nil
 }
 
+// urlOfListOrders is ListOrders's URL on the last server it was built on.
+var urlOfListOrders atomic.Pointer[resolvedURL]
+
 // NewListOrdersRequest constructs an http.Request for the ListOrders method
 func NewListOrdersRequest(server string, params *ListOrdersParams) (*http.Request, error) {
+	return newListOrdersRequest(context.Background(), server, params)
+}
+
+// newListOrdersRequest is NewListOrdersRequest with the request's context.
+func newListOrdersRequest(ctx context.Context, server string, params *ListOrdersParams) (*http.Request, error) {
 	var err error
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/orders/")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := resolveConstPath(&urlOfListOrders, server, "/orders/")
 	if err != nil {
 		return nil, err
 	}
@@ -9783,7 +9894,7 @@ func NewListOrdersRequest(server string, params *ListOrdersParams) (*http.Reques
 		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	req, err := newRequestForURL(ctx, http.MethodGet, queryURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -9793,6 +9904,11 @@ func NewListOrdersRequest(server string, params *ListOrdersParams) (*http.Reques
 
 // NewRetrieveOrderRequest constructs an http.Request for the RetrieveOrder method
 func NewRetrieveOrderRequest(server string, id string) (*http.Request, error) {
+	return newRetrieveOrderRequest(context.Background(), server, id)
+}
+
+// newRetrieveOrderRequest is NewRetrieveOrderRequest with the request's context.
+func newRetrieveOrderRequest(ctx context.Context, server string, id string) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -9802,7 +9918,7 @@ func NewRetrieveOrderRequest(server string, id string) (*http.Request, error) {
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
@@ -9817,7 +9933,7 @@ func NewRetrieveOrderRequest(server string, id string) (*http.Request, error) {
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	req, err := newRequestForURL(ctx, http.MethodGet, queryURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -9827,6 +9943,11 @@ func NewRetrieveOrderRequest(server string, id string) (*http.Request, error) {
 
 // NewListOrderEventsRequest constructs an http.Request for the ListOrderEvents method
 func NewListOrderEventsRequest(server string, id string, params *ListOrderEventsParams) (*http.Request, error) {
+	return newListOrderEventsRequest(context.Background(), server, id, params)
+}
+
+// newListOrderEventsRequest is NewListOrderEventsRequest with the request's context.
+func newListOrderEventsRequest(ctx context.Context, server string, id string, params *ListOrderEventsParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -9836,7 +9957,7 @@ func NewListOrderEventsRequest(server string, id string, params *ListOrderEvents
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
@@ -9890,7 +10011,7 @@ func NewListOrderEventsRequest(server string, id string, params *ListOrderEvents
 		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	req, err := newRequestForURL(ctx, http.MethodGet, queryURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -9898,21 +10019,19 @@ func NewListOrderEventsRequest(server string, id string, params *ListOrderEvents
 	return req, nil
 }
 
+// urlOfListPartnerOrganizations is ListPartnerOrganizations's URL on the last server it was built on.
+var urlOfListPartnerOrganizations atomic.Pointer[resolvedURL]
+
 // NewListPartnerOrganizationsRequest constructs an http.Request for the ListPartnerOrganizations method
 func NewListPartnerOrganizationsRequest(server string, params *ListPartnerOrganizationsParams) (*http.Request, error) {
+	return newListPartnerOrganizationsRequest(context.Background(), server, params)
+}
+
+// newListPartnerOrganizationsRequest is NewListPartnerOrganizationsRequest with the request's context.
+func newListPartnerOrganizationsRequest(ctx context.Context, server string, params *ListPartnerOrganizationsParams) (*http.Request, error) {
 	var err error
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/partner/organizations/")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := resolveConstPath(&urlOfListPartnerOrganizations, server, "/partner/organizations/")
 	if err != nil {
 		return nil, err
 	}
@@ -9944,7 +10063,7 @@ func NewListPartnerOrganizationsRequest(server string, params *ListPartnerOrgani
 		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	req, err := newRequestForURL(ctx, http.MethodGet, queryURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -9954,35 +10073,38 @@ func NewListPartnerOrganizationsRequest(server string, params *ListPartnerOrgani
 
 // NewProvisionPartnerOrganizationRequest calls the generic ProvisionPartnerOrganization builder with application/json body
 func NewProvisionPartnerOrganizationRequest(server string, body ProvisionPartnerOrganizationJSONRequestBody) (*http.Request, error) {
+	return newProvisionPartnerOrganizationRequest(context.Background(), server, body)
+}
+
+// newProvisionPartnerOrganizationRequest is NewProvisionPartnerOrganizationRequest with the request's context.
+func newProvisionPartnerOrganizationRequest(ctx context.Context, server string, body ProvisionPartnerOrganizationJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewProvisionPartnerOrganizationRequestWithBody(server, "application/json", bodyReader)
+	return newProvisionPartnerOrganizationRequestWithBody(ctx, server, "application/json", bodyReader)
 }
+
+// urlOfProvisionPartnerOrganization is ProvisionPartnerOrganization's URL on the last server it was built on.
+var urlOfProvisionPartnerOrganization atomic.Pointer[resolvedURL]
 
 // NewProvisionPartnerOrganizationRequestWithBody constructs an http.Request for the ProvisionPartnerOrganization method, with any body, and a specified content type
 func NewProvisionPartnerOrganizationRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	return newProvisionPartnerOrganizationRequestWithBody(context.Background(), server, contentType, body)
+}
+
+// newProvisionPartnerOrganizationRequestWithBody is NewProvisionPartnerOrganizationRequestWithBody with the request's context.
+func newProvisionPartnerOrganizationRequestWithBody(ctx context.Context, server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
-	serverURL, err := url.Parse(server)
+	queryURL, err := resolveConstPath(&urlOfProvisionPartnerOrganization, server, "/partner/organizations/")
 	if err != nil {
 		return nil, err
 	}
 
-	operationPath := fmt.Sprintf("/partner/organizations/")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	req, err := newRequestForURL(ctx, http.MethodPost, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -9994,6 +10116,11 @@ func NewProvisionPartnerOrganizationRequestWithBody(server string, contentType s
 
 // NewRetrievePartnerOrganizationByExternalIDRequest constructs an http.Request for the RetrievePartnerOrganizationByExternalID method
 func NewRetrievePartnerOrganizationByExternalIDRequest(server string, externalID string) (*http.Request, error) {
+	return newRetrievePartnerOrganizationByExternalIDRequest(context.Background(), server, externalID)
+}
+
+// newRetrievePartnerOrganizationByExternalIDRequest is NewRetrievePartnerOrganizationByExternalIDRequest with the request's context.
+func newRetrievePartnerOrganizationByExternalIDRequest(ctx context.Context, server string, externalID string) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -10003,7 +10130,7 @@ func NewRetrievePartnerOrganizationByExternalIDRequest(server string, externalID
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
@@ -10018,7 +10145,7 @@ func NewRetrievePartnerOrganizationByExternalIDRequest(server string, externalID
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	req, err := newRequestForURL(ctx, http.MethodGet, queryURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -10028,6 +10155,11 @@ func NewRetrievePartnerOrganizationByExternalIDRequest(server string, externalID
 
 // NewRetrievePartnerOrganizationRequest constructs an http.Request for the RetrievePartnerOrganization method
 func NewRetrievePartnerOrganizationRequest(server string, identifier openapi_types.UUID) (*http.Request, error) {
+	return newRetrievePartnerOrganizationRequest(context.Background(), server, identifier)
+}
+
+// newRetrievePartnerOrganizationRequest is NewRetrievePartnerOrganizationRequest with the request's context.
+func newRetrievePartnerOrganizationRequest(ctx context.Context, server string, identifier openapi_types.UUID) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -10037,7 +10169,7 @@ func NewRetrievePartnerOrganizationRequest(server string, identifier openapi_typ
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
@@ -10052,7 +10184,7 @@ func NewRetrievePartnerOrganizationRequest(server string, identifier openapi_typ
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	req, err := newRequestForURL(ctx, http.MethodGet, queryURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -10060,21 +10192,19 @@ func NewRetrievePartnerOrganizationRequest(server string, identifier openapi_typ
 	return req, nil
 }
 
+// urlOfListPaymentMethods is ListPaymentMethods's URL on the last server it was built on.
+var urlOfListPaymentMethods atomic.Pointer[resolvedURL]
+
 // NewListPaymentMethodsRequest constructs an http.Request for the ListPaymentMethods method
 func NewListPaymentMethodsRequest(server string, params *ListPaymentMethodsParams) (*http.Request, error) {
+	return newListPaymentMethodsRequest(context.Background(), server, params)
+}
+
+// newListPaymentMethodsRequest is NewListPaymentMethodsRequest with the request's context.
+func newListPaymentMethodsRequest(ctx context.Context, server string, params *ListPaymentMethodsParams) (*http.Request, error) {
 	var err error
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/payment-methods/")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := resolveConstPath(&urlOfListPaymentMethods, server, "/payment-methods/")
 	if err != nil {
 		return nil, err
 	}
@@ -10142,7 +10272,7 @@ func NewListPaymentMethodsRequest(server string, params *ListPaymentMethodsParam
 		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	req, err := newRequestForURL(ctx, http.MethodGet, queryURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -10152,35 +10282,38 @@ func NewListPaymentMethodsRequest(server string, params *ListPaymentMethodsParam
 
 // NewCreatePortalSessionRequest calls the generic CreatePortalSession builder with application/json body
 func NewCreatePortalSessionRequest(server string, body CreatePortalSessionJSONRequestBody) (*http.Request, error) {
+	return newCreatePortalSessionRequest(context.Background(), server, body)
+}
+
+// newCreatePortalSessionRequest is NewCreatePortalSessionRequest with the request's context.
+func newCreatePortalSessionRequest(ctx context.Context, server string, body CreatePortalSessionJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreatePortalSessionRequestWithBody(server, "application/json", bodyReader)
+	return newCreatePortalSessionRequestWithBody(ctx, server, "application/json", bodyReader)
 }
+
+// urlOfCreatePortalSession is CreatePortalSession's URL on the last server it was built on.
+var urlOfCreatePortalSession atomic.Pointer[resolvedURL]
 
 // NewCreatePortalSessionRequestWithBody constructs an http.Request for the CreatePortalSession method, with any body, and a specified content type
 func NewCreatePortalSessionRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	return newCreatePortalSessionRequestWithBody(context.Background(), server, contentType, body)
+}
+
+// newCreatePortalSessionRequestWithBody is NewCreatePortalSessionRequestWithBody with the request's context.
+func newCreatePortalSessionRequestWithBody(ctx context.Context, server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
-	serverURL, err := url.Parse(server)
+	queryURL, err := resolveConstPath(&urlOfCreatePortalSession, server, "/portal/session/")
 	if err != nil {
 		return nil, err
 	}
 
-	operationPath := fmt.Sprintf("/portal/session/")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	req, err := newRequestForURL(ctx, http.MethodPost, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -10190,21 +10323,19 @@ func NewCreatePortalSessionRequestWithBody(server string, contentType string, bo
 	return req, nil
 }
 
+// urlOfGetPromotion is GetPromotion's URL on the last server it was built on.
+var urlOfGetPromotion atomic.Pointer[resolvedURL]
+
 // NewGetPromotionRequest constructs an http.Request for the GetPromotion method
 func NewGetPromotionRequest(server string, params *GetPromotionParams) (*http.Request, error) {
+	return newGetPromotionRequest(context.Background(), server, params)
+}
+
+// newGetPromotionRequest is NewGetPromotionRequest with the request's context.
+func newGetPromotionRequest(ctx context.Context, server string, params *GetPromotionParams) (*http.Request, error) {
 	var err error
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/promotions")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := resolveConstPath(&urlOfGetPromotion, server, "/promotions")
 	if err != nil {
 		return nil, err
 	}
@@ -10232,7 +10363,7 @@ func NewGetPromotionRequest(server string, params *GetPromotionParams) (*http.Re
 		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	req, err := newRequestForURL(ctx, http.MethodGet, queryURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -10240,21 +10371,19 @@ func NewGetPromotionRequest(server string, params *GetPromotionParams) (*http.Re
 	return req, nil
 }
 
+// urlOfListRefunds is ListRefunds's URL on the last server it was built on.
+var urlOfListRefunds atomic.Pointer[resolvedURL]
+
 // NewListRefundsRequest constructs an http.Request for the ListRefunds method
 func NewListRefundsRequest(server string, params *ListRefundsParams) (*http.Request, error) {
+	return newListRefundsRequest(context.Background(), server, params)
+}
+
+// newListRefundsRequest is NewListRefundsRequest with the request's context.
+func newListRefundsRequest(ctx context.Context, server string, params *ListRefundsParams) (*http.Request, error) {
 	var err error
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/refunds/")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := resolveConstPath(&urlOfListRefunds, server, "/refunds/")
 	if err != nil {
 		return nil, err
 	}
@@ -10346,7 +10475,7 @@ func NewListRefundsRequest(server string, params *ListRefundsParams) (*http.Requ
 		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	req, err := newRequestForURL(ctx, http.MethodGet, queryURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -10356,35 +10485,38 @@ func NewListRefundsRequest(server string, params *ListRefundsParams) (*http.Requ
 
 // NewCreateRefundRequest calls the generic CreateRefund builder with application/json body
 func NewCreateRefundRequest(server string, body CreateRefundJSONRequestBody) (*http.Request, error) {
+	return newCreateRefundRequest(context.Background(), server, body)
+}
+
+// newCreateRefundRequest is NewCreateRefundRequest with the request's context.
+func newCreateRefundRequest(ctx context.Context, server string, body CreateRefundJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreateRefundRequestWithBody(server, "application/json", bodyReader)
+	return newCreateRefundRequestWithBody(ctx, server, "application/json", bodyReader)
 }
+
+// urlOfCreateRefund is CreateRefund's URL on the last server it was built on.
+var urlOfCreateRefund atomic.Pointer[resolvedURL]
 
 // NewCreateRefundRequestWithBody constructs an http.Request for the CreateRefund method, with any body, and a specified content type
 func NewCreateRefundRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	return newCreateRefundRequestWithBody(context.Background(), server, contentType, body)
+}
+
+// newCreateRefundRequestWithBody is NewCreateRefundRequestWithBody with the request's context.
+func newCreateRefundRequestWithBody(ctx context.Context, server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
-	serverURL, err := url.Parse(server)
+	queryURL, err := resolveConstPath(&urlOfCreateRefund, server, "/refunds/")
 	if err != nil {
 		return nil, err
 	}
 
-	operationPath := fmt.Sprintf("/refunds/")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	req, err := newRequestForURL(ctx, http.MethodPost, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -10396,6 +10528,11 @@ func NewCreateRefundRequestWithBody(server string, contentType string, body io.R
 
 // NewRetrieveRefundRequest constructs an http.Request for the RetrieveRefund method
 func NewRetrieveRefundRequest(server string, refundID openapi_types.UUID) (*http.Request, error) {
+	return newRetrieveRefundRequest(context.Background(), server, refundID)
+}
+
+// newRetrieveRefundRequest is NewRetrieveRefundRequest with the request's context.
+func newRetrieveRefundRequest(ctx context.Context, server string, refundID openapi_types.UUID) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -10405,7 +10542,7 @@ func NewRetrieveRefundRequest(server string, refundID openapi_types.UUID) (*http
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
@@ -10420,7 +10557,7 @@ func NewRetrieveRefundRequest(server string, refundID openapi_types.UUID) (*http
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	req, err := newRequestForURL(ctx, http.MethodGet, queryURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -10430,35 +10567,38 @@ func NewRetrieveRefundRequest(server string, refundID openapi_types.UUID) (*http
 
 // NewReportUsageRequest calls the generic ReportUsage builder with application/json body
 func NewReportUsageRequest(server string, body ReportUsageJSONRequestBody) (*http.Request, error) {
+	return newReportUsageRequest(context.Background(), server, body)
+}
+
+// newReportUsageRequest is NewReportUsageRequest with the request's context.
+func newReportUsageRequest(ctx context.Context, server string, body ReportUsageJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewReportUsageRequestWithBody(server, "application/json", bodyReader)
+	return newReportUsageRequestWithBody(ctx, server, "application/json", bodyReader)
 }
+
+// urlOfReportUsage is ReportUsage's URL on the last server it was built on.
+var urlOfReportUsage atomic.Pointer[resolvedURL]
 
 // NewReportUsageRequestWithBody constructs an http.Request for the ReportUsage method, with any body, and a specified content type
 func NewReportUsageRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	return newReportUsageRequestWithBody(context.Background(), server, contentType, body)
+}
+
+// newReportUsageRequestWithBody is NewReportUsageRequestWithBody with the request's context.
+func newReportUsageRequestWithBody(ctx context.Context, server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
-	serverURL, err := url.Parse(server)
+	queryURL, err := resolveConstPath(&urlOfReportUsage, server, "/report/usage/")
 	if err != nil {
 		return nil, err
 	}
 
-	operationPath := fmt.Sprintf("/report/usage/")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	req, err := newRequestForURL(ctx, http.MethodPost, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -10468,21 +10608,19 @@ func NewReportUsageRequestWithBody(server string, contentType string, body io.Re
 	return req, nil
 }
 
+// urlOfListSubscriptions is ListSubscriptions's URL on the last server it was built on.
+var urlOfListSubscriptions atomic.Pointer[resolvedURL]
+
 // NewListSubscriptionsRequest constructs an http.Request for the ListSubscriptions method
 func NewListSubscriptionsRequest(server string, params *ListSubscriptionsParams) (*http.Request, error) {
+	return newListSubscriptionsRequest(context.Background(), server, params)
+}
+
+// newListSubscriptionsRequest is NewListSubscriptionsRequest with the request's context.
+func newListSubscriptionsRequest(ctx context.Context, server string, params *ListSubscriptionsParams) (*http.Request, error) {
 	var err error
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/subscriptions/")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := resolveConstPath(&urlOfListSubscriptions, server, "/subscriptions/")
 	if err != nil {
 		return nil, err
 	}
@@ -10550,7 +10688,7 @@ func NewListSubscriptionsRequest(server string, params *ListSubscriptionsParams)
 		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	req, err := newRequestForURL(ctx, http.MethodGet, queryURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -10560,35 +10698,38 @@ func NewListSubscriptionsRequest(server string, params *ListSubscriptionsParams)
 
 // NewCreateSubscriptionRequest calls the generic CreateSubscription builder with application/json body
 func NewCreateSubscriptionRequest(server string, body CreateSubscriptionJSONRequestBody) (*http.Request, error) {
+	return newCreateSubscriptionRequest(context.Background(), server, body)
+}
+
+// newCreateSubscriptionRequest is NewCreateSubscriptionRequest with the request's context.
+func newCreateSubscriptionRequest(ctx context.Context, server string, body CreateSubscriptionJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreateSubscriptionRequestWithBody(server, "application/json", bodyReader)
+	return newCreateSubscriptionRequestWithBody(ctx, server, "application/json", bodyReader)
 }
+
+// urlOfCreateSubscription is CreateSubscription's URL on the last server it was built on.
+var urlOfCreateSubscription atomic.Pointer[resolvedURL]
 
 // NewCreateSubscriptionRequestWithBody constructs an http.Request for the CreateSubscription method, with any body, and a specified content type
 func NewCreateSubscriptionRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	return newCreateSubscriptionRequestWithBody(context.Background(), server, contentType, body)
+}
+
+// newCreateSubscriptionRequestWithBody is NewCreateSubscriptionRequestWithBody with the request's context.
+func newCreateSubscriptionRequestWithBody(ctx context.Context, server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
-	serverURL, err := url.Parse(server)
+	queryURL, err := resolveConstPath(&urlOfCreateSubscription, server, "/subscriptions/create/")
 	if err != nil {
 		return nil, err
 	}
 
-	operationPath := fmt.Sprintf("/subscriptions/create/")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	req, err := newRequestForURL(ctx, http.MethodPost, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -10600,6 +10741,11 @@ func NewCreateSubscriptionRequestWithBody(server string, contentType string, bod
 
 // NewRetrieveSubscriptionRequest constructs an http.Request for the RetrieveSubscription method
 func NewRetrieveSubscriptionRequest(server string, subscriptionID openapi_types.UUID) (*http.Request, error) {
+	return newRetrieveSubscriptionRequest(context.Background(), server, subscriptionID)
+}
+
+// newRetrieveSubscriptionRequest is NewRetrieveSubscriptionRequest with the request's context.
+func newRetrieveSubscriptionRequest(ctx context.Context, server string, subscriptionID openapi_types.UUID) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -10609,7 +10755,7 @@ func NewRetrieveSubscriptionRequest(server string, subscriptionID openapi_types.
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
@@ -10624,7 +10770,7 @@ func NewRetrieveSubscriptionRequest(server string, subscriptionID openapi_types.
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	req, err := newRequestForURL(ctx, http.MethodGet, queryURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -10634,17 +10780,27 @@ func NewRetrieveSubscriptionRequest(server string, subscriptionID openapi_types.
 
 // NewCancelSubscriptionRequest calls the generic CancelSubscription builder with application/json body
 func NewCancelSubscriptionRequest(server string, subscriptionID openapi_types.UUID, body CancelSubscriptionJSONRequestBody) (*http.Request, error) {
+	return newCancelSubscriptionRequest(context.Background(), server, subscriptionID, body)
+}
+
+// newCancelSubscriptionRequest is NewCancelSubscriptionRequest with the request's context.
+func newCancelSubscriptionRequest(ctx context.Context, server string, subscriptionID openapi_types.UUID, body CancelSubscriptionJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCancelSubscriptionRequestWithBody(server, subscriptionID, "application/json", bodyReader)
+	return newCancelSubscriptionRequestWithBody(ctx, server, subscriptionID, "application/json", bodyReader)
 }
 
 // NewCancelSubscriptionRequestWithBody constructs an http.Request for the CancelSubscription method, with any body, and a specified content type
 func NewCancelSubscriptionRequestWithBody(server string, subscriptionID openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	return newCancelSubscriptionRequestWithBody(context.Background(), server, subscriptionID, contentType, body)
+}
+
+// newCancelSubscriptionRequestWithBody is NewCancelSubscriptionRequestWithBody with the request's context.
+func newCancelSubscriptionRequestWithBody(ctx context.Context, server string, subscriptionID openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -10654,7 +10810,7 @@ func NewCancelSubscriptionRequestWithBody(server string, subscriptionID openapi_
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
@@ -10669,7 +10825,7 @@ func NewCancelSubscriptionRequestWithBody(server string, subscriptionID openapi_
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	req, err := newRequestForURL(ctx, http.MethodPost, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -10681,17 +10837,27 @@ func NewCancelSubscriptionRequestWithBody(server string, subscriptionID openapi_
 
 // NewUpdateSubscriptionRequest calls the generic UpdateSubscription builder with application/json body
 func NewUpdateSubscriptionRequest(server string, subscriptionID openapi_types.UUID, body UpdateSubscriptionJSONRequestBody) (*http.Request, error) {
+	return newUpdateSubscriptionRequest(context.Background(), server, subscriptionID, body)
+}
+
+// newUpdateSubscriptionRequest is NewUpdateSubscriptionRequest with the request's context.
+func newUpdateSubscriptionRequest(ctx context.Context, server string, subscriptionID openapi_types.UUID, body UpdateSubscriptionJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdateSubscriptionRequestWithBody(server, subscriptionID, "application/json", bodyReader)
+	return newUpdateSubscriptionRequestWithBody(ctx, server, subscriptionID, "application/json", bodyReader)
 }
 
 // NewUpdateSubscriptionRequestWithBody constructs an http.Request for the UpdateSubscription method, with any body, and a specified content type
 func NewUpdateSubscriptionRequestWithBody(server string, subscriptionID openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	return newUpdateSubscriptionRequestWithBody(context.Background(), server, subscriptionID, contentType, body)
+}
+
+// newUpdateSubscriptionRequestWithBody is NewUpdateSubscriptionRequestWithBody with the request's context.
+func newUpdateSubscriptionRequestWithBody(ctx context.Context, server string, subscriptionID openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -10701,7 +10867,7 @@ func NewUpdateSubscriptionRequestWithBody(server string, subscriptionID openapi_
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
+	serverURL, err := parseServerURL(server)
 	if err != nil {
 		return nil, err
 	}
@@ -10716,7 +10882,7 @@ func NewUpdateSubscriptionRequestWithBody(server string, subscriptionID openapi_
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	req, err := newRequestForURL(ctx, http.MethodPost, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -10726,21 +10892,19 @@ func NewUpdateSubscriptionRequestWithBody(server string, subscriptionID openapi_
 	return req, nil
 }
 
+// urlOfListTransactions is ListTransactions's URL on the last server it was built on.
+var urlOfListTransactions atomic.Pointer[resolvedURL]
+
 // NewListTransactionsRequest constructs an http.Request for the ListTransactions method
 func NewListTransactionsRequest(server string, params *ListTransactionsParams) (*http.Request, error) {
+	return newListTransactionsRequest(context.Background(), server, params)
+}
+
+// newListTransactionsRequest is NewListTransactionsRequest with the request's context.
+func newListTransactionsRequest(ctx context.Context, server string, params *ListTransactionsParams) (*http.Request, error) {
 	var err error
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/transaction/")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := resolveConstPath(&urlOfListTransactions, server, "/transaction/")
 	if err != nil {
 		return nil, err
 	}
@@ -10832,7 +10996,7 @@ func NewListTransactionsRequest(server string, params *ListTransactionsParams) (
 		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	req, err := newRequestForURL(ctx, http.MethodGet, queryURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -10840,21 +11004,19 @@ func NewListTransactionsRequest(server string, params *ListTransactionsParams) (
 	return req, nil
 }
 
+// urlOfListWebhookEventLogs is ListWebhookEventLogs's URL on the last server it was built on.
+var urlOfListWebhookEventLogs atomic.Pointer[resolvedURL]
+
 // NewListWebhookEventLogsRequest constructs an http.Request for the ListWebhookEventLogs method
 func NewListWebhookEventLogsRequest(server string, params *ListWebhookEventLogsParams) (*http.Request, error) {
+	return newListWebhookEventLogsRequest(context.Background(), server, params)
+}
+
+// newListWebhookEventLogsRequest is NewListWebhookEventLogsRequest with the request's context.
+func newListWebhookEventLogsRequest(ctx context.Context, server string, params *ListWebhookEventLogsParams) (*http.Request, error) {
 	var err error
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/webhook/logs/")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	queryURL, err := resolveConstPath(&urlOfListWebhookEventLogs, server, "/webhook/logs/")
 	if err != nil {
 		return nil, err
 	}
@@ -10922,7 +11084,7 @@ func NewListWebhookEventLogsRequest(server string, params *ListWebhookEventLogsP
 		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	req, err := newRequestForURL(ctx, http.MethodGet, queryURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -10942,6 +11104,74 @@ func (c *Client) applyEditors(ctx context.Context, req *http.Request, additional
 		}
 	}
 	return nil
+}
+
+// lastServerURL is the last server URL parseServerURL parsed: a client
+// builds every request on the same one, and parsing it was a tenth of a
+// call's own cost on loopback.
+var lastServerURL atomic.Pointer[parsedServerURL]
+
+type parsedServerURL struct {
+	raw string
+	u   *url.URL // shared: only read (URL.Parse resolves into a new URL)
+}
+
+// parseServerURL is url.Parse(server), remembered for the last server.
+func parseServerURL(server string) (*url.URL, error) {
+	if p := lastServerURL.Load(); p != nil && p.raw == server {
+		return p.u, nil
+	}
+	u, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+	lastServerURL.Store(&parsedServerURL{raw: server, u: u})
+	return u, nil
+}
+
+// newRequestForURL is http.NewRequestWithContext(ctx, method, u.String(),
+// body) without formatting u and parsing it again: u is already the parsed
+// URL (the builders resolve it with URL.Parse, whose result String and
+// url.Parse reproduce).
+func newRequestForURL(ctx context.Context, method string, u *url.URL, body io.Reader) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, "", body)
+	if err != nil {
+		return nil, err
+	}
+	u.Host = strings.TrimSuffix(u.Host, ":") // as NewRequest does: an empty port is no port
+	req.URL = u
+	req.Host = u.Host
+	return req, nil
+}
+
+// resolvedURL is an operation's URL, without query, on one server.
+type resolvedURL struct {
+	server string
+	u      url.URL
+}
+
+// resolveConstPath is parseServerURL(server) then URL.Parse of the
+// operation's path relative to it (a path without parameters, so the same
+// every call), remembered in cache for the last server: a copy of the
+// remembered URL instead of parsing and resolving it again.
+func resolveConstPath(cache *atomic.Pointer[resolvedURL], server, operationPath string) (*url.URL, error) {
+	if r := cache.Load(); r != nil && r.server == server {
+		u := r.u
+		return &u, nil
+	}
+	serverURL, err := parseServerURL(server)
+	if err != nil {
+		return nil, err
+	}
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+	u, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+	cache.Store(&resolvedURL{server: server, u: *u})
+	return u, nil
 }
 
 // ClientWithResponses builds on ClientInterface to offer response payloads

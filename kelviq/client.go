@@ -104,7 +104,7 @@ func newHTTPClient(s *settings, mw *middlewares) *http.Client {
 		next = http.DefaultTransport
 	}
 	if mw != nil {
-		next = &middlewareTransport{next: next, m: mw}
+		next = &middlewareTransport{next: next, m: mw, roundTrip: next.RoundTrip}
 	}
 	ops := newOpFinder(s)
 	// Also with one attempt (WithRetries(0)): WithCallRetries may ask for more.

@@ -240,6 +240,11 @@ func (m *middlewares) run(req *http.Request, op Operation, i int, last Middlewar
 	if i == len(m.list) {
 		return last(req)
 	}
+	if i == len(m.list)-1 {
+		// The last middleware's next is last itself: a closure around
+		// it would only call it (one allocation per call and attempt).
+		return m.list[i](req, op, last)
+	}
 	return m.list[i](req, op, func(r *http.Request) (*http.Response, error) {
 		return m.run(r, op, i+1, last)
 	})
@@ -248,8 +253,9 @@ func (m *middlewares) run(req *http.Request, op Operation, i int, last Middlewar
 // middlewareTransport runs the attempt level of the chain, below the retry
 // transport and above the caller's transport.
 type middlewareTransport struct {
-	next http.RoundTripper
-	m    *middlewares
+	next      http.RoundTripper
+	m         *middlewares
+	roundTrip MiddlewareNext // next.RoundTrip, made once instead of per attempt
 }
 
 func (t *middlewareTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -262,6 +268,10 @@ func (t *middlewareTransport) RoundTrip(req *http.Request) (*http.Response, erro
 	op := st.op
 	op.Attempt = int(st.attempts.Add(1))
 	scheme, host := req.URL.Scheme, req.URL.Host // before a middleware may change req.URL in place
+	last := t.roundTrip
+	if last == nil {
+		last = t.next.RoundTrip
+	}
 	resp, err := t.m.run(req, op, 0, func(r *http.Request) (*http.Response, error) {
 		// The retry transport and net/http's redirect policy are above
 		// this level: only this check keeps a middleware from carrying
@@ -269,7 +279,7 @@ func (t *middlewareTransport) RoundTrip(req *http.Request) (*http.Response, erro
 		if err := sameOrigin(scheme, host, r); err != nil {
 			return nil, fmt.Errorf("kelviq: %s (%s %s): attempt %d: %w", op.ID, op.Method, op.PathTemplate, op.Attempt, err)
 		}
-		return t.next.RoundTrip(r)
+		return last(r)
 	})
 	// What the retry transport and net/http take from a RoundTripper: a
 	// response or an error, not both (net/http would drop the response

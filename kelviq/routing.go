@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/kelviq/kelviq-go/api"
@@ -43,6 +44,7 @@ type router struct {
 	creds   []credential // per api.Operations index; nil: none needed
 	missing []error      // per api.Operations index: the error when a key is missing
 	ua      []string     // the User-Agent header value
+	strip   []string     // canonical names of every credential header, removed before the operation's is set
 }
 
 // credential is one header to set.
@@ -68,6 +70,13 @@ func newRouter(s *settings) (*router, error) {
 		return nil, err
 	}
 	r.base = base
+
+	r.strip = []string{"Authorization"}
+	for _, info := range api.SecuritySchemes {
+		if k := http.CanonicalHeaderKey(info.Header); info.Header != "" && !slices.Contains(r.strip, k) {
+			r.strip = append(r.strip, k)
+		}
+	}
 
 	bearer := credential{header: "Authorization", value: []string{"Bearer " + s.serverKey}}
 	schemes := map[api.SecurityScheme]*credential{}
@@ -214,12 +223,10 @@ func (r *router) route(req *http.Request) (*api.Operation, error) {
 	// Exactly the operation's credential: remove both kinds first, so
 	// nothing set earlier on the request leaks to an operation that does
 	// not name it.
+	// (Header.Del of each, with the names canonicalized once.)
 	h := req.Header
-	h.Del("Authorization")
-	for _, info := range api.SecuritySchemes {
-		if info.Header != "" {
-			h.Del(info.Header)
-		}
+	for _, k := range r.strip {
+		delete(h, k)
 	}
 	if c := r.creds[i]; c.header != "" {
 		h[c.header] = c.value

@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/kelviq/kelviq-go/kelviq"
 )
@@ -76,6 +77,7 @@ func Middleware(opts ...Option) kelviq.Middleware {
 		prop:   c.prop,
 		byOp:   map[opKey]*opInstruments{},
 	}
+	_, m.noopTracer = m.tracer.(tracenoop.Tracer)
 	meter := c.mp.Meter(scopeName, metric.WithInstrumentationVersion(kelviq.Version), metric.WithSchemaURL(semconv.SchemaURL))
 	var err error
 	m.duration, err = meter.Float64Histogram(DurationName,
@@ -90,9 +92,12 @@ func Middleware(opts ...Option) kelviq.Middleware {
 }
 
 type middleware struct {
-	tracer   trace.Tracer
-	prop     propagation.TextMapPropagator
-	duration metric.Float64Histogram
+	tracer trace.Tracer
+	prop   propagation.TextMapPropagator
+	// noopTracer: tracer is trace/noop's, whose spans are no-ops: see
+	// untraced.
+	noopTracer bool
+	duration   metric.Float64Histogram
 
 	mu   sync.RWMutex
 	byOp map[opKey]*opInstruments
@@ -199,10 +204,51 @@ func (r *callRecord) Value(key any) any {
 }
 
 func (m *middleware) handle(req *http.Request, op kelviq.Operation, next kelviq.MiddlewareNext) (*http.Response, error) {
+	if m.untraced(req.Context()) {
+		if op.Attempt > 0 {
+			return m.untracedAttempt(req, next)
+		}
+		return m.untracedCall(req, op, next)
+	}
 	if op.Attempt > 0 {
 		return m.attempt(req, op, next)
 	}
 	return m.call(req, op, next)
+}
+
+// untraced reports whether the spans of a request with context ctx would
+// be no-ops that change nothing: the tracer is trace/noop's and ctx holds no
+// span context (noop's Start would only put its empty span in the context,
+// where nothing below can tell it from none). The call and its attempts
+// then skip the spans, the contexts carrying them and the call's record
+// (5 allocations a call), and the duration is measured only when the
+// histogram is enabled.
+func (m *middleware) untraced(ctx context.Context) bool {
+	return m.noopTracer && !trace.SpanContextFromContext(ctx).IsValid()
+}
+
+// untracedCall is call when untraced: the duration only.
+func (m *middleware) untracedCall(req *http.Request, op kelviq.Operation, next kelviq.MiddlewareNext) (*http.Response, error) {
+	ctx := req.Context()
+	if !m.duration.Enabled(ctx) {
+		return next(req)
+	}
+	start := time.Now()
+	in := m.instruments(op, req.URL)
+	resp, err := next(req)
+	m.duration.Record(ctx, time.Since(start).Seconds(), in.record[statusClass(statusOf(resp, err))]...)
+	return resp, err
+}
+
+// untracedAttempt is attempt when untraced: the baggage is still sent
+// (there is no trace context to send).
+func (m *middleware) untracedAttempt(req *http.Request, next kelviq.MiddlewareNext) (*http.Response, error) {
+	ctx := req.Context()
+	if baggage.FromContext(ctx).Len() > 0 {
+		req = req.WithContext(ctx) // a copy, whose headers the carrier copies
+		m.prop.Inject(ctx, &headerCarrier{req: req})
+	}
+	return next(req)
 }
 
 // call traces and measures the call level.
