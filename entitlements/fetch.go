@@ -215,7 +215,11 @@ func (c *Checker) fetch(parent context.Context, customerID string, refresh bool)
 		s := c.newSnapshot(aggregate(ans.entries, now), ans.broken, now)
 		s.origin = fromKelviq
 		if c.remember(customerID, s, f) {
-			c.store.save(parent, key, Record{FetchedAt: now, Body: body}, c.cfg.storeTTL(), func() bool { return c.invalidated(f) })
+			// The save may run on past its budget, after this fetch has
+			// ended: it is a flight of its own until it has landed, so that
+			// an Invalidate meanwhile has it deleted again.
+			sf := c.startSave(customerID, f)
+			c.store.save(parent, key, Record{FetchedAt: now, Body: body}, c.cfg.storeTTL(), func() bool { return c.invalidated(sf) }, func() { c.endSave(customerID, sf) })
 		}
 		return fetchResult{fresh: s, src: fromKelviq}
 	}
@@ -349,6 +353,32 @@ func (c *Checker) endFlight(customerID string, f *flight) {
 		delete(c.flights, customerID)
 	}
 	c.flightsMu.Unlock()
+}
+
+// startSave registers the store write of f's answer as a flight of its own
+// (in saves, not flights: a write that hangs must not stop the customer's
+// background fetches), already invalidated when f was.
+func (c *Checker) startSave(customerID string, f *flight) *flight {
+	c.flightsMu.Lock()
+	defer c.flightsMu.Unlock()
+	sf := &flight{invalidated: f.invalidated}
+	set := c.saves[customerID]
+	if set == nil {
+		set = make(map[*flight]struct{}, 1)
+		c.saves[customerID] = set
+	}
+	set[sf] = struct{}{}
+	return sf
+}
+
+func (c *Checker) endSave(customerID string, sf *flight) {
+	c.flightsMu.Lock()
+	defer c.flightsMu.Unlock()
+	set := c.saves[customerID]
+	delete(set, sf)
+	if len(set) == 0 {
+		delete(c.saves, customerID)
+	}
 }
 
 // invalidated reports whether the customer was invalidated while f was
