@@ -64,8 +64,10 @@ func (st *store) createSession(c *call) reply {
 		"customization":    map[string]any{},
 		"trialPeriod":      float64(0),
 	}
-	st.session[id] = st.sessions.push(session, sessionSize(session))
-	st.trim()
+	if !st.tooLarge(sessionSize(session), func(d *Counts) { d.CheckoutSessions++ }) {
+		st.session[id] = st.sessions.push(session, sessionSize(session))
+		st.trim()
+	}
 	return reply{http.StatusCreated, map[string]any{
 		"checkoutUrl":       checkoutURL(c.r, id),
 		"checkoutSessionId": id,

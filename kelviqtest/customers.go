@@ -24,8 +24,10 @@ func (st *store) createCustomer(c *call) reply {
 		}
 	}
 	cust = fillCustomer(cust, objectUUID(kindCustomer, st.fresh(kindCustomer)), now)
-	st.addCustomer(cust)
-	st.trim()
+	if !st.tooLarge(customerSize(cust), func(d *Counts) { d.Customers++ }) {
+		st.addCustomer(cust)
+		st.trim()
+	}
 	return reply{http.StatusCreated, cust}
 }
 
