@@ -165,10 +165,12 @@ func TestRefusalsThroughTheClient(t *testing.T) {
 	c := newClient(t, srv)
 	ctx := context.Background()
 
-	size := 0
-	_, err := c.ListCustomersWithResponse(ctx, &api.ListCustomersParams{PageSize: &size})
+	// A page_size below 1 the client refuses before sending; a page below
+	// 1 it sends, and the fake answers it as kelviq does (404 "Invalid page.").
+	pageNo := 0
+	_, err := c.ListCustomersWithResponse(ctx, &api.ListCustomersParams{Page: &pageNo})
 	var kerr *kelviq.Error
-	if !errors.As(err, &kerr) || kerr.StatusCode != 400 || len(kerr.FieldErrors["page_size"]) == 0 {
+	if !errors.As(err, &kerr) || kerr.StatusCode != 404 || !strings.Contains(err.Error(), "Invalid page") {
 		t.Errorf("invalid query value: %v", err)
 	}
 
