@@ -115,12 +115,37 @@ func isWrongType(err error) bool {
 	return errors.As(err, &rerr) && strings.HasPrefix(rerr.Error(), "WRONGTYPE")
 }
 
-// Save stores rec under key for ttl (at least a millisecond, Redis's unit).
+// saveScript sets KEYS[1] to ARGV[1] for ARGV[2] ms unless it holds a
+// record of this package fetched after ARGV[3] (Unix ns, as in the record's
+// header). GETRANGE reads only the header, whatever the value's size; a key
+// of another type or another value is replaced, as SET would.
+var saveScript = redis.NewScript(`
+if redis.call('TYPE', KEYS[1]).ok == 'string' then
+	local head = redis.call('GETRANGE', KEYS[1], 0, 63)
+	local magic = ARGV[4]
+	if string.sub(head, 1, #magic) == magic then
+		local at = string.match(string.sub(head, #magic + 1), '^(%d+)\n')
+		if at and (#at > #ARGV[3] or (#at == #ARGV[3] and at > ARGV[3])) then
+			return 0
+		end
+	end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+`)
+
+// Save stores rec under key for ttl (at least a millisecond, Redis's unit),
+// unless the record there was fetched after rec: a save that reaches Redis
+// late (a Checker stops waiting for the store after its budget, and the
+// command runs on) must not replace a newer answer with an older one, which
+// would serve a revoked customer its old grant when kelviq then fails.
 func (s *Store) Save(ctx context.Context, key string, rec entitlements.Record, ttl time.Duration) error {
 	if s == nil || s.rdb == nil {
 		return errNoClient
 	}
-	if err := s.rdb.Set(ctx, s.prefix+key, encode(rec), max(ttl, time.Millisecond)).Err(); err != nil {
+	ms := max(ttl, time.Millisecond).Milliseconds()
+	at := strconv.FormatInt(rec.FetchedAt.UnixNano(), 10)
+	if err := saveScript.Run(ctx, s.rdb, []string{s.prefix + key}, encode(rec), ms, at, magic).Err(); err != nil {
 		return fmt.Errorf("redisstore: save: %w", err)
 	}
 	return nil

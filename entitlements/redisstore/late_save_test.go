@@ -1,0 +1,69 @@
+package redisstore_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/kelviq/kelviq-go/entitlements"
+	"github.com/kelviq/kelviq-go/entitlements/redisstore"
+)
+
+// A save that reaches Redis late (the Checker stopped waiting for it after
+// its store budget, and go-redis sent it on) carries an older answer than
+// the one saved meanwhile: it must not replace it. Replaced, the older
+// answer (a grant since revoked) is what every instance serves stale when
+// kelviq then fails. A newer record, and any value that is not a record
+// of this package or not a string, are still replaced.
+func TestOlderSaveDoesNotReplaceNewer(t *testing.T) {
+	_, rdb := newRedis(t)
+	ctx := context.Background()
+	s := redisstore.New(rdb, "t:")
+	t0 := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	body := func(v string) []byte { return []byte(`{"customerId":"c","entitlements":[],"v":"` + v + `"}`) }
+	save := func(at time.Time, v string) {
+		t.Helper()
+		if err := s.Save(ctx, "production:c", entitlements.Record{FetchedAt: at, Body: body(v)}, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	load := func() string {
+		t.Helper()
+		rec, ok, err := s.Load(ctx, "production:c")
+		if err != nil || !ok {
+			t.Fatalf("Load = %v, %v", ok, err)
+		}
+		return string(rec.Body)
+	}
+	save(t0.Add(time.Second), "newer")
+	save(t0, "late") // older: kept out
+	if got := load(); got != string(body("newer")) {
+		t.Fatalf("after a late save of an older answer, the record is %s", got)
+	}
+	save(t0.Add(2*time.Second), "newest")
+	if got := load(); got != string(body("newest")) {
+		t.Fatalf("a newer answer did not replace the record: %s", got)
+	}
+	// The TTL is the latest save's, not kept from the skipped one.
+	if ttl, err := rdb.PTTL(ctx, "t:production:c").Result(); err != nil || ttl <= 0 {
+		t.Fatalf("PTTL = %v, %v", ttl, err)
+	}
+	// A value of another format, or a key of another type, is replaced.
+	rdb.Set(ctx, "t:production:c", "garbage", 0)
+	save(t0, "over garbage")
+	if got := load(); got != string(body("over garbage")) {
+		t.Fatalf("garbage was not replaced: %s", got)
+	}
+	rdb.Del(ctx, "t:production:c")
+	rdb.HSet(ctx, "t:production:c", "f", "v")
+	save(t0, "over a hash")
+	if got := load(); got != string(body("over a hash")) {
+		t.Fatalf("a hash was not replaced: %s", got)
+	}
+	// After a delete (Invalidate), any answer is saved.
+	_ = s.Delete(ctx, "production:c")
+	save(t0.Add(-time.Hour), "after delete")
+	if got := load(); got != string(body("after delete")) {
+		t.Fatalf("after a delete: %s", got)
+	}
+}
