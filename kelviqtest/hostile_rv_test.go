@@ -1,6 +1,7 @@
 package kelviqtest
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -29,5 +30,39 @@ func TestObjectOverStateBytesAloneKeepsTheOthers(t *testing.T) {
 	mustSend(t, srv, 200, "POST", "/report/usage/", map[string]any{"customerId": "small0", "featureId": strings.Repeat("f", 200<<10), "value": 1, "behaviour": "SET"})
 	if st := srv.Stats(); st.Stored.UsagePairs != 1 || st.Dropped.UsagePairs != 1 || st.Stored.Customers != 5 {
 		t.Errorf("after a usage pair over StateBytes alone: %+v; want the first pair and the customers kept", st)
+	}
+}
+
+// The JSON of a Request never holds a key, the doc says, so that
+// kelviq-mock's GET /__kelviqtest/requests can be logged: a key a client
+// also put in the query string, the body or another header (a service under
+// test that forwards its key by mistake) is redacted there too, as are
+// partner keys (kvqp_…) and the fake's own default keys wherever they are.
+func TestRequestJSONRedactsKeysOutsideTheirHeaders(t *testing.T) {
+	const server = "sk_live_0123456789abcdef"
+	const partnerKey = "kvqp_live_partner_secret"
+	srv := NewServer(t)
+	do(t, srv, "GET", "/customers/?search="+server, "", bearer(server))
+	do(t, srv, "POST", "/customers/", `{"customerId":"c1","metadata":{"apiKey":"`+server+`"}}`, bearer(server))
+	h := bearer(server)
+	h.Set("X-Forwarded-Key", "Bearer "+server)
+	do(t, srv, "GET", "/customers/", "", h)
+	do(t, srv, "GET", "/partner/organizations/?external_id="+partnerKey, "", bearer(ServerKey)) // the wrong credential
+	do(t, srv, "POST", "/customers/", `{"customerId":"c2","name":"`+ServerKey+`"}`, nil)
+	data, err := json.Marshal(srv.Requests())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{server, partnerKey, ServerKey} {
+		if strings.Contains(string(data), s) {
+			t.Errorf("the JSON holds the key %q: %s", s, data)
+		}
+	}
+	var got []map[string]any
+	if err := json.Unmarshal(data, &got); err != nil || len(got) != 5 {
+		t.Fatalf("%v: %s", err, data)
+	}
+	if got[1]["bodyKind"] != "json" || got[1]["body"].(map[string]any)["customerId"] != "c1" {
+		t.Errorf("the redacted body is no longer the JSON it was: %v", got[1])
 	}
 }
