@@ -67,3 +67,22 @@ func TestOlderSaveDoesNotReplaceNewer(t *testing.T) {
 		t.Fatalf("after a delete: %s", got)
 	}
 }
+
+// A record from an instance whose clock runs ahead (fetched an hour in
+// Redis's future) does not keep the others' saves out: their Checkers do
+// not use it, and it would stand until its TTL.
+func TestFutureRecordDoesNotBlockSaves(t *testing.T) {
+	_, rdb := newRedis(t)
+	ctx := context.Background()
+	s := redisstore.New(rdb, "t:")
+	now := time.Now()
+	if err := s.Save(ctx, "production:c", entitlements.Record{FetchedAt: now.Add(time.Hour), Body: []byte(`{"v":"ahead"}`)}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Save(ctx, "production:c", entitlements.Record{FetchedAt: now, Body: []byte(`{"v":"now"}`)}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if rec, ok, err := s.Load(ctx, "production:c"); err != nil || !ok || string(rec.Body) != `{"v":"now"}` {
+		t.Fatalf("Load = %s, %v, %v; want the save of now over the record from the future", rec.Body, ok, err)
+	}
+}

@@ -117,16 +117,24 @@ func isWrongType(err error) bool {
 
 // saveScript sets KEYS[1] to ARGV[1] for ARGV[2] ms unless it holds a
 // record of this package fetched after ARGV[3] (Unix ns, as in the record's
-// header). GETRANGE reads only the header, whatever the value's size; a key
-// of another type or another value is replaced, as SET would.
+// header) and not in the future by Redis's clock (more than ARGV[5] ns
+// ahead): a record from an instance whose clock runs ahead, which the
+// Checkers of the others do not use, must not keep their answers out.
+// GETRANGE reads only the header, whatever the value's size; a key of
+// another type or another value is replaced, as SET would.
 var saveScript = redis.NewScript(`
+if redis.replicate_commands then pcall(redis.replicate_commands) end
 if redis.call('TYPE', KEYS[1]).ok == 'string' then
 	local head = redis.call('GETRANGE', KEYS[1], 0, 63)
 	local magic = ARGV[4]
 	if string.sub(head, 1, #magic) == magic then
 		local at = string.match(string.sub(head, #magic + 1), '^(%d+)\n')
 		if at and (#at > #ARGV[3] or (#at == #ARGV[3] and at > ARGV[3])) then
-			return 0
+			local t = redis.call('TIME')
+			local now = tonumber(t[1]) * 1e9 + tonumber(t[2]) * 1e3
+			if tonumber(at) <= now + tonumber(ARGV[5]) then
+				return 0
+			end
 		end
 	end
 end
@@ -134,18 +142,25 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1
 `)
 
+// maxFutureRecord is how far ahead of Redis's clock a record's fetch time
+// may be and still keep an older save out (saveScript): the Checker's own
+// tolerance of a clock ahead of its own.
+const maxFutureRecord = time.Second
+
 // Save stores rec under key for ttl (at least a millisecond, Redis's unit),
 // unless the record there was fetched after rec: a save that reaches Redis
 // late (a Checker stops waiting for the store after its budget, and the
 // command runs on) must not replace a newer answer with an older one, which
 // would serve a revoked customer its old grant when kelviq then fails.
+// (A record fetched more than a second ahead of Redis's clock, by an
+// instance whose clock runs ahead, is replaced all the same.)
 func (s *Store) Save(ctx context.Context, key string, rec entitlements.Record, ttl time.Duration) error {
 	if s == nil || s.rdb == nil {
 		return errNoClient
 	}
 	ms := max(ttl, time.Millisecond).Milliseconds()
 	at := strconv.FormatInt(rec.FetchedAt.UnixNano(), 10)
-	if err := saveScript.Run(ctx, s.rdb, []string{s.prefix + key}, encode(rec), ms, at, magic).Err(); err != nil {
+	if err := saveScript.Run(ctx, s.rdb, []string{s.prefix + key}, encode(rec), ms, at, magic, maxFutureRecord.Nanoseconds()).Err(); err != nil {
 		return fmt.Errorf("redisstore: save: %w", err)
 	}
 	return nil
