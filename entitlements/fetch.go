@@ -129,7 +129,7 @@ func (c *Checker) storeDuringPause(ctx context.Context, customerID string, fl *f
 		if s.age(now) >= c.cfg.ttl {
 			s = &snapshot{features: s.features, access: s.access, broken: s.broken, fetchedAt: s.fetchedAt, retryAt: fl.retryAt, failedAt: fl.failedAt, lastErr: fl.err}
 		}
-		if c.remember(customerID, s, f) {
+		if c.rememberIfNewer(customerID, s, f) {
 			c.failed.forget(customerID)
 		}
 		return s, nil
@@ -395,6 +395,23 @@ func (c *Checker) remember(customerID string, s *snapshot, f *flight) bool {
 	c.flightsMu.Lock()
 	defer c.flightsMu.Unlock()
 	if f.invalidated {
+		return false
+	}
+	c.mem.put(customerID, s)
+	return true
+}
+
+// rememberIfNewer is remember for a snapshot read from the store outside a
+// fetch (storeDuringPause): it does not replace a snapshot fetched after it,
+// which a fetch that ended while the store was read put in memory (kelviq
+// answered meanwhile, and may have revoked what the record grants).
+func (c *Checker) rememberIfNewer(customerID string, s *snapshot, f *flight) bool {
+	c.flightsMu.Lock()
+	defer c.flightsMu.Unlock()
+	if f.invalidated {
+		return false
+	}
+	if cur := c.mem.get(customerID); cur != nil && !s.fetchedAt.After(cur.fetchedAt) {
 		return false
 	}
 	c.mem.put(customerID, s)

@@ -2,6 +2,9 @@ package entitlements_test
 
 import (
 	"context"
+	"errors"
+	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -57,4 +60,64 @@ func TestLateSaveAfterInvalidateIsDeleted(t *testing.T) {
 		return !ok
 	})
 	mustHave(t, other, "cust", "sso", false)
+}
+
+// scriptedStore answers its Loads in turn: the first misses, the second
+// waits for gate and then returns rec, any later one fails.
+type scriptedStore struct {
+	mapStore
+	mu2     sync.Mutex
+	loads   int
+	rec     entitlements.Record
+	blocked chan struct{}
+	gate    chan struct{}
+}
+
+func (s *scriptedStore) Load(context.Context, string) (entitlements.Record, bool, error) {
+	s.mu2.Lock()
+	s.loads++
+	n := s.loads
+	s.mu2.Unlock()
+	switch n {
+	case 1:
+		return entitlements.Record{}, false, nil
+	case 2:
+		close(s.blocked)
+		<-s.gate
+		return s.rec, true, nil
+	}
+	return entitlements.Record{}, false, errors.New("scripted failure")
+}
+
+// A store read made during an unknown customer's failure pause that
+// answers after kelviq has answered for the customer (the pause ended and
+// the next check fetched it) must not replace that newer answer with the
+// store's older record: the customer was revoked, and the old grant would
+// stand in memory as fresh for the rest of the record's TTL.
+func TestLateStoreReadDoesNotReplaceNewerAnswer(t *testing.T) {
+	f := newFakeAPI(t)
+	f.fail(http.StatusServiceUnavailable)
+	clk := newClock()
+	s := &scriptedStore{mapStore: mapStore{m: map[string]entitlements.Record{}}, blocked: make(chan struct{}), gate: make(chan struct{}),
+		rec: entitlements.Record{FetchedAt: clk.Now().Add(-time.Second), Body: []byte(`{"customerId":"cust","entitlements":[` + boolOn + `]}`)}}
+	c, err := entitlements.New(f.client(t), entitlements.WithClock(clk.Now), entitlements.WithStore(s), entitlements.WithStoreTimeout(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.HasAccess(context.Background(), "cust", "sso"); !errors.Is(err, entitlements.ErrUnavailable) {
+		t.Fatalf("first check: %v, want ErrUnavailable", err)
+	}
+	early := make(chan struct{})
+	go func() { // in the pause: reads the store, which answers late
+		defer close(early)
+		_, _ = c.HasAccess(context.Background(), "cust", "sso")
+	}()
+	<-s.blocked
+	clk.advance(2 * time.Second) // the pause is over; kelviq answers: revoked
+	f.set("cust", `[{"featureId":"sso","featureType":"BOOLEAN","hasAccess":false}]`)
+	f.fail(0)
+	mustHave(t, c, "cust", "sso", false)
+	close(s.gate)
+	<-early
+	mustHave(t, c, "cust", "sso", false)
 }
