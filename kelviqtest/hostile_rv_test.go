@@ -3,6 +3,7 @@ package kelviqtest
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -49,17 +50,19 @@ func TestRequestJSONRedactsKeysOutsideTheirHeaders(t *testing.T) {
 	do(t, srv, "GET", "/customers/", "", h)
 	do(t, srv, "GET", "/partner/organizations/?external_id="+partnerKey, "", bearer(ServerKey)) // the wrong credential
 	do(t, srv, "POST", "/customers/", `{"customerId":"c2","name":"`+ServerKey+`"}`, nil)
+	// A key where the spec puts none, without a credential header at all.
+	do(t, srv, "GET", "/customers/?access_token=tok_other_secret_1&API_KEY=tok_other_secret_2", "", http.Header{"X-Api-Key": {"tok_other_secret_3"}, "X-Auth": {"tok_other_secret_4"}})
 	data, err := json.Marshal(srv.Requests())
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{server, partnerKey, ServerKey} {
+	for _, s := range []string{server, partnerKey, ServerKey, "tok_other_secret"} {
 		if strings.Contains(string(data), s) {
 			t.Errorf("the JSON holds the key %q: %s", s, data)
 		}
 	}
 	var got []map[string]any
-	if err := json.Unmarshal(data, &got); err != nil || len(got) != 5 {
+	if err := json.Unmarshal(data, &got); err != nil || len(got) != 6 {
 		t.Fatalf("%v: %s", err, data)
 	}
 	if got[1]["bodyKind"] != "json" || got[1]["body"].(map[string]any)["customerId"] != "c1" {

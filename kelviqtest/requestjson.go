@@ -44,8 +44,10 @@ type requestJSON struct {
 // Proxy-Authorization, Cookie) are written as "[redacted]", and so is any
 // of those values (the key of "Bearer <key>") found in the path, query,
 // body, problem or another header, as are partner keys (kvqp_…) and the
-// fake's default keys wherever they are: the JSON of a Request never holds
-// a key, so it can be logged or served.
+// fake's default keys wherever they are; the values of headers and query
+// parameters whose names say they hold one (token, auth, secret, password,
+// api key) are redacted whole: the JSON of a Request never holds a key, so
+// it can be logged or served.
 func (r Request) MarshalJSON() ([]byte, error) {
 	red := newRedactor(r.Header)
 	out := requestJSON{
@@ -125,15 +127,31 @@ func (r redactor) bytes(b []byte) []byte {
 	return b
 }
 
+// secretNames are parts of header and query parameter names whose values
+// are redacted whole, whatever they hold: a key sent where the spec does not
+// put one ("X-Api-Key", "?access_token=") is no less a key.
+var secretNames = []string{"secret", "token", "auth", "password", "apikey", "api-key", "api_key"}
+
+func secretName(name string) bool {
+	name = strings.ToLower(name)
+	for _, s := range secretNames {
+		if strings.Contains(name, s) {
+			return true
+		}
+	}
+	return false
+}
+
 // header is a copy of h with keys redacted in its names and values, and,
-// with credentials set, the credential headers' values replaced whole.
+// with credentials set, the credential headers' values replaced whole, as
+// are those of any name that says it holds a secret (secretName).
 func (r redactor) header(h http.Header, credentials bool) http.Header {
 	if h == nil {
 		return nil
 	}
 	out := make(http.Header, len(h))
 	for k, vs := range h {
-		if credentials && (credentialHeaders[http.CanonicalHeaderKey(k)] || strings.Contains(strings.ToLower(k), "secret")) {
+		if (credentials && credentialHeaders[http.CanonicalHeaderKey(k)]) || secretName(k) {
 			red := make([]string, len(vs))
 			for i := range red {
 				red[i] = Redacted
