@@ -31,7 +31,9 @@ func (st *store) createSession(c *call) reply {
 		cust = fillCustomer(map[string]any{
 			"customerId": custID, "name": nil, "email": nil, "metadata": nil, "billingAddress": nil,
 		}, objectUUID(kindCustomer, st.fresh(kindCustomer)), stamp)
-		st.addCustomer(cust)
+		if !st.tooLarge(customerSize(cust), func(d *Counts) { d.Customers++ }) {
+			st.addCustomer(cust)
+		}
 	}
 
 	selected := map[string]any{"planIdentifier": c.body["planIdentifier"], "chargePeriod": c.body["chargePeriod"]}

@@ -32,6 +32,11 @@ func TestObjectOverStateBytesAloneKeepsTheOthers(t *testing.T) {
 	if st := srv.Stats(); st.Stored.UsagePairs != 1 || st.Dropped.UsagePairs != 1 || st.Stored.Customers != 5 {
 		t.Errorf("after a usage pair over StateBytes alone: %+v; want the first pair and the customers kept", st)
 	}
+	// A checkout session whose customer (made by it) is too large alone.
+	mustSend(t, srv, 201, "POST", "/checkout/", map[string]any{"planIdentifier": "plan-pro", "successUrl": "https://example.com/ok", "chargePeriod": "MONTHLY", "customerId": strings.Repeat("c", 200<<10)})
+	if st := srv.Stats(); st.Stored.Customers != 5 {
+		t.Errorf("after a checkout session making a customer over StateBytes alone: %+v; want the 5 customers kept", st)
+	}
 }
 
 // The JSON of a Request never holds a key, the doc says, so that
