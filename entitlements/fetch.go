@@ -236,21 +236,53 @@ func (c *Checker) fetch(parent context.Context, customerID string, refresh bool)
 		return fetchResult{err: err}
 	}
 	c.api.fail(ctx, err)
+	// The first checks get err whole; the pause's are given the copy
+	// remembered, without the response body.
+	kept := compactError(err)
 	failedAt := c.cfg.now()
 	retryAt := failedAt.Add(c.retryAfter(err))
 	switch {
 	case last == nil:
 		// Nothing known: remember the failure, so that the checks of the
 		// pause fail at once instead of calling again.
-		c.rememberFailure(customerID, &failure{retryAt: retryAt, failedAt: failedAt, err: err}, f)
+		c.rememberFailure(customerID, &failure{retryAt: retryAt, failedAt: failedAt, err: kept}, f)
 	case last.age(failedAt) >= c.cfg.ttl:
 		// Keep serving the last known value without asking kelviq again for
 		// a moment. (A refresh ahead that failed keeps its fresh snapshot.)
-		kept := &snapshot{features: last.features, access: last.access, broken: last.broken, fetchedAt: last.fetchedAt, retryAt: retryAt, failedAt: failedAt, lastErr: err}
-		c.remember(customerID, kept, f)
+		c.remember(customerID, &snapshot{features: last.features, access: last.access, broken: last.broken, fetchedAt: last.fetchedAt, retryAt: retryAt, failedAt: failedAt, lastErr: kept}, f)
 	}
 	return fetchResult{last: last, err: err}
 }
+
+// compactError is err as remembered for a customer's pause (a failure, a
+// kept copy's lastErr): the *kelviq.Error in it without its Body and
+// FieldErrors, which hold up to 64 KiB of the response each. An outage
+// behind a proxy answers every customer with the same error page, and a
+// copy kept per customer (up to WithMaxCustomers, plus the unknown ones)
+// would pin a copy of it each. The text, the status, Message and
+// RetryAfter stay; errors.Is and errors.As find what they found.
+func compactError(err error) error {
+	apiErr, ok := errors.AsType[*kelviq.Error](err)
+	if !ok || (apiErr.Body == nil && apiErr.FieldErrors == nil) {
+		return err
+	}
+	cp := *apiErr
+	cp.Body, cp.FieldErrors = nil, nil
+	if direct, _ := err.(*kelviq.Error); direct == apiErr {
+		return &cp
+	}
+	return &compacted{text: err.Error(), apiErr: &cp}
+}
+
+// compacted is a wrapped error whose *kelviq.Error was compacted: its text
+// is the original's, and it unwraps to the compact copy.
+type compacted struct {
+	text   string
+	apiErr *kelviq.Error
+}
+
+func (e *compacted) Error() string { return e.text }
+func (e *compacted) Unwrap() error { return e.apiErr }
 
 // call asks kelviq for the customer's entitlements (one attempt, see
 // fetchEditors) and reads the answer entry by entry (decodeAnswer). It

@@ -3,12 +3,16 @@ package entitlements_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/kelviq/kelviq-go/entitlements"
+	"github.com/kelviq/kelviq-go/kelviq"
 )
 
 // lateSaveStore is a mapStore whose Save waits for a gate (ignoring its
@@ -120,4 +124,54 @@ func TestLateStoreReadDoesNotReplaceNewerAnswer(t *testing.T) {
 	close(s.gate)
 	<-early
 	mustHave(t, c, "cust", "sso", false)
+}
+
+// The failures an outage leaves remembered (a kept copy's lastErr for each
+// known customer, a failure for each unknown one) must not pin the error
+// pages that came with them: an outage behind a proxy answers every
+// customer with the same few KiB of HTML, and kelviq.Error keeps up to
+// 64 KiB of body. 2,000 unknown customers failing with a 60 KiB 503 page
+// held about 120 MB until their pauses were forgotten.
+func TestRememberedFailuresDoNotPinErrorBodies(t *testing.T) {
+	f := newFakeAPI(t)
+	page := strings.Repeat("<p>upstream unavailable</p>", 60<<10/27)
+	f.serveWith(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte(page))
+	}))
+	c, _ := newChecker(t, f)
+	heap := func() uint64 {
+		runtime.GC()
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	_, err := c.HasAccess(context.Background(), "warm-up", "sso")
+	var apiErr *kelviq.Error
+	if !errors.As(err, &apiErr) || len(apiErr.Body) == 0 {
+		t.Fatalf("first failure: %v; want a *kelviq.Error with the page as its Body", err)
+	}
+	before := heap()
+	customers := 2000
+	if raceEnabled {
+		customers = 500
+	}
+	for i := range customers {
+		if _, err := c.HasAccess(context.Background(), fmt.Sprint("cust-", i), "sso"); !errors.Is(err, entitlements.ErrUnavailable) {
+			t.Fatalf("cust-%d: %v", i, err)
+		}
+	}
+	after := heap()
+	runtime.KeepAlive(c)
+	growth := int64(after) - int64(before)
+	t.Logf("heap growth after %d failed customers with a 60 KiB error page: %.1f MB", customers, float64(growth)/1e6)
+	if limit := int64(customers) * 4 << 10; growth > limit {
+		t.Fatalf("heap grew by %.1f MB, want under %.1f MB (4 KiB a customer): the error pages are pinned", float64(growth)/1e6, float64(limit)/1e6)
+	}
+	// A check in the pause still says what failed.
+	if _, err := c.HasAccess(context.Background(), "cust-1", "sso"); !errors.As(err, &apiErr) || apiErr.StatusCode != 503 {
+		t.Fatalf("in the pause: %v; want the 503 kept", err)
+	}
 }
