@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/kelviq/kelviq-go/entitlements"
 	"github.com/kelviq/kelviq-go/entitlements/redisstore"
 )
@@ -84,5 +86,26 @@ func TestFutureRecordDoesNotBlockSaves(t *testing.T) {
 	}
 	if rec, ok, err := s.Load(ctx, "production:c"); err != nil || !ok || string(rec.Body) != `{"v":"now"}` {
 		t.Fatalf("Load = %s, %v, %v; want the save of now over the record from the future", rec.Body, ok, err)
+	}
+}
+
+// A Redis user whose ACL refuses scripts still saves (plain SET, last
+// writer wins), rather than failing every save and leaving the store alone
+// after each.
+func TestSaveWithoutScripts(t *testing.T) {
+	srv, rdb := newRedis(t)
+	ctx := context.Background()
+	if err := rdb.Do(ctx, "ACL", "SETUSER", "noeval", "on", ">pw", "~*", "+@all", "-eval", "-evalsha", "-script").Err(); err != nil {
+		t.Fatal(err)
+	}
+	limited := redis.NewClient(&redis.Options{Addr: srv.Addr, Username: "noeval", Password: "pw", MaxRetries: -1})
+	t.Cleanup(func() { _ = limited.Close() })
+	s := redisstore.New(limited, "t:")
+	rec := entitlements.Record{FetchedAt: time.Now(), Body: []byte(`{"customerId":"c","entitlements":[]}`)}
+	if err := s.Save(ctx, "production:c", rec, time.Hour); err != nil {
+		t.Fatalf("Save without scripts: %v", err)
+	}
+	if got, ok, err := s.Load(ctx, "production:c"); err != nil || !ok || string(got.Body) != string(rec.Body) {
+		t.Fatalf("Load = %s, %v, %v", got.Body, ok, err)
 	}
 }

@@ -108,6 +108,17 @@ func (s *Store) Load(ctx context.Context, key string) (entitlements.Record, bool
 	return rec, true, nil
 }
 
+// noScripts reports Redis's refusal of EVAL/EVALSHA: not permitted by the
+// user's ACL, or not a command of the server or proxy.
+func noScripts(err error) bool {
+	var rerr redis.Error
+	if err == nil || !errors.As(err, &rerr) {
+		return false
+	}
+	msg := rerr.Error()
+	return strings.HasPrefix(msg, "NOPERM") || strings.Contains(strings.ToLower(msg), "unknown command")
+}
+
 // isWrongType reports Redis's answer to a read of a key that holds another
 // type than a string (a hash, a list …).
 func isWrongType(err error) bool {
@@ -160,7 +171,14 @@ func (s *Store) Save(ctx context.Context, key string, rec entitlements.Record, t
 	}
 	ms := max(ttl, time.Millisecond).Milliseconds()
 	at := strconv.FormatInt(rec.FetchedAt.UnixNano(), 10)
-	if err := saveScript.Run(ctx, s.rdb, []string{s.prefix + key}, encode(rec), ms, at, magic, maxFutureRecord.Nanoseconds()).Err(); err != nil {
+	value := encode(rec)
+	err := saveScript.Run(ctx, s.rdb, []string{s.prefix + key}, value, ms, at, magic, maxFutureRecord.Nanoseconds()).Err()
+	if noScripts(err) {
+		// A Redis that refuses scripts (an ACL without EVAL, a proxy
+		// without them) still takes the record, last writer wins.
+		err = s.rdb.Set(ctx, s.prefix+key, value, time.Duration(ms)*time.Millisecond).Err()
+	}
+	if err != nil {
 		return fmt.Errorf("redisstore: save: %w", err)
 	}
 	return nil
