@@ -175,3 +175,29 @@ func TestRememberedFailuresDoNotPinErrorBodies(t *testing.T) {
 		t.Fatalf("in the pause: %v; want the 503 kept", err)
 	}
 }
+
+// A 200 whose body has no entitlements list ({} from a gateway, or
+// "entitlements": null) is no answer: read as an empty list, it denied every
+// feature of every customer as "not in the plan" (false, nil) for the TTL,
+// and replaced the last known answer in the store for every instance.
+func TestAnswerWithoutEntitlementsListIsNoAnswer(t *testing.T) {
+	for _, body := range []string{`{}`, `{"customerId":"cust"}`, `{"customerId":"cust","entitlements":null}`} {
+		f := newFakeAPI(t)
+		f.set("cust", `[`+boolOn+`]`)
+		c, clk := newChecker(t, f)
+		mustHave(t, c, "cust", "sso", true)
+		clk.advance(entitlements.DefaultTTL)
+		f.serveWith(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(body))
+		}))
+		e, err := c.Get(context.Background(), "cust", "sso")
+		if err != nil || !e.HasAccess || !e.Stale {
+			t.Errorf("%s: Get = %+v, %v; want the last known answer, stale", body, e, err)
+		}
+		ok, err := c.HasAccess(context.Background(), "never-seen", "sso")
+		if ok || err == nil || !errors.Is(err, kelviq.ErrUnexpectedResponse) {
+			t.Errorf("%s, a customer never seen: HasAccess = %v, %v; want an error wrapping ErrUnexpectedResponse, not (false, nil)", body, ok, err)
+		}
+	}
+}
