@@ -242,9 +242,7 @@ func (c *Checker) Invalidate(customerID string) {
 	for f := range c.flights[customerID] {
 		f.invalidated = true
 	}
-	for f := range c.saves[customerID] {
-		f.invalidated = true
-	}
+	c.flagSaves(customerID)
 	c.mem.remove(customerID)
 	c.failed.forget(customerID)
 	c.flightsMu.Unlock()

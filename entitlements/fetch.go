@@ -232,6 +232,11 @@ func (c *Checker) fetch(parent context.Context, customerID string, refresh bool)
 		}
 		c.mem.remove(customerID)
 		c.failed.forget(customerID)
+		// A save of an earlier answer still running must not put it back
+		// after the delete (startSave).
+		c.flightsMu.Lock()
+		c.flagSaves(customerID)
+		c.flightsMu.Unlock()
 		c.store.delete(parent, key)
 		return fetchResult{err: err}
 	}
@@ -401,6 +406,14 @@ func (c *Checker) startSave(customerID string, f *flight) *flight {
 	}
 	set[sf] = struct{}{}
 	return sf
+}
+
+// flagSaves marks the customer's saves in progress invalidated: each
+// deletes what it wrote once it lands. The caller holds flightsMu.
+func (c *Checker) flagSaves(customerID string) {
+	for f := range c.saves[customerID] {
+		f.invalidated = true
+	}
 }
 
 func (c *Checker) endSave(customerID string, sf *flight) {

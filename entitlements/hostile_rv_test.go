@@ -201,3 +201,35 @@ func TestAnswerWithoutEntitlementsListIsNoAnswer(t *testing.T) {
 		}
 	}
 }
+
+// kelviq's definite answer (the customer does not exist any more, 404)
+// erases what is known of the customer, in the store too; a save of an
+// earlier grant still running past the store's budget must not put it
+// back after that delete.
+func TestLateSaveAfterDefiniteAnswerIsDeleted(t *testing.T) {
+	s := &lateSaveStore{mapStore: mapStore{m: map[string]entitlements.Record{}}, saving: make(chan struct{}, 1), gate: make(chan struct{}), saved: make(chan struct{}, 1)}
+	f := newFakeAPI(t)
+	f.set("cust", `[`+boolOn+`]`)
+	c, clk := newChecker(t, f, entitlements.WithStore(s), entitlements.WithStoreTimeout(10*time.Millisecond))
+	mustHave(t, c, "cust", "sso", true) // the save runs on past its budget
+	<-s.saving
+	clk.advance(entitlements.DefaultTTL + 2*time.Second) // expired; the store's skip is over
+	f.mu.Lock()
+	delete(f.customers, "cust") // kelviq now answers 404
+	f.mu.Unlock()
+	if ok, err := c.HasAccess(context.Background(), "cust", "sso"); ok || err == nil {
+		t.Fatalf("after the 404: %v, %v; want the error", ok, err)
+	}
+	close(s.gate)
+	select {
+	case <-s.saved:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the save never landed")
+	}
+	waitFor(t, "the late save's record to go", func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		_, ok := s.m["production:cust"]
+		return !ok
+	})
+}
