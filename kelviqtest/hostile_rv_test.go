@@ -25,6 +25,24 @@ func TestObjectOverStateBytesAloneKeepsTheOthers(t *testing.T) {
 		t.Errorf("after one customer over StateBytes alone: %+v; want the 5 small ones kept, the huge one dropped", st)
 	}
 	mustSend(t, srv, 200, "PATCH", "/customers/small0/", map[string]any{"name": "still here"})
+	// An update that makes a customer too large alone drops that one
+	// only; the newer customers are still found.
+	mustSend(t, srv, 200, "PATCH", "/customers/small1/", map[string]any{"metadata": map[string]any{"blob": blob}})
+	if st := srv.Stats(); st.Stored.Customers != 4 || st.Dropped.Customers != 2 || st.StateBytes > 100<<10 {
+		t.Errorf("after an update over StateBytes alone: %+v; want the 4 others kept", st)
+	}
+	if status, _ := send(t, srv, "PATCH", "/customers/small1/", map[string]any{"name": "x"}); status != 404 {
+		t.Errorf("the customer too large alone is still stored: %d", status)
+	}
+	for _, id := range []string{"small0", "small2", "small3", "small4"} {
+		mustSend(t, srv, 200, "PATCH", "/customers/"+id+"/", map[string]any{"name": "still here"})
+	}
+	if list := results(t, mustSend(t, srv, 200, "GET", "/customers/", nil)); len(list) != 4 {
+		t.Errorf("listed %d customers, want 4", len(list))
+	}
+	mustSend(t, srv, 201, "POST", "/customers/", map[string]any{"customerId": "small1"})
+	mustSend(t, srv, 200, "PATCH", "/customers/small1/", map[string]any{"name": "back"})
+	mustSend(t, srv, 200, "PATCH", "/customers/small4/", map[string]any{"name": "still here"})
 	// A usage pair, an organization and a checkout session too large alone
 	// are not kept either, and leave the others of their kind.
 	mustSend(t, srv, 200, "POST", "/report/usage/", map[string]any{"customerId": "small0", "featureId": "f", "value": 1, "behaviour": "SET"})
