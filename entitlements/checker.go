@@ -36,6 +36,10 @@ type Checker struct {
 	// fetch, and the next check starts another while the first runs.
 	flightsMu sync.Mutex
 	flights   map[string]map[*flight]struct{}
+	// saves are the store writes of fetched answers still running, by
+	// customer: one may outlast its fetch (past the store's budget), and
+	// Invalidate flags it so that it deletes what it wrote.
+	saves map[string]map[*flight]struct{}
 
 	realClock  bool // cfg.now is time.Now (tests replace it)
 	accessSets accessSets
@@ -90,6 +94,7 @@ func New(client *kelviq.Client, opts ...Option) (*Checker, error) {
 		mem:       mem,
 		failed:    failed,
 		flights:   make(map[string]map[*flight]struct{}),
+		saves:     make(map[string]map[*flight]struct{}),
 		realClock: realClock,
 	}
 	c.store = newStoreLevel(cfg.store, cfg.storeTimeout, cfg.now, cfg.logger)
@@ -237,6 +242,7 @@ func (c *Checker) Invalidate(customerID string) {
 	for f := range c.flights[customerID] {
 		f.invalidated = true
 	}
+	c.flagSaves(customerID)
 	c.mem.remove(customerID)
 	c.failed.forget(customerID)
 	c.flightsMu.Unlock()

@@ -37,8 +37,8 @@ type answer struct {
 //
 // The whole answer is refused (an error wrapping kelviq.ErrUnexpectedResponse)
 // when it is no answer at all: not a JSON object, JSON null (which decodes
-// without an error into "no entitlements"), an entitlements that is not a
-// list, or an answer that names another customer than the one asked for (a
+// without an error into "no entitlements"), an entitlements that is absent,
+// null or not a list, or an answer that names another customer than the one asked for (a
 // proxy that caches by path alone, a record copied under the wrong key):
 // using it would give one customer another's entitlements. An answer that
 // names no customer is taken as is (the spec does not require the field).
@@ -56,20 +56,27 @@ func decodeAnswer(raw []byte, customerID string) (*answer, error) {
 	// One pass splits the list into its entries, one more reads each: a
 	// body is scanned twice, whatever its size.
 	var top struct {
-		CustomerID   *string           `json:"customerId"`
-		Entitlements []json.RawMessage `json:"entitlements"`
+		CustomerID   *string   `json:"customerId"`
+		Entitlements entryList `json:"entitlements"`
 	}
 	if err := json.Unmarshal(trimmed, &top); err != nil {
 		// The decoder's text is not quoted: it may quote the body, where
 		// a hostile server can echo the key.
 		return nil, refuse("answered a body that does not decode (%s)", jsonErrorKind(err))
 	}
+	if !top.Entitlements.present {
+		// {} or "entitlements": null (a gateway's empty answer) is no
+		// answer: read as an empty list, it would deny every feature as
+		// "not in the plan" for the TTL, in every instance through the
+		// store.
+		return nil, refuse("answered without an entitlements list")
+	}
 	if top.CustomerID != nil && *top.CustomerID != customerID {
 		// The customer it names is not quoted either, for the same reason.
 		return nil, refuse("answered for another customer")
 	}
 	ans := &answer{}
-	items := top.Entitlements
+	items := top.Entitlements.items
 	ans.entries = make([]api.EntitlementDetail, 0, len(items))
 	for i, item := range items {
 		d, id, err := decodeEntry(item)
@@ -101,6 +108,21 @@ func decodeAnswer(raw []byte, customerID string) (*answer, error) {
 		})
 	}
 	return ans, nil
+}
+
+// entryList is the entitlements list of an answer, split into its entries;
+// present is false when the answer has none or null in its place.
+type entryList struct {
+	items   []json.RawMessage
+	present bool
+}
+
+func (l *entryList) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	l.present = true
+	return json.Unmarshal(b, &l.items)
 }
 
 // maxBrokenFeatures bounds the features one answer may have unreadable

@@ -129,7 +129,7 @@ func (c *Checker) storeDuringPause(ctx context.Context, customerID string, fl *f
 		if s.age(now) >= c.cfg.ttl {
 			s = &snapshot{features: s.features, access: s.access, broken: s.broken, fetchedAt: s.fetchedAt, retryAt: fl.retryAt, failedAt: fl.failedAt, lastErr: fl.err}
 		}
-		if c.remember(customerID, s, f) {
+		if c.rememberIfNewer(customerID, s, f) {
 			c.failed.forget(customerID)
 		}
 		return s, nil
@@ -215,7 +215,11 @@ func (c *Checker) fetch(parent context.Context, customerID string, refresh bool)
 		s := c.newSnapshot(aggregate(ans.entries, now), ans.broken, now)
 		s.origin = fromKelviq
 		if c.remember(customerID, s, f) {
-			c.store.save(parent, key, Record{FetchedAt: now, Body: body}, c.cfg.storeTTL(), func() bool { return c.invalidated(f) })
+			// The save may run on past its budget, after this fetch has
+			// ended: it is a flight of its own until it has landed, so that
+			// an Invalidate meanwhile has it deleted again.
+			sf := c.startSave(customerID, f)
+			c.store.save(parent, key, Record{FetchedAt: now, Body: body}, c.cfg.storeTTL(), func() bool { return c.invalidated(sf) }, func() { c.endSave(customerID, sf) })
 		}
 		return fetchResult{fresh: s, src: fromKelviq}
 	}
@@ -228,25 +232,62 @@ func (c *Checker) fetch(parent context.Context, customerID string, refresh bool)
 		}
 		c.mem.remove(customerID)
 		c.failed.forget(customerID)
+		// A save of an earlier answer still running must not put it back
+		// after the delete (startSave).
+		c.flightsMu.Lock()
+		c.flagSaves(customerID)
+		c.flightsMu.Unlock()
 		c.store.delete(parent, key)
 		return fetchResult{err: err}
 	}
 	c.api.fail(ctx, err)
+	// The first checks get err whole; the pause's are given the copy
+	// remembered, without the response body.
+	kept := compactError(err)
 	failedAt := c.cfg.now()
 	retryAt := failedAt.Add(c.retryAfter(err))
 	switch {
 	case last == nil:
 		// Nothing known: remember the failure, so that the checks of the
 		// pause fail at once instead of calling again.
-		c.rememberFailure(customerID, &failure{retryAt: retryAt, failedAt: failedAt, err: err}, f)
+		c.rememberFailure(customerID, &failure{retryAt: retryAt, failedAt: failedAt, err: kept}, f)
 	case last.age(failedAt) >= c.cfg.ttl:
 		// Keep serving the last known value without asking kelviq again for
 		// a moment. (A refresh ahead that failed keeps its fresh snapshot.)
-		kept := &snapshot{features: last.features, access: last.access, broken: last.broken, fetchedAt: last.fetchedAt, retryAt: retryAt, failedAt: failedAt, lastErr: err}
-		c.remember(customerID, kept, f)
+		c.remember(customerID, &snapshot{features: last.features, access: last.access, broken: last.broken, fetchedAt: last.fetchedAt, retryAt: retryAt, failedAt: failedAt, lastErr: kept}, f)
 	}
 	return fetchResult{last: last, err: err}
 }
+
+// compactError is err as remembered for a customer's pause (a failure, a
+// kept copy's lastErr): the *kelviq.Error in it without its Body and
+// FieldErrors, which hold up to 64 KiB of the response each. An outage
+// behind a proxy answers every customer with the same error page, and a
+// copy kept per customer (up to WithMaxCustomers, plus the unknown ones)
+// would pin a copy of it each. The text, the status, Message and
+// RetryAfter stay; errors.Is and errors.As find what they found.
+func compactError(err error) error {
+	apiErr, ok := errors.AsType[*kelviq.Error](err)
+	if !ok || (apiErr.Body == nil && apiErr.FieldErrors == nil) {
+		return err
+	}
+	cp := *apiErr
+	cp.Body, cp.FieldErrors = nil, nil
+	if direct, _ := err.(*kelviq.Error); direct == apiErr {
+		return &cp
+	}
+	return &compacted{text: err.Error(), apiErr: &cp}
+}
+
+// compacted is a wrapped error whose *kelviq.Error was compacted: its text
+// is the original's, and it unwraps to the compact copy.
+type compacted struct {
+	text   string
+	apiErr *kelviq.Error
+}
+
+func (e *compacted) Error() string { return e.text }
+func (e *compacted) Unwrap() error { return e.apiErr }
 
 // call asks kelviq for the customer's entitlements (one attempt, see
 // fetchEditors) and reads the answer entry by entry (decodeAnswer). It
@@ -351,6 +392,40 @@ func (c *Checker) endFlight(customerID string, f *flight) {
 	c.flightsMu.Unlock()
 }
 
+// startSave registers the store write of f's answer as a flight of its own
+// (in saves, not flights: a write that hangs must not stop the customer's
+// background fetches), already invalidated when f was.
+func (c *Checker) startSave(customerID string, f *flight) *flight {
+	c.flightsMu.Lock()
+	defer c.flightsMu.Unlock()
+	sf := &flight{invalidated: f.invalidated}
+	set := c.saves[customerID]
+	if set == nil {
+		set = make(map[*flight]struct{}, 1)
+		c.saves[customerID] = set
+	}
+	set[sf] = struct{}{}
+	return sf
+}
+
+// flagSaves marks the customer's saves in progress invalidated: each
+// deletes what it wrote once it lands. The caller holds flightsMu.
+func (c *Checker) flagSaves(customerID string) {
+	for f := range c.saves[customerID] {
+		f.invalidated = true
+	}
+}
+
+func (c *Checker) endSave(customerID string, sf *flight) {
+	c.flightsMu.Lock()
+	defer c.flightsMu.Unlock()
+	set := c.saves[customerID]
+	delete(set, sf)
+	if len(set) == 0 {
+		delete(c.saves, customerID)
+	}
+}
+
 // invalidated reports whether the customer was invalidated while f was
 // fetching it.
 func (c *Checker) invalidated(f *flight) bool {
@@ -365,6 +440,23 @@ func (c *Checker) remember(customerID string, s *snapshot, f *flight) bool {
 	c.flightsMu.Lock()
 	defer c.flightsMu.Unlock()
 	if f.invalidated {
+		return false
+	}
+	c.mem.put(customerID, s)
+	return true
+}
+
+// rememberIfNewer is remember for a snapshot read from the store outside a
+// fetch (storeDuringPause): it does not replace a snapshot fetched after it,
+// which a fetch that ended while the store was read put in memory (kelviq
+// answered meanwhile, and may have revoked what the record grants).
+func (c *Checker) rememberIfNewer(customerID string, s *snapshot, f *flight) bool {
+	c.flightsMu.Lock()
+	defer c.flightsMu.Unlock()
+	if f.invalidated {
+		return false
+	}
+	if cur := c.mem.get(customerID); cur != nil && !s.fetchedAt.After(cur.fetchedAt) {
 		return false
 	}
 	c.mem.put(customerID, s)

@@ -119,12 +119,15 @@ func (l *storeLevel) load(ctx context.Context, key string) (Record, bool) {
 // save saves rec, then deletes it again when invalidated reports that the
 // customer was invalidated meanwhile (its delete may have come first): the
 // answer predates the invalidation. The delete follows the save even past
-// the save's budget.
-func (l *storeLevel) save(ctx context.Context, key string, rec Record, ttl time.Duration, invalidated func() bool) {
+// the save's budget. done is called once the save has ended (or was not
+// started), past the budget too.
+func (l *storeLevel) save(ctx context.Context, key string, rec Record, ttl time.Duration, invalidated func() bool, done func()) {
 	if l.s == nil || l.skipping() {
+		done()
 		return
 	}
 	err := l.run(ctx, l.timeout, true, func(opCtx context.Context) error {
+		defer done()
 		err := l.s.Save(opCtx, key, rec, ttl)
 		if invalidated() {
 			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeOpTimeout)
@@ -137,6 +140,7 @@ func (l *storeLevel) save(ctx context.Context, key string, rec Record, ttl time.
 	})
 	switch {
 	case errors.Is(err, errStoreBusy):
+		done() // op never ran
 	case err != nil:
 		l.failed(ctx, err)
 	default:

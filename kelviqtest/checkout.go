@@ -31,7 +31,9 @@ func (st *store) createSession(c *call) reply {
 		cust = fillCustomer(map[string]any{
 			"customerId": custID, "name": nil, "email": nil, "metadata": nil, "billingAddress": nil,
 		}, objectUUID(kindCustomer, st.fresh(kindCustomer)), stamp)
-		st.addCustomer(cust)
+		if !st.tooLarge(customerSize(cust), func(d *Counts) { d.Customers++ }) {
+			st.addCustomer(cust)
+		}
 	}
 
 	selected := map[string]any{"planIdentifier": c.body["planIdentifier"], "chargePeriod": c.body["chargePeriod"]}
@@ -64,8 +66,10 @@ func (st *store) createSession(c *call) reply {
 		"customization":    map[string]any{},
 		"trialPeriod":      float64(0),
 	}
-	st.session[id] = st.sessions.push(session, sessionSize(session))
-	st.trim()
+	if !st.tooLarge(sessionSize(session), func(d *Counts) { d.CheckoutSessions++ }) {
+		st.session[id] = st.sessions.push(session, sessionSize(session))
+		st.trim()
+	}
 	return reply{http.StatusCreated, map[string]any{
 		"checkoutUrl":       checkoutURL(c.r, id),
 		"checkoutSessionId": id,

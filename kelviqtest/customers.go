@@ -24,8 +24,10 @@ func (st *store) createCustomer(c *call) reply {
 		}
 	}
 	cust = fillCustomer(cust, objectUUID(kindCustomer, st.fresh(kindCustomer)), now)
-	st.addCustomer(cust)
-	st.trim()
+	if !st.tooLarge(customerSize(cust), func(d *Counts) { d.Customers++ }) {
+		st.addCustomer(cust)
+		st.trim()
+	}
 	return reply{http.StatusCreated, cust}
 }
 
@@ -45,6 +47,12 @@ func (st *store) updateCustomer(c *call) reply {
 		if v, ok := c.body[k]; ok {
 			cust[k] = v
 		}
+	}
+	if st.tooLarge(customerSize(cust), func(d *Counts) { d.Customers++ }) {
+		// Too large to keep even alone: it goes, not the others (trim
+		// would drop every older customer first).
+		st.removeCustomer(n, old)
+		return reply{http.StatusOK, cust}
 	}
 	st.customers.replace(n, cust, customerSize(cust))
 	st.trim() // a larger metadata may take it over StateBytes
@@ -84,4 +92,20 @@ func matches(m map[string]any, s string, fields ...string) bool {
 		}
 	}
 	return false
+}
+
+// removeCustomer drops the stored customer numbered n, c, out of turn, and
+// its indexes. The caller holds st.mu and has counted it dropped.
+func (st *store) removeCustomer(n int64, c map[string]any) {
+	if id, _ := c["customerId"].(string); st.customer[id] == n {
+		delete(st.customer, id)
+	}
+	if uuid, ok := c["id"].(string); ok {
+		delete(st.custUUIDs, strings.ToLower(uuid))
+	}
+	st.customers.remove(n, func(v map[string]any, from, to int64) {
+		if id, _ := v["customerId"].(string); st.customer[id] == from {
+			st.customer[id] = to
+		}
+	})
 }

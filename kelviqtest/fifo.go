@@ -55,6 +55,24 @@ func (q *fifo[T]) pop() (T, int64) {
 	return it.v, n
 }
 
+// remove drops the held object numbered n; the newer ones are renumbered
+// one lower (renumber is called for each, oldest first, with its value and
+// its old and new numbers, so that indexes can follow). It costs a pass
+// over the newer objects: for the rare object that must go out of turn.
+func (q *fifo[T]) remove(n int64, renumber func(v T, from, to int64)) {
+	i := int(n - q.base)
+	q.bytes -= q.items[i].size
+	copy(q.items[i:], q.items[i+1:])
+	q.items[len(q.items)-1] = fifoItem[T]{}
+	q.items = q.items[:len(q.items)-1]
+	for j := i; j < len(q.items); j++ {
+		renumber(q.items[j].v, q.base+int64(j)+1, q.base+int64(j))
+	}
+	if len(q.items) == 0 {
+		q.items = nil
+	}
+}
+
 // len is how many objects are held.
 func (q *fifo[T]) len() int { return len(q.items) }
 

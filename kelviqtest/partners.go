@@ -41,8 +41,10 @@ func (st *store) provisionOrg(c *call) reply {
 		"serverKey":              fmt.Sprintf("sk_test_kelviqtest%06d", n),
 		"partnerExternalId":      ext,
 	}
-	st.addOrg(org, strings.ToLower(email))
-	st.trim()
+	if !st.tooLarge(orgSize(orgEntry{org, strings.ToLower(email)}), func(d *Counts) { d.Organizations++ }) {
+		st.addOrg(org, strings.ToLower(email))
+		st.trim()
+	}
 	return reply{http.StatusCreated, org}
 }
 

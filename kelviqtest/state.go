@@ -211,6 +211,18 @@ func (st *store) totalBytes() int64 {
 	return st.customers.bytes + st.orgs.bytes + st.sessions.bytes + st.usageOrder.bytes
 }
 
+// tooLarge reports whether an object of size would not fit in
+// Limits.StateBytes even alone, and counts it in Dropped (add). Such an
+// object is answered and not stored: stored, trim would first drop every
+// older object of its kind, then it. The caller holds st.mu.
+func (st *store) tooLarge(size int64, add func(*Counts)) bool {
+	if size <= st.limits.StateBytes {
+		return false
+	}
+	add(&st.dropped)
+	return true
+}
+
 // trim drops the oldest objects until the store is within its limits:
 // first each kind within its count, then, while the bytes are over, the
 // oldest of the kind holding the most bytes. The caller holds st.mu.

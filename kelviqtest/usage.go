@@ -26,15 +26,21 @@ func (st *store) reportUsage(c *call) reply {
 	if usage < 0 || usage > math.MaxInt32 {
 		return fieldError("value", fmt.Sprintf("the usage of %s would be %.0f, outside 0 to %d.", feature, usage, math.MaxInt32))
 	}
+	keep := true
 	if _, known := st.usage[k]; !known {
 		if _, seeded := st.entitlements[k]; !seeded {
 			// Only pairs without a seeded entitlement are dropped: the
 			// seed bounds the others.
-			st.usageOrder.push(k, usagePairSize(k))
+			keep = !st.tooLarge(usagePairSize(k), func(d *Counts) { d.UsagePairs++ })
+			if keep {
+				st.usageOrder.push(k, usagePairSize(k))
+			}
 		}
 	}
-	st.usage[k] = int64(usage)
-	st.trim()
+	if keep {
+		st.usage[k] = int64(usage)
+		st.trim()
+	}
 	n := st.next()
 	return reply{http.StatusOK, map[string]any{
 		"value":          value,

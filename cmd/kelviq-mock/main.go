@@ -84,6 +84,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -91,6 +92,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -327,8 +329,23 @@ func checkLimitFlags(l kelviqtest.Limits) error {
 
 // logLine is the log line of one request. It names the credentials a
 // request carried by scheme, never by value.
+//
+// Path, query and problem are those of the request's JSON, where a key
+// the client put there too (or a partner key) is redacted: the log is
+// written where anyone may read it.
 func logLine(r kelviqtest.Request) string {
 	var b strings.Builder
+	var red struct {
+		Path    string     `json:"path"`
+		Query   url.Values `json:"query"`
+		Problem string     `json:"problem"`
+	}
+	r.Body = nil // not logged: no need to redact it
+	if data, err := json.Marshal(r); err == nil && json.Unmarshal(data, &red) == nil {
+		r.Path, r.Query, r.Problem = red.Path, red.Query, red.Problem
+	} else {
+		r.Path, r.Query, r.Problem = "[unloggable]", nil, ""
+	}
 	path := r.Path
 	if len(r.Query) > 0 {
 		path += "?" + r.Query.Encode()

@@ -108,6 +108,17 @@ func (s *Store) Load(ctx context.Context, key string) (entitlements.Record, bool
 	return rec, true, nil
 }
 
+// noScripts reports Redis's refusal of EVAL/EVALSHA: not permitted by the
+// user's ACL, or not a command of the server or proxy.
+func noScripts(err error) bool {
+	var rerr redis.Error
+	if err == nil || !errors.As(err, &rerr) {
+		return false
+	}
+	msg := rerr.Error()
+	return strings.HasPrefix(msg, "NOPERM") || strings.Contains(strings.ToLower(msg), "unknown command")
+}
+
 // isWrongType reports Redis's answer to a read of a key that holds another
 // type than a string (a hash, a list …).
 func isWrongType(err error) bool {
@@ -115,12 +126,59 @@ func isWrongType(err error) bool {
 	return errors.As(err, &rerr) && strings.HasPrefix(rerr.Error(), "WRONGTYPE")
 }
 
-// Save stores rec under key for ttl (at least a millisecond, Redis's unit).
+// saveScript sets KEYS[1] to ARGV[1] for ARGV[2] ms unless it holds a
+// record of this package fetched after ARGV[3] (Unix ns, as in the record's
+// header) and not in the future by Redis's clock (more than ARGV[5] ns
+// ahead): a record from an instance whose clock runs ahead, which the
+// Checkers of the others do not use, must not keep their answers out.
+// GETRANGE reads only the header, whatever the value's size; a key of
+// another type or another value is replaced, as SET would.
+var saveScript = redis.NewScript(`
+if redis.replicate_commands then pcall(redis.replicate_commands) end
+if redis.call('TYPE', KEYS[1]).ok == 'string' then
+	local head = redis.call('GETRANGE', KEYS[1], 0, 63)
+	local magic = ARGV[4]
+	if string.sub(head, 1, #magic) == magic then
+		local at = string.match(string.sub(head, #magic + 1), '^(%d+)\n')
+		if at and (#at > #ARGV[3] or (#at == #ARGV[3] and at > ARGV[3])) then
+			local t = redis.call('TIME')
+			local now = tonumber(t[1]) * 1e9 + tonumber(t[2]) * 1e3
+			if tonumber(at) <= now + tonumber(ARGV[5]) then
+				return 0
+			end
+		end
+	end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+`)
+
+// maxFutureRecord is how far ahead of Redis's clock a record's fetch time
+// may be and still keep an older save out (saveScript): the Checker's own
+// tolerance of a clock ahead of its own.
+const maxFutureRecord = time.Second
+
+// Save stores rec under key for ttl (at least a millisecond, Redis's unit),
+// unless the record there was fetched after rec: a save that reaches Redis
+// late (a Checker stops waiting for the store after its budget, and the
+// command runs on) must not replace a newer answer with an older one, which
+// would serve a revoked customer its old grant when kelviq then fails.
+// (A record fetched more than a second ahead of Redis's clock, by an
+// instance whose clock runs ahead, is replaced all the same.)
 func (s *Store) Save(ctx context.Context, key string, rec entitlements.Record, ttl time.Duration) error {
 	if s == nil || s.rdb == nil {
 		return errNoClient
 	}
-	if err := s.rdb.Set(ctx, s.prefix+key, encode(rec), max(ttl, time.Millisecond)).Err(); err != nil {
+	ms := max(ttl, time.Millisecond).Milliseconds()
+	at := strconv.FormatInt(rec.FetchedAt.UnixNano(), 10)
+	value := encode(rec)
+	err := saveScript.Run(ctx, s.rdb, []string{s.prefix + key}, value, ms, at, magic, maxFutureRecord.Nanoseconds()).Err()
+	if noScripts(err) {
+		// A Redis that refuses scripts (an ACL without EVAL, a proxy
+		// without them) still takes the record, last writer wins.
+		err = s.rdb.Set(ctx, s.prefix+key, value, time.Duration(ms)*time.Millisecond).Err()
+	}
+	if err != nil {
 		return fmt.Errorf("redisstore: save: %w", err)
 	}
 	return nil
