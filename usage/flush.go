@@ -48,11 +48,21 @@ func (r *Reporter) flush(ctx context.Context) (int, error) {
 	r.mu.Lock()
 	failBase := r.failCount
 	r.mu.Unlock()
-	if x := r.local; x != nil {
-		x.mu.Lock()
-		x.resetBackoff()
-		x.mu.Unlock()
+	// Pairs whose request failed in this call are not tried again by it;
+	// every other pair's backoff or pause is skipped, also one the
+	// background sender set after the call began (its request was in
+	// flight at the start).
+	var failedHere sync.Map // pair key → true
+	resetBackoff := func() {
+		if x := r.local; x != nil {
+			skip := map[string]bool{}
+			failedHere.Range(func(k, _ any) bool { skip[k.(string)] = true; return true })
+			x.mu.Lock()
+			x.resetBackoff(skip)
+			x.mu.Unlock()
+		}
 	}
+	resetBackoff()
 	var firstErr error
 	fail := func(err error) {
 		if firstErr == nil {
@@ -96,8 +106,10 @@ func (r *Reporter) flush(ctx context.Context) (int, error) {
 				break
 			}
 			// The background sender holds the pairs (its sends hold
-			// r.sem), or they are in the pause after its request: wait
-			// for it.
+			// r.sem), or they are in the pause after its request, or in
+			// the backoff of a failure it met after this call began:
+			// skip what can be skipped, and wait for the rest.
+			resetBackoff()
 			wait := 5 * time.Millisecond
 			if !next.IsZero() {
 				wait = min(max(next.Sub(r.cfg.now()), time.Millisecond), 50*time.Millisecond)
@@ -122,6 +134,7 @@ func (r *Reporter) flush(ctx context.Context) (int, error) {
 				if errors.Is(err, errNothing) {
 					nothing.Add(1)
 				} else if err != nil {
+					failedHere.Store(pairKey(l.CustomerID, l.FeatureID), true)
 					mu.Lock()
 					errs = append(errs, err)
 					mu.Unlock()

@@ -179,9 +179,9 @@ func (x *localIndex) mark(l *Lease, n int, sending bool) {
 
 // resetBackoff makes every pair with entries and no lease due now: Flush
 // does not wait for the sender's backoff.
-func (x *localIndex) resetBackoff() {
+func (x *localIndex) resetBackoff(skip map[string]bool) {
 	for _, p := range x.pairs {
-		if len(p.entries) > 0 && p.token == "" && p.notBefore != 0 {
+		if len(p.entries) > 0 && p.token == "" && p.notBefore != 0 && !skip[p.key] {
 			p.notBefore = 0
 			x.due.set(p)
 		}
