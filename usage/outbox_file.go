@@ -255,6 +255,9 @@ func (o *FileOutbox) Append(ctx context.Context, reports []Report) error {
 
 // Claim leases due pairs (see Outbox) and reads their records.
 func (o *FileOutbox) Claim(_ context.Context, now time.Time, maxPairs, perPair int) ([]*Lease, time.Time, error) {
+	if err := checkClaim(maxPairs, perPair); err != nil {
+		return nil, time.Time{}, err
+	}
 	o.x.mu.Lock()
 	leases, _, next := o.x.claim(now, maxPairs, perPair)
 	o.x.mu.Unlock()
@@ -315,6 +318,9 @@ func (o *FileOutbox) Unmark(ctx context.Context, l *Lease, n int) error {
 }
 
 func (o *FileOutbox) setMarks(ctx context.Context, l *Lease, n int, on bool) error {
+	if err := checkLease("Mark", l, n); err != nil {
+		return err
+	}
 	seqs := leaseSeqs(l, n)
 	if len(seqs) == 0 {
 		return nil
@@ -338,6 +344,9 @@ func (o *FileOutbox) setMarks(ctx context.Context, l *Lease, n int, on bool) err
 
 // Done ends l, deleting its first delivered records (see Outbox).
 func (o *FileOutbox) Done(ctx context.Context, l *Lease, delivered int, notBefore time.Time) error {
+	if err := checkLease("Done", l, delivered); err != nil {
+		return err
+	}
 	seqs := leaseSeqs(l, delivered)
 	if len(seqs) == 0 {
 		o.x.mu.Lock()
@@ -368,6 +377,9 @@ func (o *FileOutbox) Done(ctx context.Context, l *Lease, delivered int, notBefor
 
 // DeadLetter moves l's first n records to the dead letters (see Outbox).
 func (o *FileOutbox) DeadLetter(ctx context.Context, l *Lease, n int, dl DeadLetter, notBefore time.Time) error {
+	if err := checkLease("DeadLetter", l, n); err != nil {
+		return err
+	}
 	seqs := leaseSeqs(l, n)
 	moved := 0
 	var lost error
