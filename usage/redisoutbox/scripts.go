@@ -171,37 +171,45 @@ return {k, 1}
 
 // requeueScript: ARGV base, dead-letter IDs in order. Each one still there
 // is appended to its pair's list with a new ID, unmarked; returns how
-// many. purgeScript deletes them instead.
+// many. It reads and checks every one before its first write, so that a
+// malformed dead letter or a key of the wrong type fails it whole.
+// purgeScript deletes them instead. The caller sends at most deadPage IDs
+// per call: a script blocks Redis while it runs.
 var requeueScript = redis.NewScript(luaHelpers + `
 local base = ARGV[1]
-local moved = 0
+local todo = {}
 for i = 2, #ARGV do
   local v = redis.call('HGET', KEYS[6], ARGV[i])
   if v then
     local a = string.find(v, ':', 1, true)
-    local ml = tonumber(string.sub(v, 1, a - 1))
+    local ml = a and tonumber(string.sub(v, 1, a - 1))
+    if not ml then return redis.error_reply('malformed dead letter ' .. ARGV[i]) end
     local m = string.sub(v, a + 1, a + ml)
     local rest = string.sub(v, a + ml + 1)
     local b = string.find(rest, ':', 1, true)
-    local rec = string.sub(rest, b + 1 + tonumber(string.sub(rest, 1, b - 1)))
+    local tl = b and tonumber(string.sub(rest, 1, b - 1))
+    if not tl then return redis.error_reply('malformed dead letter ' .. ARGV[i]) end
+    local rec = string.sub(rest, b + 1 + tl)
     local tail = string.match(rec, '^%d+(|.*)$')
     local at = string.match(rec, '^%d+|(-?%d+)|')
     if not tail or not at then return redis.error_reply('malformed dead letter ' .. ARGV[i]) end
     local q = base .. ':q:' .. m
     local err = checklist(q)
     if err then return err end
-    local id = redis.call('INCR', KEYS[1])
-    if redis.call('RPUSH', q, string.format('0%d', id) .. tail) == 1 then
-      redis.call('ZADD', KEYS[4], at, m)
-      redis.call('ZADD', KEYS[3], 'NX', 0, m)
-    end
-    redis.call('INCR', KEYS[2])
-    redis.call('HDEL', KEYS[6], ARGV[i])
-    redis.call('ZREM', KEYS[5], ARGV[i])
-    moved = moved + 1
+    todo[#todo + 1] = {ARGV[i], m, q, tail, at}
   end
 end
-return moved
+for _, d in ipairs(todo) do
+  local id = redis.call('INCR', KEYS[1])
+  if redis.call('RPUSH', d[3], string.format('0%d', id) .. d[4]) == 1 then
+    redis.call('ZADD', KEYS[4], d[5], d[2])
+    redis.call('ZADD', KEYS[3], 'NX', 0, d[2])
+  end
+  redis.call('INCR', KEYS[2])
+  redis.call('HDEL', KEYS[6], d[1])
+  redis.call('ZREM', KEYS[5], d[1])
+end
+return #todo
 `)
 
 var purgeScript = redis.NewScript(`
@@ -215,14 +223,21 @@ end
 return gone
 `)
 
-// deadScript returns every dead letter, oldest first.
+// deadScript returns a page of the dead letters, oldest first: ARGV base,
+// the order (score in dz) after which to start, the page's size. Returns
+// {the last order read, how many IDs were read, {values}}; fewer IDs than
+// asked for means the end. A page at a time, so that Redis is not blocked
+// for a million dead letters, and by order, not rank, so that one added or
+// removed between pages neither skips nor repeats another.
 var deadScript = redis.NewScript(`
-local out = {}
-for _, id in ipairs(redis.call('ZRANGE', KEYS[5], 0, -1)) do
-  local v = redis.call('HGET', KEYS[6], id)
+local ids = redis.call('ZRANGEBYSCORE', KEYS[5], '(' .. ARGV[2], '+inf', 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[3]))
+local out, last = {}, ARGV[2]
+for i = 1, #ids, 2 do
+  local v = redis.call('HGET', KEYS[6], ids[i])
   if v then out[#out + 1] = v end
+  last = ids[i + 1]
 end
-return out
+return {last, #ids / 2, out}
 `)
 
 // pendingScript returns {member, length, head element, leased} for every
