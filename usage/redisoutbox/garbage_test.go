@@ -1,0 +1,61 @@
+package redisoutbox_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/kelviq/kelviq-go/api"
+	"github.com/kelviq/kelviq-go/internal/redistest"
+	"github.com/kelviq/kelviq-go/usage"
+	"github.com/kelviq/kelviq-go/usage/redisoutbox"
+)
+
+// A pair whose record (or whose name) Redis answers as garbage (another
+// program wrote into the prefix) costs that pair, not the others claimed
+// with it: Claim used to fail whole after its script had leased them all,
+// so every pair of the batch stayed leased, unsent, for a lease period,
+// each time the bad pair came due.
+func TestGarbagePairDoesNotHoldOthers(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx := context.Background()
+	rdb := newClient(t, srv)
+	o, err := redisoutbox.New(rdb, "garbage:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rs []usage.Report
+	for _, c := range []string{"c1", "c2", "c3"} {
+		rs = append(rs, usage.Report{CustomerID: c, FeatureID: "f", Value: 1, Behaviour: api.ReportUsageRequestBehaviourDELTA, StoredAt: time.Now()})
+	}
+	if err := o.Append(ctx, rs); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range [][]any{
+		{"RPUSH", "{garbage:}:1:q:2:cXf", "garbage"},
+		{"ZADD", "{garbage:}:1:due", 0, "2:cXf"},
+		{"RPUSH", "{garbage:}:1:q:nonsense", "01|1|D1"},
+		{"ZADD", "{garbage:}:1:due", 0, "nonsense"},
+	} {
+		if err := rdb.Do(ctx, cmd...).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ls, _, err := o.Claim(ctx, time.Now(), 10, 10)
+	if err != nil || len(ls) != 3 {
+		t.Fatalf("Claim with two garbage pairs among three good ones: %d leases, %v; want the 3 good ones", len(ls), err)
+	}
+	for _, l := range ls {
+		if len(l.Records) != 1 || l.Records[0].Report.CustomerID != l.CustomerID {
+			t.Fatalf("lease %+v", l)
+		}
+		if err := o.Done(ctx, l, 1, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The garbage pairs are not handed out again and again (no hot loop):
+	// they wait for their lease like a pair whose Reporter died.
+	if ls, _, err := o.Claim(ctx, time.Now(), 10, 10); err != nil || len(ls) != 0 {
+		t.Fatalf("second Claim: %d leases, %v; want none", len(ls), err)
+	}
+}
