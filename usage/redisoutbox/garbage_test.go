@@ -59,3 +59,44 @@ func TestGarbagePairDoesNotHoldOthers(t *testing.T) {
 		t.Fatalf("second Claim: %d leases, %v; want none", len(ls), err)
 	}
 }
+
+// A queue key Redis lost (evicted under a maxmemory policy other than
+// noeviction, or deleted by hand) leaves nothing to send: Flush returns,
+// instead of waiting, until its ctx ends (forever without a deadline), for
+// reports the counters still counted and no Claim could find.
+func TestLostQueueKeyDoesNotHoldFlush(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx := context.Background()
+	rdb := newClient(t, srv)
+	o, err := redisoutbox.New(rdb, "lost:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := usage.Report{CustomerID: "c1", FeatureID: "f", Value: 1, Behaviour: api.ReportUsageRequestBehaviourDELTA, StoredAt: time.Now()}
+	if err := o.Append(ctx, []usage.Report{rep}); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.Del(ctx, "{lost:}:1:q:2:c1f").Err(); err != nil {
+		t.Fatal(err)
+	}
+	fake := newFakeAPI(t)
+	r, err := usage.NewReporter(newKelviq(t, fake.srv.URL, goodKey, "t"), usage.WithOutbox(o))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		_ = r.Close(cctx)
+	}()
+	fctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	n, err := r.Flush(fctx)
+	if n != 0 || err != nil || time.Since(start) > 5*time.Second {
+		t.Fatalf("Flush after the queue key was lost = %d, %v after %v; want 0, nil at once", n, err, time.Since(start))
+	}
+	if s, err := o.Summary(ctx); err != nil || s.Queued != 0 {
+		t.Fatalf("Summary = %+v, %v; want nothing queued", s, err)
+	}
+}

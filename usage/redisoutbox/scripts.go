@@ -257,14 +257,30 @@ return out
 
 // summaryScript returns {queued, oldest pair's member or "", its head
 // element or "", dead letters}: a few reads whatever the number of pairs.
+// A pair in old whose list is gone (evicted under a maxmemory policy other
+// than noeviction, or deleted by hand) holds nothing: it leaves old, and
+// once old is empty nothing is queued, whatever n says. Left, Flush and
+// Close would wait for reports that no Claim can find, forever without a
+// deadline.
 var summaryScript = redis.NewScript(`
 local base = ARGV[1]
 local n = tonumber(redis.call('GET', KEYS[2]) or '0')
-local first = redis.call('ZRANGE', KEYS[4], 0, 0)
 local m, h = '', ''
-if #first > 0 then
-  m = first[1]
-  h = redis.call('LINDEX', base .. ':q:' .. m, 0) or ''
+while true do
+  local first = redis.call('ZRANGE', KEYS[4], 0, 0)
+  if #first == 0 then
+    if n ~= 0 then
+      n = 0
+      redis.call('SET', KEYS[2], 0)
+    end
+    break
+  end
+  local e = redis.call('LINDEX', base .. ':q:' .. first[1], 0)
+  if e then
+    m, h = first[1], e
+    break
+  end
+  redis.call('ZREM', KEYS[4], first[1])
 end
 return {n, m, h, redis.call('ZCARD', KEYS[5])}
 `)
