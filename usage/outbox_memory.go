@@ -134,10 +134,11 @@ func (o *MemoryOutbox) RequeueDeadLetters(_ context.Context, match func(DeadLett
 	if o.closed {
 		return 0, errMemoryClosed
 	}
+	sel := o.selectDead(match)
 	n := 0
 	kept := o.dead[:0]
-	for _, d := range o.dead {
-		if match != nil && !match(d) || d.Report.CustomerID == "" {
+	for i, d := range o.dead {
+		if !sel[i] || d.Report.CustomerID == "" {
 			kept = append(kept, d)
 			continue
 		}
@@ -160,10 +161,11 @@ func (o *MemoryOutbox) PurgeDeadLetters(_ context.Context, match func(DeadLetter
 	if o.closed {
 		return 0, errMemoryClosed
 	}
+	sel := o.selectDead(match)
 	before := len(o.dead)
 	kept := o.dead[:0]
-	for _, d := range o.dead {
-		if match != nil && !match(d) {
+	for i, d := range o.dead {
+		if !sel[i] {
 			kept = append(kept, d)
 		}
 	}
@@ -171,6 +173,17 @@ func (o *MemoryOutbox) PurgeDeadLetters(_ context.Context, match func(DeadLetter
 	o.dead = kept
 	o.x.dead = int64(len(o.dead))
 	return before - len(o.dead), nil
+}
+
+// selectDead runs match on every dead letter before anything changes: a
+// match that panics part way must not leave the list half compacted (a
+// dead letter twice, or one both requeued and dead).
+func (o *MemoryOutbox) selectDead(match func(DeadLetter) bool) []bool {
+	sel := make([]bool, len(o.dead))
+	for i, d := range o.dead {
+		sel[i] = match == nil || match(d)
+	}
+	return sel
 }
 
 // Pending returns what is queued per pair, oldest first.
