@@ -100,3 +100,47 @@ func TestLostQueueKeyDoesNotHoldFlush(t *testing.T) {
 		t.Fatalf("Summary = %+v, %v; want nothing queued", s, err)
 	}
 }
+
+// A counter key another program overwrote fails Append, DeadLetter and
+// requeue before their first write: Append used to push the records and
+// then fail on n's INCRBY (an error for reports that were stored, and
+// sent: twice once the caller retried), and a dead-letter move to pop the
+// record and then fail on seq's INCR, losing it.
+func TestGarbageCounterFailsWhole(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx := context.Background()
+	rdb := newClient(t, srv)
+	for _, key := range []string{"seq", "n"} {
+		t.Run(key, func(t *testing.T) {
+			prefix := "ctr" + key + ":"
+			o, err := redisoutbox.New(rdb, prefix)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep := usage.Report{CustomerID: "c1", FeatureID: "f", Value: 1, Behaviour: api.ReportUsageRequestBehaviourDELTA, StoredAt: time.Now()}
+			if err := o.Append(ctx, []usage.Report{rep}); err != nil {
+				t.Fatal(err)
+			}
+			ls, _, err := o.Claim(ctx, time.Now(), 10, 10)
+			if err != nil || len(ls) != 1 {
+				t.Fatalf("Claim: %d, %v", len(ls), err)
+			}
+			k := "{" + prefix + "}:1:" + key
+			if err := rdb.Set(ctx, k, "garbage", 0).Err(); err != nil {
+				t.Fatal(err)
+			}
+			if err := o.Append(ctx, []usage.Report{rep}); err == nil {
+				t.Fatal("Append with a garbage counter succeeded")
+			}
+			if err := o.DeadLetter(ctx, ls[0], 1, usage.DeadLetter{Reason: "401", At: time.Now()}, time.Time{}); err == nil {
+				t.Fatal("DeadLetter with a garbage counter succeeded")
+			}
+			if n, err := rdb.LLen(ctx, "{"+prefix+"}:1:q:2:c1f").Result(); err != nil || n != 1 {
+				t.Fatalf("after the failed calls the pair holds %d records (%v), want the 1 stored", n, err)
+			}
+			if n, err := rdb.HLen(ctx, "{"+prefix+"}:1:dh").Result(); err != nil || n != 0 {
+				t.Fatalf("%d dead letters (%v), want 0", n, err)
+			}
+		})
+	}
+}

@@ -34,6 +34,17 @@ local function checklist(k)
   if t ~= 'none' and t ~= 'list' then return redis.error_reply('WRONGTYPE ' .. k .. ' is a ' .. t .. ', not a list') end
   return nil
 end
+-- the counters seq and n must hold integers (or nothing) before the
+-- first write: INCR on another program's value fails part way through
+local function checkcounters()
+  for _, k in ipairs({KEYS[1], KEYS[2]}) do
+    local t = redis.call('TYPE', k).ok
+    if t ~= 'none' and (t ~= 'string' or not tonumber(redis.call('GET', k))) then
+      return redis.error_reply('ERR ' .. k .. ' is not a counter')
+    end
+  end
+  return nil
+end
 -- after records left the head of q: the pair's place in old, and n
 local function popped(q, m, k)
   if k == 0 then return end
@@ -51,6 +62,8 @@ end
 // (EOF), and the first run may have stored the batch.
 var appendScript = redis.NewScript(luaHelpers + `
 local base, k = ARGV[1], tonumber(ARGV[2])
+local cerr = checkcounters()
+if cerr then return cerr end
 local seen = {}
 for i = 0, k - 1 do
   local m = ARGV[4 + 3 * i]
@@ -143,7 +156,7 @@ return #es
 var settleScript = redis.NewScript(luaHelpers + `
 local base, m, tok, nb, meta = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local q = base .. ':q:' .. m
-local err = checklist(q)
+local err = checklist(q) or checkcounters()
 if err then return err end
 local want = {}
 for i = 6, #ARGV do want[ARGV[i]] = true end
@@ -177,6 +190,8 @@ return {k, 1}
 // per call: a script blocks Redis while it runs.
 var requeueScript = redis.NewScript(luaHelpers + `
 local base = ARGV[1]
+local cerr = checkcounters()
+if cerr then return cerr end
 local todo = {}
 for i = 2, #ARGV do
   local v = redis.call('HGET', KEYS[6], ARGV[i])
