@@ -111,7 +111,10 @@
 // Reporter.DeadLetters lists them, and Stats.DeadLetters counts them. Once
 // the cause is fixed (a rotated server key, say),
 // Reporter.RequeueDeadLetters puts the matching ones back in the queue,
-// after what their pairs hold, and the sender delivers them;
+// after what their pairs hold, and the sender delivers them. A requeued
+// SET so comes after every report of its pair that kelviq took since it
+// died, and replaces their effect: when a pair's newer reports were
+// delivered, purge or leave out its old SETs (match on Behaviour) instead.
 // Reporter.PurgeDeadLetters deletes them. Both take a match function; nil
 // matches all. cmd/kelviq-usage does the same from the shell.
 //

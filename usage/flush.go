@@ -39,11 +39,15 @@ func (r *Reporter) Flush(ctx context.Context) (remaining int, err error) {
 	defer cancel()
 	stop := context.AfterFunc(r.sendCtx, cancel)
 	defer stop()
-	return r.flush(ctx)
+	return r.flush(ctx, false)
 }
 
-// flush is Flush without the closed check, for Close too.
-func (r *Reporter) flush(ctx context.Context) (int, error) {
+// flush is Flush without the closed check, for Close too. all drains
+// everything queued, not only what was stored before the call: Close's,
+// on an outbox nobody else writes to (no Report can start), so that a
+// wall clock set back after reports were stored (their StoredAt then
+// later than the call) does not leave them, lost with WithMemory.
+func (r *Reporter) flush(ctx context.Context, all bool) (int, error) {
 	start := r.cfg.now()
 	r.mu.Lock()
 	failBase := r.failCount
@@ -87,7 +91,7 @@ func (r *Reporter) flush(ctx context.Context) (int, error) {
 			fail(err)
 			break
 		}
-		if sum.Queued == 0 || sum.Oldest.After(start) {
+		if sum.Queued == 0 || !all && sum.Oldest.After(start) {
 			break // everything stored before the call is gone
 		}
 		leases, next, err := r.outbox.Claim(ctx, r.cfg.now(), r.cfg.concurrency, r.cfg.maxPerRequest)

@@ -255,6 +255,9 @@ func (o *FileOutbox) Append(ctx context.Context, reports []Report) error {
 
 // Claim leases due pairs (see Outbox) and reads their records.
 func (o *FileOutbox) Claim(_ context.Context, now time.Time, maxPairs, perPair int) ([]*Lease, time.Time, error) {
+	if err := checkClaim(maxPairs, perPair); err != nil {
+		return nil, time.Time{}, err
+	}
 	o.x.mu.Lock()
 	leases, _, next := o.x.claim(now, maxPairs, perPair)
 	o.x.mu.Unlock()
@@ -315,6 +318,9 @@ func (o *FileOutbox) Unmark(ctx context.Context, l *Lease, n int) error {
 }
 
 func (o *FileOutbox) setMarks(ctx context.Context, l *Lease, n int, on bool) error {
+	if err := checkLease("Mark", l, n); err != nil {
+		return err
+	}
 	seqs := leaseSeqs(l, n)
 	if len(seqs) == 0 {
 		return nil
@@ -338,6 +344,9 @@ func (o *FileOutbox) setMarks(ctx context.Context, l *Lease, n int, on bool) err
 
 // Done ends l, deleting its first delivered records (see Outbox).
 func (o *FileOutbox) Done(ctx context.Context, l *Lease, delivered int, notBefore time.Time) error {
+	if err := checkLease("Done", l, delivered); err != nil {
+		return err
+	}
 	seqs := leaseSeqs(l, delivered)
 	if len(seqs) == 0 {
 		o.x.mu.Lock()
@@ -368,6 +377,9 @@ func (o *FileOutbox) Done(ctx context.Context, l *Lease, delivered int, notBefor
 
 // DeadLetter moves l's first n records to the dead letters (see Outbox).
 func (o *FileOutbox) DeadLetter(ctx context.Context, l *Lease, n int, dl DeadLetter, notBefore time.Time) error {
+	if err := checkLease("DeadLetter", l, n); err != nil {
+		return err
+	}
 	seqs := leaseSeqs(l, n)
 	moved := 0
 	var lost error
@@ -411,17 +423,29 @@ func (o *FileOutbox) DeadLetters(context.Context) ([]DeadLetter, error) {
 	return out, nil
 }
 
+// deadPage is how many dead letters RequeueDeadLetters and
+// PurgeDeadLetters read, match and change at a time: a million in one
+// transaction held every Report for seconds and took a gigabyte.
+const deadPage = 10_000
+
 // RequeueDeadLetters queues again the dead letters match accepts (nil:
-// all), after what their pairs hold, in their order. An unreadable dead
-// letter is never requeued. match runs on the caller's goroutine, before
-// the change, not inside the transaction.
+// all), after what their pairs hold, in their order, deadPage per
+// transaction (each all or none; after an error the count is of the pages
+// before it). An unreadable dead letter is never requeued. match runs on
+// the caller's goroutine, before the change, not inside a transaction.
 func (o *FileOutbox) RequeueDeadLetters(ctx context.Context, match func(DeadLetter) bool) (int, error) {
-	keys, err := o.matchDead(match, true)
-	if err != nil || len(keys) == 0 {
-		return 0, err
-	}
+	total := 0
+	err := o.eachDeadPage(match, true, func(keys [][]byte) error {
+		n, err := o.requeue(ctx, keys)
+		total += n
+		return err
+	})
+	return total, err
+}
+
+func (o *FileOutbox) requeue(ctx context.Context, keys [][]byte) (int, error) {
 	var back []record
-	err = o.submit(ctx, func(tx *bolt.Tx) error {
+	err := o.submit(ctx, func(tx *bolt.Tx) error {
 		back = back[:0]
 		out, dead := tx.Bucket(outboxBucket), tx.Bucket(deadBucket)
 		for _, k := range keys {
@@ -461,62 +485,88 @@ func (o *FileOutbox) RequeueDeadLetters(ctx context.Context, match func(DeadLett
 	return len(back), nil
 }
 
-// PurgeDeadLetters deletes the dead letters match accepts (nil: all).
-// match runs on the caller's goroutine, before the change.
+// PurgeDeadLetters deletes the dead letters match accepts (nil: all),
+// deadPage per transaction. match runs on the caller's goroutine, before
+// the change.
 func (o *FileOutbox) PurgeDeadLetters(ctx context.Context, match func(DeadLetter) bool) (int, error) {
-	keys, err := o.matchDead(match, false)
-	if err != nil || len(keys) == 0 {
-		return 0, err
-	}
-	n := 0
-	err = o.submit(ctx, func(tx *bolt.Tx) error {
-		n = 0
-		dead := tx.Bucket(deadBucket)
-		for _, k := range keys {
-			if dead.Get(k) == nil {
-				continue
+	total := 0
+	err := o.eachDeadPage(match, false, func(keys [][]byte) error {
+		n := 0
+		err := o.submit(ctx, func(tx *bolt.Tx) error {
+			n = 0
+			dead := tx.Bucket(deadBucket)
+			for _, k := range keys {
+				if dead.Get(k) == nil {
+					continue
+				}
+				if err := dead.Delete(k); err != nil {
+					return err
+				}
+				n++
 			}
-			if err := dead.Delete(k); err != nil {
-				return err
-			}
-			n++
+			return nil
+		}, func() { o.x.dead -= int64(n) })
+		if err == nil {
+			total += n
 		}
-		return nil
-	}, func() { o.x.dead -= int64(n) })
-	if err != nil {
-		return 0, err
-	}
-	return n, nil
+		return err
+	})
+	return total, err
 }
 
-// matchDead returns the keys of the dead letters match accepts (readable
-// ones only, when readable).
-func (o *FileOutbox) matchDead(match func(DeadLetter) bool, readable bool) ([][]byte, error) {
+// eachDeadPage reads the dead letters in key order, deadPage at a time,
+// and calls do with the keys of those match accepts (readable ones only,
+// when readable). do's changes do not move the pages still to read: a
+// requeued record gets a new key in the outbox, not in the dead letters.
+func (o *FileOutbox) eachDeadPage(match func(DeadLetter) bool, readable bool, do func(keys [][]byte) error) error {
 	type entry struct {
 		k []byte
 		d DeadLetter
 	}
-	var all []entry
-	err := o.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(deadBucket).ForEach(func(k, v []byte) error {
-			d, raw := decodeDead(k, v)
-			if raw == nil && readable {
-				return nil
+	var after []byte
+	for {
+		var page []entry
+		err := o.db.View(func(tx *bolt.Tx) error {
+			c := tx.Bucket(deadBucket).Cursor()
+			k, v := c.First()
+			if after != nil {
+				k, v = c.Seek(after)
+				if bytes.Equal(k, after) {
+					k, v = c.Next()
+				}
 			}
-			all = append(all, entry{bytes.Clone(k), d})
+			for ; k != nil && len(page) < deadPage; k, v = c.Next() {
+				d, raw := decodeDead(k, v)
+				if raw == nil && readable {
+					after = bytes.Clone(k)
+					continue
+				}
+				page = append(page, entry{bytes.Clone(k), d})
+				after = page[len(page)-1].k
+			}
 			return nil
 		})
-	})
-	if err != nil {
-		return nil, o.unavailable(err)
-	}
-	var keys [][]byte
-	for _, e := range all {
-		if match == nil || match(e.d) {
-			keys = append(keys, e.k)
+		if err != nil {
+			return o.unavailable(err)
+		}
+		if len(page) == 0 {
+			return nil
+		}
+		var keys [][]byte
+		for _, e := range page {
+			if match == nil || match(e.d) {
+				keys = append(keys, e.k)
+			}
+		}
+		if len(keys) > 0 {
+			if err := do(keys); err != nil {
+				return err
+			}
+		}
+		if len(page) < deadPage {
+			return nil
 		}
 	}
-	return keys, nil
 }
 
 // Pending returns what is queued per pair, oldest first.

@@ -2,6 +2,7 @@ package usage
 
 import (
 	"container/heap"
+	"fmt"
 	"slices"
 	"strconv"
 	"sync"
@@ -82,6 +83,28 @@ func (x *localIndex) add(key string, e localEntry) {
 	if len(p.entries) == 1 {
 		x.oldest.set(p)
 	}
+}
+
+// checkClaim refuses Claim limits that could lease nothing (or a pair
+// with no records, held for a whole lease).
+func checkClaim(maxPairs, perPair int) error {
+	if maxPairs <= 0 || perPair <= 0 {
+		return fmt.Errorf("usage: Claim(maxPairs %d, perPair %d): both must be positive", maxPairs, perPair)
+	}
+	return nil
+}
+
+// checkLease refuses a lease this package did not make (nil, no token)
+// and a record count out of its range, before anything is changed: a
+// careless caller of the exported outboxes gets an error, not a panic.
+func checkLease(op string, l *Lease, n int) error {
+	switch {
+	case l == nil || l.Token == "":
+		return fmt.Errorf("usage: %s: not a lease of this outbox", op)
+	case n < 0 || n > len(l.Records):
+		return fmt.Errorf("usage: %s: %d records of a lease of %d", op, n, len(l.Records))
+	}
+	return nil
 }
 
 // claim leases up to maxPairs due pairs with up to perPair entries each.

@@ -42,6 +42,9 @@ func (o *MemoryOutbox) Append(_ context.Context, reports []Report) error {
 
 // Claim leases due pairs (see Outbox).
 func (o *MemoryOutbox) Claim(_ context.Context, now time.Time, maxPairs, perPair int) ([]*Lease, time.Time, error) {
+	if err := checkClaim(maxPairs, perPair); err != nil {
+		return nil, time.Time{}, err
+	}
 	o.x.mu.Lock()
 	defer o.x.mu.Unlock()
 	if o.closed {
@@ -59,6 +62,9 @@ func (o *MemoryOutbox) Claim(_ context.Context, now time.Time, maxPairs, perPair
 // Mark marks l's first n records in flight; in memory it matters only to
 // a Reporter that claims them again without a restart.
 func (o *MemoryOutbox) Mark(_ context.Context, l *Lease, n int) error {
+	if err := checkLease("Mark", l, n); err != nil {
+		return err
+	}
 	o.x.mu.Lock()
 	defer o.x.mu.Unlock()
 	o.x.mark(l, n, true)
@@ -67,6 +73,9 @@ func (o *MemoryOutbox) Mark(_ context.Context, l *Lease, n int) error {
 
 // Unmark removes the marks of l's first n records.
 func (o *MemoryOutbox) Unmark(_ context.Context, l *Lease, n int) error {
+	if err := checkLease("Unmark", l, n); err != nil {
+		return err
+	}
 	o.x.mu.Lock()
 	defer o.x.mu.Unlock()
 	o.x.mark(l, n, false)
@@ -75,6 +84,9 @@ func (o *MemoryOutbox) Unmark(_ context.Context, l *Lease, n int) error {
 
 // Done ends l (see Outbox).
 func (o *MemoryOutbox) Done(_ context.Context, l *Lease, delivered int, notBefore time.Time) error {
+	if err := checkLease("Done", l, delivered); err != nil {
+		return err
+	}
 	o.x.mu.Lock()
 	defer o.x.mu.Unlock()
 	o.x.drop(l, leaseSeqs(l, delivered))
@@ -83,6 +95,9 @@ func (o *MemoryOutbox) Done(_ context.Context, l *Lease, delivered int, notBefor
 
 // DeadLetter moves l's first n records to the dead letters (see Outbox).
 func (o *MemoryOutbox) DeadLetter(_ context.Context, l *Lease, n int, dl DeadLetter, notBefore time.Time) error {
+	if err := checkLease("DeadLetter", l, n); err != nil {
+		return err
+	}
 	o.x.mu.Lock()
 	defer o.x.mu.Unlock()
 	seqs := leaseSeqs(l, n)
@@ -119,10 +134,11 @@ func (o *MemoryOutbox) RequeueDeadLetters(_ context.Context, match func(DeadLett
 	if o.closed {
 		return 0, errMemoryClosed
 	}
+	sel := o.selectDead(match)
 	n := 0
 	kept := o.dead[:0]
-	for _, d := range o.dead {
-		if match != nil && !match(d) || d.Report.CustomerID == "" {
+	for i, d := range o.dead {
+		if !sel[i] || d.Report.CustomerID == "" {
 			kept = append(kept, d)
 			continue
 		}
@@ -145,10 +161,11 @@ func (o *MemoryOutbox) PurgeDeadLetters(_ context.Context, match func(DeadLetter
 	if o.closed {
 		return 0, errMemoryClosed
 	}
+	sel := o.selectDead(match)
 	before := len(o.dead)
 	kept := o.dead[:0]
-	for _, d := range o.dead {
-		if match != nil && !match(d) {
+	for i, d := range o.dead {
+		if !sel[i] {
 			kept = append(kept, d)
 		}
 	}
@@ -156,6 +173,17 @@ func (o *MemoryOutbox) PurgeDeadLetters(_ context.Context, match func(DeadLetter
 	o.dead = kept
 	o.x.dead = int64(len(o.dead))
 	return before - len(o.dead), nil
+}
+
+// selectDead runs match on every dead letter before anything changes: a
+// match that panics part way must not leave the list half compacted (a
+// dead letter twice, or one both requeued and dead).
+func (o *MemoryOutbox) selectDead(match func(DeadLetter) bool) []bool {
+	sel := make([]bool, len(o.dead))
+	for i, d := range o.dead {
+		sel[i] = match == nil || match(d)
+	}
+	return sel
 }
 
 // Pending returns what is queued per pair, oldest first.

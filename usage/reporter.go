@@ -379,7 +379,7 @@ func (r *Reporter) Close(ctx context.Context) error {
 	defer close(r.closeDone)
 	// No Report is in progress or can start; the writer stays up for the
 	// sender's deletes until every send is over.
-	left, ferr := r.flush(ctx)
+	left, ferr := r.flush(ctx, r.local != nil)
 	switch {
 	case left > 0 && r.cfg.memory && r.ownOutbox:
 		r.log.Warn("usage: closing with reports not sent; WithMemory loses them", "reports", left, "error", ferr)

@@ -175,7 +175,9 @@ func (r *Reporter) send(ctx context.Context, l *Lease, flushing bool) error {
 		if marked {
 			r.unmark(l, m.n)
 		}
-		_ = r.done(ctx, l, 0, time.Time{})
+		// Not due at once: an outbox answering slower than its leases
+		// last would be claimed again and again without a pause.
+		_ = r.done(ctx, l, 0, r.cfg.now().Add(r.backoff(1)+r.cfg.baseDelay/2))
 		return fmt.Errorf("usage: the lease on %s/%s ends too soon to send", l.CustomerID, l.FeatureID)
 	}
 	rctx, cancel := context.WithTimeout(ctx, timeout)

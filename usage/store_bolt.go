@@ -1,6 +1,7 @@
 package usage
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -58,6 +59,10 @@ func openBolt(path string, cfg *config) (*boltStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("usage: opening the outbox file %s: %w", path, err)
 	}
+	if err := db.View(func(tx *bolt.Tx) error { return checkOurs(tx, path) }); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{outboxBucket, deadBucket, sendingBucket} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
@@ -71,6 +76,27 @@ func openBolt(path string, cfg *config) (*boltStore, error) {
 		return nil, fmt.Errorf("usage: preparing the outbox file %s: %w", path, err)
 	}
 	return &boltStore{db: db}, nil
+}
+
+// checkOurs refuses a bbolt file that holds buckets and none of an
+// outbox's: another program's file (a mistyped path), which creating the
+// outbox's buckets would change, and which would open as an empty outbox.
+func checkOurs(tx *bolt.Tx, path string) error {
+	var foreign []byte
+	ours := false
+	_ = tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+		switch {
+		case bytes.Equal(name, outboxBucket), bytes.Equal(name, deadBucket), bytes.Equal(name, sendingBucket):
+			ours = true
+		case foreign == nil:
+			foreign = bytes.Clone(name)
+		}
+		return nil
+	})
+	if !ours && foreign != nil {
+		return fmt.Errorf("%w: %s holds the bbolt bucket %q and none of an outbox's: another program's file? It is left as it is", ErrCorrupt, path, foreign)
+	}
+	return nil
 }
 
 // catchUpSequence moves the outbox's sequence past the last key of the

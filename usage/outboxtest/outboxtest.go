@@ -56,6 +56,8 @@ func Run(t *testing.T, open func(t *testing.T) usage.Outbox) {
 		{"PurgeFilter", purgeFilter},
 		{"PendingAndSummary", pendingSummary},
 		{"ConcurrentClaimsExclusive", concurrentClaims},
+		{"OddLeasesNoPanic", oddLeases},
+		{"OddIDs", oddIDs},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -39,20 +39,9 @@ func (o *Outbox) Claim(ctx context.Context, now time.Time, maxPairs, perPair int
 		m, _ := t[0].(string)
 		tok, _ := t[1].(string)
 		recs, _ := t[2].([]any)
-		c, f, err := splitMember(m)
-		if err != nil {
-			return nil, time.Time{}, err
+		if l := lease(m, tok, recs, now.Add(ttl)); l != nil {
+			leases = append(leases, l)
 		}
-		l := &usage.Lease{CustomerID: c, FeatureID: f, Token: tok, Expires: now.Add(ttl), Records: make([]usage.Record, 0, len(recs))}
-		for _, e := range recs {
-			s, _ := e.(string)
-			rec, err := decodeRecord(c, f, s, true)
-			if err != nil {
-				return nil, time.Time{}, err
-			}
-			l.Records = append(l.Records, rec)
-		}
-		leases = append(leases, l)
 	}
 	next := now.Add(o.cfg.poll)
 	if s, _ := res[1].(string); s != "-1" {
@@ -66,4 +55,27 @@ func (o *Outbox) Claim(ctx context.Context, now time.Time, maxPairs, perPair int
 		next = now
 	}
 	return leases, next, nil
+}
+
+// lease decodes one leased pair of claimScript's reply, or returns nil when
+// its name or a record is not what this package writes (another program
+// wrote into the prefix). Such a pair is skipped, not failing the Claim:
+// the script leased every pair of the batch, and an error would leave them
+// all leased and unsent for a lease period. The skipped pair stays leased,
+// so it is tried again once a lease period, not in a hot loop.
+func lease(m, tok string, recs []any, expires time.Time) *usage.Lease {
+	c, f, err := splitMember(m)
+	if err != nil {
+		return nil
+	}
+	l := &usage.Lease{CustomerID: c, FeatureID: f, Token: tok, Expires: expires, Records: make([]usage.Record, 0, len(recs))}
+	for _, e := range recs {
+		s, _ := e.(string)
+		rec, err := decodeRecord(c, f, s, true)
+		if err != nil {
+			return nil
+		}
+		l.Records = append(l.Records, rec)
+	}
+	return l
 }

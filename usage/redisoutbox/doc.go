@@ -62,10 +62,12 @@
 // go-redis's timeouts (ReadTimeout, MaxRetries) so that an outage fails
 // fast.
 //
-// Pending and DeadLetters read every pair or dead letter in one script,
-// which blocks the server for as long: they are for inspection
-// (cmd/kelviq-usage), not for a hot path; Summary, which Stats reads, costs
-// a few reads whatever the size.
+// Pending reads every pair in one script, which blocks the server for as
+// long: it is for inspection (cmd/kelviq-usage), not for a hot path.
+// DeadLetters, RequeueDeadLetters and PurgeDeadLetters work 1,000 dead
+// letters per script, so that requeueing a million after a rotated key
+// does not stop the fleet's Reports meanwhile. Summary, which Stats reads,
+// costs a few reads whatever the size.
 //
 // The scripts reach a pair's keys by name rather than through KEYS, which
 // Redis Cluster accepts because every key of a prefix is in the script's

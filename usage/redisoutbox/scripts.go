@@ -34,6 +34,17 @@ local function checklist(k)
   if t ~= 'none' and t ~= 'list' then return redis.error_reply('WRONGTYPE ' .. k .. ' is a ' .. t .. ', not a list') end
   return nil
 end
+-- the counters seq and n must hold integers (or nothing) before the
+-- first write: INCR on another program's value fails part way through
+local function checkcounters()
+  for _, k in ipairs({KEYS[1], KEYS[2]}) do
+    local t = redis.call('TYPE', k).ok
+    if t ~= 'none' and (t ~= 'string' or not tonumber(redis.call('GET', k))) then
+      return redis.error_reply('ERR ' .. k .. ' is not a counter')
+    end
+  end
+  return nil
+end
 -- after records left the head of q: the pair's place in old, and n
 local function popped(q, m, k)
   if k == 0 then return end
@@ -51,6 +62,8 @@ end
 // (EOF), and the first run may have stored the batch.
 var appendScript = redis.NewScript(luaHelpers + `
 local base, k = ARGV[1], tonumber(ARGV[2])
+local cerr = checkcounters()
+if cerr then return cerr end
 local seen = {}
 for i = 0, k - 1 do
   local m = ARGV[4 + 3 * i]
@@ -143,7 +156,7 @@ return #es
 var settleScript = redis.NewScript(luaHelpers + `
 local base, m, tok, nb, meta = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local q = base .. ':q:' .. m
-local err = checklist(q)
+local err = checklist(q) or checkcounters()
 if err then return err end
 local want = {}
 for i = 6, #ARGV do want[ARGV[i]] = true end
@@ -171,37 +184,47 @@ return {k, 1}
 
 // requeueScript: ARGV base, dead-letter IDs in order. Each one still there
 // is appended to its pair's list with a new ID, unmarked; returns how
-// many. purgeScript deletes them instead.
+// many. It reads and checks every one before its first write, so that a
+// malformed dead letter or a key of the wrong type fails it whole.
+// purgeScript deletes them instead. The caller sends at most deadPage IDs
+// per call: a script blocks Redis while it runs.
 var requeueScript = redis.NewScript(luaHelpers + `
 local base = ARGV[1]
-local moved = 0
+local cerr = checkcounters()
+if cerr then return cerr end
+local todo = {}
 for i = 2, #ARGV do
   local v = redis.call('HGET', KEYS[6], ARGV[i])
   if v then
     local a = string.find(v, ':', 1, true)
-    local ml = tonumber(string.sub(v, 1, a - 1))
+    local ml = a and tonumber(string.sub(v, 1, a - 1))
+    if not ml then return redis.error_reply('malformed dead letter ' .. ARGV[i]) end
     local m = string.sub(v, a + 1, a + ml)
     local rest = string.sub(v, a + ml + 1)
     local b = string.find(rest, ':', 1, true)
-    local rec = string.sub(rest, b + 1 + tonumber(string.sub(rest, 1, b - 1)))
+    local tl = b and tonumber(string.sub(rest, 1, b - 1))
+    if not tl then return redis.error_reply('malformed dead letter ' .. ARGV[i]) end
+    local rec = string.sub(rest, b + 1 + tl)
     local tail = string.match(rec, '^%d+(|.*)$')
     local at = string.match(rec, '^%d+|(-?%d+)|')
     if not tail or not at then return redis.error_reply('malformed dead letter ' .. ARGV[i]) end
     local q = base .. ':q:' .. m
     local err = checklist(q)
     if err then return err end
-    local id = redis.call('INCR', KEYS[1])
-    if redis.call('RPUSH', q, string.format('0%d', id) .. tail) == 1 then
-      redis.call('ZADD', KEYS[4], at, m)
-      redis.call('ZADD', KEYS[3], 'NX', 0, m)
-    end
-    redis.call('INCR', KEYS[2])
-    redis.call('HDEL', KEYS[6], ARGV[i])
-    redis.call('ZREM', KEYS[5], ARGV[i])
-    moved = moved + 1
+    todo[#todo + 1] = {ARGV[i], m, q, tail, at}
   end
 end
-return moved
+for _, d in ipairs(todo) do
+  local id = redis.call('INCR', KEYS[1])
+  if redis.call('RPUSH', d[3], string.format('0%d', id) .. d[4]) == 1 then
+    redis.call('ZADD', KEYS[4], d[5], d[2])
+    redis.call('ZADD', KEYS[3], 'NX', 0, d[2])
+  end
+  redis.call('INCR', KEYS[2])
+  redis.call('HDEL', KEYS[6], d[1])
+  redis.call('ZREM', KEYS[5], d[1])
+end
+return #todo
 `)
 
 var purgeScript = redis.NewScript(`
@@ -215,14 +238,21 @@ end
 return gone
 `)
 
-// deadScript returns every dead letter, oldest first.
+// deadScript returns a page of the dead letters, oldest first: ARGV base,
+// the order (score in dz) after which to start, the page's size. Returns
+// {the last order read, how many IDs were read, {values}}; fewer IDs than
+// asked for means the end. A page at a time, so that Redis is not blocked
+// for a million dead letters, and by order, not rank, so that one added or
+// removed between pages neither skips nor repeats another.
 var deadScript = redis.NewScript(`
-local out = {}
-for _, id in ipairs(redis.call('ZRANGE', KEYS[5], 0, -1)) do
-  local v = redis.call('HGET', KEYS[6], id)
+local ids = redis.call('ZRANGEBYSCORE', KEYS[5], '(' .. ARGV[2], '+inf', 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[3]))
+local out, last = {}, ARGV[2]
+for i = 1, #ids, 2 do
+  local v = redis.call('HGET', KEYS[6], ids[i])
   if v then out[#out + 1] = v end
+  last = ids[i + 1]
 end
-return out
+return {last, #ids / 2, out}
 `)
 
 // pendingScript returns {member, length, head element, leased} for every
@@ -242,14 +272,30 @@ return out
 
 // summaryScript returns {queued, oldest pair's member or "", its head
 // element or "", dead letters}: a few reads whatever the number of pairs.
+// A pair in old whose list is gone (evicted under a maxmemory policy other
+// than noeviction, or deleted by hand) holds nothing: it leaves old, and
+// once old is empty nothing is queued, whatever n says. Left, Flush and
+// Close would wait for reports that no Claim can find, forever without a
+// deadline.
 var summaryScript = redis.NewScript(`
 local base = ARGV[1]
 local n = tonumber(redis.call('GET', KEYS[2]) or '0')
-local first = redis.call('ZRANGE', KEYS[4], 0, 0)
 local m, h = '', ''
-if #first > 0 then
-  m = first[1]
-  h = redis.call('LINDEX', base .. ':q:' .. m, 0) or ''
+while true do
+  local first = redis.call('ZRANGE', KEYS[4], 0, 0)
+  if #first == 0 then
+    if n ~= 0 then
+      n = 0
+      redis.call('SET', KEYS[2], 0)
+    end
+    break
+  end
+  local e = redis.call('LINDEX', base .. ':q:' .. first[1], 0)
+  if e then
+    m, h = first[1], e
+    break
+  end
+  redis.call('ZREM', KEYS[4], first[1])
 end
 return {n, m, h, redis.call('ZCARD', KEYS[5])}
 `)
