@@ -162,7 +162,16 @@ func (r *Reporter) flush(ctx context.Context, all bool) (int, error) {
 	if err := ctx.Err(); err != nil && firstErr == nil {
 		firstErr = err
 	}
-	return r.queued(), firstErr
+	left := r.queued()
+	if left == 0 {
+		// Nothing is stored, so a background send still holding r.sem is
+		// past its outbox change and only counting it: wait for that, so
+		// that Stats after Flush agrees with the outbox.
+		for len(r.sem) > 0 && ctx.Err() == nil {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	return left, firstErr
 }
 
 // queued is the number of reports waiting, as the outbox says.
