@@ -101,7 +101,7 @@ func newHTTPClient(s *settings, mw *middlewares) *http.Client {
 	hc.Timeout = 0
 	next := hc.Transport
 	if next == nil {
-		next = http.DefaultTransport
+		next = sharedTransport()
 	}
 	if mw != nil {
 		next = &middlewareTransport{next: next, m: mw, roundTrip: next.RoundTrip}
