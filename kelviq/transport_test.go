@@ -15,8 +15,10 @@ import (
 
 // Concurrent calls of a client made without WithHTTPClient keep their
 // connections: net/http's DefaultTransport keeps 2 idle per host, so 8
-// goroutines calling in a loop opened a new connection for nearly every
-// call (hundreds here); the shared transport keeps up to 64.
+// goroutines calling in a loop opened a new connection for about one call
+// in six (282 of 1,600 here); the shared transport keeps up to 64, so each goroutine
+// keeps its connection (a few more are dialed when a request starts just
+// before another returns its connection to the pool).
 func TestConcurrentCallsReuseConnections(t *testing.T) {
 	var conns atomic.Int64
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -35,7 +37,7 @@ func TestConcurrentCallsReuseConnections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const goroutines, calls = 8, 50
+	const goroutines, calls = 8, 200
 	var wg sync.WaitGroup
 	for range goroutines {
 		wg.Go(func() {
@@ -51,7 +53,7 @@ func TestConcurrentCallsReuseConnections(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if n := conns.Load(); n > goroutines {
-		t.Errorf("%d connections opened for %d calls from %d goroutines; want at most %d (one per goroutine)", n, goroutines*calls, goroutines, goroutines)
+	if n := conns.Load(); n > 2*goroutines {
+		t.Errorf("%d connections opened for %d calls from %d goroutines; want at most %d (about one per goroutine)", n, goroutines*calls, goroutines, 2*goroutines)
 	}
 }
