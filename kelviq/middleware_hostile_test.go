@@ -15,27 +15,6 @@ import (
 	"github.com/kelviq/kelviq-go/kelviqtest"
 )
 
-// A middleware that answers nothing at the attempt level fails the call
-// with an error naming it; the retry transport used to read the status of
-// the missing response and panic.
-func TestMiddlewareAttemptReturningNothing(t *testing.T) {
-	srv := kelviqtest.NewServer(t)
-	nothing := func(req *http.Request, op kelviq.Operation, next kelviq.MiddlewareNext) (*http.Response, error) {
-		if op.Attempt > 0 {
-			return nil, nil
-		}
-		return next(req)
-	}
-	c, err := kelviq.NewClient(kelviq.WithBaseURL(srv.URL), kelviq.WithServerKey(testServerKey), kelviq.WithMiddleware(nothing))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = c.ListCustomersWithResponse(context.Background(), nil)
-	if err == nil || !strings.Contains(err.Error(), "listCustomers") || !strings.Contains(err.Error(), "neither a response nor an error") {
-		t.Errorf("got %v, want an error naming listCustomers and the middleware's empty answer", err)
-	}
-}
-
 // A middleware that returns a response and an error at the attempt level:
 // the response is closed (net/http would drop it open), the error is the
 // call's.

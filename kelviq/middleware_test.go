@@ -192,22 +192,34 @@ func TestWithMiddlewareNil(t *testing.T) {
 	}
 }
 
-// A middleware that answers nothing at the call level fails the call with
-// an error naming it, instead of a nil response reaching the parser.
+// A middleware that answers nothing fails the call with an error naming it,
+// at the call level instead of a nil response reaching the parser, at the
+// attempt level instead of the retry transport reading the missing
+// response and panicking.
 func TestMiddlewareReturningNothing(t *testing.T) {
-	srv := kelviqtest.NewServer(t)
-	nothing := func(req *http.Request, op kelviq.Operation, next kelviq.MiddlewareNext) (*http.Response, error) {
-		if op.Attempt == 0 {
-			return nil, nil
-		}
-		return next(req)
-	}
-	c, err := kelviq.NewClient(kelviq.WithBaseURL(srv.URL), kelviq.WithServerKey(testServerKey), kelviq.WithMiddleware(nothing))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = c.ListCustomersWithResponse(context.Background(), nil)
-	if err == nil || !strings.Contains(err.Error(), "listCustomers") || !strings.Contains(err.Error(), "neither a response nor an error") {
-		t.Errorf("got %v", err)
+	for _, level := range []struct {
+		name  string
+		empty func(op kelviq.Operation) bool
+	}{
+		{"call", func(op kelviq.Operation) bool { return op.Attempt == 0 }},
+		{"attempt", func(op kelviq.Operation) bool { return op.Attempt > 0 }},
+	} {
+		t.Run(level.name, func(t *testing.T) {
+			srv := kelviqtest.NewServer(t)
+			nothing := func(req *http.Request, op kelviq.Operation, next kelviq.MiddlewareNext) (*http.Response, error) {
+				if level.empty(op) {
+					return nil, nil
+				}
+				return next(req)
+			}
+			c, err := kelviq.NewClient(kelviq.WithBaseURL(srv.URL), kelviq.WithServerKey(testServerKey), kelviq.WithMiddleware(nothing))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.ListCustomersWithResponse(context.Background(), nil)
+			if err == nil || !strings.Contains(err.Error(), "listCustomers") || !strings.Contains(err.Error(), "neither a response nor an error") {
+				t.Errorf("got %v, want an error naming listCustomers and the middleware's empty answer", err)
+			}
+		})
 	}
 }
